@@ -1,0 +1,45 @@
+"""The exceptions explain-lib raises.
+
+One small hierarchy rooted at :class:`ExplainLibError`, so callers can catch everything we raise
+with one ``except``. Each message says what was expected, what came, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "ExplainLibError",
+    "InvalidInputError",
+    "InvalidParameterError",
+    "UnsupportedModelError",
+    "SchemaVersionError",
+    "did_you_mean",
+]
+
+
+class ExplainLibError(Exception):
+    """Base class of every error explain-lib raises on purpose."""
+
+
+class InvalidInputError(ExplainLibError, ValueError):
+    """The data handed to an explainer cannot be explained as given (shape, columns, NaN, empty)."""
+
+
+class InvalidParameterError(ExplainLibError, ValueError):
+    """An option has a value outside what it accepts."""
+
+
+class UnsupportedModelError(ExplainLibError, TypeError):
+    """The model cannot be explained by the requested method."""
+
+
+class SchemaVersionError(ExplainLibError):
+    """A saved explanation was written in a format this version cannot read."""
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
