@@ -1,0 +1,181 @@
+"""The on-disk layout of a saved explanation (schema version 1).
+
+A saved explanation is a directory::
+
+    explanation.json   metadata: schema_version, id, method, task, output_space, features,
+                       classes, expected, global, per_class, params, versions, is_raw,
+                       is_engineered, and a "local" block describing local.parquet
+    local.parquet      local importance values, if the explanation has them
+    data.parquet       the explained rows (feature values), if the explanation kept them
+
+``local.parquet`` has one of two layouts, named in ``local.layout``:
+
+* ``"dense"``: one float column per feature, named by the feature, and ``n_stored_outputs * n_rows``
+  rows, output-major (all rows of output 0, then all rows of output 1, ...). For a binary
+  classification whose class-0 values are exactly the negated class-1 values (SHAP in margin or
+  probability space), only class 1 is stored and ``local.binary_symmetric`` is true.
+* ``"coo"``: four columns ``output`` (int32), ``row`` (int32), ``feature`` (int32), ``value``; only
+  the nonzero entries. Chosen when at most a quarter of the values are nonzero.
+
+Values are float32 unless the writer asks for float64 (``local.dtype``). Scalars and vectors in the
+JSON (expected, global, per_class) are always float64, so they round-trip exactly.
+
+This module knows only plain arrays, dicts and DataFrames; it never imports ``Explanation``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import InvalidInputError, SchemaVersionError
+
+SCHEMA_VERSION = 1
+FORMAT_NAME = "explain-lib/explanation"
+META_FILE = "explanation.json"
+LOCAL_FILE = "local.parquet"
+DATA_FILE = "data.parquet"
+_COO_MAX_DENSITY = 0.25
+
+
+def _is_binary_symmetric(local: np.ndarray) -> bool:
+    return local.shape[0] == 2 and np.array_equal(local[0], -local[1])
+
+
+def _local_table(local: np.ndarray, features: list[str], dtype: np.dtype) -> tuple[pa.Table, dict]:
+    n_outputs, n_rows, n_features = local.shape
+    info: dict[str, Any] = {
+        "file": LOCAL_FILE,
+        "shape": [n_outputs, n_rows, n_features],
+        "dtype": np.dtype(dtype).name,
+        "binary_symmetric": False,
+    }
+    stored = local
+    if _is_binary_symmetric(local):
+        stored = local[1:]
+        info["binary_symmetric"] = True
+    nonzero = np.count_nonzero(stored)
+    if stored.size and nonzero <= _COO_MAX_DENSITY * stored.size:
+        out_idx, row_idx, feat_idx = np.nonzero(stored)
+        table = pa.table(
+            {
+                "output": out_idx.astype(np.int32),
+                "row": row_idx.astype(np.int32),
+                "feature": feat_idx.astype(np.int32),
+                "value": stored[out_idx, row_idx, feat_idx].astype(dtype),
+            }
+        )
+        info["layout"] = "coo"
+    else:
+        flat = stored.reshape(-1, n_features)
+        table = pa.table({name: flat[:, j].astype(dtype) for j, name in enumerate(features)})
+        info["layout"] = "dense"
+    return table, info
+
+
+def _read_local(path: Path, info: dict, features: list[str], columns: list[str] | None) -> np.ndarray:
+    n_outputs, n_rows, n_features = info["shape"]
+    dtype = np.dtype(info["dtype"])
+    n_stored = 1 if info.get("binary_symmetric") else n_outputs
+    wanted = features if columns is None else columns
+    if info["layout"] == "dense":
+        table = pq.read_table(path, columns=wanted)
+        stored = np.empty((n_stored * n_rows, len(wanted)), dtype=dtype)
+        for j, name in enumerate(wanted):
+            stored[:, j] = table.column(name).to_numpy()
+        stored = stored.reshape(n_stored, n_rows, len(wanted))
+    elif info["layout"] == "coo":
+        position = {name: j for j, name in enumerate(features)}
+        table = pq.read_table(path)
+        output = table.column("output").to_numpy()
+        row = table.column("row").to_numpy()
+        feature = table.column("feature").to_numpy()
+        value = table.column("value").to_numpy()
+        remap = np.full(n_features, -1, dtype=np.int64)
+        remap[[position[name] for name in wanted]] = np.arange(len(wanted))
+        keep = remap[feature] >= 0
+        stored = np.zeros((n_stored, n_rows, len(wanted)), dtype=dtype)
+        stored[output[keep], row[keep], remap[feature[keep]]] = value[keep]
+    else:
+        raise SchemaVersionError(
+            f"Unknown local-values layout {info['layout']!r} in {path.parent}; this version reads "
+            "'dense' and 'coo'. Upgrade explain-lib (pip install -U explain-lib)."
+        )
+    if info.get("binary_symmetric"):
+        stored = np.concatenate([-stored, stored], axis=0)
+    return stored
+
+
+def write(
+    directory: str | os.PathLike,
+    meta: dict[str, Any],
+    *,
+    local: np.ndarray | None,
+    data: pd.DataFrame | None,
+    dtype: str = "float32",
+) -> None:
+    """Write ``meta`` (JSON-ready), ``local`` and ``data`` into ``directory`` (created if missing)."""
+    if np.dtype(dtype) not in (np.dtype("float32"), np.dtype("float64")):
+        raise InvalidInputError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, **meta}
+    if local is not None:
+        table, info = _local_table(local, list(meta["features"]), np.dtype(dtype))
+        pq.write_table(table, directory / LOCAL_FILE, compression="zstd")
+        meta["local"] = info
+    else:
+        meta["local"] = None
+    if data is not None:
+        data.to_parquet(directory / DATA_FILE, compression="zstd", index=False)
+        meta["data"] = {"file": DATA_FILE}
+    else:
+        meta["data"] = None
+    # The metadata goes last: a directory without it is an unfinished write, never a valid one.
+    (directory / META_FILE).write_text(json.dumps(meta, indent=1, allow_nan=True))
+
+
+def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
+    """Read and check the metadata of a saved explanation."""
+    path = Path(directory) / META_FILE
+    if not path.is_file():
+        raise InvalidInputError(
+            f"No saved explanation in {directory}: {META_FILE} is missing. Pass the directory "
+            "that Explanation.save() wrote."
+        )
+    meta = json.loads(path.read_text())
+    if meta.get("format") != FORMAT_NAME or not isinstance(meta.get("schema_version"), int):
+        raise SchemaVersionError(
+            f"{path} is not an explain-lib explanation (format {meta.get('format')!r}, schema "
+            f"{meta.get('schema_version')!r}); expected format {FORMAT_NAME!r}."
+        )
+    if meta["schema_version"] > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"{path} was written with schema version {meta['schema_version']}, newer than the "
+            f"{SCHEMA_VERSION} this explain-lib reads. Upgrade explain-lib (pip install -U explain-lib)."
+        )
+    if meta["schema_version"] < 1:
+        raise SchemaVersionError(f"{path} has unknown schema version {meta['schema_version']}.")
+    return meta
+
+
+def read(
+    directory: str | os.PathLike, *, columns: list[str] | None = None
+) -> tuple[dict[str, Any], np.ndarray | None, pd.DataFrame | None]:
+    """Read a saved explanation; ``columns`` restricts local values and data to those features."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    local = None
+    if meta.get("local"):
+        local = _read_local(directory / meta["local"]["file"], meta["local"], meta["features"], columns)
+    data = None
+    if meta.get("data"):
+        data = pd.read_parquet(directory / meta["data"]["file"], columns=columns)
+    return meta, local, data

@@ -1,0 +1,428 @@
+"""The one result type every explainer returns: :class:`Explanation`."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import os
+import sys
+import types
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _format
+from .errors import InvalidInputError, InvalidParameterError, did_you_mean
+
+__all__ = ["Explanation"]
+
+Task = Literal["classification", "regression"]
+OutputSpace = Literal["margin", "probability", "raw", "metric"]
+_TASKS = ("classification", "regression")
+_OUTPUT_SPACES = ("margin", "probability", "raw", "metric")
+_VERSIONED_PACKAGES = ("explain-lib", "numpy", "pandas", "scikit-learn", "scipy", "shap", "lightgbm", "xgboost")
+_IMPORT_NAMES = {"explain-lib": "explain_lib", "scikit-learn": "sklearn"}
+
+
+def _library_versions() -> dict[str, str]:
+    """Versions of the packages that can shape an explanation and are loaded in this process."""
+    versions = {}
+    for package in _VERSIONED_PACKAGES:
+        if _IMPORT_NAMES.get(package, package) not in sys.modules and package != "explain-lib":
+            continue
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            if package == "xgboost":
+                try:
+                    versions[package] = importlib.metadata.version("xgboost-cpu")
+                except importlib.metadata.PackageNotFoundError:
+                    pass
+    return versions
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and containers to plain Python, so metadata is JSON-ready and compares exactly."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen_array(values: Any, ndim: int, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != ndim:
+        raise InvalidInputError(f"Explanation.{name} must have {ndim} dimensions, got shape {array.shape}.")
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def aggregate(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-output and global importance from local values.
+
+    ``per_output[k] = mean over rows of |local[k]|``; ``global = mean over outputs of per_output``
+    (the rule interpret-community uses, so global rankings agree with it).
+    """
+    per_output = np.abs(local).mean(axis=1) if local.shape[1] else np.zeros(local.shape[::2])
+    return per_output, per_output.mean(axis=0)
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Indices that sort ``values`` from highest to lowest along the last axis (ties keep order)."""
+    return np.argsort(-values, axis=-1, kind="stable")
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Feature importances of one model on one set of rows.
+
+    Shapes (``n_outputs`` is the number of classes for classification, 1 for regression):
+
+    ``local``      (n_outputs, n_rows, n_features) or None (global-only methods)
+    ``expected``   (n_outputs,) the base value: local.sum(-1) + expected == model output
+                   in ``output_space`` for SHAP methods (the additivity contract)
+    ``global_``    (n_features,)  mean over outputs of ``per_class``
+    ``per_class``  (n_outputs, n_features) mean |local| per output; None for regression
+
+    ``output_space`` says what the model output is: ``"margin"`` (log-odds / raw scores),
+    ``"probability"``, ``"raw"`` (a regressor's prediction) or ``"metric"`` (a drop in a score,
+    for permutation importance). A binary classifier has two outputs, class 0's values being the
+    negation of class 1's.
+
+    ``is_raw`` / ``is_engineered`` follow interpret-community: True when the explanation is known to
+    be over raw (before transformations) or engineered (after) features; both False when the
+    features are simply the model's inputs.
+    """
+
+    local: np.ndarray | None
+    expected: np.ndarray | None
+    features: tuple[str, ...]
+    task: Task
+    output_space: OutputSpace
+    method: str
+    classes: tuple[Any, ...] | None = None
+    global_: np.ndarray | None = None
+    per_class: np.ndarray | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+    versions: Mapping[str, str] = field(default_factory=_library_versions)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    is_raw: bool = False
+    is_engineered: bool = False
+    data: pd.DataFrame | None = None
+    fidelity: Mapping[str, float] | None = None
+    model_uri: str | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "features", tuple(str(f) for f in self.features))
+        if len(set(self.features)) != len(self.features):
+            duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
+            raise InvalidInputError(f"Feature names must be unique; repeated: {duplicated}.")
+        if self.task not in _TASKS:
+            raise InvalidParameterError(f"task must be one of {_TASKS}, got {self.task!r}.")
+        if self.output_space not in _OUTPUT_SPACES:
+            raise InvalidParameterError(
+                f"output_space must be one of {_OUTPUT_SPACES}, got {self.output_space!r}."
+            )
+        if self.task == "classification":
+            if self.classes is None:
+                raise InvalidInputError("A classification explanation needs its classes.")
+            set_(self, "classes", tuple(_plain(c) for c in self.classes))
+        else:
+            set_(self, "classes", None)
+        n_outputs, n_features = self.n_outputs, len(self.features)
+
+        if self.local is not None:
+            local = _frozen_array(self.local, 3, "local")
+            if local.shape[0] != n_outputs or local.shape[2] != n_features:
+                raise InvalidInputError(
+                    f"Explanation.local has shape {local.shape}; expected ({n_outputs}, n_rows, "
+                    f"{n_features}) for {n_outputs} output(s) and {n_features} features."
+                )
+            set_(self, "local", local)
+            per_output, global_ = aggregate(local)
+            if self.global_ is None:
+                set_(self, "global_", global_)
+            if self.per_class is None and self.task == "classification":
+                set_(self, "per_class", per_output)
+        if self.global_ is None:
+            raise InvalidInputError("An explanation needs local values or global importances.")
+        set_(self, "global_", _frozen_array(self.global_, 1, "global_"))
+        if self.global_.shape != (n_features,):
+            raise InvalidInputError(
+                f"Explanation.global_ has shape {self.global_.shape}; expected ({n_features},)."
+            )
+        if self.per_class is not None:
+            set_(self, "per_class", _frozen_array(self.per_class, 2, "per_class"))
+            if self.per_class.shape != (n_outputs, n_features):
+                raise InvalidInputError(
+                    f"Explanation.per_class has shape {self.per_class.shape}; expected "
+                    f"({n_outputs}, {n_features})."
+                )
+        if self.expected is not None:
+            set_(self, "expected", _frozen_array(np.atleast_1d(self.expected), 1, "expected"))
+            if self.expected.shape != (n_outputs,):
+                raise InvalidInputError(
+                    f"Explanation.expected has shape {self.expected.shape}; expected ({n_outputs},)."
+                )
+        if self.data is not None and list(map(str, self.data.columns)) != list(self.features):
+            raise InvalidInputError("Explanation.data must have one column per feature, in feature order.")
+        set_(self, "params", types.MappingProxyType(_plain(dict(self.params))))
+        set_(self, "versions", types.MappingProxyType(dict(self.versions)))
+        if self.fidelity is not None:
+            set_(self, "fidelity", types.MappingProxyType(_plain(dict(self.fidelity))))
+
+    # ----------------------------------------------------------------- sizes
+    @property
+    def n_outputs(self) -> int:
+        return len(self.classes) if self.task == "classification" else 1
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features)
+
+    @property
+    def n_rows(self) -> int | None:
+        return None if self.local is None else self.local.shape[1]
+
+    # ------------------------------------------------------------- accessors
+    def _output_index(self, cls: Any) -> int:
+        """Position of class label ``cls``; None means the regression output or the positive class."""
+        if self.task == "regression":
+            if cls is not None:
+                raise InvalidParameterError("cls applies to classification explanations only; pass cls=None.")
+            return 0
+        if cls is None:
+            if len(self.classes) == 2:
+                return 1
+            raise InvalidParameterError(
+                f"This explanation has {len(self.classes)} classes; pass cls= one of {list(self.classes)}."
+            )
+        matches = [i for i, label in enumerate(self.classes) if label == _plain(cls)]
+        if not matches:
+            raise InvalidParameterError(
+                f"Unknown class {cls!r}; the classes are {list(self.classes)}."
+                + did_you_mean(str(cls), map(str, self.classes))
+            )
+        return matches[0]
+
+    def _require_local(self, what: str) -> np.ndarray:
+        if self.local is None:
+            raise InvalidParameterError(
+                f"{what} needs local values, but this {self.method} explanation is global only. "
+                "Use a method that explains rows (tree, linear, kernel, mimic)."
+            )
+        return self.local
+
+    def global_importance(self, top_k: int | None = None, cls: Any = None) -> pd.Series:
+        """Importance per feature, highest first; ``cls`` picks one class's (mean |local|) values."""
+        if cls is None:
+            values = self.global_
+        else:
+            if self.per_class is None:
+                raise InvalidParameterError(
+                    "Per-class importances exist only for classification explanations with local values."
+                )
+            values = self.per_class[self._output_index(cls)]
+        order = _rank(values)[: _check_top_k(top_k)]
+        return pd.Series(values[order], index=[self.features[i] for i in order], name="importance")
+
+    def local_frame(self, cls: Any = None) -> pd.DataFrame:
+        """Local values as a DataFrame (rows x features) for one output.
+
+        Regression: the only output. Binary: the positive class unless ``cls`` says otherwise.
+        Multiclass: ``cls`` picks a class, or ``cls="all"`` gives every class stacked under a
+        (class, row) MultiIndex.
+        """
+        local = self._require_local("local_frame()")
+        if cls == "all" and "all" not in (self.classes or ()):
+            if self.task == "regression":
+                raise InvalidParameterError("cls='all' applies to classification explanations only.")
+            index = pd.MultiIndex.from_product([list(self.classes), range(local.shape[1])], names=["class", "row"])
+            return pd.DataFrame(local.reshape(-1, self.n_features), index=index, columns=list(self.features))
+        frame = pd.DataFrame(local[self._output_index(cls)], columns=list(self.features))
+        frame.index.name = "row"
+        return frame
+
+    def cohort(self, mask: Sequence[bool] | np.ndarray | pd.Series) -> Explanation:
+        """The explanation of a subset of rows (boolean mask or row positions), importances recomputed."""
+        local = self._require_local("cohort()")
+        selector = np.asarray(mask)
+        if selector.dtype == bool:
+            if selector.shape != (local.shape[1],):
+                raise InvalidInputError(
+                    f"A boolean cohort mask needs one entry per row ({local.shape[1]}), got shape {selector.shape}."
+                )
+            positions = np.flatnonzero(selector)
+        elif selector.size == 0 or np.issubdtype(selector.dtype, np.integer):
+            positions = selector.astype(np.int64).reshape(-1)
+            if positions.size and (positions.min() < -local.shape[1] or positions.max() >= local.shape[1]):
+                raise InvalidInputError(f"Cohort row positions must lie in [0, {local.shape[1]}).")
+        else:
+            raise InvalidInputError(f"A cohort is a boolean mask or integer positions, got dtype {selector.dtype}.")
+        data = None if self.data is None else self.data.iloc[positions].reset_index(drop=True)
+        return dataclasses.replace(
+            self,
+            local=local[:, positions],
+            global_=None,
+            per_class=None,
+            id=uuid.uuid4().hex,
+            params={**self.params, "cohort_of": self.id, "cohort_rows": int(positions.size)},
+            data=data,
+        )
+
+    # ------------------------------------------------------------ persistence
+    def _metadata(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "method": self.method,
+            "task": self.task,
+            "output_space": self.output_space,
+            "features": list(self.features),
+            "classes": None if self.classes is None else list(self.classes),
+            "expected": None if self.expected is None else self.expected.tolist(),
+            "global": self.global_.tolist(),
+            "per_class": None if self.per_class is None else self.per_class.tolist(),
+            "params": dict(self.params),
+            "versions": dict(self.versions),
+            "is_raw": self.is_raw,
+            "is_engineered": self.is_engineered,
+            "fidelity": None if self.fidelity is None else dict(self.fidelity),
+            "model_uri": self.model_uri,
+        }
+
+    def save(self, directory: str | os.PathLike, *, dtype: str = "float32") -> None:
+        """Write the explanation to ``directory`` (see :mod:`explain_lib._format` for the layout).
+
+        Metadata and global / per-class importances round-trip exactly; local values are stored as
+        ``dtype`` (float32 unless asked for float64).
+        """
+        _format.write(directory, self._metadata(), local=self.local, data=self.data, dtype=dtype)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, *, top_k: int | None = None) -> Explanation:
+        """Read an explanation written by :meth:`save`; ``top_k`` reads only the top-k global features."""
+        meta = _format.read_meta(directory)
+        columns = None
+        if top_k is not None:
+            order = _rank(np.asarray(meta["global"], dtype=np.float64))[: _check_top_k(top_k)]
+            columns = [meta["features"][i] for i in order]
+        meta, local, data = _format.read(directory, columns=columns)
+        keep = slice(None) if columns is None else [meta["features"].index(c) for c in columns]
+        per_class = meta["per_class"]
+        return cls(
+            local=None if local is None else local.astype(np.float64),
+            expected=meta["expected"],
+            features=meta["features"] if columns is None else columns,
+            task=meta["task"],
+            output_space=meta["output_space"],
+            method=meta["method"],
+            classes=meta["classes"],
+            global_=np.asarray(meta["global"], dtype=np.float64)[keep],
+            per_class=None if per_class is None else np.asarray(per_class, dtype=np.float64)[:, keep],
+            params=meta["params"],
+            versions=meta["versions"],
+            id=meta["id"],
+            is_raw=meta["is_raw"],
+            is_engineered=meta["is_engineered"],
+            data=data,
+            fidelity=meta.get("fidelity"),
+            model_uri=meta.get("model_uri"),
+        )
+
+    # ------------------------------------- interpret-community compatible names
+    @property
+    def model_task(self) -> str:
+        return self.task
+
+    @property
+    def num_features(self) -> int:
+        return self.n_features
+
+    @property
+    def num_examples(self) -> int | None:
+        return self.n_rows
+
+    @property
+    def expected_values(self) -> float | list[float] | None:
+        """A float for regression, a list with one value per class for classification."""
+        if self.expected is None:
+            return None
+        return float(self.expected[0]) if self.task == "regression" else self.expected.tolist()
+
+    @property
+    def local_importance_values(self) -> list:
+        """(n_rows, n_features) for regression, (n_classes, n_rows, n_features) for classification."""
+        local = self._require_local("local_importance_values")
+        return (local[0] if self.task == "regression" else local).tolist()
+
+    @property
+    def global_importance_values(self) -> list[float]:
+        return self.global_.tolist()
+
+    @property
+    def per_class_values(self) -> list[list[float]] | None:
+        return None if self.per_class is None else self.per_class.tolist()
+
+    def get_feature_importance_dict(self, top_k: int | None = None) -> dict[str, float]:
+        return self.global_importance(top_k).to_dict()
+
+    def get_ranked_global_names(self, top_k: int | None = None) -> list[str]:
+        return list(self.global_importance(top_k).index)
+
+    def get_ranked_global_values(self, top_k: int | None = None) -> list[float]:
+        return self.global_importance(top_k).tolist()
+
+    def _ranked_per_class(self, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if self.per_class is None:
+            raise InvalidParameterError(
+                "Per-class importances exist only for classification explanations with local values."
+            )
+        order = _rank(self.per_class)[:, : _check_top_k(top_k)]
+        return order, np.take_along_axis(self.per_class, order, axis=1)
+
+    def get_ranked_per_class_names(self, top_k: int | None = None) -> list[list[str]]:
+        order, _ = self._ranked_per_class(top_k)
+        return np.asarray(self.features, dtype=object)[order].tolist()
+
+    def get_ranked_per_class_values(self, top_k: int | None = None) -> list[list[float]]:
+        return self._ranked_per_class(top_k)[1].tolist()
+
+    def _ranked_local(self, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+        local = self._require_local("ranked local importances")
+        if self.task == "regression":
+            local = local[0]
+        order = _rank(local)[..., : _check_top_k(top_k)]
+        return order, np.take_along_axis(local, order, axis=-1)
+
+    def get_ranked_local_names(self, top_k: int | None = None) -> list:
+        order, _ = self._ranked_local(top_k)
+        return np.asarray(self.features, dtype=object)[order].tolist()
+
+    def get_ranked_local_values(self, top_k: int | None = None) -> list:
+        return self._ranked_local(top_k)[1].tolist()
+
+    def __repr__(self) -> str:
+        rows = "global only" if self.local is None else f"{self.n_rows} rows"
+        return (
+            f"Explanation(method={self.method!r}, task={self.task!r}, output_space={self.output_space!r}, "
+            f"{self.n_features} features, {rows}, id={self.id!r})"
+        )
+
+
+def _check_top_k(top_k: int | None) -> int | None:
+    if top_k is None:
+        return None
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise InvalidParameterError(f"top_k must be a positive integer or None, got {top_k!r}.")
+    return int(top_k)

@@ -1,0 +1,237 @@
+"""What explain-lib needs to know about a model, found by explicit checks of its type.
+
+Nothing here imports LightGBM or XGBoost unless the model already comes from them: a model's class
+is matched by its module and name first, so an uninstalled package is never imported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import InvalidParameterError, UnsupportedModelError
+
+__all__ = [
+    "ModelInput",
+    "model_input",
+    "infer_task",
+    "model_classes",
+    "split_pipeline",
+    "tree_family",
+    "is_linear_model",
+    "prediction_function",
+]
+
+_TASKS = ("classification", "regression")
+_GENERIC_NAME = re.compile(r"^(Column_|f)\d+$")
+
+
+def _type_path(obj: Any) -> set[str]:
+    """'module.Class' for the object's class and its bases."""
+    return {f"{c.__module__}.{c.__qualname__}" for c in type(obj).__mro__}
+
+
+def _is_lightgbm(model: Any) -> bool:
+    return any(p.startswith("lightgbm.") for p in _type_path(model)) and (
+        "lightgbm.basic.Booster" in _type_path(model) or "lightgbm.sklearn.LGBMModel" in _type_path(model)
+    )
+
+
+def _is_xgboost(model: Any) -> bool:
+    paths = _type_path(model)
+    return "xgboost.core.Booster" in paths or "xgboost.sklearn.XGBModel" in paths
+
+
+_SKLEARN_TREE_CLASSES = {
+    # class name -> output space of its trees for classification
+    "DecisionTreeClassifier": "probability",
+    "ExtraTreeClassifier": "probability",
+    "RandomForestClassifier": "probability",
+    "ExtraTreesClassifier": "probability",
+    "GradientBoostingClassifier": "margin",
+    "HistGradientBoostingClassifier": "margin",
+    "DecisionTreeRegressor": "raw",
+    "ExtraTreeRegressor": "raw",
+    "RandomForestRegressor": "raw",
+    "ExtraTreesRegressor": "raw",
+    "GradientBoostingRegressor": "raw",
+    "HistGradientBoostingRegressor": "raw",
+}
+
+_SKLEARN_LINEAR_CLASSES = {
+    "LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV", "Lars",
+    "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC", "OrthogonalMatchingPursuit", "BayesianRidge",
+    "ARDRegression", "HuberRegressor", "QuantileRegressor", "TheilSenRegressor", "SGDRegressor",
+    "PassiveAggressiveRegressor", "LogisticRegression", "LogisticRegressionCV", "RidgeClassifier",
+    "RidgeClassifierCV", "SGDClassifier", "Perceptron", "PassiveAggressiveClassifier", "LinearSVC",
+    "LinearSVR",
+}
+
+
+def tree_family(model: Any) -> str | None:
+    """'lightgbm', 'xgboost' or 'sklearn' for a tree ensemble TreeShap can explain, else None."""
+    if _is_lightgbm(model):
+        return "lightgbm"
+    if _is_xgboost(model):
+        return "xgboost"
+    cls = type(model)
+    if cls.__module__.startswith("sklearn.") and cls.__name__ in _SKLEARN_TREE_CLASSES:
+        return "sklearn"
+    return None
+
+
+def sklearn_tree_output_space(model: Any) -> str:
+    return _SKLEARN_TREE_CLASSES[type(model).__name__]
+
+
+def is_linear_model(model: Any) -> bool:
+    """A fitted scikit-learn linear model whose decision function is X @ coef_.T + intercept_."""
+    cls = type(model)
+    return (
+        cls.__module__.startswith(("sklearn.linear_model", "sklearn.svm"))
+        and cls.__name__ in _SKLEARN_LINEAR_CLASSES
+        and hasattr(model, "coef_")
+    )
+
+
+def split_pipeline(model: Any) -> tuple[Any | None, Any]:
+    """(the steps before the final estimator, or None; the final estimator) of an sklearn Pipeline."""
+    if "sklearn.pipeline.Pipeline" in _type_path(model):
+        if len(model.steps) == 1:
+            return None, model.steps[-1][1]
+        return model[:-1], model.steps[-1][1]
+    return None, model
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What a fitted model expects as input: column count and names (when it recorded real ones)."""
+
+    n_features: int | None
+    feature_names: tuple[str, ...] | None
+    allow_nan: bool
+
+
+def _real_names(names: Any) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    names = tuple(str(n) for n in names)
+    if not names or all(_GENERIC_NAME.match(n) for n in names):
+        return None
+    return names
+
+
+def model_input(model: Any) -> ModelInput:
+    """Read the input contract off a fitted model; unknown parts are None."""
+    if _is_lightgbm(model):
+        booster = model.booster_ if hasattr(model, "booster_") else model
+        return ModelInput(booster.num_feature(), _real_names(booster.feature_name()), True)
+    if _is_xgboost(model):
+        booster = model.get_booster() if hasattr(model, "get_booster") else model
+        return ModelInput(booster.num_features(), _real_names(booster.feature_names), True)
+    n_features = getattr(model, "n_features_in_", None)
+    names = getattr(model, "feature_names_in_", None)
+    allow_nan = True
+    if hasattr(model, "__sklearn_tags__"):
+        from sklearn.utils import get_tags
+
+        try:
+            allow_nan = bool(get_tags(model).input_tags.allow_nan)
+        except (AttributeError, TypeError):  # third-party estimators with partial tag support
+            allow_nan = True
+    return ModelInput(n_features, _real_names(names), allow_nan)
+
+
+def _lightgbm_objective(booster: Any) -> str:
+    return str(booster.params.get("objective") or booster.dump_model(num_iteration=1)["objective"]).split()[0]
+
+
+def _xgboost_objective(booster: Any) -> str:
+    import json
+
+    return json.loads(booster.save_config())["learner"]["objective"]["name"]
+
+
+def infer_task(model: Any, model_task: str = "auto") -> str | None:
+    """'classification' or 'regression' from the model (or the override); None when it cannot tell."""
+    if model_task != "auto":
+        if model_task not in _TASKS:
+            raise InvalidParameterError(f"model_task must be 'auto', 'classification' or 'regression', got {model_task!r}.")
+        return model_task
+    _, estimator = split_pipeline(model)
+    if _is_lightgbm(estimator):
+        booster = estimator.booster_ if hasattr(estimator, "booster_") else estimator
+        objective = _lightgbm_objective(booster)
+        return "classification" if objective.startswith(("binary", "multiclass", "softmax", "multiclassova", "ova")) else "regression"
+    if _is_xgboost(estimator):
+        if hasattr(estimator, "classes_") or "xgboost.sklearn.XGBClassifier" in _type_path(estimator):
+            return "classification"
+        if hasattr(estimator, "get_booster") or "xgboost.core.Booster" in _type_path(estimator):
+            booster = estimator.get_booster() if hasattr(estimator, "get_booster") else estimator
+            return "classification" if _xgboost_objective(booster).startswith(("binary:", "multi:")) else "regression"
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model) or hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
+        return "classification"
+    if is_regressor(model):
+        return "regression"
+    return None
+
+
+def model_classes(model: Any) -> tuple[Any, ...] | None:
+    """The class labels, in the order of the model's outputs, if the model records them."""
+    _, estimator = split_pipeline(model)
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        classes = getattr(estimator, "classes_", None)
+    if classes is not None:
+        return tuple(np.asarray(classes).tolist())
+    if _is_lightgbm(estimator):
+        booster = estimator.booster_ if hasattr(estimator, "booster_") else estimator
+        k = booster.num_model_per_iteration()
+        return tuple(range(2 if k == 1 else k))
+    if _is_xgboost(estimator):
+        import json
+
+        booster = estimator.get_booster() if hasattr(estimator, "get_booster") else estimator
+        k = int(json.loads(booster.save_config())["learner"]["learner_model_param"]["num_class"])
+        return tuple(range(max(k, 2)))
+    return None
+
+
+def prediction_function(model: Any, task: str | None) -> tuple[Callable[[Any], np.ndarray], str]:
+    """The function a model-agnostic explainer explains, and its output space.
+
+    Classification: ``predict_proba`` ("probability"), else ``decision_function`` ("margin").
+    Regression: ``predict`` ("raw"). A plain callable is used as it is ("raw" for 1-D outputs,
+    "probability" for classification).
+    """
+    has = {name: callable(getattr(model, name, None)) for name in ("predict", "predict_proba", "decision_function")}
+    if not any(has.values()):
+        if callable(model) and not isinstance(model, type):
+            return model, "probability" if task == "classification" else "raw"
+        raise UnsupportedModelError(
+            f"{type(model).__name__} has neither predict nor predict_proba, and is not callable. "
+            "Pass a fitted model or a function that maps a 2-D array of rows to predictions."
+        )
+    if task == "classification":
+        if has["predict_proba"]:  # getattr() respects sklearn's available_if (SVC(probability=False))
+            return model.predict_proba, "probability"
+        if has["decision_function"]:
+            return model.decision_function, "margin"
+        raise UnsupportedModelError(
+            f"{type(model).__name__} is a classifier without predict_proba or decision_function, so its "
+            "output has no numeric scale to explain. Fit it with probability estimates (e.g. "
+            "SVC(probability=True)) or pass model_task='regression' to explain predict()."
+        )
+    if not has["predict"]:
+        raise UnsupportedModelError(
+            f"{type(model).__name__} has no predict(), so it cannot be explained as a regressor; pass "
+            "model_task='classification' to explain predict_proba()."
+        )
+    return model.predict, "raw"
+
