@@ -160,26 +160,34 @@ def infer_task(model: Any, model_task: str = "auto") -> str | None:
     """'classification' or 'regression' from the model (or the override); None when it cannot tell."""
     if model_task != "auto":
         if model_task not in _TASKS:
-            raise InvalidParameterError(f"model_task must be 'auto', 'classification' or 'regression', got {model_task!r}.")
+            raise InvalidParameterError(
+                f"model_task must be 'auto', 'classification' or 'regression', got {model_task!r}."
+            )
         return model_task
     _, estimator = split_pipeline(model)
     if _is_lightgbm(estimator):
         booster = estimator.booster_ if hasattr(estimator, "booster_") else estimator
         objective = _lightgbm_objective(booster)
-        return "classification" if objective.startswith(("binary", "multiclass", "softmax", "multiclassova", "ova")) else "regression"
+        classifying = objective.startswith(("binary", "multiclass", "softmax", "multiclassova", "ova"))
+        return "classification" if classifying else "regression"
     if _is_xgboost(estimator):
         if hasattr(estimator, "classes_") or "xgboost.sklearn.XGBClassifier" in _type_path(estimator):
             return "classification"
         if hasattr(estimator, "get_booster") or "xgboost.core.Booster" in _type_path(estimator):
             booster = estimator.get_booster() if hasattr(estimator, "get_booster") else estimator
             return "classification" if _xgboost_objective(booster).startswith(("binary:", "multi:")) else "regression"
-    from sklearn.base import is_classifier, is_regressor
+    if hasattr(model, "__sklearn_tags__"):
+        from sklearn.base import is_classifier, is_regressor
 
-    if is_classifier(model) or hasattr(estimator, "classes_") and hasattr(estimator, "predict_proba"):
+        if is_classifier(model):
+            return "classification"
+        if is_regressor(model):
+            return "regression"
+    if callable(getattr(estimator, "predict_proba", None)):
         return "classification"
-    if is_regressor(model):
+    if callable(getattr(model, "predict", None)):
         return "regression"
-    return None
+    return None  # a plain function: the shape of its output decides
 
 
 def model_classes(model: Any) -> tuple[Any, ...] | None:

@@ -1,0 +1,119 @@
+"""The shallow base every explainer shares: one verb, ``explain(X, y=None) -> Explanation``."""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..data import Tabular, as_tabular
+from ..errors import InvalidInputError, InvalidParameterError
+from ..explanation import Explanation
+from ..models import ModelInput, infer_task, model_classes, model_input
+
+__all__ = ["Explainer"]
+
+
+def resolve_classes(task: str | None, model: Any, classes: Any, n_outputs: int | None = None) -> tuple | None:
+    """User-given class labels (checked against the model's count) or the model's own."""
+    if task != "classification":
+        return None
+    known = model_classes(model)
+    if classes is not None:
+        labels = tuple(np.asarray(classes).tolist())
+        expected = len(known) if known is not None else n_outputs
+        if expected is not None and len(labels) != expected:
+            raise InvalidParameterError(
+                f"classes has {len(labels)} labels but the model has {expected} classes; give one label per class."
+            )
+        return labels
+    if known is not None:
+        return known
+    if n_outputs is not None:
+        return tuple(range(max(n_outputs, 2)))
+    return None
+
+
+def binary_pair(local_positive: np.ndarray, expected_positive: float, total: float) -> tuple[np.ndarray, np.ndarray]:
+    """Both classes of a binary output from the positive class's values.
+
+    ``total`` is what the two outputs sum to: 0 for margins (log-odds of class 0 = -log-odds of
+    class 1), 1 for probabilities. Class 0's local values are the negation of class 1's.
+    """
+    local = np.stack([-local_positive, local_positive])
+    expected = np.array([total - expected_positive, expected_positive], dtype=np.float64)
+    return local, expected
+
+
+class Explainer(abc.ABC):
+    """Base of every explainer.
+
+    Subclasses store their settings in ``__init__`` (cheap checks only) and do the work in
+    :meth:`explain`. Data is positional, options are keyword-only.
+    """
+
+    method: ClassVar[str]
+
+    def __init__(self, model: Any, *, features: Any = None, classes: Any = None, model_task: str = "auto"):
+        self.model = model
+        self.features = None if features is None else tuple(str(f) for f in features)
+        self.model_task = model_task
+        self.task = infer_task(model, model_task)
+        self._input: ModelInput = model_input(model)
+        self.classes = resolve_classes(self.task, model, classes)
+
+    # --------------------------------------------------------------- helpers
+    def _check_rows(self, X: Any, *, name: str = "X", allow_nan: bool | None = None) -> Tabular:
+        """X as Tabular, checked against the model's input contract."""
+        tab = as_tabular(
+            X,
+            name=name,
+            features=self.features,
+            expected_n_features=self._input.n_features,
+            expected_names=self._input.feature_names,
+        )
+        nan_ok = self._input.allow_nan if allow_nan is None else allow_nan
+        if not nan_ok and tab.has_missing():
+            raise InvalidInputError(
+                f"{name} has missing values (NaN) but {type(self.model).__name__} cannot take them. "
+                "Impute them first (e.g. sklearn.impute.SimpleImputer in a Pipeline) or drop those rows."
+            )
+        return tab
+
+    def _explanation(self, tab: Tabular, local: np.ndarray, expected: np.ndarray, *, output_space: str,
+                     params: dict[str, Any], **extra: Any) -> Explanation:
+        return Explanation(
+            local=local,
+            expected=expected,
+            features=tab.features,
+            task=self.task or "regression",
+            output_space=output_space,
+            method=self.method,
+            classes=self.classes,
+            params=params,
+            data=extra.pop("data", tab.to_frame()),
+            **extra,
+        )
+
+    # ------------------------------------------------------------- the verb
+    @abc.abstractmethod
+    def explain(self, X: Any, y: Any = None) -> Explanation:
+        """Explain the rows ``X``; ``y`` (true labels) is accepted for methods that use it."""
+
+    # ------------------------------------------------ interpret-community names
+    def explain_local(self, evaluation_examples: Any) -> Explanation:
+        """Local explanation of ``evaluation_examples`` (same as :meth:`explain`)."""
+        return self.explain(evaluation_examples)
+
+    def explain_global(self, evaluation_examples: Any, true_labels: Any = None, *,
+                       include_local: bool = True) -> Explanation:
+        """Global explanation; with ``include_local=False`` the local values are dropped."""
+        explanation = self.explain(evaluation_examples, true_labels)
+        if include_local:
+            return explanation
+        return dataclasses.replace(explanation, local=None, data=None)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model={type(self.model).__name__}, task={self.task!r})"

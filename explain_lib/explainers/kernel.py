@@ -1,0 +1,109 @@
+"""Model-agnostic Kernel SHAP: any model with predict / predict_proba, or a plain function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..data import Tabular, as_weights
+from ..errors import InvalidInputError, InvalidParameterError
+from ..explanation import Explanation
+from ..models import prediction_function
+from ._background import summarize
+from ._base import Explainer, binary_pair, resolve_classes
+from ._kernel_estimator import shapley_values
+
+__all__ = ["KernelShap"]
+
+
+class KernelShap(Explainer):
+    """Interventional SHAP values of any model, estimated from the model's predictions.
+
+    The value of a coalition S of features for row x is the (weighted) mean model output over the
+    background rows b with x's values on S and b's elsewhere. With at most ``exact_max_features``
+    features every coalition is evaluated and the Shapley values are exact; above it the Kernel SHAP
+    weighted regression (Lundberg & Lee 2017) estimates them from ``n_samples`` coalitions, with
+    the sum constraint enforced, so additivity holds exactly in both cases. Many rows' coalitions
+    go into one model call (up to ``max_batch_rows`` synthetic rows per call).
+
+    Classifiers are explained on ``predict_proba`` (``output_space="probability"``), or on
+    ``decision_function`` (``"margin"``) when they have no probabilities; regressors on ``predict``.
+    A plain function is explained as it is: a 1-D output is a regression, a 2-D output one column
+    per class.
+
+    Parameters
+    ----------
+    model : a fitted model (anything with predict / predict_proba, sklearn Pipelines included, fed
+        the same rows they were trained on) or a function of a 2-D array.
+    background : array-like
+        Reference rows. More than ``n_background`` rows are summarized: numeric data by weighted
+        k-means (centres snapped to observed values), other data by a seeded weighted sample.
+    """
+
+    method = "shap.kernel"
+
+    def __init__(self, model: Any, background: Any, *, n_background: int = 100, n_samples: int | None = None,
+                 exact_max_features: int = 10, max_batch_rows: int = 250_000, background_weights: Any = None,
+                 features: Any = None, classes: Any = None, model_task: str = "auto", random_state: int | None = 0):
+        super().__init__(model, features=features, classes=classes, model_task=model_task)
+        if n_background < 1:
+            raise InvalidParameterError(f"n_background must be at least 1, got {n_background}.")
+        if n_samples is not None and n_samples < 2:
+            raise InvalidParameterError(f"n_samples must be at least 2 (or None for 2M + 2048), got {n_samples}.")
+        self._predict, self.output_space = prediction_function(model, self.task)
+        tab = self._check_rows(background, name="background")
+        weights = as_weights(background_weights, tab.n_rows)
+        self.background, self.background_weights, self.summary = summarize(tab, weights, n_background, random_state)
+        self.n_background = n_background
+        self.n_samples = n_samples
+        self.exact_max_features = exact_max_features
+        self.max_batch_rows = max_batch_rows
+        self.random_state = random_state
+        self._user_classes = classes
+
+    def _model_output(self, template: Tabular) -> Callable[[np.ndarray], np.ndarray]:
+        """The model as a function of dense arrays, in the input form (DataFrame, dtypes) it was fitted on."""
+
+        def output(rows: np.ndarray) -> np.ndarray:
+            values = template.with_values(rows).values if template.is_frame else rows
+            result = np.asarray(self._predict(values), dtype=np.float64)
+            return result.reshape(len(rows), -1)
+
+        return output
+
+    def explain(self, X: Any, y: Any = None) -> Explanation:
+        tab = self._check_rows(X)
+        rows = tab.to_numpy()
+        background = self.background.to_numpy()
+        if rows.dtype != background.dtype:
+            rows, background = rows.astype(object), background.astype(object)
+        predict = self._model_output(tab)
+        if self.task is None:  # a plain function: its output decides
+            n_outputs = predict(background[:1]).shape[1]
+            self.task = "classification" if n_outputs > 1 else "regression"
+            self.classes = resolve_classes(self.task, self.model, self._user_classes, n_outputs)
+        local, expected = shapley_values(
+            predict, rows, background, self.background_weights, n_samples=self.n_samples,
+            exact_max_features=self.exact_max_features, max_batch_rows=self.max_batch_rows,
+            random_state=self.random_state,
+        )
+        if self.task == "classification":
+            if local.shape[0] == 1 and len(self.classes) == 2:
+                local, expected = binary_pair(local[0], float(expected[0]), 0.0)
+            elif local.shape[0] != len(self.classes):
+                raise InvalidInputError(
+                    f"The model returned {local.shape[0]} outputs per row but there are {len(self.classes)} "
+                    "classes; pass classes= with one label per output column."
+                )
+        n_features = tab.n_features
+        params = {
+            "n_background": int(self.background.n_rows),
+            "background_summary": self.summary,
+            "estimator": "exact" if n_features <= self.exact_max_features else "kernel_regression",
+            "n_samples": 2**n_features if n_features <= self.exact_max_features
+            else self.n_samples or 2 * n_features + 2048,
+            "random_state": self.random_state,
+        }
+        return self._explanation(tab, local, expected, output_space=self.output_space, params=params)

@@ -1,0 +1,205 @@
+"""TreeSHAP for tree ensembles: LightGBM and XGBoost natively, scikit-learn trees through shap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..data import Tabular, as_weights
+from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError
+from ..explanation import Explanation
+from ..models import sklearn_tree_output_space, tree_family
+from ._background import sample_rows
+from ._base import Explainer, binary_pair
+
+__all__ = ["TreeShap"]
+
+
+def _dense_contributions(contrib: Any, n_outputs: int) -> np.ndarray:
+    """LightGBM / XGBoost contributions (incl. the bias column) as (n_outputs, n_rows, n_features + 1)."""
+    if isinstance(contrib, list):  # LightGBM, sparse input, multiclass: one CSR matrix per class
+        return np.stack([c.toarray() for c in contrib])
+    if sp.issparse(contrib):
+        contrib = contrib.toarray()
+    contrib = np.asarray(contrib, dtype=np.float64)
+    if contrib.ndim == 3:  # XGBoost multiclass: (n_rows, n_classes, n_features + 1)
+        return contrib.transpose(1, 0, 2)
+    n_rows = contrib.shape[0]
+    return contrib.reshape(n_rows, n_outputs, -1).transpose(1, 0, 2)
+
+
+def _split_bias(contrib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(local values, expected) from contributions whose last column is the bias (constant per output)."""
+    return contrib[..., :-1], contrib[:, 0, -1].copy()
+
+
+def _gradient_boosting_trees(model: Any, k: int) -> dict[str, Any]:
+    """One class's trees of a multiclass sklearn GradientBoostingClassifier in shap's dict format."""
+    trees = []
+    for estimator in model.estimators_[:, k]:
+        tree = estimator.tree_
+        trees.append({
+            "children_left": tree.children_left,
+            "children_right": tree.children_right,
+            "children_default": tree.children_left,
+            "features": tree.feature,
+            "thresholds": tree.threshold,
+            "values": tree.value.reshape(-1, 1) * model.learning_rate,
+            "node_sample_weight": tree.weighted_n_node_samples.astype(np.float64),
+        })
+    return {"trees": trees, "base_offset": 0.0, "tree_output": "raw_value", "objective": "squared_error",
+            "input_dtype": np.float32, "internal_dtype": np.float64}
+
+
+class TreeShap(Explainer):
+    """Exact SHAP values of tree ensembles (TreeSHAP, Lundberg et al. 2020).
+
+    Parameters
+    ----------
+    model : LightGBM Booster / LGBMModel, XGBoost Booster / XGBModel, or a fitted scikit-learn tree
+        model (decision trees, random forests, extra trees, gradient boosting, histogram gradient
+        boosting).
+    background : array-like, optional
+        Reference rows, needed only for ``output="probability"`` (interventional TreeSHAP).
+    output : {"auto", "margin", "probability"}
+        ``"auto"``: the trees' own output — the margin (log-odds / raw score) for boosted
+        classifiers, the averaged leaf probabilities for forests and single trees, the prediction
+        for regressors. ``"probability"``: interventional TreeSHAP on predicted probabilities
+        against ``background`` (binary classifiers).
+    n_background : int
+        At most this many background rows are used (a seeded, weight-proportional sample).
+
+    Notes
+    -----
+    LightGBM models are explained by LightGBM's own ``predict(pred_contrib=True)`` and XGBoost by
+    ``predict(pred_contribs=True)`` (sparse CSR input stays sparse); scikit-learn models by
+    ``shap.TreeExplainer`` (path-dependent, no background needed). Additivity holds exactly:
+    ``local.sum(-1) + expected`` equals the model output in ``output_space``.
+    """
+
+    method = "shap.tree"
+
+    def __init__(self, model: Any, background: Any = None, *, output: str = "auto", n_background: int = 100,
+                 background_weights: Any = None, features: Any = None, classes: Any = None,
+                 model_task: str = "auto", random_state: int | None = 0):
+        self.family = tree_family(model)
+        if self.family is None:
+            raise UnsupportedModelError(
+                f"TreeShap explains LightGBM, XGBoost and scikit-learn tree models, not {type(model).__name__}. "
+                "Use LinearShap for linear models, KernelShap for anything else, or TabularExplainer to choose."
+            )
+        if output not in ("auto", "margin", "probability"):
+            raise InvalidParameterError(f"output must be 'auto', 'margin' or 'probability', got {output!r}.")
+        super().__init__(model, features=features, classes=classes, model_task=model_task)
+        if getattr(model, "n_outputs_", 1) > 1:
+            raise UnsupportedModelError(
+                "TreeShap does not explain multi-output regressors; explain one target at a time."
+            )
+        if output == "probability":
+            if self.task != "classification":
+                raise InvalidParameterError("output='probability' applies to classifiers only.")
+            if len(self.classes) != 2:
+                raise UnsupportedModelError(
+                    "output='probability' is available for binary classifiers; explain this "
+                    f"{len(self.classes)}-class model with output='auto' (margins) or with KernelShap."
+                )
+            if background is None:
+                raise InvalidParameterError(
+                    "output='probability' needs background rows (interventional TreeSHAP); pass background=X_train."
+                )
+        if output == "margin" and self.family == "sklearn" and self.task == "classification" \
+                and sklearn_tree_output_space(model) != "margin":
+            raise InvalidParameterError(
+                f"{type(model).__name__} averages leaf probabilities and has no margin; use output='auto'."
+            )
+        self.output = output
+        self.n_background = n_background
+        self.random_state = random_state
+        self.background = None
+        if background is not None:
+            tab = self._check_rows(background, name="background", allow_nan=True)
+            weights = as_weights(background_weights, tab.n_rows)
+            self.background = sample_rows(tab, weights, n_background, random_state)
+
+    # ------------------------------------------------------------ back ends
+    def _native(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray]:
+        n_outputs = 1 if self.task != "classification" or len(self.classes) == 2 else len(self.classes)
+        if self.family == "lightgbm":
+            booster = self.model.booster_ if hasattr(self.model, "booster_") else self.model
+            contrib = booster.predict(tab.values, pred_contrib=True)
+        else:
+            import xgboost
+
+            booster = self.model.get_booster() if hasattr(self.model, "get_booster") else self.model
+            matrix = xgboost.DMatrix(tab.values, enable_categorical=tab.is_frame, missing=np.nan)
+            contrib = booster.predict(matrix, pred_contribs=True, strict_shape=False)
+        return _split_bias(_dense_contributions(contrib, n_outputs))
+
+    def _shap(self, tab: Tabular, probability: bool) -> tuple[np.ndarray, np.ndarray]:
+        import shap
+
+        X = tab.to_numpy().astype(np.float64)
+        multiclass_gb = type(self.model).__name__ == "GradientBoostingClassifier" and len(self.classes) > 2
+        if multiclass_gb and not probability:
+            return self._gradient_boosting_multiclass(X)
+        if probability:
+            background = self.background.to_numpy().astype(np.float64)
+            explainer = shap.TreeExplainer(self.model, data=background, feature_perturbation="interventional",
+                                           model_output="probability")
+        else:
+            explainer = shap.TreeExplainer(self.model, feature_perturbation="tree_path_dependent")
+        values = np.asarray(explainer.shap_values(X, check_additivity=False), dtype=np.float64)
+        expected = np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
+        if values.ndim == 3:  # (n_rows, n_features, n_outputs)
+            return values.transpose(2, 0, 1), expected
+        return values[None], expected[:1]
+
+    def _gradient_boosting_multiclass(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """shap has no multiclass GradientBoostingClassifier: explain each class's trees, add the init."""
+        import shap
+        from sklearn.dummy import DummyClassifier
+
+        init = getattr(self.model, "init_", None)
+        if not (init == "zero" or isinstance(init, DummyClassifier)):
+            raise UnsupportedModelError(
+                "TreeShap explains a multiclass GradientBoostingClassifier only with a constant init "
+                "(the default); use KernelShap for a model-based init."
+            )
+        local = []
+        for k in range(len(self.classes)):
+            explainer = shap.TreeExplainer(_gradient_boosting_trees(self.model, k))
+            local.append(np.asarray(explainer.shap_values(X, check_additivity=False), dtype=np.float64))
+        local = np.stack(local)
+        # the constant init margin + the trees' mean output = decision_function - sum of contributions
+        expected = (self.model.decision_function(X[:1]) - local[:, :1].sum(-1).T)[0]
+        return local, expected
+
+    # ---------------------------------------------------------------- verb
+    def explain(self, X: Any, y: Any = None) -> Explanation:
+        native = self.family in ("lightgbm", "xgboost")
+        tab = self._check_rows(X)
+        if tab.is_sparse and self.family == "sklearn" or tab.is_sparse and self.output == "probability":
+            tab = Tabular(tab.values.toarray(), tab.features)
+        if self.family == "sklearn" and self.output != "probability" and tab.has_missing():
+            raise InvalidInputError(
+                f"X has missing values; TreeShap cannot follow {type(self.model).__name__}'s missing-value "
+                "routing exactly. Impute them first, or explain with KernelShap."
+            )
+        probability = self.output == "probability"
+        if probability:
+            local, expected = self._shap(tab, probability=True)
+            output_space = "probability"
+        elif native:
+            local, expected = self._native(tab)
+            output_space = "margin" if self.task == "classification" else "raw"
+        else:
+            local, expected = self._shap(tab, probability=False)
+            output_space = sklearn_tree_output_space(self.model) if self.task == "classification" else "raw"
+        if self.task == "classification" and len(self.classes) == 2 and local.shape[0] == 1:
+            local, expected = binary_pair(local[0], float(expected[0]), 1.0 if output_space == "probability" else 0.0)
+        params = {"output": self.output, "backend": "shap" if probability or not native else self.family}
+        if probability:
+            params.update(n_background=self.background.n_rows, random_state=self.random_state)
+        return self._explanation(tab, local, expected, output_space=output_space, params=params)
