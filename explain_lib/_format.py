@@ -122,7 +122,7 @@ def write(
     dtype: str = "float32",
 ) -> None:
     """Write ``meta`` (JSON-ready), ``local`` and ``data`` into ``directory`` (created if missing)."""
-    if np.dtype(dtype) not in (np.dtype("float32"), np.dtype("float64")):
+    if str(dtype) not in ("float32", "float64") and dtype not in (np.float32, np.float64):
         raise InvalidInputError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

@@ -59,12 +59,11 @@ def _plain(value: Any) -> Any:
 
 
 def _frozen_array(values: Any, ndim: int, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
+    array = np.array(values, dtype=np.float64, copy=True)  # our own copy: the caller may reuse theirs
     if array.ndim != ndim:
         raise InvalidInputError(f"Explanation.{name} must have {ndim} dimensions, got shape {array.shape}.")
-    view = array.view()
-    view.flags.writeable = False
-    return view
+    array.flags.writeable = False
+    return array
 
 
 def aggregate(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
