@@ -1,0 +1,642 @@
+"""The Explanation result object, built from hand-made arrays whose answers are known."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+from explain_lib import Explanation, InvalidInputError, InvalidParameterError, SchemaVersionError
+from explain_lib.errors import ExplainLibError
+
+FEATURES = ("f0", "f1", "f2", "f3", "f4")
+
+
+def local_values(n_outputs: int, n_rows: int, n_features: int, seed: int = 0) -> np.ndarray:
+    """Continuous random values: no ties, so every ranking is unique."""
+    return np.random.default_rng(seed).normal(size=(n_outputs, n_rows, n_features))
+
+
+def regression(n_rows: int = 6, seed: int = 0, **kwargs) -> Explanation:
+    local = local_values(1, n_rows, len(FEATURES), seed)
+    return Explanation(local=local, expected=np.array([1.5]), features=FEATURES, task="regression",
+                       output_space="raw", method="test.method", **kwargs)
+
+
+def binary(n_rows: int = 6, seed: int = 0, classes=(0, 1), **kwargs) -> Explanation:
+    positive = local_values(1, n_rows, len(FEATURES), seed)[0]
+    return Explanation(local=np.stack([-positive, positive]), expected=np.array([0.3, -0.3]),
+                       features=FEATURES, task="classification", output_space="margin", method="test.method",
+                       classes=classes, **kwargs)
+
+
+def multiclass(n_rows: int = 6, seed: int = 0, classes=("a", "b", "c"), **kwargs) -> Explanation:
+    local = local_values(len(classes), n_rows, len(FEATURES), seed)
+    expected = np.linspace(0.1, 0.5, len(classes))
+    return Explanation(local=local, expected=expected, features=FEATURES, task="classification",
+                       output_space="probability", method="test.method", classes=classes, **kwargs)
+
+
+def hand_per_class(local: np.ndarray) -> np.ndarray:
+    """per_class[k][j] = mean over rows of |local[k, row, j]|, with explicit loops."""
+    n_outputs, n_rows, n_features = local.shape
+    out = np.zeros((n_outputs, n_features))
+    for k in range(n_outputs):
+        for j in range(n_features):
+            out[k, j] = sum(abs(local[k, i, j]) for i in range(n_rows)) / n_rows
+    return out
+
+
+def frame_with_categories(n_rows: int, features=FEATURES) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    columns = {}
+    for j, name in enumerate(features):
+        if j == 0:
+            columns[name] = pd.Categorical(rng.choice(["red", "green", "blue"], size=n_rows),
+                                           categories=["blue", "green", "red"])
+        else:
+            columns[name] = rng.normal(size=n_rows)
+    return pd.DataFrame(columns)
+
+
+# ------------------------------------------------------------------------------------------ aggregation
+@pytest.mark.parametrize("n_classes", [2, 3, 4])
+def test_per_class_is_mean_abs_local_and_global_is_mean_over_classes(n_classes):
+    local = local_values(n_classes, 7, len(FEATURES), seed=n_classes)
+    exp = Explanation(local=local, expected=np.zeros(n_classes), features=FEATURES, task="classification",
+                      output_space="margin", method="m", classes=tuple(range(n_classes)))
+    per_class = hand_per_class(local)
+    assert_allclose(exp.per_class, per_class, rtol=1e-12)
+    assert_allclose(exp.global_, per_class.sum(axis=0) / n_classes, rtol=1e-12)
+
+
+def test_regression_has_no_per_class_and_global_is_mean_abs_local():
+    exp = regression()
+    assert exp.per_class is None
+    assert exp.per_class_values is None
+    assert_allclose(exp.global_, hand_per_class(exp.local)[0], rtol=1e-12)
+
+
+def test_given_global_and_per_class_are_kept_rather_than_recomputed():
+    local = local_values(2, 4, len(FEATURES))
+    global_ = np.arange(5.0)
+    per_class = np.arange(10.0).reshape(2, 5)
+    exp = Explanation(local=local, expected=None, features=FEATURES, task="classification",
+                      output_space="margin", method="m", classes=(0, 1), global_=global_, per_class=per_class)
+    assert_array_equal(exp.global_, global_)
+    assert_array_equal(exp.per_class, per_class)
+
+
+# ------------------------------------------------------------------------------------------- accessors
+@pytest.mark.parametrize("top_k", [1, 3, 5])
+def test_global_importance_is_sorted_highest_first_with_exactly_top_k_entries(top_k):
+    exp = multiclass()
+    series = exp.global_importance(top_k)
+    assert len(series) == top_k
+    assert np.all(np.diff(series.to_numpy()) <= 0)
+    order = sorted(range(len(FEATURES)), key=lambda j: -exp.global_[j])[:top_k]
+    assert list(series.index) == [FEATURES[j] for j in order]
+    assert_allclose(series.to_numpy(), [exp.global_[j] for j in order], rtol=0)
+
+
+def test_global_importance_without_top_k_lists_every_feature():
+    exp = regression()
+    series = exp.global_importance()
+    assert sorted(series.index) == sorted(FEATURES)
+    assert_allclose(series[list(FEATURES)].to_numpy(), exp.global_, rtol=0)
+
+
+def test_global_importance_of_one_class_uses_that_class_per_class_values():
+    exp = multiclass()
+    series = exp.global_importance(2, cls="c")
+    per_c = hand_per_class(exp.local)[2]
+    order = np.argsort(-per_c)[:2]
+    assert list(series.index) == [FEATURES[j] for j in order]
+    assert_allclose(series.to_numpy(), per_c[order], rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad_top_k", [0, -1, 1.5, True, "3"])
+def test_global_importance_rejects_top_k_that_is_not_a_positive_integer(bad_top_k):
+    with pytest.raises(InvalidParameterError):
+        regression().global_importance(bad_top_k)
+
+
+def test_local_frame_of_regression_is_rows_by_features():
+    exp = regression(n_rows=6)
+    frame = exp.local_frame()
+    assert frame.shape == (6, len(FEATURES))
+    assert list(frame.columns) == list(FEATURES)
+    assert_array_equal(frame.to_numpy(), exp.local[0])
+
+
+def test_local_frame_of_binary_is_the_positive_class_by_default():
+    exp = binary(n_rows=4)
+    assert exp.local_frame().shape == (4, len(FEATURES))
+    assert_array_equal(exp.local_frame().to_numpy(), exp.local[1])
+    assert_array_equal(exp.local_frame(cls=0).to_numpy(), exp.local[0])
+
+
+def test_local_frame_of_multiclass_picks_the_class_by_label():
+    exp = multiclass(n_rows=5)
+    assert_array_equal(exp.local_frame(cls="b").to_numpy(), exp.local[1])
+    assert_array_equal(exp.local_frame(cls="c").to_numpy(), exp.local[2])
+
+
+def test_local_frame_of_multiclass_needs_a_class():
+    with pytest.raises(InvalidParameterError):
+        multiclass().local_frame()
+
+
+def test_local_frame_unknown_class_suggests_the_closest_label():
+    exp = multiclass(classes=("setosa", "versicolor", "virginica"))
+    with pytest.raises(InvalidParameterError, match="Did you mean 'setosa'"):
+        exp.local_frame(cls="setsa")
+
+
+def test_local_frame_all_classes_has_class_row_multiindex():
+    exp = multiclass(n_rows=5)
+    frame = exp.local_frame(cls="all")
+    assert frame.shape == (3 * 5, len(FEATURES))
+    assert isinstance(frame.index, pd.MultiIndex)
+    assert list(frame.index.names) == ["class", "row"]
+    for k, label in enumerate(exp.classes):
+        for row in range(5):
+            assert_array_equal(frame.loc[(label, row)].to_numpy(), exp.local[k, row])
+
+
+@pytest.mark.parametrize("make", [regression, binary, multiclass])
+def test_cohort_by_boolean_mask_recomputes_importance_from_the_subset(make):
+    n_rows = 8
+    data = frame_with_categories(n_rows)
+    exp = make(n_rows=n_rows, data=data)
+    mask = np.array([True, False, True, True, False, False, True, False])
+    sub = exp.cohort(mask)
+    subset = exp.local[:, mask]
+    assert sub.n_rows == mask.sum()
+    assert_array_equal(sub.local, subset)
+    per_class = hand_per_class(subset)
+    assert_allclose(sub.global_, per_class.mean(axis=0), rtol=1e-12)
+    if exp.task == "classification":
+        assert_allclose(sub.per_class, per_class, rtol=1e-12)
+    else:
+        assert sub.per_class is None
+    pd.testing.assert_frame_equal(sub.data, data[mask].reset_index(drop=True))
+    assert sub.id != exp.id
+
+
+def test_cohort_by_integer_positions_recomputes_importance_and_takes_those_rows():
+    n_rows = 8
+    data = frame_with_categories(n_rows)
+    exp = multiclass(n_rows=n_rows, data=data)
+    positions = [6, 1, 3]
+    sub = exp.cohort(positions)
+    assert_array_equal(sub.local, exp.local[:, positions])
+    per_class = hand_per_class(exp.local[:, positions])
+    assert_allclose(sub.per_class, per_class, rtol=1e-12)
+    assert_allclose(sub.global_, per_class.mean(axis=0), rtol=1e-12)
+    pd.testing.assert_frame_equal(sub.data, data.iloc[positions].reset_index(drop=True))
+
+
+def test_cohort_by_pandas_boolean_series_matches_the_numpy_mask():
+    exp = binary(n_rows=5)
+    mask = np.array([False, True, True, False, True])
+    assert_array_equal(exp.cohort(pd.Series(mask)).local, exp.cohort(mask).local)
+
+
+@pytest.mark.parametrize("mask", [[True, False], [0, 99], [0.5, 1.5]])
+def test_cohort_rejects_masks_that_do_not_fit_the_rows(mask):
+    with pytest.raises(InvalidInputError):
+        regression(n_rows=6).cohort(mask)
+
+
+# -------------------------------------------------------------------- interpret-community compatibility
+def test_local_importance_values_is_rows_by_features_for_regression():
+    exp = regression(n_rows=6)
+    assert np.shape(exp.local_importance_values) == (6, len(FEATURES))
+    assert_array_equal(np.asarray(exp.local_importance_values), exp.local[0])
+
+
+@pytest.mark.parametrize("make, n_classes", [(binary, 2), (multiclass, 3)])
+def test_local_importance_values_is_classes_by_rows_by_features_for_classification(make, n_classes):
+    exp = make(n_rows=6)
+    assert np.shape(exp.local_importance_values) == (n_classes, 6, len(FEATURES))
+    assert_array_equal(np.asarray(exp.local_importance_values), exp.local)
+
+
+def test_expected_values_is_a_float_for_regression_and_a_list_per_class_for_classification():
+    reg = regression()
+    assert isinstance(reg.expected_values, float)
+    assert reg.expected_values == 1.5
+    cls = multiclass()
+    assert isinstance(cls.expected_values, list)
+    assert_allclose(cls.expected_values, np.linspace(0.1, 0.5, 3), rtol=0)
+
+
+def test_global_and_per_class_values_are_plain_lists_of_the_importances():
+    exp = multiclass()
+    assert isinstance(exp.global_importance_values, list)
+    assert_array_equal(exp.global_importance_values, exp.global_)
+    assert np.shape(exp.per_class_values) == (3, len(FEATURES))
+    assert_allclose(exp.per_class_values, hand_per_class(exp.local), rtol=1e-12)
+
+
+def test_feature_importance_dict_holds_the_top_k_global_features():
+    exp = multiclass()
+    top = exp.get_feature_importance_dict(top_k=2)
+    order = np.argsort(-exp.global_)[:2]
+    assert list(top) == [FEATURES[j] for j in order]
+    assert_allclose(list(top.values()), exp.global_[order], rtol=0)
+
+
+def test_ranked_global_names_and_values_are_sorted_highest_first():
+    exp = binary()
+    order = np.argsort(-exp.global_)
+    assert exp.get_ranked_global_names() == [FEATURES[j] for j in order]
+    assert_allclose(exp.get_ranked_global_values(), exp.global_[order], rtol=0)
+    assert exp.get_ranked_global_names(top_k=3) == [FEATURES[j] for j in order[:3]]
+    assert_allclose(exp.get_ranked_global_values(top_k=3), exp.global_[order[:3]], rtol=0)
+
+
+def test_ranked_per_class_names_and_values_are_classes_by_top_k_sorted_per_class():
+    exp = multiclass()
+    names = exp.get_ranked_per_class_names(top_k=2)
+    values = exp.get_ranked_per_class_values(top_k=2)
+    assert np.shape(names) == (3, 2)
+    assert np.shape(values) == (3, 2)
+    per_class = hand_per_class(exp.local)
+    for k in range(3):
+        expected_values = sorted(per_class[k], reverse=True)[:2]
+        assert_allclose(values[k], expected_values, rtol=1e-12)
+        ranked = [per_class[k][FEATURES.index(n)] for n in names[k]]
+        assert_allclose(ranked, expected_values, rtol=1e-12)
+
+
+def test_ranked_per_class_needs_classification():
+    with pytest.raises(InvalidParameterError):
+        regression().get_ranked_per_class_names()
+
+
+def test_ranked_local_of_regression_is_rows_by_top_k_sorted_by_signed_value():
+    exp = regression(n_rows=6)
+    names = exp.get_ranked_local_names(top_k=3)
+    values = exp.get_ranked_local_values(top_k=3)
+    assert np.shape(names) == (6, 3)
+    assert np.shape(values) == (6, 3)
+    for row in range(6):
+        expected_values = sorted(exp.local[0, row], reverse=True)[:3]
+        assert_allclose(values[row], expected_values, rtol=0)
+        assert [exp.local[0, row, FEATURES.index(n)] for n in names[row]] == expected_values
+
+
+@pytest.mark.parametrize("make, n_classes", [(binary, 2), (multiclass, 3)])
+def test_ranked_local_of_classification_is_classes_by_rows_by_top_k_sorted_by_signed_value(make, n_classes):
+    exp = make(n_rows=4)
+    names = exp.get_ranked_local_names(top_k=2)
+    values = exp.get_ranked_local_values(top_k=2)
+    assert np.shape(names) == (n_classes, 4, 2)
+    assert np.shape(values) == (n_classes, 4, 2)
+    for k in range(n_classes):
+        for row in range(4):
+            expected_values = sorted(exp.local[k, row], reverse=True)[:2]
+            assert_allclose(values[k][row], expected_values, rtol=0)
+            assert [exp.local[k, row, FEATURES.index(n)] for n in names[k][row]] == expected_values
+
+
+def test_ranked_local_without_top_k_lists_every_feature():
+    exp = regression(n_rows=3)
+    assert np.shape(exp.get_ranked_local_names()) == (3, len(FEATURES))
+
+
+def test_descriptive_attributes_follow_interpret_community_names():
+    exp = multiclass(n_rows=6)
+    assert exp.features == FEATURES
+    assert exp.classes == ("a", "b", "c")
+    assert exp.method == "test.method"
+    assert exp.model_task == "classification"
+    assert regression().model_task == "regression"
+    assert exp.num_features == len(FEATURES)
+    assert exp.num_examples == 6
+    assert isinstance(exp.id, str) and exp.id
+    assert exp.id != multiclass(n_rows=6).id
+
+
+def test_string_class_labels_are_kept_and_usable():
+    exp = binary(classes=("no", "yes"))
+    assert exp.classes == ("no", "yes")
+    assert_array_equal(exp.local_frame(cls="yes").to_numpy(), exp.local[1])
+    assert_allclose(exp.global_importance(cls="no").sort_index().to_numpy(), exp.per_class[0], rtol=0)
+
+
+def test_numpy_class_labels_become_plain_python():
+    exp = binary(classes=np.array([3, 7]))
+    assert exp.classes == (3, 7)
+    assert all(type(c) is int for c in exp.classes)
+
+
+def test_regression_rejects_a_class_argument():
+    with pytest.raises(InvalidParameterError):
+        regression().local_frame(cls=1)
+
+
+def test_global_only_explanation_refuses_local_accessors_with_a_clear_error():
+    exp = Explanation(local=None, expected=None, features=FEATURES, task="regression", output_space="metric",
+                      method="permutation", global_=np.arange(5.0))
+    assert exp.n_rows is None
+    with pytest.raises(InvalidParameterError, match="global only"):
+        exp.local_frame()
+    with pytest.raises(InvalidParameterError):
+        exp.cohort([0])
+
+
+# -------------------------------------------------------------------------------------------- frozen
+@pytest.mark.parametrize("name", ["local", "method", "features", "global_", "id", "classes"])
+def test_assigning_a_field_raises_frozen_instance_error(name):
+    exp = multiclass()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(exp, name, getattr(exp, name))
+
+
+@pytest.mark.parametrize("name", ["local", "expected", "global_", "per_class"])
+def test_arrays_are_read_only(name):
+    exp = multiclass()
+    array = getattr(exp, name)
+    assert not array.flags.writeable
+    with pytest.raises(ValueError):
+        array[(0,) * array.ndim] = 123.0
+
+
+def test_params_cannot_be_changed_in_place():
+    exp = regression(params={"n": 1})
+    with pytest.raises(TypeError):
+        exp.params["n"] = 2
+
+
+def test_explanation_does_not_change_when_the_caller_mutates_its_input_arrays():
+    local = local_values(1, 4, len(FEATURES))
+    expected = np.array([2.0])
+    before_local = local.copy()
+    exp = Explanation(local=local, expected=expected, features=FEATURES, task="regression",
+                      output_space="raw", method="m")
+    before_global = exp.global_.copy()
+    local[...] = 0.0
+    expected[...] = 0.0
+    assert_array_equal(exp.local, before_local)
+    assert_array_equal(exp.expected, [2.0])
+    assert_array_equal(exp.global_, before_global)
+
+
+# ------------------------------------------------------------------------------------------ validation
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        pytest.param({"local": np.zeros((2, 4, 5))}, id="local-outputs-vs-3-classes"),
+        pytest.param({"local": np.zeros((3, 4, 4))}, id="local-features-vs-5-names"),
+        pytest.param({"local": np.zeros((4, 5))}, id="local-2d"),
+        pytest.param({"expected": np.zeros(2)}, id="expected-vs-3-classes"),
+        pytest.param({"classes": ("a", "b")}, id="classes-vs-3-outputs"),
+        pytest.param({"features": FEATURES[:4]}, id="features-vs-local"),
+        pytest.param({"features": ("f0", "f1", "f1", "f3", "f4")}, id="duplicate-features"),
+        pytest.param({"global_": np.zeros(4)}, id="global-length"),
+        pytest.param({"per_class": np.zeros((2, 5))}, id="per-class-shape"),
+        pytest.param({"classes": None}, id="classification-without-classes"),
+        pytest.param({"data": pd.DataFrame(np.zeros((4, 5)), columns=list("abcde"))}, id="data-columns"),
+    ],
+)
+def test_inconsistent_shapes_raise_invalid_input_error(kwargs):
+    base = dict(local=np.zeros((3, 4, 5)), expected=np.zeros(3), features=FEATURES, task="classification",
+                output_space="probability", method="m", classes=("a", "b", "c"))
+    with pytest.raises(InvalidInputError):
+        Explanation(**{**base, **kwargs})
+
+
+def test_explanation_without_local_or_global_values_is_rejected():
+    with pytest.raises(InvalidInputError):
+        Explanation(local=None, expected=None, features=FEATURES, task="regression", output_space="raw",
+                    method="m")
+
+
+@pytest.mark.parametrize("kwargs", [{"task": "ranking"}, {"output_space": "logits"}])
+def test_unknown_task_or_output_space_is_rejected(kwargs):
+    base = dict(local=np.zeros((1, 2, 5)), expected=None, features=FEATURES, task="regression",
+                output_space="raw", method="m")
+    with pytest.raises(InvalidParameterError):
+        Explanation(**{**base, **kwargs})
+
+
+# ------------------------------------------------------------------------------------------ save / load
+def read_json(directory) -> dict:
+    return json.loads((directory / "explanation.json").read_text())
+
+
+def assert_same_metadata(loaded: Explanation, exp: Explanation) -> None:
+    assert loaded.id == exp.id
+    assert loaded.method == exp.method
+    assert loaded.task == exp.task
+    assert loaded.output_space == exp.output_space
+    assert loaded.features == exp.features
+    assert loaded.classes == exp.classes
+    if exp.classes is not None:
+        assert [type(c) for c in loaded.classes] == [type(c) for c in exp.classes]
+    assert dict(loaded.params) == dict(exp.params)
+    assert dict(loaded.versions) == dict(exp.versions)
+    assert loaded.is_raw == exp.is_raw
+    assert loaded.is_engineered == exp.is_engineered
+    for name in ("expected", "global_", "per_class"):
+        if getattr(exp, name) is None:
+            assert getattr(loaded, name) is None
+        else:
+            assert_array_equal(getattr(loaded, name), getattr(exp, name))
+
+
+PARAMS = {"n_background": 10, "estimator": "exact", "ratio": 0.1, "nested": {"seeds": [1, 2]}, "none": None}
+
+CASES = {
+    "regression": lambda: regression(params=PARAMS, is_raw=True),
+    "binary-int": lambda: binary(classes=(0, 1), params=PARAMS, is_engineered=True),
+    "binary-str": lambda: binary(classes=("<=50K", ">50K"), params=PARAMS),
+    "multiclass-str": lambda: multiclass(classes=("a", "b", "c"), params=PARAMS),
+    "multiclass-int": lambda: multiclass(classes=(2, 5, 9, 11), params=PARAMS),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_save_load_keeps_metadata_exactly_and_local_within_float32(tmp_path, case):
+    exp = CASES[case]()
+    exp.save(tmp_path)
+    loaded = Explanation.load(tmp_path)
+    assert_same_metadata(loaded, exp)
+    assert loaded.local.shape == exp.local.shape
+    assert_allclose(loaded.local, exp.local, rtol=1e-6, atol=0)
+    assert read_json(tmp_path)["local"]["dtype"] == "float32"
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_save_load_with_float64_keeps_local_exactly(tmp_path, case):
+    exp = CASES[case]()
+    exp.save(tmp_path, dtype="float64")
+    loaded = Explanation.load(tmp_path)
+    assert_same_metadata(loaded, exp)
+    assert_array_equal(loaded.local, exp.local)
+
+
+def test_symmetric_binary_is_stored_once_and_restored_negated(tmp_path):
+    exp = binary(n_rows=5)
+    exp.save(tmp_path, dtype="float64")
+    meta = read_json(tmp_path)
+    assert meta["local"]["binary_symmetric"] is True
+    stored = pd.read_parquet(tmp_path / "local.parquet")
+    assert len(stored) == 5  # one class's rows only
+    loaded = Explanation.load(tmp_path)
+    assert_array_equal(loaded.local[1], exp.local[1])
+    assert_array_equal(loaded.local[0], -exp.local[1])
+
+
+def test_asymmetric_binary_stores_both_classes(tmp_path):
+    local = local_values(2, 5, len(FEATURES))
+    exp = Explanation(local=local, expected=np.array([0.4, 0.6]), features=FEATURES, task="classification",
+                      output_space="probability", method="m", classes=(0, 1))
+    exp.save(tmp_path, dtype="float64")
+    assert read_json(tmp_path)["local"]["binary_symmetric"] is False
+    assert_array_equal(Explanation.load(tmp_path).local, local)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2, 3])
+def test_mostly_zero_local_values_are_stored_as_coo_and_round_trip(tmp_path, n_outputs):
+    rng = np.random.default_rng(3)
+    local = np.zeros((n_outputs, 20, len(FEATURES)))
+    positions = rng.choice(local.size, size=local.size // 10, replace=False)
+    local.flat[positions] = rng.normal(size=positions.size)
+    task = "regression" if n_outputs == 1 else "classification"
+    classes = None if n_outputs == 1 else tuple(f"class{k}" for k in range(n_outputs))
+    exp = Explanation(local=local, expected=np.zeros(n_outputs), features=FEATURES, task=task,
+                      output_space="margin", method="m", classes=classes)
+    exp.save(tmp_path)
+    assert read_json(tmp_path)["local"]["layout"] == "coo"
+    loaded = Explanation.load(tmp_path)
+    assert_same_metadata(loaded, exp)
+    assert_allclose(loaded.local, local, rtol=1e-6, atol=0)
+    assert_array_equal(loaded.local == 0, local == 0)
+
+
+def test_dense_local_values_are_stored_dense(tmp_path):
+    multiclass().save(tmp_path)
+    assert read_json(tmp_path)["local"]["layout"] == "dense"
+
+
+def test_data_with_category_and_float_columns_round_trips(tmp_path):
+    data = frame_with_categories(6)
+    exp = regression(n_rows=6, data=data)
+    exp.save(tmp_path)
+    loaded = Explanation.load(tmp_path)
+    assert isinstance(loaded.data[FEATURES[0]].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(loaded.data, data)
+
+
+def test_global_only_explanation_round_trips(tmp_path):
+    exp = Explanation(local=None, expected=None, features=FEATURES, task="regression", output_space="metric",
+                      method="permutation", global_=np.array([0.5, 0.1, 0.0, 2.0, 1e-300]))
+    exp.save(tmp_path)
+    loaded = Explanation.load(tmp_path)
+    assert loaded.local is None
+    assert_same_metadata(loaded, exp)
+
+
+@pytest.mark.parametrize("layout", ["dense", "coo"])
+def test_load_top_k_reads_exactly_the_highest_global_features(tmp_path, layout):
+    n_rows = 20
+    local = local_values(3, n_rows, len(FEATURES), seed=5)
+    if layout == "coo":
+        local = np.where(np.random.default_rng(6).random(local.shape) < 0.15, local, 0.0)
+    data = frame_with_categories(n_rows)
+    exp = Explanation(local=local, expected=np.zeros(3), features=FEATURES, task="classification",
+                      output_space="margin", method="m", classes=(0, 1, 2), data=data)
+    exp.save(tmp_path)
+    assert read_json(tmp_path)["local"]["layout"] == layout
+    loaded = Explanation.load(tmp_path, top_k=3)
+    top = np.argsort(-exp.global_)[:3]
+    top_names = [FEATURES[j] for j in top]
+    assert list(loaded.features) == top_names
+    assert_array_equal(loaded.global_, exp.global_[top])
+    assert list(loaded.global_importance().index) == top_names
+    assert_array_equal(loaded.per_class, exp.per_class[:, top])
+    assert_allclose(loaded.local, local[:, :, top], rtol=1e-6, atol=0)
+    pd.testing.assert_frame_equal(loaded.data, data[top_names])
+
+
+@st.composite
+def explanations(draw):
+    n_outputs = draw(st.sampled_from([1, 2, 3]))
+    n_rows = draw(st.integers(1, 20))
+    n_features = draw(st.integers(1, 8))
+    sparse = draw(st.booleans())
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    local = rng.normal(size=(n_outputs, n_rows, n_features)) * 10.0 ** rng.integers(-3, 4)
+    if sparse:
+        local = np.where(rng.random(local.shape) < 0.1, local, 0.0)
+    if n_outputs == 2 and draw(st.booleans()):
+        local[0] = -local[1]
+    features = tuple(f"feature {j}" for j in range(n_features))
+    if n_outputs == 1:
+        task, classes = "regression", None
+    else:
+        task = "classification"
+        classes = draw(st.sampled_from([tuple(range(n_outputs)), tuple(f"c{k}" for k in range(n_outputs))]))
+    return Explanation(local=local, expected=rng.normal(size=n_outputs), features=features, task=task,
+                       output_space="margin", method="prop", classes=classes, params={"seed": seed})
+
+
+@settings(max_examples=30, deadline=None)
+@given(exp=explanations(), dtype=st.sampled_from(["float32", "float64"]))
+def test_save_load_round_trip_property(tmp_path_factory, exp, dtype):
+    directory = tmp_path_factory.mktemp("roundtrip")
+    exp.save(directory, dtype=dtype)
+    loaded = Explanation.load(directory)
+    assert_same_metadata(loaded, exp)
+    assert loaded.local.shape == exp.local.shape
+    if dtype == "float64":
+        assert_array_equal(loaded.local, exp.local)
+    else:
+        assert_allclose(loaded.local, exp.local, rtol=1e-6, atol=0)
+
+
+# -------------------------------------------------------------------------------------- loading errors
+def test_newer_schema_version_raises_schema_version_error_suggesting_upgrade(tmp_path):
+    regression().save(tmp_path)
+    meta = read_json(tmp_path)
+    meta["schema_version"] = 99
+    (tmp_path / "explanation.json").write_text(json.dumps(meta))
+    with pytest.raises(SchemaVersionError, match="(?i)upgrade") as info:
+        Explanation.load(tmp_path)
+    assert "99" in str(info.value)
+    assert isinstance(info.value, ExplainLibError)
+
+
+def test_json_of_another_format_raises_schema_version_error(tmp_path):
+    (tmp_path / "explanation.json").write_text(json.dumps({"hello": "world"}))
+    with pytest.raises(SchemaVersionError):
+        Explanation.load(tmp_path)
+
+
+def test_directory_without_explanation_json_raises_invalid_input_error(tmp_path):
+    with pytest.raises(InvalidInputError, match="explanation.json"):
+        Explanation.load(tmp_path)
+
+
+def test_missing_directory_raises_invalid_input_error(tmp_path):
+    with pytest.raises(InvalidInputError):
+        Explanation.load(tmp_path / "does-not-exist")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "int64", "not-a-dtype"])
+def test_save_with_invalid_dtype_raises_invalid_input_error_and_writes_nothing(tmp_path, dtype):
+    target = tmp_path / "out"
+    with pytest.raises(InvalidInputError):
+        regression().save(target, dtype=dtype)
+    assert not (target / "explanation.json").exists()

@@ -1,0 +1,297 @@
+"""Bad input gets one clear error from the ExplainLibError hierarchy, through real explainers."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from importlib import resources
+
+import lightgbm
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.svm import SVC
+
+import explain_lib
+from explain_lib import (
+    ExplainLibError,
+    InvalidInputError,
+    KernelShap,
+    TreeShap,
+    UnsupportedModelError,
+)
+from explain_lib.datasets import load_adult
+
+COLUMNS = ["a", "b", "c"]
+
+
+def make_data(n_rows: int = 120, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n_rows, 3)), columns=COLUMNS)
+    y = (X["a"] + 0.5 * X["b"] - 0.3 * X["c"] + 0.3 * rng.normal(size=n_rows) > 0).astype(int).to_numpy()
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
+
+
+@pytest.fixture(scope="module")
+def lgbm(data):
+    X, y = data
+    return lightgbm.LGBMClassifier(n_estimators=15, num_leaves=7, min_child_samples=5, verbose=-1).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def tree(lgbm):
+    return TreeShap(lgbm)
+
+
+@pytest.fixture(scope="module")
+def logistic_frame(data):
+    """A LogisticRegression fitted on the DataFrame (it records feature names a, b, c)."""
+    X, y = data
+    return LogisticRegression().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def kernel(data, logistic_frame):
+    X, _ = data
+    return KernelShap(logistic_frame, X.iloc[:10])
+
+
+def raised(call) -> Exception:
+    with pytest.raises(ExplainLibError) as info:
+        call()
+    return info.value
+
+
+# -------------------------------------------------------------------------------------- column count
+@pytest.mark.parametrize("n_columns", [2, 4])
+def test_wrong_number_of_columns_names_both_counts(tree, data, n_columns):
+    X, _ = data
+    rows = np.random.default_rng(1).normal(size=(4, n_columns))
+    error = raised(lambda: tree.explain(rows))
+    assert isinstance(error, InvalidInputError)
+    message = str(error)
+    assert re.search(rf"\b{n_columns}\b", message), message
+    assert re.search(r"\b3\b", message), message
+
+
+def test_kernel_wrong_number_of_columns_names_both_counts(kernel, data):
+    X, _ = data
+    error = raised(lambda: kernel.explain(X.to_numpy()[:3, :2]))
+    assert isinstance(error, InvalidInputError)
+    assert re.search(r"\b2\b", str(error)) and re.search(r"\b3\b", str(error)), str(error)
+
+
+def test_background_with_wrong_number_of_columns_is_rejected_at_construction(logistic_frame, data):
+    X, _ = data
+    error = raised(lambda: KernelShap(logistic_frame, X.to_numpy()[:10, :2]))
+    assert isinstance(error, InvalidInputError)
+    assert "background" in str(error)
+
+
+# -------------------------------------------------------------------------------------- column names
+@pytest.mark.parametrize("explainer", ["tree", "kernel"])
+def test_different_column_names_list_missing_and_unexpected_and_suggest(request, data, explainer):
+    X, _ = data
+    explainer = request.getfixturevalue(explainer)
+    renamed = X.iloc[:3].rename(columns={"c": "cc"})
+    error = raised(lambda: explainer.explain(renamed))
+    assert isinstance(error, InvalidInputError)
+    message = str(error)
+    assert "missing" in message and "unexpected" in message
+    assert "['c']" in message and "['cc']" in message
+    assert "Did you mean 'c'" in message
+
+
+def test_extra_column_is_reported_as_unexpected(tree, data):
+    X, _ = data
+    extra = X.iloc[:3].assign(d=1.0)
+    error = raised(lambda: tree.explain(extra))
+    assert isinstance(error, InvalidInputError)
+    assert "unexpected ['d']" in str(error)
+
+
+@pytest.mark.parametrize("explainer", ["tree", "kernel"])
+def test_columns_in_another_order_are_reordered_and_give_the_same_values(request, data, explainer):
+    X, _ = data
+    explainer = request.getfixturevalue(explainer)
+    rows = X.iloc[:6]
+    right = explainer.explain(rows)
+    shuffled = explainer.explain(rows[["c", "a", "b"]])
+    assert shuffled.features == tuple(COLUMNS)
+    assert_allclose(shuffled.local, right.local, rtol=1e-12, atol=1e-12)
+    assert_allclose(shuffled.expected, right.expected, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(shuffled.data, right.data)
+
+
+@pytest.mark.parametrize("explainer", ["tree", "kernel"])
+def test_duplicate_column_names_are_rejected(request, data, explainer):
+    X, _ = data
+    explainer = request.getfixturevalue(explainer)
+    duplicated = pd.DataFrame(X.iloc[:3].to_numpy(), columns=["a", "a", "b"])
+    error = raised(lambda: explainer.explain(duplicated))
+    assert isinstance(error, InvalidInputError)
+    assert "'a'" in str(error)
+
+
+# ----------------------------------------------------------------------------------------------- NaN
+def with_nan(X: np.ndarray) -> np.ndarray:
+    rows = np.array(X[:4], dtype=np.float64)
+    rows[1, 2] = np.nan
+    return rows
+
+
+@pytest.mark.filterwarnings("ignore:The `probability` parameter was deprecated:FutureWarning")
+@pytest.mark.parametrize("make_model", [LogisticRegression, lambda: SVC(probability=True, random_state=0)],
+                         ids=["LogisticRegression", "SVC-probability"])
+def test_nan_for_a_model_that_cannot_take_it_asks_to_impute(data, make_model):
+    X, y = data
+    values = X.to_numpy()
+    model = make_model().fit(values, y)
+    explainer = KernelShap(model, values[:10])
+    error = raised(lambda: explainer.explain(with_nan(values)))
+    assert isinstance(error, InvalidInputError)
+    assert "NaN" in str(error)
+    assert "impute" in str(error).lower()
+
+
+def test_nan_in_kernel_background_is_rejected_at_construction(data):
+    X, y = data
+    values = X.to_numpy()
+    model = LogisticRegression().fit(values, y)
+    error = raised(lambda: KernelShap(model, with_nan(values)))
+    assert isinstance(error, InvalidInputError)
+    assert "NaN" in str(error)
+
+
+def test_nan_is_accepted_where_the_model_handles_it(tree, data):
+    X, _ = data
+    rows = X.iloc[:4].copy()
+    rows.iloc[1, 2] = np.nan
+    explanation = tree.explain(rows)
+    assert np.isfinite(explanation.local).all()
+
+
+# ------------------------------------------------------------------------------- shape and type of X
+@pytest.mark.parametrize("explainer", ["tree", "kernel"])
+@pytest.mark.parametrize(
+    "make_rows, fragment",
+    [
+        pytest.param(lambda X: X.iloc[:0], "empty", id="empty-frame"),
+        pytest.param(lambda X: X.to_numpy()[:0], "empty", id="empty-array"),
+        pytest.param(lambda X: X.to_numpy()[0], "2-D", id="1d-array"),
+        pytest.param(lambda X: X.to_numpy()[0].tolist(), "2-D", id="1d-list"),
+        pytest.param(lambda X: None, "None", id="None"),
+        pytest.param(lambda X: X.iloc[0], "Series", id="series-row"),
+        pytest.param(lambda X: X["a"], "Series", id="series-column"),
+    ],
+)
+def test_malformed_rows_raise_invalid_input_error_saying_what_is_wrong(request, data, explainer, make_rows,
+                                                                       fragment):
+    X, _ = data
+    explainer = request.getfixturevalue(explainer)
+    error = raised(lambda: explainer.explain(make_rows(X)))
+    assert isinstance(error, InvalidInputError)
+    assert fragment in str(error)
+
+
+def test_empty_background_is_rejected(logistic_frame, data):
+    X, _ = data
+    error = raised(lambda: KernelShap(logistic_frame, X.iloc[:0]))
+    assert isinstance(error, InvalidInputError)
+
+
+# ---------------------------------------------------------------------------------------------- models
+class NotAModel:
+    def fit(self, X, y):
+        return self
+
+
+@pytest.mark.parametrize("model", [NotAModel(), object()], ids=["class-with-fit-only", "object"])
+def test_object_without_predict_is_unsupported(data, model):
+    X, _ = data
+    error = raised(lambda: KernelShap(model, X.to_numpy()[:5]))
+    assert isinstance(error, UnsupportedModelError)
+    assert "predict" in str(error)
+
+
+def test_tree_shap_refuses_a_model_that_is_not_a_tree_ensemble(data):
+    X, y = data
+    error = raised(lambda: TreeShap(LinearRegression().fit(X, y)))
+    assert isinstance(error, UnsupportedModelError)
+    assert "KernelShap" in str(error)
+
+
+def test_svc_without_probability_is_explained_on_its_decision_function(data):
+    X, y = data
+    values = X.to_numpy()
+    model = SVC().fit(values, y)
+    explanation = KernelShap(model, values[:12]).explain(values[:5])
+    assert explanation.output_space == "margin"
+    assert explanation.classes == (0, 1)
+    margin = model.decision_function(values[:5])
+    # exact Shapley values (3 features): class 1 adds up to the margin, class 0 to its negation
+    assert_allclose(explanation.local[1].sum(-1) + explanation.expected[1], margin, rtol=1e-9, atol=1e-9)
+    assert_allclose(explanation.local[0].sum(-1) + explanation.expected[0], -margin, rtol=1e-9, atol=1e-9)
+
+
+def test_every_error_class_belongs_to_the_explain_lib_hierarchy():
+    for name in ("InvalidInputError", "InvalidParameterError", "UnsupportedModelError", "SchemaVersionError"):
+        assert issubclass(getattr(explain_lib, name), ExplainLibError)
+
+
+# ----------------------------------------------------------------------------------------------- adult
+ADULT_CATEGORICAL = ["workclass", "education", "marital_status", "occupation", "relationship", "race", "sex",
+                     "native_country"]
+ADULT_NUMERIC = ["age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"]
+
+
+@pytest.fixture(scope="module")
+def adult():
+    return load_adult()
+
+
+@pytest.fixture(scope="module")
+def adult_source() -> pd.DataFrame:
+    """The shipped CSV read as plain strings, "?" untouched."""
+    path = resources.files("explain_lib.datasets").joinpath("adult.csv.gz")
+    with path.open("rb") as handle, gzip.open(handle, "rt") as text:
+        return pd.read_csv(text, dtype=str, keep_default_na=False, skipinitialspace=True)
+
+
+def test_adult_has_32561_rows_and_14_features(adult):
+    X, y = adult
+    assert X.shape == (32561, 14)
+    assert len(y) == 32561
+    assert sorted(X.columns) == sorted(ADULT_CATEGORICAL + ADULT_NUMERIC)
+
+
+def test_adult_target_is_0_1_with_about_a_quarter_ones(adult, adult_source):
+    _, y = adult
+    assert set(np.unique(y)) == {0, 1}
+    assert 0.23 < y.mean() < 0.25
+    assert (y == 1).sum() == adult_source["income"].str.strip().eq(">50K").sum()
+
+
+def test_adult_categorical_columns_have_category_dtype_and_numeric_ones_are_integers(adult):
+    X, _ = adult
+    for column in ADULT_CATEGORICAL:
+        assert isinstance(X[column].dtype, pd.CategoricalDtype), column
+    for column in ADULT_NUMERIC:
+        assert pd.api.types.is_integer_dtype(X[column].dtype), column
+
+
+def test_adult_question_marks_become_nan(adult, adult_source):
+    X, _ = adult
+    for column in X.columns:
+        source_missing = adult_source[column].str.strip().eq("?").to_numpy()
+        assert_allclose(X[column].isna().to_numpy(), source_missing, err_msg=column)
+    assert X[["workclass", "occupation", "native_country"]].isna().any().all()
+    for column in ADULT_CATEGORICAL:
+        assert "?" not in X[column].cat.categories
