@@ -280,6 +280,44 @@ class Explanation:
             data=data,
         )
 
+    def to_raw(self, feature_map: Any, *, raw_features: Sequence[str] | None = None,
+               raw_data: pd.DataFrame | None = None, allow_all_transformations: bool = False) -> Explanation:
+        """The same explanation over raw features: each raw value is the sum of its engineered columns'.
+
+        ``feature_map`` is a :class:`~explain_lib.features.FeatureMap`, a fitted ColumnTransformer, a
+        list of (columns, transformer) tuples, or a (n_raw, n_engineered) matrix (dense or sparse)
+        whose columns sum to 1. SHAP values add, so additivity survives: the raw local values of a
+        row still sum to the model output minus the expected value. ``raw_data`` (the raw rows)
+        is kept as the explanation's data.
+        """
+        from .features import FeatureMap
+        from .features import feature_map as read_map
+
+        mapping = feature_map if isinstance(feature_map, FeatureMap) else read_map(
+            feature_map, raw_features, allow_all_transformations=allow_all_transformations)
+        if mapping.matrix.shape[1] != self.n_features:
+            raise InvalidInputError(
+                f"The feature map has {mapping.matrix.shape[1]} engineered columns but this explanation has "
+                f"{self.n_features} features; pass the transformations that produced these features."
+            )
+        if raw_data is not None:
+            raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
+            raw_data.columns = [str(c) for c in raw_data.columns]
+            raw_data = raw_data[list(mapping.raw_features)]
+        local = None if self.local is None else mapping.apply(self.local)
+        return dataclasses.replace(
+            self,
+            local=local,
+            global_=None if local is not None else mapping.apply(self.global_),
+            per_class=None if local is not None or self.per_class is None else mapping.apply(self.per_class),
+            features=mapping.raw_features,
+            is_raw=True,
+            is_engineered=False,
+            data=raw_data,
+            id=uuid.uuid4().hex,
+            params={**self.params, "engineered_explanation_id": self.id},
+        )
+
     # ------------------------------------------------------------ persistence
     def _metadata(self) -> dict[str, Any]:
         return {

@@ -74,19 +74,29 @@ def _adult_like(n=400, seed=0):
     return frame, y
 
 
-def test_pipeline_with_column_transformer_and_lgbm_explains_engineered_features_additively():
+def test_pipeline_with_column_transformer_and_lgbm_explains_raw_features_by_default():
     X, y = _adult_like()
     pre = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["job", "sex"])],
                             remainder="passthrough")
     model = make_pipeline(pre, lightgbm.LGBMClassifier(n_estimators=20, verbose=-1)).fit(X, y)
     explainer = TabularExplainer(model, X)
     assert type(explainer.explainer) is TreeShap
-    explanation = explainer.explain(X[:40])
-    assert explanation.is_engineered and not explanation.is_raw
-    assert list(explanation.features) == list(pre.get_feature_names_out())
     margin = model.predict(X[:40], raw_score=True)
-    assert_allclose(explanation.local.sum(-1) + explanation.expected[:, None], np.stack([-margin, margin]),
+
+    raw = explainer.explain(X[:40])
+    assert raw.is_raw and not raw.is_engineered
+    assert list(raw.features) == ["age", "hours", "job", "sex"]  # the raw columns, in input order
+    assert_allclose(raw.local.sum(-1) + raw.expected[:, None], np.stack([-margin, margin]), atol=1e-6)
+    assert raw.data["job"].tolist() == X["job"][:40].tolist()
+
+    engineered = explainer.explain(X[:40], raw=False)
+    assert engineered.is_engineered and not engineered.is_raw
+    assert list(engineered.features) == list(pre.get_feature_names_out())
+    assert_allclose(engineered.local.sum(-1) + engineered.expected[:, None], np.stack([-margin, margin]),
                     atol=1e-6)
+    # the raw value of "job" is the sum of its one-hot columns'
+    job_columns = [i for i, name in enumerate(engineered.features) if name.startswith("cat__job_")]
+    assert_allclose(raw.local[..., 2], engineered.local[..., job_columns].sum(-1), atol=1e-12)
 
 
 def test_pipeline_with_scaler_and_logistic_regression_uses_transformed_background_mean():
