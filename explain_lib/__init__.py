@@ -11,19 +11,35 @@ from .errors import (
     SchemaVersionError,
     UnsupportedModelError,
 )
-from .explainers import Explainer, KernelShap, LinearShap, TabularExplainer, TreeShap
+from .explainers import (
+    DecisionTreeExplainableModel,
+    Explainer,
+    KernelShap,
+    LGBMExplainableModel,
+    LinearExplainableModel,
+    LinearShap,
+    MimicExplainer,
+    SGDExplainableModel,
+    TabularExplainer,
+    TreeShap,
+)
 from .explanation import Explanation
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DecisionTreeExplainableModel",
     "Explainer",
     "ExplainLibError",
     "Explanation",
     "InvalidInputError",
     "InvalidParameterError",
     "KernelShap",
+    "LGBMExplainableModel",
+    "LinearExplainableModel",
     "LinearShap",
+    "MimicExplainer",
+    "SGDExplainableModel",
     "SchemaVersionError",
     "TabularExplainer",
     "TreeShap",

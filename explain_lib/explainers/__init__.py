@@ -1,9 +1,29 @@
 """Explainers: one class per method, one verb, ``explain(X, y=None) -> Explanation``."""
 
 from ._base import Explainer
+from ._surrogates import (
+    DecisionTreeExplainableModel,
+    ExplainableModel,
+    LGBMExplainableModel,
+    LinearExplainableModel,
+    SGDExplainableModel,
+)
 from .kernel import KernelShap
 from .linear import LinearShap
+from .mimic import MimicExplainer
 from .tabular import TabularExplainer
 from .tree import TreeShap
 
-__all__ = ["Explainer", "KernelShap", "LinearShap", "TabularExplainer", "TreeShap"]
+__all__ = [
+    "DecisionTreeExplainableModel",
+    "ExplainableModel",
+    "Explainer",
+    "KernelShap",
+    "LGBMExplainableModel",
+    "LinearExplainableModel",
+    "LinearShap",
+    "MimicExplainer",
+    "SGDExplainableModel",
+    "TabularExplainer",
+    "TreeShap",
+]

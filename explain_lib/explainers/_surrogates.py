@@ -1,0 +1,192 @@
+"""Explainable (glass-box) models a MimicExplainer distils a black box into.
+
+Each wraps one scikit-learn / LightGBM estimator behind the same small interface: ``fit``, the
+surrogate's output (``predict_output``), its own importances (``native_importance``) and the
+SHAP explainer of the fitted surrogate (``shap_explainer``). They are configured, never
+subclassed by users; ``explainable_model_args`` go to the wrapped estimator unchanged.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import InvalidParameterError, did_you_mean
+from ._base import Explainer
+from .linear import LinearShap
+from .tree import TreeShap
+
+__all__ = [
+    "ExplainableModel",
+    "LGBMExplainableModel",
+    "LinearExplainableModel",
+    "SGDExplainableModel",
+    "DecisionTreeExplainableModel",
+    "explainable_model_class",
+]
+
+
+class ExplainableModel(abc.ABC):
+    """A surrogate: ``task`` is "regression" (regression teachers, binary logits) or "classification"."""
+
+    name: ClassVar[str]
+    handles_categories: ClassVar[bool] = False
+
+    def __init__(self, *, task: str, random_state: int | None = 0, model_args: dict[str, Any] | None = None):
+        self.task = task
+        self.random_state = random_state
+        self.model_args = dict(model_args or {})  # our own copy: the caller's dict is never changed
+        self.model: Any = None
+
+    @abc.abstractmethod
+    def _estimator(self) -> Any:
+        """A new, unfitted estimator for ``self.task``."""
+
+    def transform(self, X: Any) -> Any:
+        """The rows as the fitted estimator takes them (identity unless the surrogate scales)."""
+        return X
+
+    def fit(self, X: Any, y: np.ndarray) -> ExplainableModel:
+        self.model = self._estimator().fit(self.transform_fit(X), y)
+        return self
+
+    def transform_fit(self, X: Any) -> Any:
+        return X
+
+    def predict_output(self, X: Any) -> np.ndarray:
+        """Regression: predictions (n,). Classification: predicted class labels (n,)."""
+        return np.asarray(self.model.predict(self.transform(X)))
+
+    @abc.abstractmethod
+    def native_importance(self) -> np.ndarray:
+        """The surrogate's own global importance per input feature (no evaluation data needed)."""
+
+    @abc.abstractmethod
+    def shap_explainer(self, background: Any) -> Explainer:
+        """The exact SHAP explainer of the fitted surrogate (fed ``transform(X)``)."""
+
+
+class LGBMExplainableModel(ExplainableModel):
+    """LightGBM surrogate (categorical features native); importance = total split gain."""
+
+    name = "lightgbm"
+    handles_categories = True
+
+    def _estimator(self) -> Any:
+        import lightgbm
+
+        args = {"random_state": self.random_state, "verbose": -1, **self.model_args}
+        return lightgbm.LGBMRegressor(**args) if self.task == "regression" else lightgbm.LGBMClassifier(**args)
+
+    def native_importance(self) -> np.ndarray:
+        return self.model.booster_.feature_importance(importance_type="gain").astype(np.float64)
+
+    def shap_explainer(self, background: Any) -> Explainer:
+        return TreeShap(self.model)
+
+
+class DecisionTreeExplainableModel(ExplainableModel):
+    """Decision tree surrogate; importance = impurity decrease (``feature_importances_``)."""
+
+    name = "tree"
+
+    def _estimator(self) -> Any:
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+        args = {"random_state": self.random_state, **self.model_args}
+        return DecisionTreeRegressor(**args) if self.task == "regression" else DecisionTreeClassifier(**args)
+
+    def native_importance(self) -> np.ndarray:
+        return np.asarray(self.model.feature_importances_, dtype=np.float64)
+
+    def shap_explainer(self, background: Any) -> Explainer:
+        return TreeShap(self.model)
+
+
+class LinearExplainableModel(ExplainableModel):
+    """Linear surrogate: LinearRegression (regression) / LogisticRegression (classification).
+
+    Importance = mean |coef| (over classes) x mean |x - mean(x)| on the training rows, which is the
+    SHAP global importance of the surrogate on its training data.
+    """
+
+    name = "linear"
+
+    def _estimator(self) -> Any:
+        from sklearn.linear_model import LinearRegression, LogisticRegression
+
+        if self.task == "regression":
+            return LinearRegression(**self.model_args)
+        return LogisticRegression(**{"max_iter": 1000, **self.model_args})
+
+    def fit(self, X: Any, y: np.ndarray) -> ExplainableModel:
+        values = np.asarray(self.transform_fit(X), dtype=np.float64)
+        self.model = self._estimator().fit(values, y)
+        self._spread = np.abs(values - values.mean(axis=0)).mean(axis=0)
+        return self
+
+    def native_importance(self) -> np.ndarray:
+        coef = np.atleast_2d(self.model.coef_)
+        return np.abs(coef).mean(axis=0) * self._spread
+
+    def shap_explainer(self, background: Any) -> Explainer:
+        return LinearShap(self.model, self.transform(background))
+
+
+class SGDExplainableModel(LinearExplainableModel):
+    """Linear surrogate fitted by SGD on standardized features (large or sparse data).
+
+    SGDRegressor (squared error) / SGDClassifier (log loss). SHAP values are computed on the
+    standardized features, which are one-to-one with the inputs, so they are the inputs' values.
+    """
+
+    name = "sgd"
+
+    def _estimator(self) -> Any:
+        from sklearn.linear_model import SGDClassifier, SGDRegressor
+
+        args = {"random_state": self.random_state, **self.model_args}
+        if self.task == "regression":
+            return SGDRegressor(**args)
+        return SGDClassifier(**{"loss": "log_loss", **args})
+
+    def transform_fit(self, X: Any) -> Any:
+        values = np.asarray(X, dtype=np.float64)
+        self._mean = values.mean(axis=0)
+        self._scale = values.std(axis=0)
+        self._scale[self._scale == 0] = 1.0
+        return self.transform(values)
+
+    def transform(self, X: Any) -> Any:
+        return (np.asarray(X, dtype=np.float64) - self._mean) / self._scale
+
+    def native_importance(self) -> np.ndarray:
+        coef = np.atleast_2d(self.model.coef_)
+        return np.abs(coef).mean(axis=0) * self._spread  # spread of the standardized features
+
+
+_BY_NAME: dict[str, type[ExplainableModel]] = {
+    cls.name: cls
+    for cls in (LGBMExplainableModel, LinearExplainableModel, SGDExplainableModel, DecisionTreeExplainableModel)
+}
+_ALIASES = {"lgbm": "lightgbm", "decision_tree": "tree", "decisiontree": "tree"}
+
+
+def explainable_model_class(explainable_model: Any) -> type[ExplainableModel]:
+    """The surrogate class for a class, an instance's class, or a name ("lightgbm", "linear", "sgd", "tree")."""
+    if isinstance(explainable_model, type) and issubclass(explainable_model, ExplainableModel):
+        return explainable_model
+    if isinstance(explainable_model, ExplainableModel):
+        return type(explainable_model)
+    if isinstance(explainable_model, str):
+        key = explainable_model.lower()
+        key = _ALIASES.get(key, key)
+        if key in _BY_NAME:
+            return _BY_NAME[key]
+    raise InvalidParameterError(
+        f"explainable_model must be one of {sorted(_BY_NAME)} or an ExplainableModel class, got "
+        f"{explainable_model!r}." + did_you_mean(str(explainable_model), _BY_NAME)
+    )
+

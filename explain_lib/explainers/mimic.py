@@ -1,0 +1,288 @@
+"""MimicExplainer: explain a black box through a glass-box surrogate trained to mimic it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import Tabular
+from ..errors import InvalidInputError, InvalidParameterError
+from ..explanation import Explanation
+from ..features import FeatureMap, feature_map
+from ..models import ModelInput, prediction_function
+from ._base import Explainer, binary_pair
+from ._surrogates import ExplainableModel, explainable_model_class
+
+__all__ = ["MimicExplainer"]
+
+_LOGIT_CLIP = 1e-6
+_AUGMENT_TARGET_ROWS = 10_000
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
+    return np.log(p / (1 - p))
+
+
+def _r2(target: np.ndarray, predicted: np.ndarray) -> float:
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(target, predicted))
+
+
+def _shuffled_columns(tab: Tabular, rng: np.random.Generator) -> Any:
+    """The rows with every column permuted independently (keeps each column's distribution)."""
+    n = tab.n_rows
+    if tab.is_frame:
+        frame = tab.values
+        return pd.DataFrame({c: frame[c].iloc[rng.permutation(n)].reset_index(drop=True) for c in frame.columns})
+    values = tab.to_numpy()
+    return np.column_stack([values[rng.permutation(n), j] for j in range(values.shape[1])])
+
+
+class MimicExplainer(Explainer):
+    """Global surrogate: distil the model into an explainable model, explain the surrogate exactly.
+
+    Distillation targets (the teacher's outputs on the initialization examples, augmented)::
+
+        regression   surrogate regressor  on  model.predict(X)
+        binary       surrogate regressor  on  logit(clip(P(class 1), 1e-6, 1 - 1e-6))
+        multiclass   surrogate classifier on  argmax P(class), every class present
+
+    A seeded ``holdout_fraction`` of the initialization rows is kept out of training; fidelity is
+    measured there (``explanation.fidelity``): R^2 for regression, R^2 on the logit (and class
+    agreement) for binary, accuracy and macro-F1 against the teacher's class for multiclass.
+    Local values are the surrogate's exact SHAP values (TreeShap for tree surrogates, LinearShap
+    for linear ones); ``explain_global()`` without data gives the surrogate's own importances.
+
+    ``augment_data`` appends up to ``max_num_of_augmentations`` copies of the training rows whose
+    columns are permuted independently, labelled by the teacher (so the surrogate also learns
+    the teacher away from the data's correlations).
+
+    Categorical features (``categorical_features``, plus any non-numeric DataFrame column) are
+    native in the LightGBM surrogate and one-hot encoded for the others; the explanation is over
+    the raw features either way (one-hot values summed back).
+
+    Parameters
+    ----------
+    model : the fitted black box (predict / predict_proba / decision_function).
+    initialization_examples : array-like
+        Rows to distil on (the training data or a sample of it).
+    explainable_model : "lightgbm", "linear", "sgd", "tree" or an ExplainableModel class.
+    """
+
+    method = "mimic"
+
+    def __init__(self, model: Any, initialization_examples: Any, explainable_model: Any, *,
+                 explainable_model_args: dict[str, Any] | None = None, augment_data: bool = True,
+                 max_num_of_augmentations: int = 10, features: Any = None, classes: Any = None,
+                 transformations: Any = None, allow_all_transformations: bool = False,
+                 categorical_features: Any = None, model_task: str = "auto", random_state: int | None = 0,
+                 holdout_fraction: float = 0.2):
+        self.surrogate_class = explainable_model_class(explainable_model)
+        super().__init__(model, features=None if transformations is not None else features, classes=classes,
+                         model_task=model_task)
+        if self.task is None:
+            raise InvalidParameterError("MimicExplainer needs model_task='classification' or 'regression' here.")
+        if not 0 < holdout_fraction < 1:
+            raise InvalidParameterError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction}.")
+        self._teacher, self._teacher_space = prediction_function(model, self.task)
+        self.explainable_model_args = dict(explainable_model_args or {})
+        self.augment_data = augment_data
+        self.max_num_of_augmentations = max_num_of_augmentations
+        self.random_state = random_state
+        self.holdout_fraction = holdout_fraction
+        self.transformations = transformations
+        self.feature_map: FeatureMap | None = None
+        if transformations is not None:  # the model takes engineered rows; examples are raw
+            self._input = ModelInput(None, None, True)
+            columns = getattr(initialization_examples, "columns", None)
+            raw_names = features if features is not None else (None if columns is None else list(columns))
+            self.feature_map = feature_map(transformations, raw_names,
+                                           allow_all_transformations=allow_all_transformations)
+        self.categorical_features = categorical_features
+        self._examples = self._check_rows(initialization_examples, name="initialization_examples")
+        if self._examples.n_rows < 10:
+            raise InvalidInputError(
+                f"MimicExplainer needs at least 10 initialization rows to train and check a surrogate, got "
+                f"{self._examples.n_rows}."
+            )
+        self.surrogate: ExplainableModel | None = None
+        self.fidelity: dict[str, float] | None = None
+
+    # ------------------------------------------------------------- teacher
+    def _engineered(self, tab: Tabular) -> Any:
+        return tab.values if self.transformations is None else self.transformations.transform(tab.values)
+
+    def _teacher_targets(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray | None]:
+        """(surrogate targets, teacher scores per class or None) for the rows."""
+        output = np.asarray(self._teacher(self._engineered(tab)), dtype=np.float64)
+        if self.task == "regression":
+            return output.reshape(-1), None
+        if output.ndim == 1:  # a binary decision_function
+            output = np.stack([-output, output], axis=1)
+        if len(self.classes) == 2:
+            target = _logit(output[:, 1]) if self._teacher_space == "probability" else output[:, 1]
+            return target, output
+        return output.argmax(axis=1), output
+
+    # ----------------------------------------------------- surrogate inputs
+    def _categorical_columns(self, tab: Tabular) -> list[Any]:
+        given = self.categorical_features or []
+        columns = list(tab.values.columns) if tab.is_frame else list(range(tab.n_features))
+        chosen = [columns[c] if isinstance(c, (int, np.integer)) and tab.is_frame else c for c in given]
+        if tab.is_frame:
+            chosen += [c for c, t in tab.values.dtypes.items() if c not in chosen
+                       and (not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype))]
+        return chosen
+
+    def _setup_inputs(self, tab: Tabular) -> None:
+        """Decide how raw rows become surrogate inputs (native categories, one-hot, or as they are)."""
+        self._categories: dict[Any, Any] = {}
+        self._encoder = None
+        if self.transformations is not None:
+            return
+        categorical = self._categorical_columns(tab)
+        if not categorical:
+            return
+        frame = tab.values if tab.is_frame else pd.DataFrame(tab.to_numpy(), columns=list(tab.features))
+        names = [c if tab.is_frame else tab.features[c] for c in categorical]
+        if self.surrogate_class.handles_categories:
+            self._categories = {c: pd.Categorical(frame[c].astype(object)).categories for c in names}
+            return
+        from sklearn.compose import ColumnTransformer
+        from sklearn.preprocessing import OneHotEncoder
+
+        self._encoder = ColumnTransformer(
+            [("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False), names)],
+            remainder="passthrough", verbose_feature_names_out=False,
+        ).fit(frame)
+        self.feature_map = feature_map(self._encoder, list(tab.features))
+
+    def _surrogate_input(self, tab: Tabular) -> Any:
+        if self.transformations is not None:
+            engineered = self._engineered(tab)
+            return engineered.toarray() if hasattr(engineered, "toarray") else np.asarray(engineered, dtype=np.float64)
+        if not self._categories and self._encoder is None:
+            return tab.to_numpy() if not tab.is_frame else tab.values
+        frame = tab.values if tab.is_frame else pd.DataFrame(tab.to_numpy(), columns=list(tab.features))
+        if self._encoder is not None:
+            return np.asarray(self._encoder.transform(frame), dtype=np.float64)
+        frame = frame.copy()
+        for column, levels in self._categories.items():
+            frame[column] = pd.Categorical(frame[column].astype(object), categories=levels)
+        return frame
+
+    # ------------------------------------------------------------- training
+    def _fit(self) -> ExplainableModel:
+        if self.surrogate is not None:
+            return self.surrogate
+        tab = self._examples
+        self._setup_inputs(tab)
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(tab.n_rows)
+        n_holdout = max(2, round(self.holdout_fraction * tab.n_rows))
+        holdout, train = tab.take(np.sort(order[:n_holdout])), tab.take(np.sort(order[n_holdout:]))
+        parts = [train]
+        if self.augment_data:
+            copies = int(min(self.max_num_of_augmentations, _AUGMENT_TARGET_ROWS // max(train.n_rows, 1)))
+            parts += [train.with_values(_shuffled_columns(train, rng)) for _ in range(copies)]
+        rows = parts[0] if len(parts) == 1 else Tabular(
+            pd.concat([p.values for p in parts], ignore_index=True) if train.is_frame
+            else np.concatenate([p.to_numpy() for p in parts]), train.features)
+        targets, scores = self._teacher_targets(rows)
+        inputs = self._surrogate_input(rows)
+        surrogate_task = "classification" if self.task == "classification" and len(self.classes) > 2 else "regression"
+        if surrogate_task == "classification":  # every class present, so the surrogate has one output per class
+            missing = np.setdiff1d(np.arange(len(self.classes)), targets)
+            if missing.size:
+                extra = scores[:, missing].argmax(axis=0)
+                inputs = inputs.iloc[np.r_[np.arange(len(targets)), extra]] if isinstance(inputs, pd.DataFrame) \
+                    else np.concatenate([inputs, inputs[extra]])
+                targets = np.concatenate([targets, missing])
+        self.surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
+                                              model_args=self.explainable_model_args).fit(inputs, targets)
+        self._background = inputs
+        self._train_rows, self._augmented_rows = train.n_rows, rows.n_rows - train.n_rows
+        self.fidelity = self._fidelity(holdout)
+        return self.surrogate
+
+    def _fidelity(self, tab: Tabular) -> dict[str, float]:
+        from sklearn.metrics import accuracy_score, f1_score
+
+        targets, scores = self._teacher_targets(tab)
+        predicted = self.surrogate.predict_output(self._surrogate_input(tab))
+        result: dict[str, float] = {"n_holdout": float(tab.n_rows)}
+        if self.task == "regression":
+            result["r2"] = _r2(targets, predicted)
+        elif len(self.classes) == 2:
+            result["r2_logit"] = _r2(targets, predicted)
+            result["accuracy"] = float(accuracy_score(scores.argmax(axis=1), (predicted > 0).astype(int)))
+        else:
+            result["accuracy"] = float(accuracy_score(targets, predicted))
+            result["f1_macro"] = float(f1_score(targets, predicted, average="macro"))
+        return result
+
+    # ---------------------------------------------------------------- verbs
+    def _finish(self, explanation: Explanation, tab: Tabular | None) -> Explanation:
+        if self.feature_map is None:
+            return explanation
+        raw = tab.to_frame() if tab is not None else None
+        return explanation.to_raw(self.feature_map, raw_data=raw)
+
+    def _params(self) -> dict[str, Any]:
+        return {"explainable_model": self.surrogate_class.name, "explainable_model_args": self.explainable_model_args,
+                "augment_data": self.augment_data, "n_train_rows": self._train_rows,
+                "n_augmented_rows": self._augmented_rows, "teacher_output": self._teacher_space,
+                "random_state": self.random_state}
+
+    def explain(self, X: Any, y: Any = None) -> Explanation:
+        surrogate = self._fit()
+        tab = self._check_rows(X)
+        inputs = self._surrogate_input(tab)
+        inner = surrogate.shap_explainer(self._background).explain(surrogate.transform(inputs))
+        local, expected = inner.local, inner.expected
+        output_space = inner.output_space
+        if self.task == "classification" and len(self.classes) == 2:
+            local, expected = binary_pair(local[0], float(expected[0]), 0.0)
+            output_space = "margin"
+        features = self.feature_map.engineered_features if self.feature_map is not None else tab.features
+        explanation = Explanation(
+            local=local, expected=expected, features=features, task=self.task, output_space=output_space,
+            method=f"{self.method}.{surrogate.name}", classes=self.classes, params=self._params(),
+            fidelity=self.fidelity, data=None if self.feature_map is not None else tab.to_frame(),
+            is_engineered=self.feature_map is not None,
+        )
+        return self._finish(explanation, tab)
+
+    def explain_global(self, evaluation_examples: Any = None, true_labels: Any = None, *,
+                       include_local: bool = True) -> Explanation:
+        """With rows: aggregated local values. Without: the surrogate's own importances."""
+        if evaluation_examples is not None:
+            return super().explain_global(evaluation_examples, true_labels, include_local=include_local)
+        surrogate = self._fit()
+        features = self.feature_map.engineered_features if self.feature_map is not None else self._examples.features
+        explanation = Explanation(
+            local=None, expected=None, features=features, task=self.task,
+            output_space="margin" if self.task == "classification" else "raw",
+            method=f"{self.method}.{surrogate.name}", classes=self.classes, global_=surrogate.native_importance(),
+            params={**self._params(), "importance": "surrogate_native"}, fidelity=self.fidelity,
+            is_engineered=self.feature_map is not None,
+        )
+        return self._finish(explanation, None)
+
+    def get_surrogate_model_replication_measure(self, training_data: Any) -> float:
+        """How well the surrogate replicates the model on these rows: R^2 (regression) or accuracy."""
+        from sklearn.metrics import accuracy_score
+
+        surrogate = self._fit()
+        tab = self._check_rows(training_data, name="training_data")
+        targets, scores = self._teacher_targets(tab)
+        predicted = surrogate.predict_output(self._surrogate_input(tab))
+        if self.task == "regression":
+            return _r2(targets, predicted)
+        if len(self.classes) == 2:
+            return float(accuracy_score(scores.argmax(axis=1), (predicted > 0).astype(int)))
+        return float(accuracy_score(targets, predicted))
