@@ -23,6 +23,7 @@ __all__ = [
     "split_pipeline",
     "tree_family",
     "is_linear_model",
+    "predict_scores",
     "prediction_function",
 ]
 
@@ -209,6 +210,23 @@ def model_classes(model: Any) -> tuple[Any, ...] | None:
         k = int(json.loads(booster.save_config())["learner"]["learner_model_param"]["num_class"])
         return tuple(range(max(k, 2)))
     return None
+
+
+def predict_scores(model: Any, X: Any, task: str | None) -> np.ndarray:
+    """The model's predicted probabilities / scores (classification) or values (regression).
+
+    Boosters answer through their own predict (probabilities for classifiers); other models
+    through :func:`prediction_function`.
+    """
+    _, estimator = split_pipeline(model)
+    if estimator is model and (_is_lightgbm(model) or _is_xgboost(model)) and not hasattr(model, "predict_proba"):
+        if _is_xgboost(model) and "xgboost.core.Booster" in _type_path(model):
+            import xgboost
+
+            X = xgboost.DMatrix(X)
+        return np.asarray(model.predict(X))
+    predict, _ = prediction_function(model, task)
+    return np.asarray(predict(X))
 
 
 def prediction_function(model: Any, task: str | None) -> tuple[Callable[[Any], np.ndarray], str]:

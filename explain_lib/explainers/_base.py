@@ -11,7 +11,7 @@ import numpy as np
 from ..data import Tabular, as_tabular
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
-from ..models import ModelInput, infer_task, model_classes, model_input
+from ..models import ModelInput, infer_task, model_classes, model_input, predict_scores
 
 __all__ = ["Explainer"]
 
@@ -34,6 +34,22 @@ def resolve_classes(task: str | None, model: Any, classes: Any, n_outputs: int |
     if n_outputs is not None:
         return tuple(range(max(n_outputs, 2)))
     return None
+
+
+def stratified_positions(strata: np.ndarray, n: int, random_state: int | None) -> np.ndarray:
+    """Sorted positions of ``n`` rows, each stratum represented in proportion (at least one row each)."""
+    rng = np.random.default_rng(random_state)
+    labels, counts = np.unique(strata, return_counts=True)
+    quota = np.maximum(1, np.floor(counts * n / counts.sum()).astype(int))
+    while quota.sum() > n:  # at-least-one rounding overshot: trim the largest strata
+        quota[quota.argmax()] -= 1
+    leftover = n - quota.sum()
+    if leftover > 0:  # hand the rest to the strata with the largest remainders
+        remainder = counts * n / counts.sum() - quota
+        quota[np.argsort(-remainder, kind="stable")[:leftover]] += 1
+    chosen = [rng.choice(np.flatnonzero(strata == label), size=min(q, c), replace=False)
+              for label, q, c in zip(labels, quota, counts, strict=True)]
+    return np.sort(np.concatenate(chosen))
 
 
 def binary_pair(local_positive: np.ndarray, expected_positive: float, total: float) -> tuple[np.ndarray, np.ndarray]:
@@ -107,13 +123,47 @@ class Explainer(abc.ABC):
         """Local explanation of ``evaluation_examples`` (same as :meth:`explain`)."""
         return self.explain(evaluation_examples)
 
-    def explain_global(self, evaluation_examples: Any, true_labels: Any = None, *,
-                       include_local: bool = True) -> Explanation:
-        """Global explanation; with ``include_local=False`` the local values are dropped."""
+    def explain_global(self, evaluation_examples: Any, true_labels: Any = None, *, include_local: bool = True,
+                       max_rows: int | None = None, random_state: int | None = 0) -> Explanation:
+        """Global explanation of ``evaluation_examples``.
+
+        ``max_rows``: explain at most this many rows, a seeded sample stratified by the model's
+        prediction (its predicted class, or the decile of its predicted value), so global
+        importances of large data cost a bounded amount; the sampling is recorded in
+        ``params["sampling"]``. With ``include_local=False`` the local values are dropped.
+        """
+        sampling = None
+        if max_rows is not None:
+            evaluation_examples, true_labels, sampling = self._stratified_sample(
+                evaluation_examples, true_labels, max_rows, random_state)
         explanation = self.explain(evaluation_examples, true_labels)
+        if sampling is not None:
+            explanation = dataclasses.replace(explanation, params={**explanation.params, "sampling": sampling})
         if include_local:
             return explanation
         return dataclasses.replace(explanation, local=None, data=None)
+
+    def _prediction_scores(self, X: Any) -> np.ndarray:
+        """The model's predictions on rows as the caller passes them (for stratified sampling)."""
+        return predict_scores(self.model, X, self.task)
+
+    def _stratified_sample(self, X: Any, y: Any, max_rows: int, random_state: int | None) -> tuple[Any, Any, dict]:
+        if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
+            raise InvalidParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}.")
+        tab = as_tabular(X)
+        info = {"policy": "stratified_by_prediction", "n_rows_total": tab.n_rows, "random_state": random_state}
+        if tab.n_rows <= max_rows:
+            return X, y, {**info, "n_rows_sampled": tab.n_rows}
+        scores = np.asarray(self._prediction_scores(tab.values), dtype=np.float64)
+        if self.task == "classification":
+            strata = scores.argmax(axis=1) if scores.ndim == 2 else (scores > 0.5).astype(int)
+        else:
+            edges = np.quantile(scores.reshape(-1), np.linspace(0, 1, 11)[1:-1])
+            strata = np.searchsorted(edges, scores.reshape(-1))
+        rows = stratified_positions(strata, max_rows, random_state)
+        taken = tab.take(rows).values
+        y_taken = None if y is None else (y.iloc[rows] if hasattr(y, "iloc") else np.asarray(y)[rows])
+        return taken, y_taken, {**info, "n_rows_sampled": int(rows.size)}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={type(self.model).__name__}, task={self.task!r})"

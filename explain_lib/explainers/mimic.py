@@ -128,6 +128,9 @@ class MimicExplainer(Explainer):
             return target, output
         return output.argmax(axis=1), output
 
+    def _prediction_scores(self, X: Any) -> np.ndarray:
+        return np.asarray(self._teacher(self._engineered(self._check_rows(X))))
+
     # ----------------------------------------------------- surrogate inputs
     def _categorical_columns(self, tab: Tabular) -> list[Any]:
         given = self.categorical_features or []

@@ -139,6 +139,11 @@ class TabularExplainer(Explainer):
         self.classes = self.explainer.classes
         self.model_task = model_task
 
+    def _prediction_scores(self, X: Any) -> np.ndarray:
+        if self.model_agnostic:
+            return self.explainer._prediction_scores(X)
+        return self.explainer._prediction_scores(self._transformed(X))
+
     def _transformed(self, X: Any) -> Any:
         return X if self.transform is None else self.transform.transform(X)
 
