@@ -159,7 +159,8 @@ def _xgboost_objective(booster: Any) -> str:
 
 def infer_task(model: Any, model_task: str = "auto") -> str | None:
     """'classification' or 'regression' from the model (or the override); None when it cannot tell."""
-    if model_task != "auto":
+    model_task = getattr(model_task, "value", model_task)  # interpret-community's ModelTask enum
+    if model_task not in ("auto", "unknown"):
         if model_task not in _TASKS:
             raise InvalidParameterError(
                 f"model_task must be 'auto', 'classification' or 'regression', got {model_task!r}."
