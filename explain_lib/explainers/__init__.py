@@ -11,6 +11,7 @@ from ._surrogates import (
 from .kernel import KernelShap
 from .linear import LinearShap
 from .mimic import MimicExplainer
+from .pfi import PFIExplainer
 from .tabular import TabularExplainer
 from .tree import TreeShap
 
@@ -23,6 +24,7 @@ __all__ = [
     "LinearExplainableModel",
     "LinearShap",
     "MimicExplainer",
+    "PFIExplainer",
     "SGDExplainableModel",
     "TabularExplainer",
     "TreeShap",

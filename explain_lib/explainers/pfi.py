@@ -1,0 +1,387 @@
+"""Permutation feature importance: how much a metric drops when one feature's values are shuffled."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
+from ..explanation import Explanation
+from ..models import model_classes
+from ._base import Explainer
+
+__all__ = ["PFIExplainer"]
+
+_C, _R = "classification", "regression"
+_NOT_GIVEN: Any = object()
+_STACK_BYTES = 64 * 2**20  # a worker predicts all repeats of a feature in one call if its stacked copy fits
+
+# name -> (sklearn.metrics function, model response, greater_is_better, task, keyword arguments).
+# Responses: "predict" (labels or values), "proba" (predict_proba), "score" (decision_function or
+# predict_proba, as scikit-learn's ranking scorers use them).
+_METRICS: dict[str, tuple[str, str, bool, str, dict[str, Any]]] = {
+    "accuracy": ("accuracy_score", "predict", True, _C, {}),
+    "balanced_accuracy": ("balanced_accuracy_score", "predict", True, _C, {}),
+    **{f"{name}{suffix}": (f"{name}_score", "predict", True, _C, {"average": average})
+       for name in ("f1", "precision", "recall")
+       for suffix, average in (("", "binary"), ("_macro", "macro"), ("_micro", "micro"), ("_weighted", "weighted"))},
+    "fbeta": ("fbeta_score", "predict", True, _C, {"average": "binary"}),
+    "roc_auc": ("roc_auc_score", "score", True, _C, {"multi_class": "ovr"}),
+    **{f"roc_auc_{scheme}{suffix}": ("roc_auc_score", "proba", True, _C, {"multi_class": scheme, "average": average})
+       for scheme in ("ovr", "ovo") for suffix, average in (("", "macro"), ("_weighted", "weighted"))},
+    "average_precision": ("average_precision_score", "score", True, _C, {}),
+    "log_loss": ("log_loss", "proba", False, _C, {}),
+    "brier_score_loss": ("brier_score_loss", "proba", False, _C, {}),
+    "r2": ("r2_score", "predict", True, _R, {}),
+    "explained_variance": ("explained_variance_score", "predict", True, _R, {}),
+    **{name: (name, "predict", False, _R, {}) for name in (
+        "max_error", "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "mean_squared_log_error",
+        "root_mean_squared_log_error", "median_absolute_error", "mean_absolute_percentage_error",
+        "mean_poisson_deviance", "mean_gamma_deviance")},
+}
+# interpret-community's names (the sklearn functions) and scikit-learn's negated scorer names
+_ALIASES = {
+    **{f"{name}_score": name for name in ("accuracy", "balanced_accuracy", "f1", "precision", "recall", "fbeta",
+                                          "roc_auc", "average_precision", "r2", "explained_variance")},
+    **{f"neg_{name}": name for name, spec in _METRICS.items() if not spec[2]},
+    "neg_brier_score": "brier_score_loss",
+}
+
+
+def _metric_name(metric: str, task: str) -> str:
+    """The canonical name of a metric (aliases resolved), checked against the task."""
+    from sklearn.metrics import get_scorer_names
+
+    name = _ALIASES.get(metric, metric)
+    if name not in _METRICS and name not in get_scorer_names():
+        hint = did_you_mean(metric, [*_METRICS, *_ALIASES, *get_scorer_names()])
+        raise InvalidParameterError(
+            f"Unknown metric {metric!r}.{hint} Valid names: {', '.join(_METRICS)}, their neg_ / _score spellings, "
+            "and scikit-learn's scorer names (sklearn.metrics.get_scorer_names()); or pass a function "
+            "metric(y_true, y_pred) -> float."
+        )
+    if name in _METRICS and _METRICS[name][3] != task:
+        raise InvalidParameterError(f"metric {metric!r} scores {_METRICS[name][3]}, but the model does {task}.")
+    return name
+
+
+def _call_metric(function: Callable, kwargs: dict[str, Any], positive_column: bool, y_true: Any,
+                 y_pred: np.ndarray) -> float:
+    if positive_column and y_pred.ndim == 2:
+        y_pred = y_pred[:, -1]
+    return float(function(y_true, y_pred, **kwargs))
+
+
+def _call_scorer(scorer: Callable, model: Any, y_true: Any, rows: Any) -> float:
+    return float(scorer(model, rows, y_true))
+
+
+def _named_metric(name: str, labels: tuple | None, metric_args: dict[str, Any]) -> Callable[[Any, Any], float]:
+    """metric(y_true, predictions) for a name of our table, bound to the class labels."""
+    import sklearn.metrics
+
+    function_name, _, _, _, kwargs = _METRICS[name]
+    kwargs = dict(kwargs)
+    binary = labels is not None and len(labels) == 2
+    if kwargs.get("average") == "binary":
+        kwargs.update({"pos_label": labels[1]} if binary else {"average": "macro"})
+    if name == "average_precision" and binary:
+        kwargs["pos_label"] = labels[1]
+    if name in ("log_loss", "brier_score_loss") or name.startswith("roc_auc") and not binary:
+        kwargs["labels"] = list(labels)
+    positive_column = binary and function_name in ("roc_auc_score", "average_precision_score")
+    return functools.partial(_call_metric, getattr(sklearn.metrics, function_name), {**kwargs, **metric_args},
+                             positive_column)
+
+
+def _response(model: Any, response: str, binary: bool) -> Callable[[Any], Any]:
+    """The model method whose output a metric scores."""
+    has = {name: callable(getattr(model, name, None)) for name in ("predict_proba", "decision_function")}
+    if response == "predict":
+        return model.predict
+    if response == "score" and binary and has["decision_function"]:
+        return model.decision_function
+    if has["predict_proba"]:
+        return model.predict_proba
+    if response == "score" and has["decision_function"]:
+        return model.decision_function
+    raise UnsupportedModelError(
+        f"This metric scores predicted probabilities, but {type(model).__name__} has no predict_proba. "
+        "Pick a metric of predicted labels (e.g. metric='accuracy') or fit the model with probabilities."
+    )
+
+
+def _permutation_orders(random_state: Any, n_rows: int, n_repeats: int) -> np.ndarray:
+    """(n_repeats, n_rows) row orders, drawn as scikit-learn's permutation_importance draws them.
+
+    One seed is drawn from ``random_state``; a RandomState seeded with it shuffles an index
+    array once per repeat, and the column is re-indexed by it each time (the shuffles compose).
+    """
+    from sklearn.utils import check_random_state
+
+    rng = np.random.RandomState(check_random_state(random_state).randint(np.iinfo(np.int32).max + 1))
+    step, order = np.arange(n_rows), np.arange(n_rows)
+    orders = np.empty((n_repeats, n_rows), dtype=np.intp)
+    for repeat in range(n_repeats):
+        rng.shuffle(step)
+        order = orders[repeat] = order[step]
+    return orders
+
+
+def _stack(values: Any, copies: int) -> Any:
+    """Our own copy of ``values`` with ``copies`` copies of its rows one below the other."""
+    if isinstance(values, pd.DataFrame):
+        return pd.concat([values] * copies, ignore_index=True)
+    if sp.issparse(values):
+        return sp.vstack([values] * copies, format="csc")
+    return np.concatenate([values] * copies)
+
+
+def _column(values: Any, j: int) -> Any:
+    """Column ``j`` as an array with ``.take`` (an ExtensionArray keeps a DataFrame column's dtype)."""
+    if isinstance(values, pd.DataFrame):
+        return values.iloc[:, j].array
+    if sp.issparse(values):
+        return values[:, [j]].toarray().ravel()
+    return values[:, j]
+
+
+def _put_column(stacked: Any, j: int, column: Any) -> Any:
+    """``stacked`` with column ``j`` replaced: in place for arrays and DataFrames, a new CSR matrix if sparse."""
+    if isinstance(stacked, pd.DataFrame):
+        stacked.isetitem(j, column)
+    elif sp.issparse(stacked):
+        return sp.hstack([stacked[:, :j], sp.csc_matrix(column.reshape(-1, 1)), stacked[:, j + 1:]], format="csr")
+    else:
+        stacked[:, j] = column
+    return stacked
+
+
+def _rows(data: Any, start: int, stop: int) -> Any:
+    return data.iloc[start:stop] if isinstance(data, pd.DataFrame) else data[start:stop]
+
+
+def _predictions(predict: Callable | None, rows: Any) -> Any:
+    """The model's output on ``rows`` as an array (the rows themselves when a scorer predicts)."""
+    if predict is None:
+        return rows
+    output = predict(rows)
+    return output.toarray() if sp.issparse(output) else np.asarray(output)
+
+
+def _permuted_scores(predict: Callable | None, score: Callable, values: Any, y: np.ndarray, columns: list[int],
+                     orders: np.ndarray, per_call: int) -> np.ndarray:
+    """(len(columns), n_repeats) metric values with each column permuted by each order in turn.
+
+    One worker's share: it stacks ``per_call`` copies of ``values`` once, then for each column
+    writes ``per_call`` permutations into it, predicts once, scores each block of rows, and
+    restores the column.
+    """
+    n_rows, n_repeats = len(y), len(orders)
+    stacked = _stack(values, per_call)
+    unpermuted = np.tile(np.arange(n_rows), per_call)
+    scores = np.empty((len(columns), n_repeats))
+    for i, j in enumerate(columns):
+        column = _column(values, j)
+        for start in range(0, n_repeats, per_call):
+            data = _put_column(stacked, j, column.take(orders[start:start + per_call].ravel()))
+            predictions = _predictions(predict, data)
+            for k in range(per_call):
+                scores[i, start + k] = score(y, _rows(predictions, k * n_rows, (k + 1) * n_rows))
+        if not sp.issparse(stacked):
+            _put_column(stacked, j, column.take(unpermuted))
+    return scores
+
+
+def _nbytes(values: Any) -> int:
+    if isinstance(values, pd.DataFrame):
+        return int(values.memory_usage(index=False, deep=False).sum())
+    return int(values.data.nbytes if sp.issparse(values) else values.nbytes)
+
+
+class PFIExplainer(Explainer):
+    """Permutation feature importance (Breiman 2001; Fisher, Rudin & Dominici 2019), global only.
+
+    How much a metric of the model on ``(X, y)`` drops when one feature's values are shuffled
+    across the rows, which breaks the feature's link with the target::
+
+        baseline = metric(y, model(X))
+        for each feature j, for r in 1..n_repeats:
+            drop[j, r] = sign * (baseline - metric(y, model(X with column j re-ordered by permutation r)))
+        global_[j] = mean_r drop[j, r];  importance_std[j] = std_r drop[j, r]   # sign = -1 for error metrics
+
+    Larger is more important for every metric; near 0 (or below) means the model does not rely on
+    the feature for these rows.
+
+    Parameters
+    ----------
+    model : a fitted model with ``predict`` (a Pipeline is fed X as given), or, with
+        ``is_function=True``, a function of rows whose output the metric scores.
+    metric : str or callable, optional
+        A name: ``accuracy``, ``f1`` / ``precision`` / ``recall`` (+ ``_macro``, ``_micro``,
+        ``_weighted``), ``roc_auc``, ``log_loss``, ``r2``, ``mean_absolute_error``,
+        ``mean_squared_error``, ``median_absolute_error``, ... (the error message lists them all,
+        scikit-learn's ``neg_*`` and interpret-community's ``*_score`` spellings work too, any other
+        scikit-learn scorer name is scored by that scorer); or ``metric(y_true, y_pred,
+        **metric_args) -> float``, given ``model.predict`` output. Default ``accuracy`` for
+        classifiers (interpret-community's default, micro F1, is the same number), ``r2`` for
+        regressors, as ``permutation_importance(scoring=None)``. Binary
+        ``f1`` / ``precision`` / ``recall`` score ``classes_[1]``; with more classes they are macro
+        averages and ``roc_auc`` is one-vs-rest.
+    n_repeats : int
+        Permutations per feature.
+    n_jobs : int, optional
+        joblib workers over which the features are split; None means 1, -1 all cores.
+    random_state : int or None
+        Seeds the permutations. Results do not depend on ``n_jobs``.
+    features, classes, model_task
+        Feature names, class names (default the model's ``classes_``), ``"auto"`` /
+        ``"classification"`` / ``"regression"``.
+    transformations : optional
+        For interpret-community compatibility; it does not change the result: PFI permutes the
+        columns the model is fed, and a Pipeline's input columns are the raw features already. When
+        given, the explanation is marked ``is_raw=True``.
+    metric_args, is_error_metric, seed, explain_subset, is_function, for_classifier_use_predict_proba
+        interpret-community's options: keyword arguments of the metric; a callable metric is an
+        error (lower is better); alias of ``random_state``; the indexes of the only columns to
+        explain; ``model`` is a function; a callable metric gets ``predict_proba`` output.
+    allow_all_transformations, show_progress
+        Accepted for interpret-community compatibility; ignored.
+
+    Notes
+    -----
+    Permutations are drawn as ``sklearn.inspection.permutation_importance`` draws them (one seed
+    from ``random_state``, the same ``n_repeats`` shuffles for every feature: common random
+    numbers, so features are compared on the same draws), hence both give the same importances for
+    the same model, data, metric, ``n_repeats`` and ``random_state``, to floating-point rounding.
+    Faster: a worker predicts all repeats of a feature in one call on ``n_repeats`` stacked copies of
+    X (one call per repeat, the column permuted in place and restored, past 64 MiB), and workers get
+    contiguous chunks of features, so the model is sent to each process once.
+
+    The Explanation: ``global_`` the mean drop, ``local`` / ``expected`` / ``per_class`` None,
+    ``output_space="metric"``; ``params``: ``metric``, ``greater_is_better``, ``baseline_score``
+    (on unpermuted X), ``n_repeats``, ``random_state``, ``importance_std`` and ``importances``
+    (n_features x n_repeats drops), aligned with ``features``.
+    """
+
+    method = "pfi"
+
+    def __init__(self, model: Any, *, metric: str | Callable[..., float] | None = None, n_repeats: int = 5,
+                 n_jobs: int | None = None, random_state: int | None = 0, features: Any = None, classes: Any = None,
+                 transformations: Any = None, model_task: str = "auto", metric_args: dict[str, Any] | None = None,
+                 is_error_metric: bool = False, seed: int | None = _NOT_GIVEN, explain_subset: Any = None,
+                 is_function: bool = False, for_classifier_use_predict_proba: bool = False,
+                 allow_all_transformations: bool = False, show_progress: bool = True):
+        model_task = getattr(model_task, "value", model_task)  # interpret-community's ModelTask enum
+        if is_function and not callable(model):
+            raise InvalidParameterError(f"is_function=True needs a function of rows, got {type(model).__name__}.")
+        if not is_function and not callable(getattr(model, "predict", None)):
+            raise UnsupportedModelError(
+                f"{type(model).__name__} has no predict(); pass a fitted model, or a function with is_function=True."
+            )
+        super().__init__(model, features=features, classes=classes,
+                         model_task="auto" if model_task == "unknown" else model_task)
+        if self.task is None:
+            raise InvalidParameterError(
+                "PFIExplainer cannot tell whether this function classifies or regresses; pass "
+                "model_task='classification' or model_task='regression'."
+            )
+        if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
+            raise InvalidParameterError(f"n_repeats must be a positive integer, got {n_repeats!r}.")
+        if seed is not _NOT_GIVEN:
+            if random_state not in (0, seed):
+                raise InvalidParameterError("seed is interpret-community's name for random_state; pass only one.")
+            random_state = seed
+        if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer, type(None))):
+            raise InvalidParameterError(f"random_state must be an int or None, got {random_state!r}.")
+        if metric is not None and not isinstance(metric, str) and not callable(metric):
+            raise InvalidParameterError(f"metric must be a name or a function, got {type(metric).__name__}.")
+        self._metric_name = None
+        if not callable(metric):
+            self._metric_name = _metric_name(metric or ("accuracy" if self.task == _C else "r2"), self.task)
+            if self._metric_name not in _METRICS and (metric_args or is_function):
+                raise InvalidParameterError(
+                    f"metric {metric!r} is scored by scikit-learn's scorer, which takes neither metric_args nor "
+                    "a function as model; use a name from our table or a callable metric."
+                )
+        self.metric, self.metric_args, self.is_error_metric = metric, dict(metric_args or {}), is_error_metric
+        self.n_repeats, self.n_jobs, self.random_state = int(n_repeats), n_jobs, random_state
+        self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
+        self.is_function, self.for_classifier_use_predict_proba = is_function, for_classifier_use_predict_proba
+        self.transformations, self.allow_all_transformations = transformations, allow_all_transformations
+
+    def _scoring(self, labels: tuple | None) -> tuple[Callable | None, Callable, str, bool]:
+        """(what to call on rows, metric(y, output), metric name, greater_is_better)."""
+        if callable(self.metric):
+            response = "proba" if self.for_classifier_use_predict_proba and self.task == _C else "predict"
+            predict = self.model if self.is_function else _response(self.model, response, False)
+            score = functools.partial(_call_metric, self.metric, self.metric_args, False)
+            name = getattr(self.metric, "__name__", type(self.metric).__name__)
+            return predict, score, name, not self.is_error_metric
+        name = self._metric_name
+        if name not in _METRICS:
+            from sklearn.metrics import get_scorer
+
+            return None, functools.partial(_call_scorer, get_scorer(name), self.model), name, True
+        binary = labels is not None and len(labels) == 2
+        predict = self.model if self.is_function else _response(self.model, _METRICS[name][1], binary)
+        return predict, _named_metric(name, labels, self.metric_args), name, _METRICS[name][2]
+
+    def explain(self, X: Any, y: Any = None) -> Explanation:
+        """Permutation importance of each column of ``X`` for predicting the true labels ``y``."""
+        from joblib import Parallel, delayed, effective_n_jobs
+
+        if y is None:
+            raise InvalidInputError(
+                "Permutation importance needs the true labels of X: call explain(X, y) or "
+                "explain_global(X, true_labels=y)."
+            )
+        shape = getattr(X, "shape", None)
+        if self.transformations is not None and shape and self._input.n_features not in (None, shape[-1]):
+            raise InvalidInputError(
+                f"PFIExplainer permutes the columns the model is fed, but X has {shape[-1]} columns and the model "
+                f"takes {self._input.n_features}. Pass the model with its transformations as one Pipeline, e.g. "
+                "sklearn.pipeline.make_pipeline(transformations, model), to explain raw columns."
+            )
+        tab = self._check_rows(X)
+        y = np.asarray(y)
+        y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+        if y.ndim != 1 or len(y) != tab.n_rows:
+            raise InvalidInputError(f"y has shape {y.shape} but X has {tab.n_rows} rows; pass one label per row.")
+        columns = list(range(tab.n_features)) if self.explain_subset is None else self.explain_subset
+        if not columns or min(columns) < 0 or max(columns) >= tab.n_features:
+            raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {tab.n_features}).")
+        labels = None
+        if self.task == _C:
+            known = None if self.is_function else model_classes(self.model)
+            labels = known or self.classes or tuple(np.unique(y).tolist())
+        predict, score, name, greater_is_better = self._scoring(labels)
+
+        baseline = score(y, _predictions(predict, tab.values))
+        orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
+        per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
+        chunks = np.array_split(np.asarray(columns), min(len(columns), effective_n_jobs(self.n_jobs)))
+        scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_permuted_scores)(predict, score, tab.values, y, chunk.tolist(), orders, per_call)
+            for chunk in chunks
+        )
+        drops = (baseline - np.concatenate(scores)) * (1.0 if greater_is_better else -1.0)
+        params = {"metric": name, "greater_is_better": greater_is_better, "baseline_score": baseline,
+                  "n_repeats": self.n_repeats, "random_state": self.random_state,
+                  "importance_std": drops.std(axis=1), "importances": drops}
+        return Explanation(local=None, expected=None, features=[tab.features[j] for j in columns], task=self.task,
+                           output_space="metric", method=self.method, classes=self.classes or labels,
+                           global_=drops.mean(axis=1), params=params, is_raw=self.transformations is not None)
+
+    def explain_local(self, evaluation_examples: Any) -> Explanation:
+        """Not available: permutation importance is a property of a metric over many rows."""
+        raise InvalidParameterError(
+            "Permutation importance is global only: it measures how a metric over all rows drops, so it has no "
+            "per-row values. Use explain_global(X, true_labels=y) here, or TreeShap / LinearShap / KernelShap / "
+            "TabularExplainer for local values."
+        )
