@@ -1,37 +1,16 @@
 """KernelShap: exact Shapley values by enumeration, additivity, background handling, task inference."""
 
-import itertools
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from shapley_reference import brute_force_shapley
 from sklearn.datasets import make_classification, make_regression
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from explain_lib import KernelShap
-
-
-def brute_force_shapley(f, x, background, weights):
-    """Interventional Shapley values by the textbook formula, one coalition at a time."""
-    m = len(x)
-
-    def value(coalition):
-        rows = background.copy()
-        rows[:, list(coalition)] = x[list(coalition)]
-        return weights @ f(rows)
-
-    phi = np.zeros(m)
-    for j in range(m):
-        others = [i for i in range(m) if i != j]
-        for size in range(m):
-            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
-            for coalition in itertools.combinations(others, size):
-                phi[j] += weight * (value(coalition + (j,)) - value(coalition))
-    return phi
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
