@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,11 +102,13 @@ def as_tabular(
     features: Any = None,
     expected_n_features: int | None = None,
     expected_names: tuple[str, ...] | None = None,
+    column_key: Callable[[str], str] | None = None,
 ) -> Tabular:
     """Check ``X`` and wrap it as :class:`Tabular`.
 
     Raises :class:`InvalidInputError` for None, non-2-D or empty data, a column count other than
-    ``expected_n_features`` or DataFrame column names other than ``expected_names``. A DataFrame
+    ``expected_n_features`` or DataFrame column names other than ``expected_names`` (compared after
+    ``column_key``, the way the model spells names, e.g. LightGBM's spaces-to-underscores). A DataFrame
     whose columns are the expected names in another order is reordered.
     """
     if X is None:
@@ -137,18 +140,20 @@ def as_tabular(
         if len(set(columns)) != len(columns):
             repeated = sorted({c for c in columns if columns.count(c) > 1})
             raise InvalidInputError(f"{name} has repeated column names {repeated}; make them unique.")
-        if expected_names is not None and columns != list(expected_names):
-            missing = [c for c in expected_names if c not in columns]
-            unexpected = [c for c in columns if c not in expected_names]
+        keyed = columns if column_key is None else [column_key(c) for c in columns]
+        if expected_names is not None and keyed != list(expected_names):
+            missing = [c for c in expected_names if c not in keyed]
+            unexpected = [c for c, k in zip(columns, keyed, strict=True) if k not in expected_names]
             if missing or unexpected:
                 hints = "".join(did_you_mean(c, expected_names) for c in unexpected[:3])
                 raise InvalidInputError(
                     f"{name}'s columns differ from those the model was fitted with: missing {missing}, "
                     f"unexpected {unexpected}.{hints} Pass the same columns the model was trained on."
                 )
-            label = {str(c): c for c in values.columns}
-            values = values[[label[c] for c in expected_names]]
-            columns = list(expected_names)
+            position = {k: i for i, k in enumerate(keyed)}
+            order = [position[c] for c in expected_names]
+            values = values.iloc[:, order]
+            columns = [columns[i] for i in order]
     if expected_n_features is not None and n_features != expected_n_features:
         raise InvalidInputError(
             f"{name} has {n_features} columns but the model was fitted with {expected_n_features}. "
@@ -163,7 +168,7 @@ def as_tabular(
             )
     elif isinstance(values, pd.DataFrame):
         names = tuple(columns)
-    elif expected_names is not None:
+    elif expected_names is not None and column_key is None:
         names = tuple(expected_names)
     else:
         names = default_feature_names(n_features)

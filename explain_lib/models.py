@@ -115,6 +115,12 @@ class ModelInput:
     n_features: int | None
     feature_names: tuple[str, ...] | None
     allow_nan: bool
+    column_key: Callable[[str], str] | None = None  # how the model spells a column name it was given
+
+
+def _lightgbm_name(name: str) -> str:
+    """LightGBM stores feature names with spaces replaced by underscores."""
+    return re.sub(r"\s", "_", name)
 
 
 def _real_names(names: Any) -> tuple[str, ...] | None:
@@ -130,7 +136,7 @@ def model_input(model: Any) -> ModelInput:
     """Read the input contract off a fitted model; unknown parts are None."""
     if _is_lightgbm(model):
         booster = model.booster_ if hasattr(model, "booster_") else model
-        return ModelInput(booster.num_feature(), _real_names(booster.feature_name()), True)
+        return ModelInput(booster.num_feature(), _real_names(booster.feature_name()), True, _lightgbm_name)
     if _is_xgboost(model):
         booster = model.get_booster() if hasattr(model, "get_booster") else model
         return ModelInput(booster.num_features(), _real_names(booster.feature_names), True)

@@ -295,3 +295,14 @@ def test_adult_question_marks_become_nan(adult, adult_source):
     assert X[["workclass", "occupation", "native_country"]].isna().any().all()
     for column in ADULT_CATEGORICAL:
         assert "?" not in X[column].cat.categories
+
+
+def test_lightgbm_column_names_with_spaces_match_the_names_lightgbm_stored():
+    # LightGBM keeps "sepal length (cm)" as "sepal_length_(cm)"; the caller's names still work
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(120, 2)), columns=["sepal length (cm)", "petal width"])
+    model = lightgbm.LGBMRegressor(n_estimators=5, verbose=-1).fit(frame, frame.sum(axis=1))
+    explanation = TreeShap(model).explain(frame[["petal width", "sepal length (cm)"]])
+    assert explanation.features == ("sepal length (cm)", "petal width")
+    expected = model.booster_.predict(frame.to_numpy(), pred_contrib=True)
+    np.testing.assert_allclose(explanation.local[0], expected[:, :-1])

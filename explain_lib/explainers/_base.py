@@ -89,6 +89,7 @@ class Explainer(abc.ABC):
             features=self.features,
             expected_n_features=self._input.n_features,
             expected_names=self._input.feature_names,
+            column_key=self._input.column_key,
         )
         nan_ok = self._input.allow_nan if allow_nan is None else allow_nan
         if not nan_ok and tab.has_missing():
