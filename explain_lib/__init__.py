@@ -28,11 +28,23 @@ from .explanation import Explanation
 
 __version__ = "0.1.0"
 
+# The run-history layer pulls in MLflow (about a second to import): loaded on first use.
+_TRACKING_NAMES = ("ExplanationClient", "log_explanation")
+
+
+def __getattr__(name: str):
+    if name in _TRACKING_NAMES:
+        from . import tracking
+
+        return getattr(tracking, name)
+    raise AttributeError(f"module 'explain_lib' has no attribute {name!r}")
+
 __all__ = [
     "DecisionTreeExplainableModel",
     "Explainer",
     "ExplainLibError",
     "Explanation",
+    "ExplanationClient",
     "InvalidInputError",
     "InvalidParameterError",
     "KernelShap",
@@ -47,4 +59,5 @@ __all__ = [
     "TreeShap",
     "UnsupportedModelError",
     "__version__",
+    "log_explanation",
 ]

@@ -1,0 +1,474 @@
+"""ExplanationClient: explanations in one MLflow run, and ``log_explanation`` for the active run."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import hashlib
+import json
+import random
+import tempfile
+import time
+import urllib.parse
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.entities import DatasetInput, InputTag, Metric, RunTag
+from mlflow.exceptions import MlflowException
+from mlflow.utils.autologging_utils import disable_autologging
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_LOGGED_ARTIFACTS
+
+from .._format import META_FILE
+from ..errors import InvalidParameterError, did_you_mean
+from ..explanation import Explanation
+from . import _artifacts as art
+from ._errors import (
+    ExplanationExistsError,
+    ExplanationNotFoundError,
+    RunNotFoundError,
+    TrackingError,
+    TrackingServerUnreachableError,
+)
+
+__all__ = ["ExplanationClient", "log_explanation"]
+
+INIT_DATASET_CONTEXT = "explanation_init"
+EVAL_DATASET_CONTEXT = "explanation_eval"
+_PROBE_ATTEMPTS = 3
+_PROBE_TIMEOUT = (4.0, 4.0)  # connect, read: at most ~27 s with the waits between attempts
+_BATCH = 1000  # MLflow's limit of metrics per log_batch
+_MISSING_RUN_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
+_WRITE_ATTEMPTS = 5
+# What a store answers when a concurrent writer inserted the same row first (sqlite: IntegrityError)
+_CONFLICT_CODES = ("BAD_REQUEST", "INTERNAL_ERROR", "RESOURCE_ALREADY_EXISTS", "ABORTED", "TEMPORARILY_UNAVAILABLE")
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _display_uri(uri: str) -> str:
+    """The tracking URI without credentials (user:password@, query strings), for messages."""
+    parsed = urllib.parse.urlparse(uri)
+    if not parsed.netloc:
+        return uri
+    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
+
+
+def _check_reachable(tracking_uri: str) -> None:
+    """Fail fast, naming the URI, when an HTTP tracking server does not answer.
+
+    MLflow retries an unreachable server with exponential back-off for minutes
+    (``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` = 7, factor 2); one cheap HEAD request to the tracking URI
+    with three bounded attempts turns that into an error within about 30 s. Any HTTP answer, even
+    an error status, means the server is there; TLS problems are left to MLflow's own settings.
+    """
+    if urllib.parse.urlparse(tracking_uri).scheme not in ("http", "https"):
+        return
+    import requests
+
+    last_error: Exception | None = None
+    for attempt in range(_PROBE_ATTEMPTS):
+        try:
+            requests.head(tracking_uri, timeout=_PROBE_TIMEOUT, allow_redirects=False)
+            return
+        except requests.exceptions.SSLError:
+            return
+        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
+            last_error = error
+            if attempt + 1 < _PROBE_ATTEMPTS:
+                time.sleep(2.0**attempt)
+    raise TrackingServerUnreachableError(
+        f"The MLflow tracking server at {_display_uri(tracking_uri)} did not answer ({_PROBE_ATTEMPTS} attempts, "
+        f"{_PROBE_TIMEOUT[0]:g} s timeout each): {type(last_error).__name__}. Check that the server is running "
+        "and that MLFLOW_TRACKING_URI (or tracking_uri=) names it."
+    ) from last_error
+
+
+@contextlib.contextmanager
+def _mlflow_errors(action: str, tracking_uri: str) -> Iterator[None]:
+    """Re-raise MLflow's errors as TrackingError saying what we were doing and where."""
+    try:
+        yield
+    except MlflowException as error:
+        raise TrackingError(f"Could not {action} in the MLflow store {_display_uri(tracking_uri)}: {error.message}") \
+            from error
+
+
+def _sparse_digest(matrix: Any) -> str:
+    csr = matrix.tocsr()
+    digest = hashlib.sha256(repr(csr.shape).encode())
+    for part in (csr.data, csr.indices, csr.indptr):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()[:8]
+
+
+def _dataset_input(dataset: Any, name: str, context: str) -> DatasetInput | None:
+    """An MLflow dataset input (name, digest, context) for an mlflow Dataset, DataFrame, array or CSR matrix."""
+    if dataset is None:
+        return None
+    import scipy.sparse as sp
+    from mlflow.data.dataset import Dataset
+
+    if isinstance(dataset, (pd.DataFrame, np.ndarray)):
+        with warnings.catch_warnings():
+            # MLflow's schema inference hints at model signatures (integer columns and NaN); it does not
+            # apply to a lineage record.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer", category=UserWarning)
+            if isinstance(dataset, pd.DataFrame):
+                entity = mlflow.data.from_pandas(dataset, name=name)._to_mlflow_entity()
+            else:
+                entity = mlflow.data.from_numpy(dataset, name=name)._to_mlflow_entity()
+    elif isinstance(dataset, Dataset):
+        entity = dataset._to_mlflow_entity()
+    elif sp.issparse(dataset):
+        profile = {"num_rows": dataset.shape[0], "num_cols": dataset.shape[1], "num_nonzero": int(dataset.nnz)}
+        entity = mlflow.entities.Dataset(name=name, digest=_sparse_digest(dataset), source_type="code",
+                                         source=json.dumps({}), profile=json.dumps(profile))
+    else:
+        raise InvalidParameterError(
+            f"{name} must be an mlflow.data Dataset, a pandas DataFrame, a numpy array or a scipy sparse matrix, "
+            f"got {type(dataset).__name__}. For data known by a URI, pass mlflow.data.from_pandas(df, source=uri)."
+        )
+    return DatasetInput(dataset=entity, tags=[InputTag(key=MLFLOW_DATASET_CONTEXT, value=context)])
+
+
+def _matches(entry: dict[str, Any], comment: str | None, raw: bool | None, engineered: bool | None) -> bool:
+    return ((comment is None or entry.get("comment") == comment)
+            and (raw is None or entry.get("is_raw") == raw)
+            and (engineered is None or entry.get("is_engineered") == engineered))
+
+
+def _describe_filters(comment: str | None, raw: bool | None, engineered: bool | None) -> str:
+    given = {"comment": comment, "raw": raw, "engineered": engineered}
+    parts = [f"{key}={value!r}" for key, value in given.items() if value is not None]
+    return f" matching {', '.join(parts)}" if parts else ""
+
+
+# ----------------------------------------------------------------------------------------- the client
+class ExplanationClient:
+    """Upload, list and download the explanations of one MLflow run.
+
+    Every call goes through ``mlflow.MlflowClient(tracking_uri)`` with this run's id, so it works the
+    same on MLflow's default local store, a sqlite or file store, and a tracking server over HTTP
+    with its artifact proxy; it contacts nothing else. The artifact layout is documented in
+    :mod:`explain_lib.tracking`.
+
+    Parameters
+    ----------
+    run_id
+        The run; None means the active run (``mlflow.active_run()``).
+    tracking_uri
+        The tracking store; None means MLflow's current one (``mlflow.get_tracking_uri()``), resolved
+        now and kept.
+
+    Raises
+    ------
+    RunNotFoundError
+        The run does not exist in the store, or was deleted.
+    TrackingServerUnreachableError
+        An HTTP tracking server did not answer within about 30 s.
+    """
+
+    def __init__(self, run_id: str | None = None, *, tracking_uri: str | None = None) -> None:
+        if run_id is None:
+            active = mlflow.active_run()
+            if active is None:
+                raise InvalidParameterError(
+                    "ExplanationClient() without a run_id needs an active MLflow run; call it inside "
+                    "`with mlflow.start_run():` or pass run_id= (ExplanationClient.from_run_id(run_id))."
+                )
+            run_id = active.info.run_id
+        if not isinstance(run_id, str):
+            raise InvalidParameterError(f"run_id must be a string, got {type(run_id).__name__}.")
+        self._tracking_uri = tracking_uri or mlflow.get_tracking_uri()
+        self._run_id = run_id
+        _check_reachable(self._tracking_uri)
+        self._client = mlflow.MlflowClient(tracking_uri=self._tracking_uri)
+        self._get_run()
+
+    @classmethod
+    def from_run(cls, run: mlflow.entities.Run, *, tracking_uri: str | None = None) -> ExplanationClient:
+        """The client of an ``mlflow.entities.Run`` (or the ``ActiveRun`` of ``mlflow.start_run()``)."""
+        return cls(run.info.run_id, tracking_uri=tracking_uri)
+
+    @classmethod
+    def from_run_id(cls, run_id: str, *, tracking_uri: str | None = None) -> ExplanationClient:
+        """The client of the run with this id."""
+        return cls(run_id, tracking_uri=tracking_uri)
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._tracking_uri
+
+    def __repr__(self) -> str:
+        return f"ExplanationClient(run_id={self._run_id!r}, tracking_uri={_display_uri(self._tracking_uri)!r})"
+
+    # ------------------------------------------------------------------------------------- internals
+    def _get_run(self) -> mlflow.entities.Run:
+        uri = _display_uri(self._tracking_uri)
+        try:
+            run = self._client.get_run(self._run_id)
+        except MlflowException as error:
+            if error.error_code in _MISSING_RUN_CODES:
+                raise RunNotFoundError(
+                    f"No MLflow run {self._run_id!r} in the tracking store {uri}. Check the run id "
+                    "(run.info.run_id, or the id in the run page's URL) and that tracking_uri / "
+                    "MLFLOW_TRACKING_URI name the store it was logged to."
+                ) from error
+            raise TrackingError(f"Could not read run {self._run_id!r} from {uri}: {error.message}") from error
+        if run.info.lifecycle_stage == "deleted":
+            raise RunNotFoundError(
+                f"MLflow run {self._run_id!r} in {uri} is deleted. Restore it first: "
+                f"mlflow.MlflowClient().restore_run({self._run_id!r})."
+            )
+        return run
+
+    def _entries(self, comment: str | None, raw: bool | None, engineered: bool | None) -> list[dict[str, Any]]:
+        """Committed uploads (from the run's tags only), filtered, newest first."""
+        _check_reachable(self._tracking_uri)
+        entries = []
+        for key, value in self._get_run().data.tags.items():
+            if not key.startswith(art.TAG_PREFIX):
+                continue
+            try:
+                entry = json.loads(value)
+            except json.JSONDecodeError as error:
+                raise TrackingError(
+                    f"Run tag {key!r} of run {self._run_id!r} is not the JSON explain-lib writes; was it edited? "
+                    "Delete the tag (MlflowClient().delete_tag) to hide that explanation."
+                ) from error
+            if _matches(entry, comment, raw, engineered):
+                entries.append(entry)
+        entries.sort(key=lambda entry: (entry.get("upload_time") or "", entry.get("id") or ""), reverse=True)
+        return entries
+
+    def _write(self, write: Callable[[], Any]) -> None:
+        """Run an idempotent MLflow write, again when a concurrent writer made it conflict.
+
+        Two processes writing the same new tag, dataset or metric key to one run at once can collide
+        in the store (sqlite: "UNIQUE constraint failed"); the second attempt sees the first's row.
+        """
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                write()
+                return
+            except MlflowException as error:
+                if error.error_code not in _CONFLICT_CODES or attempt + 1 == _WRITE_ATTEMPTS:
+                    raise
+                time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
+
+    def _register_table(self, artifact_file: str) -> None:
+        """Add ``artifact_file`` to the run's table list (the tag the UI reads to offer table views).
+
+        The list is one tag updated by read-modify-write, so a concurrent upload can drop our entry:
+        re-read after writing and add it again until it is there.
+        """
+        wanted = {"path": artifact_file, "type": "table"}
+        for _ in range(_WRITE_ATTEMPTS):
+            listed = json.loads(self._client.get_run(self._run_id).data.tags.get(MLFLOW_LOGGED_ARTIFACTS, "[]"))
+            if wanted in listed:
+                return
+            value = json.dumps([*listed, wanted])
+            self._write(functools.partial(self._client.set_tag, self._run_id, MLFLOW_LOGGED_ARTIFACTS, value))
+            time.sleep(random.uniform(0.05, 0.25))
+        raise TrackingError(
+            f"Could not add {artifact_file!r} to the table list of run {self._run_id!r}: other writers kept "
+            f"replacing the {MLFLOW_LOGGED_ARTIFACTS!r} tag. Upload again."
+        )
+
+    # ---------------------------------------------------------------------------------------- public
+    def upload_model_explanation(
+        self,
+        explanation: Explanation,
+        *,
+        comment: str | None = None,
+        top_k: int | None = None,
+        true_ys: Any = None,
+        model_uri: str | None = None,
+        init_dataset: Any = None,
+        eval_dataset: Any = None,
+        visualization_points: int = 5000,
+        plots: bool = True,
+    ) -> str:
+        """Upload ``explanation`` to the run under ``explanations/<explanation.id>/``.
+
+        Files first, then the importances as metrics and a table, the datasets as run inputs, and
+        last the run tag ``explain_lib.explanation.<id>`` that lists it: an upload that dies midway is
+        never listed, and uploading the same explanation again then works.
+
+        Parameters
+        ----------
+        explanation
+            What to upload; its ``id`` becomes the explanation id.
+        comment
+            A short label (at most 1000 characters) to find it again with ``comment=``.
+        top_k
+            Keep the local values (and data) of only the ``top_k`` most important features; the full
+            ranked global and per-class importances are kept in ``explanation.json`` either way.
+        true_ys
+            True labels of the explained rows, stored in the eval sample next to the predictions.
+        model_uri
+            The explained model (``runs:/...``, ``models:/...``); overrides ``explanation.model_uri``.
+        init_dataset, eval_dataset
+            Background and evaluation data (mlflow Dataset, DataFrame, array or CSR matrix), logged as
+            run inputs with contexts ``explanation_init`` / ``explanation_eval`` for lineage.
+        visualization_points
+            At most this many rows in the eval sample and the plots (a seeded random sample).
+        plots
+            Draw the PNG plots (global bar, beeswarm, dependence of the top 3 features).
+
+        Returns
+        -------
+        str
+            The explanation id.
+
+        Raises
+        ------
+        ExplanationExistsError
+            An explanation with this id is already uploaded to the run.
+        """
+        if not isinstance(explanation, Explanation):
+            raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
+        explanation_id = art.check_explanation_id(explanation.id)
+        comment = art.check_comment(comment)
+        top_k = art.check_positive_int(top_k, "top_k")
+        points = art.check_positive_int(visualization_points, "visualization_points", allow_none=False)
+        labels = art.check_true_ys(explanation, true_ys)
+        if model_uri is not None:
+            explanation = dataclasses.replace(explanation, model_uri=str(model_uri))
+        inputs = [entry for entry in (_dataset_input(init_dataset, "init_dataset", INIT_DATASET_CONTEXT),
+                                      _dataset_input(eval_dataset, "eval_dataset", EVAL_DATASET_CONTEXT)) if entry]
+        lineage = [{"name": i.dataset.name, "digest": i.dataset.digest, "context": i.tags[0].value} for i in inputs]
+
+        _check_reachable(self._tracking_uri)
+        marker = art.TAG_PREFIX + explanation_id
+        if marker in self._get_run().data.tags:
+            raise ExplanationExistsError(
+                f"Explanation {explanation_id!r} is already uploaded to run {self._run_id!r}. Uploads are never "
+                "overwritten; to upload it again give it a new id: dataclasses.replace(explanation, "
+                "id=uuid.uuid4().hex)."
+            )
+        upload_time = art.utc_now()
+        group = art.label(explanation, comment)
+        table_name = f"{group.replace(' ', '_')}_global_importance.json"
+        entry = art.list_entry(explanation, comment=comment, upload_time=upload_time)
+        with tempfile.TemporaryDirectory(prefix="explain-lib-upload-") as tmp, disable_autologging(), \
+                _mlflow_errors(f"upload explanation {explanation_id!r} to run {self._run_id!r}", self._tracking_uri):
+            files, table = Path(tmp, "files"), Path(tmp, table_name)
+            files.mkdir()
+            art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
+                             datasets=lineage, visualization_points=points, plots=plots,
+                             upload_time=upload_time, run_id=self._run_id)
+            # mlflow.log_table's format (JSON, orient="split"); its tag update is done by _register_table,
+            # which survives concurrent uploads.
+            art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
+            self._client.log_artifacts(self._run_id, str(files), f"{art.ARTIFACT_ROOT}/{explanation_id}")
+            self._client.log_artifact(self._run_id, str(table), art.ARTIFACT_ROOT)
+            self._register_table(f"{art.ARTIFACT_ROOT}/{table_name}")
+            timestamp = int(time.time() * 1000)
+            metrics = [Metric(key, value, timestamp, 0)
+                       for key, value in art.metric_entries(explanation, group, top_k).items()]
+            for batch in (metrics[start:start + _BATCH] for start in range(0, len(metrics), _BATCH)):
+                self._write(functools.partial(self._client.log_batch, self._run_id, metrics=batch))
+            if inputs:
+                self._write(functools.partial(self._client.log_inputs, self._run_id, datasets=inputs))
+            # The commit marker: written last, in one request with model_explanation=True.
+            commit = [RunTag(art.MODEL_EXPLANATION_TAG, "True"), RunTag(marker, json.dumps(entry))]
+            self._write(functools.partial(self._client.log_batch, self._run_id, tags=commit))
+        return explanation_id
+
+    def list_model_explanations(
+        self, *, comment: str | None = None, raw: bool | None = None, engineered: bool | None = None
+    ) -> list[dict[str, Any]]:
+        """The run's uploaded explanations, newest first, read from run tags only (no downloads).
+
+        Each is a dict with keys ``id, comment, method, model_task, is_raw, is_engineered,
+        num_features, num_examples, upload_time`` (ISO 8601, UTC). ``comment`` matches exactly;
+        ``raw`` / ``engineered`` keep only explanations whose ``is_raw`` / ``is_engineered`` is that.
+        """
+        return [{key: entry.get(key) for key in art.LIST_KEYS} for entry in self._entries(comment, raw, engineered)]
+
+    def download_model_explanation(
+        self,
+        explanation_id: str | None = None,
+        *,
+        comment: str | None = None,
+        raw: bool | None = None,
+        engineered: bool | None = None,
+        top_k: int | None = None,
+    ) -> Explanation:
+        """Download one uploaded explanation: by id, else the newest one matching the filters.
+
+        Only ``explanation.json``, ``local.parquet`` and ``data.parquet`` are fetched (never plots or the
+        eval sample); with ``top_k`` only those features' columns are read, ranked highest first.
+        An explanation uploaded with ``top_k`` holds only its top features' values: asking for more
+        returns those.
+
+        Raises
+        ------
+        ExplanationNotFoundError
+            No committed upload has that id or matches the filters.
+        """
+        art.check_positive_int(top_k, "top_k")
+        entries = self._entries(comment, raw, engineered)
+        filters = _describe_filters(comment, raw, engineered)
+        if explanation_id is None:
+            if not entries:
+                raise ExplanationNotFoundError(
+                    f"Run {self._run_id!r} has no uploaded explanation{filters}. "
+                    "list_model_explanations() shows what it has."
+                )
+            explanation_id = entries[0]["id"]
+        elif explanation_id not in {entry["id"] for entry in entries}:
+            known = [entry["id"] for entry in self._entries(None, None, None)]
+            raise ExplanationNotFoundError(
+                f"Run {self._run_id!r} has no uploaded explanation with id {explanation_id!r}{filters}; it has "
+                f"{len(known)}: {known[:10]}." + did_you_mean(str(explanation_id), known)
+            )
+        folder = f"{art.ARTIFACT_ROOT}/{explanation_id}"
+        with tempfile.TemporaryDirectory(prefix="explain-lib-download-") as tmp, \
+                _mlflow_errors(f"download explanation {explanation_id!r} of run {self._run_id!r}", self._tracking_uri):
+            meta_path = Path(self._client.download_artifacts(self._run_id, f"{folder}/{META_FILE}", tmp))
+            meta = json.loads(meta_path.read_text())
+            for block in ("local", "data"):
+                if meta.get(block):
+                    self._client.download_artifacts(self._run_id, f"{folder}/{meta[block]['file']}", tmp)
+            return Explanation.load(meta_path.parent, top_k=top_k)
+
+
+def log_explanation(
+    explanation: Explanation,
+    *,
+    comment: str | None = None,
+    top_k: int | None = None,
+    true_ys: Any = None,
+    model_uri: str | None = None,
+    init_dataset: Any = None,
+    eval_dataset: Any = None,
+    visualization_points: int = 5000,
+    plots: bool = True,
+) -> str:
+    """Upload ``explanation`` to the active MLflow run (started if there is none), like ``mlflow.shap``.
+
+    The options are those of :meth:`ExplanationClient.upload_model_explanation`.
+
+    Returns
+    -------
+    str
+        The artifact URI of the explanation's folder, ``<run artifact uri>/explanations/<id>``.
+    """
+    run = mlflow.active_run() or mlflow.start_run()
+    client = ExplanationClient(run.info.run_id, tracking_uri=mlflow.get_tracking_uri())
+    explanation_id = client.upload_model_explanation(
+        explanation, comment=comment, top_k=top_k, true_ys=true_ys, model_uri=model_uri, init_dataset=init_dataset,
+        eval_dataset=eval_dataset, visualization_points=visualization_points, plots=plots,
+    )
+    return f"{run.info.artifact_uri.rstrip('/')}/{art.ARTIFACT_ROOT}/{explanation_id}"
