@@ -120,13 +120,21 @@ def write(
     local: np.ndarray | None,
     data: pd.DataFrame | None,
     dtype: str = "float32",
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``meta`` (JSON-ready), ``local`` and ``data`` into ``directory`` (created if missing)."""
+    """Write ``meta`` (JSON-ready), ``local`` and ``data`` into ``directory`` (created if missing).
+
+    ``extra``: further top-level JSON blocks a consumer keeps beside the explanation (the tracking
+    layer's "upload" block); their keys must not be the format's own.
+    """
     if str(dtype) not in ("float32", "float64") and dtype not in (np.float32, np.float64):
         raise InvalidInputError(f"dtype must be 'float32' or 'float64', got {dtype!r}.")
+    meta = {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, **meta}
+    clashes = sorted(set(extra or {}) & (set(meta) | {"local", "data"}))
+    if clashes:
+        raise InvalidInputError(f"Extra metadata keys {clashes} are the format's own; choose other names.")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    meta = {"format": FORMAT_NAME, "schema_version": SCHEMA_VERSION, **meta}
     if local is not None:
         table, info = _local_table(local, list(meta["features"]), np.dtype(dtype))
         pq.write_table(table, directory / LOCAL_FILE, compression="zstd")
@@ -138,6 +146,7 @@ def write(
         meta["data"] = {"file": DATA_FILE}
     else:
         meta["data"] = None
+    meta.update(extra or {})
     # The metadata goes last: a directory without it is an unfinished write, never a valid one.
     (directory / META_FILE).write_text(json.dumps(meta, indent=1, allow_nan=True))
 

@@ -338,13 +338,16 @@ class Explanation:
             "model_uri": self.model_uri,
         }
 
-    def save(self, directory: str | os.PathLike, *, dtype: str = "float32") -> None:
+    def save(self, directory: str | os.PathLike, *, dtype: str = "float32",
+             extra: Mapping[str, Any] | None = None) -> None:
         """Write the explanation to ``directory`` (see :mod:`explain_lib._format` for the layout).
 
         Metadata and global / per-class importances round-trip exactly; local values are stored as
-        ``dtype`` (float32 unless asked for float64).
+        ``dtype`` (float32 unless asked for float64). ``extra`` adds JSON-ready top-level blocks to
+        explanation.json for other readers (``load`` ignores them).
         """
-        _format.write(directory, self._metadata(), local=self.local, data=self.data, dtype=dtype)
+        _format.write(directory, self._metadata(), local=self.local, data=self.data, dtype=dtype,
+                      extra=None if extra is None else dict(extra))
 
     @classmethod
     def load(cls, directory: str | os.PathLike, *, top_k: int | None = None) -> Explanation:

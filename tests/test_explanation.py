@@ -640,3 +640,16 @@ def test_save_with_invalid_dtype_raises_invalid_input_error_and_writes_nothing(t
     with pytest.raises(InvalidInputError):
         regression().save(target, dtype=dtype)
     assert not (target / "explanation.json").exists()
+
+
+def test_extra_metadata_blocks_are_written_beside_the_format_and_ignored_on_load(tmp_path):
+    explanation = regression()
+    explanation.save(tmp_path / "e", extra={"upload": {"comment": "v1"}})
+    meta = json.loads((tmp_path / "e" / "explanation.json").read_text())
+    assert meta["upload"] == {"comment": "v1"}
+    loaded = Explanation.load(tmp_path / "e")
+    assert loaded.id == explanation.id
+    assert_array_equal(loaded.global_, explanation.global_)
+    with pytest.raises(InvalidInputError, match="features"):
+        explanation.save(tmp_path / "clash", extra={"features": []})
+    assert not (tmp_path / "clash").exists()  # refused before anything was written

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._format import META_FILE
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
 
@@ -267,11 +265,7 @@ def write_upload(
     if plots:
         written_plots = [f"{PLOTS_DIR}/{name}" for name in
                          save_plots(explanation, directory / PLOTS_DIR, max_rows=visualization_points)]
-    # Explanation.save writes explanation.json last; the upload block is added after it.
-    stored.save(directory, dtype="float32")
-    meta_path = directory / META_FILE
-    meta = json.loads(meta_path.read_text())
-    meta["upload"] = {
+    upload = {
         "schema_version": UPLOAD_SCHEMA_VERSION,
         "run_id": run_id,
         "comment": comment,
@@ -286,4 +280,4 @@ def write_upload(
         },
         "plots": written_plots,
     }
-    meta_path.write_text(json.dumps(meta, indent=1, allow_nan=True))
+    stored.save(directory, dtype="float32", extra={"upload": upload})  # explanation.json goes last
