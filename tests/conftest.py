@@ -1,4 +1,79 @@
+"""Shared test set-up: no telemetry, and one real `mlflow server` per test session when asked for."""
+
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+
+SERVER_START_TIMEOUT = 120.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Server:
+    """An `mlflow server` subprocess in its own process group (so its workers stop with it)."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = _free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.log = root / "server.log"
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
+        env.pop("MLFLOW_TRACKING_URI", None)
+        command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'db'}",
+                   "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1",
+                   "--port", str(self.port), "--workers", "1"]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
+                                            start_new_session=True)
+        self.ready = False
+
+    def wait(self) -> str:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while not self.ready:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mlflow server did not start; its log:\n{self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as response:
+                    self.ready = response.status == 200
+            except OSError:
+                time.sleep(0.5)
+        return self.uri
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real `mlflow server` on a free 127.0.0.1 port (sqlite store, artifact proxy), shared by the session.
+
+    Starting takes ~20 s here, so it starts when first requested; ``.wait()`` returns its URI once
+    GET /health answers.
+    """
+    started = _Server(tmp_path_factory.mktemp("mlflow-server"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A 127.0.0.1 port nothing listens on (for unreachable-server tests)."""
+    return _free_port()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -41,7 +39,6 @@ from explain_lib.tracking import (
 )
 
 FEATURES = ("age", "income", "colour", "height", "weight", "score", "city/zone", "tenure")
-SERVER_START_TIMEOUT = 120.0
 
 
 # ------------------------------------------------------------------------------------------ explanations
@@ -107,57 +104,10 @@ def assert_same_explanation(downloaded: Explanation, original: Explanation) -> N
 
 
 # --------------------------------------------------------------------------------------------- stores
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _Server:
-    """An `mlflow server` subprocess in its own process group (so its workers stop with it)."""
-
-    def __init__(self, root: Path) -> None:
-        self.port = _free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.log = root / "server.log"
-        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
-        env.pop("MLFLOW_TRACKING_URI", None)
-        command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'db'}",
-                   "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", "1"]
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root,
-                                            start_new_session=True)
-        self.ready = False
-
-    def wait(self) -> str:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while not self.ready:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mlflow server did not start; its log:\n{self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as response:
-                    self.ready = response.status == 200
-            except OSError:
-                time.sleep(0.5)
-        return self.uri
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
-
-
 @pytest.fixture(scope="module", autouse=True)
-def server(tmp_path_factory):
-    """Start the server as soon as this module starts; tests wait for it only when they need it."""
-    started = _Server(tmp_path_factory.mktemp("mlflow-server"))
-    yield started
-    started.stop()
+def server(mlflow_server):
+    """Start the shared server as soon as this module starts; tests wait for it only when they need it."""
+    return mlflow_server
 
 
 @pytest.fixture(scope="module")
@@ -455,8 +405,8 @@ def test_unknown_run_id_is_a_clear_error(store, run_id):
     assert isinstance(error.value, ExplainLibError) and uri.split("///")[-1] in str(error.value)
 
 
-def test_unreachable_server_fails_fast_naming_the_uri():
-    uri = f"http://127.0.0.1:{_free_port()}"
+def test_unreachable_server_fails_fast_naming_the_uri(unused_port):
+    uri = f"http://127.0.0.1:{unused_port}"
     start = time.monotonic()
     with pytest.raises(TrackingServerUnreachableError, match=uri):
         ExplanationClient.from_run_id("0123456789abcdef0123456789abcdef", tracking_uri=uri)
