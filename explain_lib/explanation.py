@@ -174,8 +174,10 @@ class Explanation:
                 raise InvalidInputError(
                     f"Explanation.expected has shape {self.expected.shape}; expected ({n_outputs},)."
                 )
-        if self.data is not None and list(map(str, self.data.columns)) != list(self.features):
-            raise InvalidInputError("Explanation.data must have one column per feature, in feature order.")
+        if self.data is not None:
+            if list(map(str, self.data.columns)) != list(self.features):
+                raise InvalidInputError("Explanation.data must have one column per feature, in feature order.")
+            set_(self, "data", self.data.copy())  # like the arrays: the caller's frame may change later
         set_(self, "params", types.MappingProxyType(_plain(dict(self.params))))
         set_(self, "versions", types.MappingProxyType(dict(self.versions)))
         if self.fidelity is not None:
