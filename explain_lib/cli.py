@@ -10,11 +10,22 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
+from ._cli_steps import add_step_commands, print_ui_hint
 from .errors import ExplainLibError
 
 __all__ = ["main"]
+
+_USAGE = 2
+
+
+def _input_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean bad usage or input (exit 2); any other failure exits 1."""
+    from .errors import InvalidInputError, InvalidParameterError, SchemaVersionError, UnsupportedModelError
+    from .tracking import ExplanationNotFoundError, RunNotFoundError
+
+    return (InvalidInputError, InvalidParameterError, UnsupportedModelError, SchemaVersionError, RunNotFoundError,
+            ExplanationNotFoundError)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -54,13 +65,8 @@ def _demo(args: argparse.Namespace) -> int:
     width = max(len(name) for name in top.index)
     for rank, (name, value) in enumerate(top.items(), start=1):
         print(f"  {rank:2d}. {name:<{width}}  {value:.4f}")
-    tracking_uri = mlflow.get_tracking_uri()
-    print(f"\nLogged to MLflow run {run.info.run_id} (experiment {args.experiment!r}) at {tracking_uri}.")
-    print("Open the UI with:")
-    mlflow_command = Path(sys.executable).parent / "mlflow"
-    mlflow_command = mlflow_command if mlflow_command.exists() else "mlflow"
-    print(f"  {mlflow_command} ui --backend-store-uri {tracking_uri} --port 5000")
-    print(f"then browse http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}")
+    print()
+    print_ui_hint(run.info.run_id)
     return 0
 
 
@@ -78,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--experiment", default="explain-lib-demo", help="MLflow experiment name")
     demo.add_argument("--random-state", type=int, default=0, help="seed for the split and the model")
     demo.set_defaults(handler=_demo)
+    add_step_commands(commands)
     return parser
 
 
@@ -88,7 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args)
     except ExplainLibError as error:
         print(f"explain-lib: error: {error}", file=sys.stderr)
-        return 2
+        return _USAGE if isinstance(error, _input_errors()) else 1
+    except Exception as error:  # noqa: BLE001 - the last resort of a command line: a message and exit code 1
+        print(f"explain-lib: failed: {type(error).__name__}: {error}", file=sys.stderr)
+        if os.environ.get("EXPLAIN_LIB_TRACEBACK"):
+            raise
+        return 1
 
 
 if __name__ == "__main__":

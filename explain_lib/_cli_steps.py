@@ -1,0 +1,251 @@
+"""Sub-commands of ``explain-lib`` that wrap the pipeline steps and read run history.
+
+``train`` / ``explain`` call :mod:`explain_lib.steps` (an option per step argument); ``list`` and
+``show`` read a run's explanations through :class:`~explain_lib.tracking.ExplanationClient`;
+``pipeline run`` calls :func:`explain_lib.pipelines.run_pipeline`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidParameterError
+
+__all__ = ["add_step_commands"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {value}")
+    return value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"expected a JSON object such as '{{\"n_estimators\": 50}}': {error}") \
+            from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+def _optional(convert: Any) -> Any:
+    """``convert``, except that an empty string means "not given" (how MLproject passes an unset option)."""
+    def parse(text: str) -> Any:
+        return None if text == "" else convert(text)
+
+    parse.__name__ = getattr(convert, "__name__", "value").lstrip("_")
+    return parse
+
+
+# --------------------------------------------------------------------------------- handlers
+def _train(args: argparse.Namespace) -> int:
+    from .steps import train
+
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the result (MLflow prints run links)
+        model_uri = train(args.data, args.target, model=args.model, params=args.params, test_size=args.test_size,
+                          random_state=args.random_state, model_output=args.model_output,
+                          test_data_output=args.test_data_output)
+    print(model_uri)
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .steps import explain
+
+    with contextlib.redirect_stdout(sys.stderr):
+        explanation_id = explain(args.model, args.data, target=args.target, method=args.method,
+                                 comment=args.comment, top_k=args.top_k, raw=args.raw,
+                                 n_background=args.n_background, sample=args.sample,
+                                 explanation_output=args.explanation_output)
+    print(explanation_id)
+    return 0
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from .tracking import ExplanationClient
+
+    return ExplanationClient.from_run_id(args.run_id, tracking_uri=args.tracking_uri)
+
+
+def _list(args: argparse.Namespace) -> int:
+    entries = _client(args).list_model_explanations()
+    if not entries:
+        print(f"Run {args.run_id} has no uploaded explanations.")
+        return 0
+    for entry in entries:
+        kind = "raw" if entry.get("is_raw") else "engineered" if entry.get("is_engineered") else "model"
+        comment = f"  comment={entry['comment']!r}" if entry.get("comment") else ""
+        print(f"{entry['id']}  {entry.get('upload_time') or '':<25}  {entry.get('method') or '?':<10}  "
+              f"{entry.get('model_task') or '?':<14}  {kind:<10}  {entry.get('num_features')} features  "
+              f"{entry.get('num_examples')} rows{comment}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    explanation = _client(args).download_model_explanation(args.explanation_id, top_k=args.top_k)
+    importance = explanation.global_importance(top_k=args.top_k)
+    print(f"Explanation {explanation.id} of run {args.run_id}: method {explanation.method}, "
+          f"{explanation.task}, {explanation.output_space} space, "
+          f"{'raw' if explanation.is_raw else 'engineered' if explanation.is_engineered else 'model'} features")
+    width = max([len("feature"), *(len(str(name)) for name in importance.index)])
+    print(f"{'rank':>4}  {'feature':<{width}}  {'importance':>12}")
+    for rank, (name, value) in enumerate(importance.items(), start=1):
+        print(f"{rank:>4}  {str(name):<{width}}  {value:>12.6f}")
+    return 0
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidParameterError(f"--set takes name=value, got {pair!r}.")
+        overrides[name] = value
+    return overrides
+
+
+def print_ui_hint(run_id: str, *, file: Any = None) -> None:
+    """How to open ``run_id`` in the MLflow UI: the `mlflow ui` command and the run's URL."""
+    import mlflow
+
+    tracking_uri = mlflow.get_tracking_uri()
+    run = mlflow.MlflowClient(tracking_uri).get_run(run_id)
+    mlflow_command = Path(sys.executable).parent / "mlflow"
+    mlflow_command = mlflow_command if mlflow_command.exists() else "mlflow"
+    print(f"Logged to MLflow run {run_id} (experiment {run.info.experiment_id}) at {tracking_uri}.", file=file)
+    print("Open the UI with:", file=file)
+    print(f"  {mlflow_command} ui --backend-store-uri {tracking_uri} --port 5000", file=file)
+    print(f"then browse http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}", file=file)
+
+
+def _pipeline_run(args: argparse.Namespace) -> int:
+    from .pipelines import run_pipeline
+
+    with contextlib.redirect_stdout(sys.stderr):
+        run_id = run_pipeline(args.pipeline, overrides=_overrides(args.set), experiment_name=args.experiment)
+    print(run_id)  # stdout carries only the parent run id, for scripts; the rest goes to stderr
+    print_ui_hint(run_id, file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- parsers
+def _add_train(commands: Any) -> None:
+    from .steps import MODELS
+
+    parser = commands.add_parser(
+        "train", help="train a model on a table and log it to MLflow",
+        description="Fit a scikit-learn Pipeline (one-hot encoded categorical columns + the estimator) and log "
+        "it, its parameters, held-out metrics and train/test data to the active MLflow run (MLFLOW_RUN_ID, "
+        "else a new run in MLFLOW_EXPERIMENT_NAME at MLFLOW_TRACKING_URI). Prints the model URI.",
+    )
+    parser.add_argument("--data", required=True, metavar="URI",
+                        help="the table: a .csv/.csv.gz/.parquet file, a folder holding one, or an MLflow artifact "
+                        "URI (runs:/<run_id>/path, mlflow-artifacts:/...)")
+    parser.add_argument("--target", required=True, metavar="NAME", help="the label column")
+    parser.add_argument("--model", default="lightgbm", choices=sorted(MODELS),
+                        help="the estimator (default lightgbm)")
+    parser.add_argument("--params", type=_optional(_json_object), default=None, metavar="JSON",
+                        help="estimator keyword arguments as a JSON object, e.g. '{\"n_estimators\": 50}'")
+    parser.add_argument("--test-size", type=_fraction, default=0.25,
+                        help="fraction of rows held out for metrics and explaining (default 0.25)")
+    parser.add_argument("--random-state", type=int, default=0, help="seed of the split and the model (default 0)")
+    parser.add_argument("--model-output", type=_optional(str), default=None, metavar="DIR",
+                        help="also save the MLflow model to this folder")
+    parser.add_argument("--test-data-output", type=_optional(str), default=None, metavar="DIR",
+                        help="also write the test split to this folder as test.parquet")
+    parser.set_defaults(handler=_train)
+
+
+def _add_explain(commands: Any) -> None:
+    from .steps import METHODS
+
+    parser = commands.add_parser(
+        "explain", help="explain an MLflow model on a table and upload the explanation",
+        description="Load an MLflow model, explain it on the rows of a table and upload the explanation to the "
+        "active MLflow run (MLFLOW_RUN_ID, else a new run) through ExplanationClient. Prints the explanation id.",
+    )
+    parser.add_argument("--model", required=True, metavar="URI",
+                        help="the model: runs:/<run_id>/model, models:/<name>/<version> or a local MLflow model folder")
+    parser.add_argument("--data", required=True, metavar="URI",
+                        help="the rows to explain: a .csv/.csv.gz/.parquet file, a folder holding one, or an MLflow "
+                        "artifact URI")
+    parser.add_argument("--target", type=_optional(str), default=None, metavar="NAME",
+                        help="the label column of the data: dropped from the features, stored as true labels "
+                        "(needed by --method pfi)")
+    parser.add_argument("--method", default="auto", choices=METHODS,
+                        help="auto (chosen by model type), tree, linear, kernel (model-agnostic), mimic (LightGBM "
+                        "surrogate) or pfi (permutation importance); default auto")
+    parser.add_argument("--comment", type=_optional(str), default=None, metavar="TEXT",
+                        help="a label stored with the explanation, to find it again")
+    parser.add_argument("--top-k", type=_optional(_positive_int), default=None, metavar="N",
+                        help="upload local values of only the N most important features")
+    parser.add_argument("--raw", action=argparse.BooleanOptionalAction, default=True,
+                        help="explain a Pipeline over its raw input columns (default) or, with --no-raw, over the "
+                        "engineered ones")
+    parser.add_argument("--n-background", type=_positive_int, default=100, metavar="N",
+                        help="background rows for model-agnostic methods (default 100)")
+    parser.add_argument("--sample", type=_optional(_positive_int), default=None, metavar="N",
+                        help="explain at most N rows (a seeded sample stratified by prediction)")
+    parser.add_argument("--explanation-output", type=_optional(str), default=None, metavar="DIR",
+                        help="also save the explanation to this folder (with explanation_id.txt)")
+    parser.set_defaults(handler=_explain)
+
+
+def _add_history(commands: Any) -> None:
+    listing = commands.add_parser("list", help="list a run's explanations",
+                                  description="One line per explanation uploaded to the run, newest first: id, "
+                                  "upload time, method, task, raw/engineered, size, comment.")
+    show = commands.add_parser("show", help="print an explanation's global importance table",
+                               description="Print the ranked global feature importances (rank, feature, "
+                               "importance) of the run's newest explanation, or of --explanation-id.")
+    for parser in (listing, show):
+        parser.add_argument("--run-id", required=True, metavar="ID", help="the MLflow run")
+        parser.add_argument("--tracking-uri", default=None, metavar="URI",
+                            help="the tracking store (default: MLFLOW_TRACKING_URI, else MLflow's default)")
+    show.add_argument("--explanation-id", default=None, metavar="ID", help="which explanation (default: the newest)")
+    show.add_argument("--top-k", type=_positive_int, default=None, metavar="N", help="show only the top N features")
+    listing.set_defaults(handler=_list)
+    show.set_defaults(handler=_show)
+
+
+def _add_pipeline(commands: Any) -> None:
+    pipeline = commands.add_parser("pipeline", help="run a pipeline job YAML locally on MLflow")
+    actions = pipeline.add_subparsers(dest="action", metavar="ACTION", required=True)
+    run = actions.add_parser("run", help="run a pipeline job YAML locally",
+                             description="Run an Azure ML pipeline-job YAML locally: a parent MLflow run and one "
+                             "nested run per job. Prints the parent run id.")
+    run.add_argument("pipeline", metavar="PIPELINE.yaml", help="the pipeline job YAML")
+    run.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                     help="override a pipeline input (repeatable)")
+    run.add_argument("--experiment", default=None, metavar="NAME", help="the MLflow experiment of the parent run")
+    run.set_defaults(handler=_pipeline_run)
+
+
+def add_step_commands(commands: Any) -> None:
+    """Add ``train``, ``explain``, ``list``, ``show`` and ``pipeline run`` to an argparse sub-parser set."""
+    _add_train(commands)
+    _add_explain(commands)
+    _add_history(commands)
+    _add_pipeline(commands)

@@ -1,0 +1,204 @@
+"""The ``explain`` step: load an MLflow model, explain it on a table, upload the explanation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
+from ..explanation import Explanation
+from ..models import is_linear_model, split_pipeline, tree_family
+from ._data import read_table, split_target
+from ._run import progress, step_run
+
+__all__ = ["METHODS", "explain"]
+
+METHODS = ("auto", "tree", "linear", "kernel", "mimic", "pfi")
+EXPLANATION_ID_FILE = "explanation_id.txt"
+
+
+def _load_model(model_uri: str) -> tuple[Any, Any]:
+    """``(model, input column names or None)``: the sklearn object when the model has that flavor,
+    else the pyfunc's predict as a plain function of a DataFrame."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    uri = str(model_uri)
+    try:
+        info = mlflow.models.get_model_info(uri)
+        columns = None if info.signature is None or info.signature.inputs is None \
+            else info.signature.inputs.input_names()
+        if "sklearn" in info.flavors:
+            return mlflow.sklearn.load_model(uri), columns
+        pyfunc = mlflow.pyfunc.load_model(uri)
+    except (MlflowException, OSError) as error:
+        message = getattr(error, "message", str(error))
+        raise InvalidInputError(
+            f"Could not load the MLflow model {uri!r} (tracking URI {mlflow.get_tracking_uri()!r}): {message}. "
+            "Give runs:/<run_id>/model, models:/<name>/<version> or a local MLflow model folder."
+        ) from error
+
+    def predict(rows: Any) -> np.ndarray:
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows, columns=columns)
+        return np.asarray(pyfunc.predict(frame))
+
+    return predict, columns
+
+
+def _features(frame: pd.DataFrame, target: str | None, model: Any, columns: list[str] | None,
+              uri: str) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The model's input columns of ``frame`` and the labels (when ``target`` is given)."""
+    labels = None
+    if target is not None:
+        frame, labels = split_target(frame, target, uri=uri)
+    expected = columns if columns is not None else getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        missing = [str(c) for c in expected if str(c) not in frame.columns]
+        if missing:
+            raise InvalidInputError(
+                f"{uri} lacks the model's input columns {missing[:20]}; it has {list(frame.columns)[:30]}."
+                + did_you_mean(missing[0], [str(c) for c in frame.columns])
+            )
+        frame = frame[[str(c) for c in expected]]
+    return frame, labels
+
+
+def _explainer(model: Any, background: pd.DataFrame, method: str, n_background: int, random_state: int) -> Any:
+    from ..explainers import KernelShap, MimicExplainer, PFIExplainer, TabularExplainer
+
+    estimator = split_pipeline(model)[1]
+    if method == "tree" and tree_family(estimator) is None:
+        raise UnsupportedModelError(f"method='tree' needs a tree model (LightGBM, XGBoost, scikit-learn trees); the "
+                                    f"model is a {type(estimator).__name__}. Use method='auto' or 'kernel'.")
+    if method == "linear" and not is_linear_model(estimator):
+        raise UnsupportedModelError(f"method='linear' needs a scikit-learn linear model; the model is a "
+                                    f"{type(estimator).__name__}. Use method='auto' or 'kernel'.")
+    if method in ("auto", "tree", "linear"):
+        if callable(model) and not hasattr(model, "predict"):
+            return KernelShap(model, background, n_background=n_background, random_state=random_state)
+        return TabularExplainer(model, background, n_background=n_background, random_state=random_state)
+    if method == "kernel":
+        return KernelShap(model, background, n_background=n_background, random_state=random_state)
+    if method == "mimic":
+        return MimicExplainer(model, background, "lightgbm", random_state=random_state)
+    return PFIExplainer(model, random_state=random_state)
+
+
+def _explain_rows(explainer: Any, features: pd.DataFrame, labels: pd.Series | None, sample: int | None,
+                  raw: bool) -> tuple[Explanation, pd.DataFrame, np.ndarray | None]:
+    """Explain (a stratified sample of) the rows: the explanation, the explained rows and their labels."""
+    import dataclasses
+
+    from ..explainers import TabularExplainer
+
+    rows, row_labels = features, labels
+    sampling = None
+    if sample is not None and sample < len(features):
+        rows, row_labels, sampling = explainer._stratified_sample(features, labels, sample, 0)
+    if isinstance(explainer, TabularExplainer):
+        explanation = explainer.explain(rows, row_labels, raw=raw if explainer.feature_map is not None else None)
+    else:
+        explanation = explainer.explain(rows, row_labels)
+    if sampling is not None:
+        explanation = dataclasses.replace(explanation, params={**explanation.params, "sampling": sampling})
+    return explanation, rows, None if row_labels is None else np.asarray(row_labels)
+
+
+def explain(
+    model_uri: str | Path,
+    data: str | Path | pd.DataFrame,
+    *,
+    target: str | None = None,
+    method: str = "auto",
+    comment: str | None = None,
+    top_k: int | None = None,
+    raw: bool = True,
+    n_background: int = 100,
+    sample: int | None = None,
+    explanation_output: str | Path | None = None,
+) -> str:
+    """Explain an MLflow model on a table and upload the explanation to the active MLflow run.
+
+    ::
+
+        model = mlflow.sklearn.load_model(model_uri)   # sklearn flavor; else the pyfunc's predict
+        X, y = data without / with its target column (the model's input columns only)
+        explainer = method's explainer(model, background=X)
+        explanation = explainer.explain_global(X, y, max_rows=sample)
+        ExplanationClient.from_run_id(active run).upload_model_explanation(explanation, ...)
+
+    Parameters
+    ----------
+    model_uri
+        ``runs:/<run_id>/model``, ``models:/<name>/<version>``, or a local MLflow model folder.
+    data
+        The rows to explain (typically the test split of :func:`train`); see :func:`read_table`.
+    target
+        The label column of ``data``: dropped from the features and stored as true labels; needed by ``pfi``.
+    method
+        ``auto`` (TabularExplainer picks by model type), ``tree`` (TreeShap), ``linear`` (LinearShap),
+        ``kernel`` (KernelShap, model-agnostic), ``mimic`` (a LightGBM surrogate), ``pfi`` (permutation
+        feature importance, global only).
+    comment
+        A label stored with the upload, to find it again.
+    top_k
+        Keep local values of only the top_k features in the upload (global importances are kept in full).
+    raw
+        Explain a Pipeline over its raw input columns (True) or the engineered ones (False).
+    n_background
+        Background rows (k-means centres or a sample of ``data``) for KernelShap.
+    sample
+        Explain at most this many rows (a seeded sample stratified by the model's prediction).
+    explanation_output
+        A folder to also save the explanation to (``Explanation.save``), with ``explanation_id.txt``.
+
+    Returns
+    -------
+    str
+        The explanation id.
+
+    Raises
+    ------
+    InvalidInputError, InvalidParameterError, UnsupportedModelError
+        Unreadable data or model, a missing column, a method the model does not support; raised
+        before anything is logged.
+    """
+    from ..tracking import ExplanationClient
+
+    if method not in METHODS:
+        raise InvalidParameterError(f"Unknown method {method!r}; choose one of {list(METHODS)}." +
+                                    did_you_mean(method, METHODS))
+    for name, value in (("top_k", top_k), ("sample", sample), ("n_background", n_background)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}.")
+    if method == "pfi" and target is None:
+        raise InvalidParameterError("method='pfi' measures how much a metric drops, so it needs the true labels: "
+                                    "give target (--target), the label column of the data.")
+    if not raw and method not in ("auto", "tree", "linear"):
+        raise InvalidParameterError("raw=False (engineered features) applies to method 'auto', 'tree' or 'linear'.")
+    source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+    frame = read_table(data)
+    model, columns = _load_model(str(model_uri))
+    features, labels = _features(frame, target, model, columns, source)
+    if len(features) == 0:
+        raise InvalidInputError(f"{source} has no rows to explain.")
+    explainer = _explainer(model, features, method, n_background, 0)
+
+    with step_run() as run:
+        n_rows = len(features) if sample is None else min(sample, len(features))
+        with progress(f"explaining {n_rows} rows with {type(explainer).__name__}"):
+            explanation, rows, row_labels = _explain_rows(explainer, features, labels, sample, raw)
+        client = ExplanationClient.from_run_id(run.info.run_id)
+        with progress("uploading the explanation"):
+            explanation_id = client.upload_model_explanation(
+                explanation, comment=comment, top_k=top_k, true_ys=None if explanation.local is None else row_labels,
+                model_uri=str(model_uri), init_dataset=features, eval_dataset=rows,
+            )
+        if explanation_output is not None:
+            folder = Path(explanation_output)
+            explanation.save(folder)
+            (folder / EXPLANATION_ID_FILE).write_text(explanation_id + "\n")
+    return explanation_id

@@ -1,0 +1,251 @@
+"""The ``train`` step: fit a scikit-learn Pipeline on a table and log it to the active MLflow run."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
+from ._data import read_table, split_target
+from ._run import progress, step_run
+
+__all__ = ["MODELS", "TEST_DATA_ARTIFACT", "TEST_DATA_TAG", "TARGET_TAG", "train"]
+
+TEST_DATA_ARTIFACT = "data/test.parquet"
+TEST_DATA_TAG = "explain_lib.test_data_uri"
+TARGET_TAG = "explain_lib.target"
+MODEL_ARTIFACT = "model"
+_MAX_CLASSES = 20
+
+
+def _lightgbm(task: str, params: dict[str, Any], seed: int) -> Any:
+    import lightgbm
+
+    estimator = lightgbm.LGBMClassifier if task == "classification" else lightgbm.LGBMRegressor
+    return estimator(**{"random_state": seed, "verbose": -1, **params})
+
+
+def _sklearn(classifier: str | None, regressor: str | None, seeded: bool = True) -> Callable[..., Any]:
+    def build(task: str, params: dict[str, Any], seed: int) -> Any:
+        import importlib
+
+        path = classifier if task == "classification" else regressor
+        if path is None:
+            kind = "classifier" if regressor is None else "regressor"
+            raise InvalidParameterError(f"This model is a {kind} only; the target asks for {task}.")
+        module, name = path.rsplit(".", 1)
+        defaults = {"random_state": seed} if seeded else {}
+        return getattr(importlib.import_module(module), name)(**{**defaults, **params})
+
+    return build
+
+
+MODELS: dict[str, Callable[[str, dict[str, Any], int], Any]] = {
+    "lightgbm": _lightgbm,
+    "random_forest": _sklearn("sklearn.ensemble.RandomForestClassifier", "sklearn.ensemble.RandomForestRegressor"),
+    "gradient_boosting": _sklearn("sklearn.ensemble.HistGradientBoostingClassifier",
+                                  "sklearn.ensemble.HistGradientBoostingRegressor"),
+    "decision_tree": _sklearn("sklearn.tree.DecisionTreeClassifier", "sklearn.tree.DecisionTreeRegressor"),
+    "logistic_regression": _sklearn("sklearn.linear_model.LogisticRegression", None),
+    "linear_regression": _sklearn(None, "sklearn.linear_model.LinearRegression", seeded=False),
+}
+_LINEAR = {"logistic_regression", "linear_regression"}
+
+
+def _task(labels: pd.Series) -> str:
+    """classification for non-numeric, boolean or integer labels with few values, else regression."""
+    if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
+        return "classification"
+    if pd.api.types.is_integer_dtype(labels) and labels.nunique() <= _MAX_CLASSES:
+        return "classification"
+    return "regression"
+
+
+def _categorical_columns(features: pd.DataFrame) -> list[str]:
+    return [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])
+            or pd.api.types.is_bool_dtype(features[c])]
+
+
+def _pipeline(features: pd.DataFrame, estimator: Any, linear: bool) -> Any:
+    """ColumnTransformer (one-hot categorical columns; numeric passed through, or imputed + scaled for
+    linear models) followed by the estimator."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    categorical = _categorical_columns(features)
+    numeric = [c for c in features.columns if c not in categorical]
+    numeric_step: Any = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]) \
+        if linear else "passthrough"
+    transformers = []
+    if categorical:
+        transformers.append(("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                             categorical))
+    if numeric:
+        transformers.append(("numeric", numeric_step, numeric))
+    encode = ColumnTransformer(transformers, verbose_feature_names_out=False)
+    return Pipeline([("encode", encode), ("model", estimator)])
+
+
+def _with_string_categories(features: pd.DataFrame) -> pd.DataFrame:
+    """Categorical / string columns as plain object columns (what the model is logged to accept)."""
+    frame = features.copy()
+    for column in _categorical_columns(frame):
+        if not pd.api.types.is_bool_dtype(frame[column]):
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    return frame
+
+
+def _metrics(pipeline: Any, task: str, features: pd.DataFrame, labels: pd.Series) -> dict[str, float]:
+    from sklearn import metrics
+
+    predicted = pipeline.predict(features)
+    if task == "regression":
+        return {"test_r2": metrics.r2_score(labels, predicted),
+                "test_mae": metrics.mean_absolute_error(labels, predicted),
+                "test_rmse": float(np.sqrt(metrics.mean_squared_error(labels, predicted)))}
+    scores = {"test_accuracy": metrics.accuracy_score(labels, predicted)}
+    classes = list(pipeline.classes_)
+    if len(classes) == 2:
+        scores["test_f1"] = metrics.f1_score(labels, predicted, pos_label=classes[1])
+        if hasattr(pipeline, "predict_proba") and labels.nunique() == 2:
+            scores["test_roc_auc"] = metrics.roc_auc_score(labels == classes[1], pipeline.predict_proba(features)[:, 1])
+    else:
+        scores["test_f1_macro"] = metrics.f1_score(labels, predicted, average="macro")
+    return {key: float(value) for key, value in scores.items()}
+
+
+def _check_params(params: dict[str, Any] | str | None) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if isinstance(params, str):
+        try:
+            params = json.loads(params)
+        except json.JSONDecodeError as error:
+            raise InvalidParameterError(f"params must be a JSON object such as '{{\"n_estimators\": 50}}': {error}") \
+                from error
+    if not isinstance(params, dict):
+        raise InvalidParameterError(f"params must be a dict (a JSON object), got {type(params).__name__}.")
+    return dict(params)
+
+
+def train(
+    data: str | Path | pd.DataFrame,
+    target: str,
+    *,
+    model: str = "lightgbm",
+    params: dict[str, Any] | str | None = None,
+    test_size: float = 0.25,
+    random_state: int = 0,
+    model_output: str | Path | None = None,
+    test_data_output: str | Path | None = None,
+) -> str:
+    """Train a model on a table and log it, its metrics and its data to the active MLflow run.
+
+    The model is a scikit-learn ``Pipeline``: a ``ColumnTransformer`` (one-hot encoding of the
+    non-numeric columns; the numeric ones passed through, or imputed and standardized for linear
+    models) followed by the estimator, so explainers map it back to the raw columns. The task is
+    classification for string, boolean or few-valued integer targets (string labels stay strings),
+    else regression. ::
+
+        X_train, X_test = stratified split of data (test_size, random_state)
+        pipeline.fit(X_train, y_train)
+        log params, test metrics, train / test datasets (mlflow.log_input), the model (sklearn
+        flavor, cloudpickle, signature, input example), data/test.parquet + its tag
+
+    Parameters
+    ----------
+    data
+        The table: a DataFrame, a .csv / .csv.gz / .parquet path, a folder holding one, or an MLflow
+        artifact URI (see :func:`read_table`).
+    target
+        The label column.
+    model
+        One of ``lightgbm``, ``random_forest``, ``gradient_boosting`` (histogram gradient boosting),
+        ``decision_tree``, ``logistic_regression`` (classification), ``linear_regression`` (regression).
+    params
+        Keyword arguments of the estimator (a dict or a JSON object string).
+    test_size
+        Fraction of rows held out for the test metrics and the next step, in (0, 1).
+    random_state
+        Seed of the split and the estimator.
+    model_output
+        A folder to also save the MLflow model to (``mlflow.sklearn.save_model``); must not exist or be empty.
+    test_data_output
+        A folder to also write the test split to, as ``test.parquet``.
+
+    Returns
+    -------
+    str
+        The model URI, ``runs:/<run_id>/model``. The run also gets the tags ``explain_lib.test_data_uri``
+        (``runs:/<run_id>/data/test.parquet``) and ``explain_lib.target``.
+
+    Raises
+    ------
+    InvalidInputError, InvalidParameterError
+        Unreadable data, a missing target, an unknown model or bad params; raised before anything is logged.
+    """
+    import mlflow
+    from mlflow.models import infer_signature
+    from sklearn.model_selection import train_test_split
+
+    if model not in MODELS:
+        raise InvalidParameterError(f"Unknown model {model!r}; choose one of {sorted(MODELS)}." +
+                                    did_you_mean(model, MODELS))
+    estimator_params = _check_params(params)
+    if not 0 < test_size < 1:
+        raise InvalidParameterError(f"test_size must lie strictly between 0 and 1, got {test_size}.")
+    source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+    frame = read_table(data)
+    features, labels = split_target(frame, target, uri=source)
+    features = _with_string_categories(features)
+    if labels.isna().any():
+        raise InvalidInputError(f"The target column {target!r} has {int(labels.isna().sum())} missing values; "
+                                "drop those rows first.")
+    task = _task(labels)
+    try:
+        estimator = MODELS[model](task, estimator_params, random_state)
+    except TypeError as error:  # an unknown keyword argument of the estimator
+        raise InvalidParameterError(f"params do not fit the {model} estimator: {error}") from error
+    stratify = labels if task == "classification" and labels.value_counts().min() >= 2 else None
+    X_train, X_test, y_train, y_test = train_test_split(features, labels, test_size=test_size,
+                                                        random_state=random_state, stratify=stratify)
+    pipeline = _pipeline(features, estimator, model in _LINEAR)
+
+    with step_run() as run:
+        run_id = run.info.run_id
+        mlflow.log_params({"model": model, "target": target, "task": task, "test_size": test_size,
+                           "random_state": random_state, "n_rows": len(frame),
+                           **{f"model.{key}": value for key, value in estimator_params.items()}})
+        train_frame = pd.concat([X_train, y_train], axis=1)
+        test_frame = pd.concat([X_test, y_test], axis=1)
+        mlflow.log_input(mlflow.data.from_pandas(train_frame, source=source, name="train", targets=target),
+                         context="training")
+        mlflow.log_input(mlflow.data.from_pandas(test_frame, source=source, name="test", targets=target),
+                         context="testing")
+        with progress(f"training {model} ({task}) on {len(X_train)} rows"):
+            pipeline.fit(X_train, y_train)
+        mlflow.log_metrics(_metrics(pipeline, task, X_test, y_test))
+        signature = infer_signature(X_train.head(100), pipeline.predict(X_train.head(100)))
+        with progress("logging the model"):
+            mlflow.sklearn.log_model(pipeline, name=MODEL_ARTIFACT, serialization_format="cloudpickle",
+                                     signature=signature, input_example=X_train.head(5))
+            if model_output is not None:
+                mlflow.sklearn.save_model(pipeline, str(model_output), serialization_format="cloudpickle",
+                                          signature=signature, input_example=X_train.head(5))
+        with tempfile.TemporaryDirectory(prefix="explain-lib-train-") as tmp:
+            test_file = Path(tmp, "test.parquet")
+            test_frame.to_parquet(test_file, index=False)
+            mlflow.log_artifact(str(test_file), artifact_path=str(Path(TEST_DATA_ARTIFACT).parent))
+        if test_data_output is not None:
+            Path(test_data_output).mkdir(parents=True, exist_ok=True)
+            test_frame.to_parquet(Path(test_data_output, "test.parquet"), index=False)
+        mlflow.set_tags({TEST_DATA_TAG: f"runs:/{run_id}/{TEST_DATA_ARTIFACT}", TARGET_TAG: target})
+    return f"runs:/{run_id}/{MODEL_ARTIFACT}"
