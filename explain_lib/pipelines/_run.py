@@ -1,0 +1,173 @@
+"""Run a pipeline locally on MLflow: a parent run, one nested run per job, each job a subprocess."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import PipelineStepError
+from ._spec import Job, OutputRef, Pipeline, load_pipeline, render_command
+
+__all__ = ["run_pipeline"]
+
+logger = logging.getLogger(__name__)
+
+PARENT_TAG = "mlflow.parentRunId"
+TAG_PREFIX = "explain_lib.pipeline"
+STDERR_TAIL_CHARS = 4000
+PARAM_VALUE_CHARS = 6000
+
+
+def _executable(argv: list[str]) -> list[str]:
+    """Resolve a leading ``explain-lib`` next to this interpreter first, then on PATH, else ``python -m``."""
+    if not argv or argv[0] != "explain-lib":
+        return argv
+    beside = Path(sys.executable).parent / "explain-lib"
+    if beside.exists():
+        return [str(beside), *argv[1:]]
+    on_path = shutil.which("explain-lib")
+    return [on_path, *argv[1:]] if on_path else [sys.executable, "-m", "explain_lib.cli", *argv[1:]]
+
+
+def _step_error(stderr: str, returncode: int) -> str:
+    """The step's own error line: its last ``explain-lib: error:`` line, else stderr's last non-empty line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("explain-lib: error:")]
+    if errors:
+        return errors[-1].removeprefix("explain-lib: error:").strip()
+    return lines[-1] if lines else f"exit code {returncode} and nothing on stderr"
+
+
+def _experiment_id(client: Any, name: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    return experiment.experiment_id if experiment else client.create_experiment(name)
+
+
+def _plan(pipeline: Pipeline, work_dir: Path) -> dict[str, tuple[dict[str, str | None], dict[str, str], list[str]]]:
+    """Every job's resolved inputs, output folders and argument list, before any run starts."""
+    folders = {(job.name, output): str(work_dir / job.name / output) for job in pipeline.jobs for output in job.outputs}
+    plan = {}
+    for job in pipeline.jobs:
+        inputs = {name: folders[(value.job, value.output)] if isinstance(value, OutputRef) else value
+                  for name, value in job.inputs.items()}
+        outputs = {output: folders[(job.name, output)] for output in job.outputs}
+        plan[job.name] = (inputs, outputs, render_command(job.component.command, inputs, outputs))
+    return plan
+
+
+def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
+             experiment_id: str, parent_run_id: str, tracking_uri: str, log_dir: Path) -> str:
+    """Create the job's nested run, run its command with MLFLOW_RUN_ID set, and close the run."""
+    inputs, outputs, argv = plan
+    run = client.create_run(experiment_id, run_name=job.name, tags={
+        PARENT_TAG: parent_run_id,
+        f"{TAG_PREFIX}.job": job.name,
+        f"{TAG_PREFIX}.component": f"{job.component.name}:{job.component.version}",
+        f"{TAG_PREFIX}.command": " ".join(argv)[:PARAM_VALUE_CHARS],
+    })
+    run_id = run.info.run_id
+    for folder in outputs.values():
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    params = {f"inputs.{name}": value for name, value in inputs.items() if value is not None}
+    params.update({f"outputs.{name}": folder for name, folder in outputs.items()})
+    for key, value in params.items():
+        client.log_param(run_id, key, str(value)[:PARAM_VALUE_CHARS])
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_RUN_ID": run_id,
+           "MLFLOW_EXPERIMENT_ID": experiment_id, "MLFLOW_DISABLE_TELEMETRY": "true"}
+    env.pop("MLFLOW_EXPERIMENT_NAME", None)
+    logger.info("pipeline job %r (run %s): %s", job.name, run_id, " ".join(argv))
+    result = subprocess.run(_executable(argv), env=env, capture_output=True, text=True, check=False)
+    logs = log_dir / job.name
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "stdout.txt").write_text(result.stdout, encoding="utf-8")
+    (logs / "stderr.txt").write_text(result.stderr, encoding="utf-8")
+    client.log_artifacts(run_id, str(logs), artifact_path="logs")
+    if result.returncode == 0:
+        client.set_terminated(run_id, "FINISHED")
+        return run_id
+    tail = result.stderr[-STDERR_TAIL_CHARS:]
+    error = _step_error(result.stderr, result.returncode)
+    client.set_tag(run_id, f"{TAG_PREFIX}.error", error[:STDERR_TAIL_CHARS])
+    client.set_tag(run_id, f"{TAG_PREFIX}.stderr_tail", tail)
+    client.set_terminated(run_id, "FAILED")
+    raise PipelineStepError(job.name, run_id=run_id, parent_run_id=parent_run_id, returncode=result.returncode,
+                            error=error, stderr_tail=tail)
+
+
+def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
+                 experiment_name: str | None = None) -> str:
+    """Run an Azure ML pipeline-job YAML locally, logging into the current MLflow tracking store.
+
+    Steps::
+
+        read the pipeline and its components (PyYAML), apply overrides, order jobs topologically
+        render every job's command (outputs -> fresh folders, downstream inputs -> those folders)
+        parent run (experiment: experiment_name, else the YAML's experiment_name, else the file name)
+        for each job: nested run (tag mlflow.parentRunId), params inputs.* / outputs.*,
+                      subprocess with MLFLOW_TRACKING_URI and MLFLOW_RUN_ID = the nested run,
+                      stdout/stderr logged as logs/*.txt; non-zero exit -> job and parent FAILED
+
+    Parameters
+    ----------
+    path : str or Path
+        The pipeline YAML, e.g. ``pipelines/adult_income.yaml``.
+    overrides : mapping, optional
+        Pipeline input values replacing the YAML's, e.g. ``{"explain_sample": 500}``.
+    experiment_name : str, optional
+        MLflow experiment of the parent and nested runs.
+
+    Returns
+    -------
+    str
+        The parent run's id.
+
+    Raises
+    ------
+    PipelineSpecError
+        If the YAML cannot be run as written (nothing is logged then).
+    PipelineStepError
+        If a job exits non-zero: its run and the parent are FAILED, earlier jobs' runs keep their
+        artifacts, and later jobs do not run.
+    """
+    import mlflow
+    from mlflow import MlflowClient
+
+    pipeline = load_pipeline(path, overrides=overrides)
+    tracking_uri = mlflow.get_tracking_uri()
+    client = MlflowClient(tracking_uri=tracking_uri)
+    with tempfile.TemporaryDirectory(prefix="explain-lib-pipeline-") as tmp:
+        work_dir = Path(tmp)
+        plan = _plan(pipeline, work_dir / "outputs")
+        experiment_id = _experiment_id(
+            client, experiment_name or pipeline.experiment_name or pipeline.path.stem)
+        parent = client.create_run(experiment_id, run_name=pipeline.display_name, tags={
+            f"{TAG_PREFIX}.file": str(pipeline.path),
+            f"{TAG_PREFIX}.jobs": json.dumps([job.name for job in pipeline.jobs]),
+        })
+        parent_id = parent.info.run_id
+        try:
+            for name, value in pipeline.inputs.items():
+                if value is not None:
+                    client.log_param(parent_id, name, str(value)[:PARAM_VALUE_CHARS])
+            client.log_artifact(parent_id, str(pipeline.path), artifact_path="pipeline")
+            for job in pipeline.jobs:
+                _run_job(client, job, plan[job.name], experiment_id=experiment_id, parent_run_id=parent_id,
+                         tracking_uri=tracking_uri, log_dir=work_dir / "logs")
+        except PipelineStepError as error:
+            client.set_tag(parent_id, f"{TAG_PREFIX}.failed_job", error.job)
+            client.set_tag(parent_id, f"{TAG_PREFIX}.error", f"{error.job}: {error.error}"[:STDERR_TAIL_CHARS])
+            client.set_terminated(parent_id, "FAILED")
+            raise
+        except BaseException:
+            client.set_terminated(parent_id, "FAILED")
+            raise
+        client.set_terminated(parent_id, "FINISHED")
+    return parent_id

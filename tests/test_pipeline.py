@@ -1,0 +1,165 @@
+"""`run_pipeline` on pipelines/adult_income.yaml: real subprocess steps logging into real MLflow stores."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+import yaml
+from mlflow import MlflowClient
+
+from explain_lib.pipelines import PipelineSpecError, PipelineStepError, run_pipeline
+from explain_lib.tracking import ExplanationClient
+
+ROOT = Path(__file__).resolve().parents[1]
+ADULT = ROOT / "pipelines" / "adult_income.yaml"
+FAST = {"explain_sample": 300}  # explain 300 of the ~8k held-out rows: the run stays well under a minute
+
+
+def _children(client: MlflowClient, parent_id: str) -> dict[str, mlflow.entities.Run]:
+    parent = client.get_run(parent_id)
+    runs = client.search_runs([parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'")
+    return {run.info.run_name: run for run in runs}
+
+
+def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> set[str]:
+    return {Path(item.path).name for item in client.list_artifacts(run_id, path)}
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory):
+    """A throwaway sqlite store (artifacts beside it); the previous tracking URI is restored after."""
+    root = tmp_path_factory.mktemp("pipeline-store")
+    previous = mlflow.get_tracking_uri()
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    mlflow.set_tracking_uri(uri)
+    experiment = MlflowClient(uri).create_experiment("adult", artifact_location=str(root / "artifacts"))
+    yield uri, experiment
+    mlflow.set_tracking_uri(previous)
+
+
+@pytest.fixture(scope="module")
+def adult_run(sqlite_store):
+    """One full run of the Adult pipeline: (client, parent run id)."""
+    uri, _ = sqlite_store
+    return MlflowClient(uri), run_pipeline(ADULT, overrides=FAST, experiment_name="adult")
+
+
+def test_one_parent_run_with_a_finished_nested_run_per_job(adult_run):
+    client, parent_id = adult_run
+    parent = client.get_run(parent_id)
+    assert parent.info.status == "FINISHED"
+    assert parent.info.run_name == "adult-income-explain"
+    assert parent.data.params["explain_sample"] == "300"
+    assert parent.data.params["target"] == "income"
+    assert "adult_income.yaml" in _artifacts(client, parent_id, "pipeline")
+    children = _children(client, parent_id)
+    assert set(children) == {"train", "explain"}
+    assert all(run.info.status == "FINISHED" for run in children.values())
+    assert children["train"].info.start_time <= children["explain"].info.start_time
+
+
+def test_step_parameters_are_logged_on_the_nested_runs(adult_run):
+    client, parent_id = adult_run
+    children = _children(client, parent_id)
+    train, explain = children["train"].data, children["explain"].data
+    assert train.params["inputs.target"] == "income"
+    assert train.params["inputs.model_type"] == "lightgbm"
+    assert Path(train.params["inputs.data"]) == ROOT / "explain_lib/datasets/adult.csv.gz"
+    assert explain.params["inputs.sample"] == "300"
+    assert explain.params["inputs.comment"] == "adult-income"
+    assert "inputs.top_k" not in explain.params  # optional and unset: dropped from the command too
+    assert "--top-k" not in explain.tags["explain_lib.pipeline.command"]
+    # outputs are passed as folder URIs: explain reads what train wrote
+    assert explain.params["inputs.model"] == train.params["outputs.model"]
+    assert explain.params["inputs.data"] == train.params["outputs.test_data"]
+    assert train.tags["explain_lib.pipeline.component"] == "explain_lib_train:0.1.0"
+
+
+def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, sqlite_store):
+    client, parent_id = adult_run
+    children = _children(client, parent_id)
+    train_id, explain_id = children["train"].info.run_id, children["explain"].info.run_id
+    assert "MLmodel" in _artifacts(client, train_id, "model")
+    assert {"stdout.txt", "stderr.txt"} <= _artifacts(client, train_id, "logs")
+    listed = ExplanationClient.from_run_id(explain_id, tracking_uri=sqlite_store[0]).list_model_explanations()
+    assert len(listed) == 1
+    assert listed[0]["comment"] == "adult-income"
+
+
+def _pipeline_copy(tmp_path: Path, edit) -> Path:
+    """A copy of the Adult pipeline in tmp_path (paths made absolute), changed by ``edit(spec)``."""
+    spec = yaml.safe_load(ADULT.read_text(encoding="utf-8"))
+    spec["inputs"]["adult_data"]["path"] = str(ROOT / "explain_lib/datasets/adult.csv.gz")
+    for job in spec["jobs"].values():
+        job["component"] = str((ADULT.parent / job["component"]).resolve())
+    edit(spec)
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_failing_step_fails_its_run_and_the_parent_and_keeps_earlier_artifacts(sqlite_store, tmp_path):
+    uri, _ = sqlite_store
+    client = MlflowClient(uri)
+    path = _pipeline_copy(tmp_path, lambda spec: spec["jobs"]["explain"]["inputs"].update(target="no_such_column"))
+    with pytest.raises(PipelineStepError, match="'explain' failed") as raised:
+        run_pipeline(path, overrides=FAST, experiment_name="adult")
+    error = raised.value
+    assert "no_such_column" in error.error
+    parent = client.get_run(error.parent_run_id)
+    assert parent.info.status == "FAILED"
+    assert parent.data.tags["explain_lib.pipeline.failed_job"] == "explain"
+    assert "no_such_column" in parent.data.tags["explain_lib.pipeline.error"]
+    children = _children(client, error.parent_run_id)
+    assert children["explain"].info.run_id == error.run_id
+    assert children["explain"].info.status == "FAILED"
+    assert "no_such_column" in children["explain"].data.tags["explain_lib.pipeline.stderr_tail"]
+    assert "no_such_column" in Path(mlflow.artifacts.download_artifacts(
+        run_id=error.run_id, artifact_path="logs/stderr.txt", tracking_uri=uri)).read_text()
+    assert children["train"].info.status == "FINISHED"
+    assert "MLmodel" in _artifacts(client, children["train"].info.run_id, "model")
+
+
+def test_a_bad_target_fails_the_first_step_and_no_later_step_runs(sqlite_store):
+    client = MlflowClient(sqlite_store[0])
+    with pytest.raises(PipelineStepError, match="'train' failed.*no_such_column") as raised:
+        run_pipeline(ADULT, overrides={"target": "no_such_column"}, experiment_name="adult")
+    assert client.get_run(raised.value.parent_run_id).info.status == "FAILED"
+    children = _children(client, raised.value.parent_run_id)
+    assert set(children) == {"train"}
+    assert children["train"].info.status == "FAILED"
+
+
+def test_a_bad_spec_starts_no_run(sqlite_store, tmp_path):
+    client = MlflowClient(sqlite_store[0])
+    before = len(client.search_runs([sqlite_store[1]]))
+    with pytest.raises(PipelineSpecError, match="has inputs"):
+        run_pipeline(ADULT, overrides={"no_such_input": 1}, experiment_name="adult")
+    with pytest.raises(PipelineSpecError, match="accepts only"):
+        run_pipeline(ADULT, overrides={"explain_method": "no-such-method"}, experiment_name="adult")
+    with pytest.raises(PipelineSpecError, match="does not exist"):
+        run_pipeline(tmp_path / "missing.yaml", experiment_name="adult")
+    assert len(client.search_runs([sqlite_store[1]])) == before
+
+
+def test_pipeline_run_command_against_a_tracking_server(mlflow_server, tmp_path):
+    """`explain-lib pipeline run` end to end, logging over HTTP through the server's artifact proxy."""
+    uri = mlflow_server.wait()
+    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run(
+        [sys.executable, "-m", "explain_lib.cli", "pipeline", "run", str(ADULT), "--set", "explain_sample=200",
+         "--experiment", "adult-http"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("adult-http")
+    parents = client.search_runs([experiment.experiment_id], "tags.`explain_lib.pipeline.file` != ''")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert parents[0].info.run_id in result.stdout + result.stderr
+    children = _children(client, parents[0].info.run_id)
+    assert {name: run.info.status for name, run in children.items()} == {"train": "FINISHED", "explain": "FINISHED"}
+    explain_id = children["explain"].info.run_id
+    assert len(ExplanationClient.from_run_id(explain_id, tracking_uri=uri).list_model_explanations()) == 1
