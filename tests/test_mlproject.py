@@ -1,0 +1,94 @@
+"""MLflow Projects: entry points match the CLI, conda.yaml mirrors pyproject, `mlflow run -e explain` works."""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+
+from explain_lib import ExplanationClient
+from explain_lib.cli import _parser
+from explain_lib.steps import TEST_DATA_TAG, train
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_VALUES = {"data": "data.csv", "target": "income", "model": "lightgbm", "params": "",
+                 "test_size": "0.25", "random_state": "0", "method": "auto", "comment": "", "top_k": "",
+                 "n_background": "100", "sample": "", "pipeline": "pipelines/adult_income.yaml"}
+
+
+def _mlproject() -> dict:
+    return yaml.safe_load((ROOT / "MLproject").read_text())
+
+
+def test_conda_env_pins_exactly_the_pyproject_dependencies():
+    tomllib = pytest.importorskip("tomllib")
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    conda = yaml.safe_load((ROOT / _mlproject()["conda_env"]).read_text())
+    (pip,) = [entry["pip"] for entry in conda["dependencies"] if isinstance(entry, dict)]
+    normalize = sorted(re.sub(r"\s+", "", requirement) for requirement in declared)
+    assert sorted(re.sub(r"\s+", "", r) for r in pip if r != ".") == normalize
+    assert "." in pip  # the project itself
+    python = next(d for d in conda["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    minimum = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"].removeprefix(">=")
+    assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+
+
+def test_entry_points_call_the_cli_with_options_it_accepts():
+    entry_points = _mlproject()["entry_points"]
+    assert {"main", "train", "explain"} <= set(entry_points)  # scorecard comes with its own issue
+    for name, entry in entry_points.items():
+        parameters = entry.get("parameters", {})
+        for parameter, spec in parameters.items():
+            kind = spec if isinstance(spec, str) else spec["type"]
+            assert kind in {"string", "float", "path", "uri"}, (name, parameter)
+            assert "{" + parameter + "}" in entry["command"], (name, parameter)
+        values = {**SAMPLE_VALUES, **({"model": "runs:/abc/model"} if name == "explain" else {})}
+        command = shlex.split(entry["command"].format(**{p: shlex.quote(values[p]) for p in parameters}))
+        assert command[0] == "explain-lib"
+        args = _parser().parse_args(command[1:])  # exits 2 on an option the CLI lacks
+        assert args.command == (name if name != "main" else "pipeline")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    for variable in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+        monkeypatch.delenv(variable, raising=False)
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    mlflow.set_tracking_uri(None)
+
+
+def test_mlflow_run_explain_entry_point_logs_an_explanation(store, tmp_path):
+    from importlib import resources
+
+    with resources.files("explain_lib.datasets").joinpath("adult.csv.gz").open("rb") as handle:
+        adult = pd.read_csv(handle, compression="gzip", skipinitialspace=True).sample(1500, random_state=0)
+    os.environ["MLFLOW_EXPERIMENT_NAME"] = "project"  # restored by the store fixture
+    model_uri = train(adult, "income", params={"n_estimators": 10})
+    data_uri = mlflow.get_run(model_uri.split("/")[1]).data.tags[TEST_DATA_TAG]
+
+    bin_dir = str(Path(sys.executable).parent)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_EXPERIMENT")}
+    env = {**env, "MLFLOW_TRACKING_URI": store, "MLFLOW_DISABLE_TELEMETRY": "true",
+           "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    result = subprocess.run(
+        [sys.executable, "-m", "mlflow", "run", str(ROOT), "-e", "explain", "-P", f"model={model_uri}",
+         "-P", f"data={data_uri}", "-P", "target=income", "-P", "sample=50", "-P", "comment=project",
+         "--env-manager", "local", "--experiment-name", "project"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run,) = mlflow.search_runs(experiment_names=["project"], filter_string="tags.model_explanation = 'True'",
+                                output_format="list")
+    assert run.info.status == "FINISHED"
+    assert run.data.tags.get("mlflow.project.entryPoint") == "explain"
+    (entry,) = ExplanationClient.from_run_id(run.info.run_id).list_model_explanations(comment="project")
+    assert entry["num_examples"] == 50 and entry["is_raw"]
