@@ -1,4 +1,4 @@
-# make demo  - set up .venv and run the main job into MLflow's local store
+# make demo  - set up .venv and run the Adult pipeline (train -> explain) into MLflow's local store
 # make test  - set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/explain-lib demo
+	$(VENV)/bin/explain-lib pipeline run pipelines/adult_income.yaml
 
 test: $(STAMP)
 	$(PY) -m pytest -q
