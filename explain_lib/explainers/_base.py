@@ -135,7 +135,7 @@ class Explainer(abc.ABC):
         """
         sampling = None
         if max_rows is not None:
-            evaluation_examples, true_labels, sampling = self._stratified_sample(
+            evaluation_examples, true_labels, sampling = self.stratified_sample(
                 evaluation_examples, true_labels, max_rows, random_state)
         explanation = self.explain(evaluation_examples, true_labels)
         if sampling is not None:
@@ -148,7 +148,11 @@ class Explainer(abc.ABC):
         """The model's predictions on rows as the caller passes them (for stratified sampling)."""
         return predict_scores(self.model, X, self.task)
 
-    def _stratified_sample(self, X: Any, y: Any, max_rows: int, random_state: int | None) -> tuple[Any, Any, dict]:
+    def stratified_sample(self, X: Any, y: Any, max_rows: int, random_state: int | None) -> tuple[Any, Any, dict]:
+        """At most ``max_rows`` rows of ``X`` (and their labels ``y``), stratified by the model's prediction.
+
+        Returns the rows, the labels (or None) and a description of the sampling for ``params``.
+        """
         if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
             raise InvalidParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}.")
         tab = as_tabular(X)

@@ -97,7 +97,7 @@ def _explain_rows(explainer: Any, features: pd.DataFrame, labels: pd.Series | No
     rows, row_labels = features, labels
     sampling = None
     if sample is not None and sample < len(features):
-        rows, row_labels, sampling = explainer._stratified_sample(features, labels, sample, 0)
+        rows, row_labels, sampling = explainer.stratified_sample(features, labels, sample, 0)
     if isinstance(explainer, TabularExplainer):
         explanation = explainer.explain(rows, row_labels, raw=raw if explainer.feature_map is not None else None)
     else:
