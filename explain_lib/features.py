@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from .errors import InvalidInputError, InvalidParameterError, did_you_mean
 
-__all__ = ["FeatureMap", "feature_map"]
+__all__ = ["FeatureMap", "feature_map", "raw_feature_names", "transformer_of"]
 
 
 class FeatureMap:
@@ -260,3 +260,42 @@ def feature_map(
         f"transformations must be a fitted ColumnTransformer, a list of (columns, transformer) tuples or a "
         f"feature map matrix; got {type(transformations).__name__}."
     )
+
+
+class _TupleTransformer:
+    """Applies interpret-community style [(columns, transformer), ...] and concatenates the outputs."""
+
+    def __init__(self, transformations: list[tuple[Any, Any]]):
+        self.transformations = transformations
+
+    def transform(self, X: Any) -> Any:
+        import pandas as pd
+
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+        parts = []
+        for columns, transformer in self.transformations:
+            selected = frame[columns] if not isinstance(columns, (str, int)) else frame[[columns]]
+            parts.append(selected.to_numpy() if _is(transformer, "passthrough") else transformer.transform(selected))
+        if any(sp.issparse(p) for p in parts):
+            return sp.hstack([sp.csr_matrix(p) for p in parts]).tocsr()
+        return np.hstack([np.asarray(p, dtype=np.float64).reshape(len(frame), -1) for p in parts])
+
+
+def transformer_of(transformations: Any) -> Any | None:
+    """Something whose ``.transform`` turns raw rows into engineered ones, or None for an explicit map
+    (whose rows are already engineered)."""
+    if hasattr(transformations, "transform"):
+        return transformations
+    if isinstance(transformations, list) and transformations and all(
+        isinstance(t, tuple) and len(t) == 2 for t in transformations
+    ):
+        return _TupleTransformer(transformations)
+    return None
+
+
+def raw_feature_names(features: Sequence[str] | None, examples: Any) -> list[str] | None:
+    """The raw columns' names: ``features`` when given, else the examples' DataFrame columns."""
+    if features is not None:
+        return list(features)
+    columns = getattr(examples, "columns", None)
+    return None if columns is None else list(columns)

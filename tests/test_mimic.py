@@ -169,3 +169,20 @@ def test_transformations_give_raw_explanations():
     explanation = MimicExplainer(model, X, "linear", transformations=pre).explain(X.iloc[:10])
     assert explanation.is_raw and explanation.features == ("color", "size")
     assert explanation.local.shape == (2, 10, 2)
+
+
+def test_tuple_transformations_are_applied_like_tabular_explainer_does():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"color": rng.choice(["red", "green", "blue"], 400), "size": rng.normal(size=400)})
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    encoder = OneHotEncoder(sparse_output=False).fit(X[["color"]])
+    scaler = StandardScaler().fit(X[["size"]])
+    engineered = np.hstack([encoder.transform(X[["color"]]), scaler.transform(X[["size"]])])
+    y = ((X.color == "red") | (X["size"] > 1)).astype(int)
+    model = LogisticRegression().fit(engineered, y)
+    explanation = MimicExplainer(model, X, "linear", transformations=[(["color"], encoder), (["size"], scaler)],
+                                 max_num_of_augmentations=1).explain(X.iloc[:10])
+    assert explanation.is_raw and explanation.features == ("color", "size")
+    assert explanation.fidelity["r2_logit"] > 0.9

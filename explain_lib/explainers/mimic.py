@@ -10,7 +10,7 @@ import pandas as pd
 from ..data import Tabular
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
-from ..features import FeatureMap, feature_map
+from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, prediction_function
 from ._base import Explainer, binary_pair
 from ._surrogates import ExplainableModel, explainable_model_class
@@ -95,12 +95,11 @@ class MimicExplainer(Explainer):
         self.random_state = random_state
         self.holdout_fraction = holdout_fraction
         self.transformations = transformations
+        self._transform = transformer_of(transformations)
         self.feature_map: FeatureMap | None = None
         if transformations is not None:  # the model takes engineered rows; examples are raw
             self._input = ModelInput(None, None, True)
-            columns = getattr(initialization_examples, "columns", None)
-            raw_names = features if features is not None else (None if columns is None else list(columns))
-            self.feature_map = feature_map(transformations, raw_names,
+            self.feature_map = feature_map(transformations, raw_feature_names(features, initialization_examples),
                                            allow_all_transformations=allow_all_transformations)
         self.categorical_features = categorical_features
         self._examples = self._check_rows(initialization_examples, name="initialization_examples")
@@ -114,7 +113,7 @@ class MimicExplainer(Explainer):
 
     # ------------------------------------------------------------- teacher
     def _engineered(self, tab: Tabular) -> Any:
-        return tab.values if self.transformations is None else self.transformations.transform(tab.values)
+        return tab.values if self._transform is None else self._transform.transform(tab.values)
 
     def _teacher_targets(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray | None]:
         """(surrogate targets, teacher scores per class or None) for the rows."""

@@ -7,11 +7,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from ..errors import ExplainLibError, InvalidParameterError
 from ..explanation import Explanation
-from ..features import FeatureMap, feature_map
+from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
 from ._base import Explainer
 from .kernel import KernelShap
@@ -19,35 +18,6 @@ from .linear import LinearShap
 from .tree import TreeShap
 
 __all__ = ["TabularExplainer"]
-
-
-class _TupleTransformer:
-    """Applies interpret-community style [(columns, transformer), ...] and concatenates the outputs."""
-
-    def __init__(self, transformations: list[tuple[Any, Any]]):
-        self.transformations = transformations
-
-    def transform(self, X: Any) -> Any:
-        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
-        parts = []
-        for columns, transformer in self.transformations:
-            selected = frame[columns] if not isinstance(columns, (str, int)) else frame[[columns]]
-            out = selected.to_numpy() if transformer == "passthrough" else transformer.transform(selected)
-            parts.append(out)
-        if any(sp.issparse(p) for p in parts):
-            return sp.hstack([sp.csr_matrix(p) for p in parts]).tocsr()
-        return np.hstack([np.asarray(p, dtype=np.float64).reshape(len(frame), -1) for p in parts])
-
-
-def _as_transformer(transformations: Any) -> Any | None:
-    """Something with .transform for raw data, or None when the map is explicit (data already engineered)."""
-    if hasattr(transformations, "transform"):
-        return transformations
-    if isinstance(transformations, list) and transformations and all(
-        isinstance(t, tuple) and len(t) == 2 for t in transformations
-    ):
-        return _TupleTransformer(transformations)
-    return None
 
 
 class TabularExplainer(Explainer):
@@ -90,14 +60,12 @@ class TabularExplainer(Explainer):
                 "The model is a Pipeline whose first steps already transform the data; pass either the Pipeline "
                 "or the final model with transformations=, not both."
             )
-        self.transform = prefix if prefix is not None else _as_transformer(transformations)
+        self.transform = prefix if prefix is not None else transformer_of(transformations)
         self.feature_map: FeatureMap | None = None
         self.raw_unavailable: str | None = None
         mapping_source = prefix if prefix is not None else transformations
-        raw_names = None
-        if self.transform is not None:  # features= names the raw columns, else the examples' columns do
-            columns = getattr(initialization_examples, "columns", None)
-            raw_names = features if features is not None else (None if columns is None else list(columns))
+        # with a transformation, features= names the raw columns (else the examples' columns do)
+        raw_names = None if self.transform is None else raw_feature_names(features, initialization_examples)
         if mapping_source is not None:
             try:
                 self.feature_map = feature_map(mapping_source, raw_names,
@@ -119,9 +87,9 @@ class TabularExplainer(Explainer):
                 model_task=model_task, random_state=random_state,
             )
         else:
-            target = model
+            target, output_space = model, None
             if transformations is not None and self.transform is not None:
-                predict, _ = prediction_function(estimator, task)
+                predict, output_space = prediction_function(estimator, task)
                 transform = self.transform.transform
 
                 def target(rows: Any) -> np.ndarray:
@@ -131,8 +99,8 @@ class TabularExplainer(Explainer):
                 target, initialization_examples, features=raw_features, classes=classes,
                 model_task=task or model_task, n_background=n_background, random_state=random_state,
             )
-            if target is not model:
-                self.explainer.output_space = prediction_function(estimator, task)[1]
+            if output_space is not None:  # a function of raw rows: its space is the estimator's
+                self.explainer.output_space = output_space
         self.model_agnostic = isinstance(self.explainer, KernelShap)
         self.method = self.explainer.method
         self.task = self.explainer.task
