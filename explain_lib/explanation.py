@@ -149,11 +149,13 @@ class Explanation:
                     f"{n_features}) for {n_outputs} output(s) and {n_features} features."
                 )
             set_(self, "local", local)
-            per_output, global_ = aggregate(local)
-            if self.global_ is None:
-                set_(self, "global_", global_)
-            if self.per_class is None and self.task == "classification":
-                set_(self, "per_class", per_output)
+            wants_per_class = self.per_class is None and self.task == "classification"
+            if self.global_ is None or wants_per_class:  # loaded explanations carry both already
+                per_output, global_ = aggregate(local)
+                if self.global_ is None:
+                    set_(self, "global_", global_)
+                if wants_per_class:
+                    set_(self, "per_class", per_output)
         if self.global_ is None:
             raise InvalidInputError("An explanation needs local values or global importances.")
         set_(self, "global_", _frozen_array(self.global_, 1, "global_"))
