@@ -40,6 +40,10 @@ class SchemaVersionError(ExplainLibError):
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
+    """Return ``" Did you mean 'x'?"`` for the closest choice (else the shortest choice that ``name`` of
+    three or more characters begins, ``hours`` -> ``hours_per_week``), or an empty string."""
+    choices = [str(c) for c in choices]
+    close = difflib.get_close_matches(str(name), choices, n=1, cutoff=0.6)
+    if not close and len(str(name)) >= 3:
+        close = sorted((c for c in choices if c.lower().startswith(str(name).lower())), key=len)[:1]
     return f" Did you mean {close[0]!r}?" if close else ""
