@@ -28,7 +28,9 @@ def _load_model(model_uri: str) -> tuple[Any, Any]:
 
     uri = str(model_uri)
     try:
-        info = mlflow.models.get_model_info(uri)
+        # Model.load reads the MLmodel file only; get_model_info would also look the model id up in the
+        # tracking store, which fails for a model folder copied from another store (a remote job's input).
+        info = mlflow.models.Model.load(uri)
         columns = None if info.signature is None or info.signature.inputs is None \
             else info.signature.inputs.input_names()
         if "sklearn" in info.flavors:
