@@ -1,0 +1,89 @@
+"""Write a scorecard's PDF and HTML, and log them, its metrics and its verdict to an MLflow run."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ._compute import metric_key
+from ._result import Scorecard
+
+__all__ = ["PASSED_TAG", "SCORECARD_ARTIFACT_DIR", "log_scorecard", "scorecard_metrics", "write_scorecard"]
+
+SCORECARD_ARTIFACT_DIR = "scorecard"
+PASSED_TAG = "scorecard.passed"
+_PREFIX = "scorecard"
+_CONFIG_FILE = "config.yaml"
+
+
+def scorecard_metrics(scorecard: Scorecard) -> dict[str, float]:
+    """Every number worth charting across runs, as MLflow metrics.
+
+    ``scorecard.<metric>`` for each performance metric, ``scorecard.<target key>`` and
+    ``scorecard.<target key>.met`` (1 met, 0 missed) for each target (fairness targets are
+    ``scorecard.fairness.<metric>.<kind>.<feature>``), ``scorecard.cohort.<name>.<metric>`` for
+    each cohort, and ``scorecard.passed``.
+    """
+    metrics = {metric_key(_PREFIX, value.name): value.value for value in scorecard.performance.metrics}
+    for result in scorecard.fairness:
+        metrics[metric_key(_PREFIX, "fairness", result.metric_name, result.kind, result.sensitive_feature)] = \
+            result.value
+    for cohort in scorecard.cohorts:
+        for value in cohort.metrics:
+            key = metric_key(_PREFIX, "cohort", cohort.name, value.name)
+            metrics[key] = value.value
+            if value.target is not None:
+                metrics[f"{key}.met"] = float(value.target.met)
+    for target in scorecard.targets:
+        metrics[f"{_PREFIX}.{target.key}"] = target.value
+        metrics[f"{_PREFIX}.{target.key}.met"] = float(target.met)
+    metrics[f"{_PREFIX}.passed"] = float(scorecard.passed)
+    return {key: float(value) for key, value in metrics.items()}
+
+
+def write_scorecard(scorecard: Scorecard, folder: str | Path) -> tuple[Path, Path]:
+    """Write ``scorecard.pdf`` and ``scorecard.html`` (self-contained) into ``folder``; returns their paths."""
+    from ._charts import charts
+    from ._html import write_html
+    from ._pdf import write_pdf
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    images = charts(scorecard)
+    return (write_pdf(scorecard, folder / "scorecard.pdf", charts=images),
+            write_html(scorecard, folder / "scorecard.html", charts=images))
+
+
+def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Mapping[str, Any] | None = None,
+                  tracking_uri: str | None = None) -> str:
+    """Log a scorecard to an MLflow run (default: the active one); returns the artifact folder's URI.
+
+    Files first (``scorecard/scorecard.pdf``, ``scorecard/scorecard.html`` and, when given, the config
+    as ``scorecard/config.yaml``, all written completely before the upload), then the metrics of
+    :func:`scorecard_metrics`, then the ``scorecard.passed`` tag (``true`` / ``false``) last, so a run
+    with the tag has the whole scorecard.
+    """
+    import mlflow
+    import yaml
+    from mlflow.entities import Metric
+
+    client = mlflow.MlflowClient(tracking_uri)
+    if run_id is None:
+        active = mlflow.active_run()
+        if active is None:
+            raise RuntimeError("log_scorecard needs run_id or an active MLflow run (mlflow.start_run()).")
+        run_id = active.info.run_id
+    with tempfile.TemporaryDirectory(prefix="explain-lib-scorecard-") as tmp:
+        write_scorecard(scorecard, tmp)
+        if config is not None:
+            (Path(tmp) / _CONFIG_FILE).write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
+        client.log_artifacts(run_id, tmp, artifact_path=SCORECARD_ARTIFACT_DIR)
+    now = int(time.time() * 1000)
+    metrics = [Metric(key, value, now, 0) for key, value in scorecard_metrics(scorecard).items()]
+    for start in range(0, len(metrics), 1000):  # MLflow's log_batch limit
+        client.log_batch(run_id, metrics=metrics[start : start + 1000])
+    client.set_tag(run_id, PASSED_TAG, "true" if scorecard.passed else "false")
+    return f"runs:/{run_id}/{SCORECARD_ARTIFACT_DIR}"
