@@ -1,6 +1,6 @@
 """Sub-commands of ``explain-lib`` that wrap the pipeline steps and read run history.
 
-``train`` / ``explain`` call :mod:`explain_lib.steps` (an option per step argument); ``list`` and
+``train`` / ``explain`` / ``scorecard`` call :mod:`explain_lib.steps` (an option per step argument); ``list`` and
 ``show`` read a run's explanations through :class:`~explain_lib.tracking.ExplanationClient`;
 ``pipeline run`` calls :func:`explain_lib.pipelines.run_pipeline`.
 """
@@ -16,7 +16,9 @@ from typing import Any
 
 from .errors import InvalidParameterError
 
-__all__ = ["add_step_commands"]
+__all__ = ["TARGET_MISSED", "add_step_commands"]
+
+TARGET_MISSED = 3  # exit code of `scorecard --fail-on-missed-target` when a target is missed
 
 
 def _positive_int(text: str) -> int:
@@ -50,6 +52,13 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
+def _boolean(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no", ""):
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value in ("true", "1", "yes")
+
+
 def _optional(convert: Any) -> Any:
     """``convert``, except that an empty string means "not given" (how MLproject passes an unset option)."""
     def parse(text: str) -> Any:
@@ -80,6 +89,22 @@ def _explain(args: argparse.Namespace) -> int:
                                  n_background=args.n_background, sample=args.sample,
                                  explanation_output=args.explanation_output)
     print(explanation_id)
+    return 0
+
+
+def _scorecard(args: argparse.Namespace) -> int:
+    from .steps import TargetMissedError, scorecard
+
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            uri = scorecard(args.model, args.data, args.config, target=args.target, explanation=args.explanation,
+                            scorecard_output=args.scorecard_output,
+                            fail_on_missed_target=args.fail_on_missed_target)
+    except TargetMissedError as error:
+        print(error.uri)
+        print(f"explain-lib: target missed: {error}", file=sys.stderr)
+        return TARGET_MISSED
+    print(uri)
     return 0
 
 
@@ -213,6 +238,34 @@ def _add_explain(commands: Any) -> None:
     parser.set_defaults(handler=_explain)
 
 
+def _add_scorecard(commands: Any) -> None:
+    parser = commands.add_parser(
+        "scorecard", help="score a model against a config's targets and log a PDF + HTML scorecard",
+        description="Score an MLflow model on a labelled table against the targets of a scorecard config (YAML or "
+        "JSON, keys of the Responsible AI scorecard: Model, Metrics, FeatureImportance, DataExplorer, Fairness, "
+        "Cohorts) and log scorecard/scorecard.pdf, scorecard/scorecard.html, scorecard.* metrics and the "
+        "scorecard.passed tag to the active MLflow run (MLFLOW_RUN_ID, else a new run). Prints the scorecard's "
+        f"artifact URI. Exit code {TARGET_MISSED} when a target is missed and --fail-on-missed-target is set.",
+    )
+    parser.add_argument("--model", required=True, metavar="URI",
+                        help="the model: runs:/<run_id>/model, models:/<name>/<version> or a local MLflow model folder")
+    parser.add_argument("--data", required=True, metavar="URI",
+                        help="the labelled rows to score: a .csv/.csv.gz/.parquet file, a folder holding one, or an "
+                        "MLflow artifact URI")
+    parser.add_argument("--config", required=True, metavar="FILE", help="the scorecard config (YAML or JSON)")
+    parser.add_argument("--target", type=_optional(str), default=None, metavar="NAME",
+                        help="the label column of the data (default: the one recorded by train on the model's run)")
+    parser.add_argument("--explanation", type=_optional(str), default=None, metavar="URI",
+                        help="the explanation for the feature importance section: the explain step's output folder, "
+                        "runs:/<run_id> or runs:/<run_id>/explanations/<id> (default: the run's newest)")
+    parser.add_argument("--scorecard-output", type=_optional(str), default=None, metavar="DIR",
+                        help="also write scorecard.pdf and scorecard.html to this folder")
+    parser.add_argument("--fail-on-missed-target", type=_boolean, nargs="?", const=True, default=False,
+                        metavar="BOOL", help=f"exit with code {TARGET_MISSED} when a target is missed (after logging "
+                        "the scorecard), so a pipeline can gate on it; takes an optional true/false")
+    parser.set_defaults(handler=_scorecard)
+
+
 def _add_history(commands: Any) -> None:
     listing = commands.add_parser("list", help="list a run's explanations",
                                   description="One line per explanation uploaded to the run, newest first: id, "
@@ -244,8 +297,10 @@ def _add_pipeline(commands: Any) -> None:
 
 
 def add_step_commands(commands: Any) -> None:
-    """Add ``train``, ``explain``, ``list``, ``show`` and ``pipeline run`` to an argparse sub-parser set."""
+    """Add ``train``, ``explain``, ``scorecard``, ``list``, ``show`` and ``pipeline run`` to an argparse sub-parser
+    set."""
     _add_train(commands)
     _add_explain(commands)
+    _add_scorecard(commands)
     _add_history(commands)
     _add_pipeline(commands)

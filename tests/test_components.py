@@ -18,7 +18,7 @@ from explain_lib.pipelines._spec import Component
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = sorted(ROOT.glob("components/*/component.yaml"))
 PIPELINES = sorted(ROOT.glob("pipelines/*.yaml"))
-STEP_COMMANDS = {"train", "explain"}
+STEP_COMMANDS = {"train", "explain", "scorecard"}
 
 # CLI options that a component deliberately does not expose, with the reason.
 EXCLUDED_OPTIONS = {
@@ -70,7 +70,7 @@ def azure_ml():
 
 
 def test_specs_exist():
-    assert [path.parent.name for path in COMPONENTS] == ["explain", "train"]
+    assert [path.parent.name for path in COMPONENTS] == ["explain", "scorecard", "train"]
     assert [path.name for path in PIPELINES] == ["adult_income.yaml"]
 
 
@@ -93,7 +93,7 @@ def test_pipeline_validates_with_azure_ai_ml(azure_ml, path):
     result = job._validate()
     assert result.passed, result.error_messages
     assert job.settings.default_compute
-    assert set(job.jobs) == {"train", "explain"}
+    assert set(job.jobs) == {"train", "explain", "scorecard"}
 
 
 def test_azure_validation_catches_an_unknown_input_in_a_command(azure_ml, tmp_path):
@@ -144,12 +144,15 @@ def test_every_cli_option_of_a_step_appears_in_its_component(path):
     assert not missing, f"`explain-lib {command}` options {missing} have no input in {path.relative_to(ROOT)}"
 
 
-def test_pipeline_runs_train_before_explain_and_wires_outputs_to_inputs():
+def test_pipeline_runs_train_explain_scorecard_and_wires_outputs_to_inputs():
     pipeline = load_pipeline(ROOT / "pipelines/adult_income.yaml")
-    assert [job.name for job in pipeline.jobs] == ["train", "explain"]
-    explain = pipeline.jobs[1]
+    assert [job.name for job in pipeline.jobs] == ["train", "explain", "scorecard"]
+    explain, scorecard = pipeline.jobs[1:]
     assert explain.depends_on == ("train",)
     assert (explain.inputs["model"].job, explain.inputs["model"].output) == ("train", "model")
+    assert set(scorecard.depends_on) == {"train", "explain"}
+    assert (scorecard.inputs["explanation"].job, scorecard.inputs["explanation"].output) == ("explain", "explanation")
+    assert Path(pipeline.inputs["scorecard_config"]).is_file()
     assert Path(pipeline.inputs["adult_data"]) == ROOT / "explain_lib/datasets/adult.csv.gz"
     assert Path(pipeline.inputs["adult_data"]).is_file()
 

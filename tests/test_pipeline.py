@@ -57,9 +57,10 @@ def test_one_parent_run_with_a_finished_nested_run_per_job(adult_run):
     assert parent.data.params["target"] == "income"
     assert "adult_income.yaml" in _artifacts(client, parent_id, "pipeline")
     children = _children(client, parent_id)
-    assert set(children) == {"train", "explain"}
+    assert set(children) == {"train", "explain", "scorecard"}
     assert all(run.info.status == "FINISHED" for run in children.values())
     assert children["train"].info.start_time <= children["explain"].info.start_time
+    assert children["explain"].info.start_time <= children["scorecard"].info.start_time
 
 
 def test_step_parameters_are_logged_on_the_nested_runs(adult_run):
@@ -88,6 +89,27 @@ def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, sql
     listed = ExplanationClient.from_run_id(explain_id, tracking_uri=sqlite_store[0]).list_model_explanations()
     assert len(listed) == 1
     assert listed[0]["comment"] == "adult-income"
+
+
+def test_scorecard_run_holds_the_scorecard_of_the_trained_model_and_its_explanation(adult_run, tmp_path):
+    client, parent_id = adult_run
+    children = _children(client, parent_id)
+    scorecard = children["scorecard"]
+    assert scorecard.data.params["inputs.model"] == children["train"].data.params["outputs.model"]
+    assert scorecard.data.params["inputs.explanation"] == children["explain"].data.params["outputs.explanation"]
+    assert Path(scorecard.data.params["inputs.config"]) == ROOT / "pipelines/scorecards/adult_income.yaml"
+    assert {"scorecard.pdf", "scorecard.html", "config.yaml"} <= _artifacts(client, scorecard.info.run_id, "scorecard")
+    assert scorecard.data.tags["scorecard.passed"] in ("true", "false")
+    assert scorecard.data.metrics["scorecard.passed"] == float(scorecard.data.tags["scorecard.passed"] == "true")
+    config = yaml.safe_load((ROOT / "pipelines/scorecards/adult_income.yaml").read_text(encoding="utf-8"))
+    for metric in config["Metrics"]:
+        assert f"scorecard.{metric}" in scorecard.data.metrics
+    explanation = ExplanationClient.from_run_id(children["explain"].info.run_id).download_model_explanation()
+    top = list(explanation.global_importance(top_k=config["FeatureImportance"]["top_n"]).index)
+    html = Path(mlflow.artifacts.download_artifacts(run_id=scorecard.info.run_id,
+                                                    artifact_path="scorecard/scorecard.html",
+                                                    dst_path=str(tmp_path))).read_text(encoding="utf-8")
+    assert all(f">{name}<" in html for name in top)
 
 
 def _pipeline_copy(tmp_path: Path, edit) -> Path:
@@ -122,6 +144,27 @@ def test_a_failing_step_fails_its_run_and_the_parent_and_keeps_earlier_artifacts
         run_id=error.run_id, artifact_path="logs/stderr.txt", tracking_uri=uri)).read_text()
     assert children["train"].info.status == "FINISHED"
     assert "MLmodel" in _artifacts(client, children["train"].info.run_id, "model")
+
+
+def test_a_missed_target_stops_the_pipeline_when_it_gates(sqlite_store, tmp_path):
+    client = MlflowClient(sqlite_store[0])
+    config = yaml.safe_load((ROOT / "pipelines/scorecards/adult_income.yaml").read_text(encoding="utf-8"))
+    config["Metrics"] = {"accuracy_score": {"threshold": ">=0.999"}}
+    (tmp_path / "strict.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+
+    def strict(spec):
+        spec["inputs"]["scorecard_config"]["path"] = str(tmp_path / "strict.yaml")
+
+    with pytest.raises(PipelineStepError, match="'scorecard' failed.*Accuracy") as raised:
+        run_pipeline(_pipeline_copy(tmp_path, strict), overrides={"explain_sample": 50, "fail_on_missed_target": True},
+                     experiment_name="adult")
+    assert raised.value.returncode == 3
+    children = _children(client, raised.value.parent_run_id)
+    assert {name: run.info.status for name, run in children.items()} == {
+        "train": "FINISHED", "explain": "FINISHED", "scorecard": "FAILED"}
+    gated = children["scorecard"]
+    assert gated.data.tags["scorecard.passed"] == "false" and gated.data.metrics["scorecard.accuracy_score.met"] == 0
+    assert "scorecard.pdf" in _artifacts(client, gated.info.run_id, "scorecard")
 
 
 def test_a_bad_target_fails_the_first_step_and_no_later_step_runs(sqlite_store):
@@ -160,6 +203,7 @@ def test_pipeline_run_command_against_a_tracking_server(mlflow_server, tmp_path)
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert parents[0].info.run_id in result.stdout + result.stderr
     children = _children(client, parents[0].info.run_id)
-    assert {name: run.info.status for name, run in children.items()} == {"train": "FINISHED", "explain": "FINISHED"}
+    assert {name: run.info.status for name, run in children.items()} == {
+        "train": "FINISHED", "explain": "FINISHED", "scorecard": "FINISHED"}
     explain_id = children["explain"].info.run_id
     assert len(ExplanationClient.from_run_id(explain_id, tracking_uri=uri).list_model_explanations()) == 1
