@@ -1,4 +1,4 @@
-# make demo  - set up .venv and run the Adult pipeline (train -> explain) into MLflow's local store
+# make demo  - set up .venv and run the Adult pipeline (train -> explain -> scorecard) into MLflow's local store
 # make test  - set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV := .venv
