@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._progress import progress_bar
+
 __all__ = ["shapley_values"]
 
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -63,14 +65,17 @@ def _coalition_values(
     weights: np.ndarray,
     max_batch_rows: int,
     n_out: int,
+    rows_done: Callable[[int], object],
 ) -> np.ndarray:
     """v_x(S) = sum_b w_b f(x_S, background_b,notS) for every row x and mask S: (K, n_rows, n_masks).
 
     As many rows as fit go into one predict call; a row whose coalitions do not fit is split.
+    ``rows_done(n)`` is called each time the values of ``n`` more rows are complete.
     """
     n_rows, n_masks, n_bg = len(rows), len(masks), len(background)
     out = np.empty((n_out, n_rows, n_masks))
     if n_rows == 0 or n_masks == 0:
+        rows_done(n_rows)
         return out
 
     def block(r: slice, c: slice) -> None:
@@ -84,11 +89,13 @@ def _coalition_values(
         step = max_batch_rows // (n_masks * n_bg)
         for start in range(0, n_rows, step):
             block(slice(start, start + step), slice(None))
+            rows_done(min(step, n_rows - start))
     else:
         step = max(1, max_batch_rows // n_bg)
         for i in range(n_rows):
             for start in range(0, n_masks, step):
                 block(slice(i, i + 1), slice(start, start + step))
+            rows_done(1)
     return out
 
 
@@ -205,6 +212,7 @@ def shapley_values(
     exact_max_features: int = 10,
     max_batch_rows: int = 250_000,
     random_state: int | None = 0,
+    progress: bool | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Interventional Shapley values of ``predict`` for the rows of ``X``, exact or by Kernel SHAP.
 
@@ -244,6 +252,9 @@ def shapley_values(
         Upper bound on synthetic rows built and passed to one ``predict`` call.
     random_state : int or None, default 0
         Seed of the coalition sampling; a fixed seed gives identical results.
+    progress : bool or None, default None
+        A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
+        only when stderr is a terminal. It never changes the result.
 
     Returns
     -------
@@ -279,32 +290,32 @@ def shapley_values(
     patterns, group = np.unique(varying, axis=0, return_inverse=True)
     rng = np.random.default_rng(random_state)
     designs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    for g, pattern in enumerate(patterns):
-        cols, rows = np.flatnonzero(pattern), np.flatnonzero(group.reshape(-1) == g)
-        m = len(cols)
-        if m == 0:
-            continue
-        exact = m <= exact_max_features
-        if exact:  # all 2^m coalitions, v(empty) and v(all) included
-            masks = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
-        else:
-            if m not in designs:
-                budget = 2 * m + 2048 if n_samples is None else n_samples
-                z, kernel_w = _kernel_coalitions(m, budget, rng)
-                designs[m] = z, (_kernel_projection(z, kernel_w) if m > 1 else np.zeros((0, len(z))))
-            masks, proj = designs[m]
-        full = np.zeros((len(masks), n_feat), dtype=bool)
-        full[:, cols] = masks
-        step = max(
-            1, max_batch_rows // max(1, len(masks))
-        )  # bounds the (K, rows, coalitions) value array too
-        for part in np.array_split(rows, -(-len(rows) // step)):
-            v = _coalition_values(predict, X[part], full, background, w, max_batch_rows, n_out)
-            if exact:
-                phi[:, part[:, None], cols[None, :]] = _exact(v, masks)
+    with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
+        for g, pattern in enumerate(patterns):
+            cols, rows = np.flatnonzero(pattern), np.flatnonzero(group.reshape(-1) == g)
+            m = len(cols)
+            if m == 0:
+                bar.update(len(rows))
+                continue
+            exact = m <= exact_max_features
+            if exact:  # all 2^m coalitions, v(empty) and v(all) included
+                masks = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
             else:
-                delta = (fx[part] - expected).T  # (K, r)
-                phi[:, part[:, None], cols[None, :]] = _kernel_solve(
-                    v - expected[:, None, None], delta, masks, proj
-                )
+                if m not in designs:
+                    budget = 2 * m + 2048 if n_samples is None else n_samples
+                    z, kernel_w = _kernel_coalitions(m, budget, rng)
+                    designs[m] = z, (_kernel_projection(z, kernel_w) if m > 1 else np.zeros((0, len(z))))
+                masks, proj = designs[m]
+            full = np.zeros((len(masks), n_feat), dtype=bool)
+            full[:, cols] = masks
+            step = max(1, max_batch_rows // max(1, len(masks)))  # bounds the (K, rows, coalitions) value array too
+            for part in np.array_split(rows, -(-len(rows) // step)):
+                v = _coalition_values(predict, X[part], full, background, w, max_batch_rows, n_out, bar.update)
+                if exact:
+                    phi[:, part[:, None], cols[None, :]] = _exact(v, masks)
+                else:
+                    delta = (fx[part] - expected).T  # (K, r)
+                    phi[:, part[:, None], cols[None, :]] = _kernel_solve(
+                        v - expected[:, None, None], delta, masks, proj
+                    )
     return phi, expected

@@ -40,13 +40,17 @@ class KernelShap(Explainer):
     background : array-like
         Reference rows. More than ``n_background`` rows are summarized: numeric data by weighted
         k-means (centres snapped to observed values), other data by a seeded weighted sample.
+    progress : bool or None, default None
+        A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
+        only when stderr is a terminal. It never changes the result.
     """
 
     method = "shap.kernel"
 
     def __init__(self, model: Any, background: Any, *, n_background: int = 100, n_samples: int | None = None,
                  exact_max_features: int = 10, max_batch_rows: int = 250_000, background_weights: Any = None,
-                 features: Any = None, classes: Any = None, model_task: str = "auto", random_state: int | None = 0):
+                 features: Any = None, classes: Any = None, model_task: str = "auto", random_state: int | None = 0,
+                 progress: bool | None = None):
         super().__init__(model, features=features, classes=classes, model_task=model_task)
         if n_background < 1:
             raise InvalidParameterError(f"n_background must be at least 1, got {n_background}.")
@@ -61,6 +65,7 @@ class KernelShap(Explainer):
         self.exact_max_features = exact_max_features
         self.max_batch_rows = max_batch_rows
         self.random_state = random_state
+        self.progress = progress
         self._user_classes = classes
 
     def _model_output(self, template: Tabular) -> Callable[[np.ndarray], np.ndarray]:
@@ -87,7 +92,7 @@ class KernelShap(Explainer):
         local, expected = shapley_values(
             predict, rows, background, self.background_weights, n_samples=self.n_samples,
             exact_max_features=self.exact_max_features, max_batch_rows=self.max_batch_rows,
-            random_state=self.random_state,
+            random_state=self.random_state, progress=self.progress,
         )
         if self.task == "classification":
             if local.shape[0] == 1 and len(self.classes) == 2:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._progress import progress_bar
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..models import model_classes
@@ -175,12 +176,13 @@ def _predictions(predict: Callable | None, rows: Any) -> Any:
 
 
 def _permuted_scores(predict: Callable | None, score: Callable, values: Any, y: np.ndarray, columns: list[int],
-                     orders: np.ndarray, per_call: int) -> np.ndarray:
+                     orders: np.ndarray, per_call: int, column_done: Callable[[int], object] | None = None
+                     ) -> np.ndarray:
     """(len(columns), n_repeats) metric values with each column permuted by each order in turn.
 
     One worker's share: it stacks ``per_call`` copies of ``values`` once, then for each column
     writes ``per_call`` permutations into it, predicts once, scores each block of rows, and
-    restores the column.
+    restores the column. ``column_done(1)``, if given, is called after each column (in-process only).
     """
     n_rows, n_repeats = len(y), len(orders)
     stacked = _stack(values, per_call)
@@ -195,7 +197,33 @@ def _permuted_scores(predict: Callable | None, score: Callable, values: Any, y: 
                 scores[i, start + k] = score(y, _rows(predictions, k * n_rows, (k + 1) * n_rows))
         if not sp.issparse(stacked):
             _put_column(stacked, j, column.take(unpermuted))
+        if column_done is not None:
+            column_done(1)
     return scores
+
+
+def _scores_by_column(predict: Callable | None, score: Callable, values: Any, y: np.ndarray, columns: list[int],
+                      orders: np.ndarray, per_call: int, *, n_jobs: int | None, show: bool | None) -> np.ndarray:
+    """(len(columns), n_repeats) permuted scores, the columns split into contiguous chunks, one per joblib worker.
+
+    A bar counts the features: after each column when one process does all the work, after each
+    finished chunk when workers do.
+    """
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    n_chunks = min(len(columns), effective_n_jobs(n_jobs))
+    with progress_bar(len(columns), "PFIExplainer", unit="feature", show=show) as bar:
+        if n_chunks == 1:
+            return _permuted_scores(predict, score, values, y, columns, orders, per_call, bar.update)
+        chunks = np.array_split(np.asarray(columns), n_chunks)
+        finished = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_permuted_scores)(predict, score, values, y, chunk.tolist(), orders, per_call) for chunk in chunks
+        )
+        scores = []
+        for chunk, chunk_scores in zip(chunks, finished, strict=True):
+            scores.append(chunk_scores)
+            bar.update(len(chunk))
+    return np.concatenate(scores)
 
 
 def _nbytes(values: Any) -> int:
@@ -250,7 +278,12 @@ class PFIExplainer(Explainer):
         interpret-community's options: keyword arguments of the metric; a callable metric is an
         error (lower is better); alias of ``random_state``; the indexes of the only columns to
         explain; ``model`` is a function; a callable metric gets ``predict_proba`` output.
-    allow_all_transformations, show_progress
+    progress : bool or None, default None
+        A bar on stderr counting the features done: True shows it, False hides it, None shows it
+        only when stderr is a terminal. It never changes the result.
+    show_progress : bool, default True
+        interpret-community's switch: False hides the bar (as ``progress=False``); True leaves it to ``progress``.
+    allow_all_transformations
         Accepted for interpret-community compatibility; ignored.
 
     Notes
@@ -276,7 +309,7 @@ class PFIExplainer(Explainer):
                  transformations: Any = None, model_task: str = "auto", metric_args: dict[str, Any] | None = None,
                  is_error_metric: bool = False, seed: int | None = _NOT_GIVEN, explain_subset: Any = None,
                  is_function: bool = False, for_classifier_use_predict_proba: bool = False,
-                 allow_all_transformations: bool = False, show_progress: bool = True):
+                 allow_all_transformations: bool = False, show_progress: bool = True, progress: bool | None = None):
         model_task = getattr(model_task, "value", model_task)  # interpret-community's ModelTask enum
         if is_function and not callable(model):
             raise InvalidParameterError(f"is_function=True needs a function of rows, got {type(model).__name__}.")
@@ -299,6 +332,8 @@ class PFIExplainer(Explainer):
             random_state = seed
         if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer, type(None))):
             raise InvalidParameterError(f"random_state must be an int or None, got {random_state!r}.")
+        if not show_progress and progress:
+            raise InvalidParameterError("show_progress=False hides the bar that progress=True asks for; pass only one.")
         if metric is not None and not isinstance(metric, str) and not callable(metric):
             raise InvalidParameterError(f"metric must be a name or a function, got {type(metric).__name__}.")
         self._metric_name = None
@@ -311,6 +346,7 @@ class PFIExplainer(Explainer):
                 )
         self.metric, self.metric_args, self.is_error_metric = metric, dict(metric_args or {}), is_error_metric
         self.n_repeats, self.n_jobs, self.random_state = int(n_repeats), n_jobs, random_state
+        self.progress = progress if show_progress else False
         self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
         self.is_function, self.for_classifier_use_predict_proba = is_function, for_classifier_use_predict_proba
         self.transformations, self.allow_all_transformations = transformations, allow_all_transformations
@@ -334,8 +370,6 @@ class PFIExplainer(Explainer):
 
     def explain(self, X: Any, y: Any = None) -> Explanation:
         """Permutation importance of each column of ``X`` for predicting the true labels ``y``."""
-        from joblib import Parallel, delayed, effective_n_jobs
-
         if y is None:
             raise InvalidInputError(
                 "Permutation importance needs the true labels of X: call explain(X, y) or "
@@ -365,12 +399,9 @@ class PFIExplainer(Explainer):
         baseline = score(y, _predictions(predict, tab.values))
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
         per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
-        chunks = np.array_split(np.asarray(columns), min(len(columns), effective_n_jobs(self.n_jobs)))
-        scores = Parallel(n_jobs=self.n_jobs)(
-            delayed(_permuted_scores)(predict, score, tab.values, y, chunk.tolist(), orders, per_call)
-            for chunk in chunks
-        )
-        drops = (baseline - np.concatenate(scores)) * (1.0 if greater_is_better else -1.0)
+        scores = _scores_by_column(predict, score, tab.values, y, columns, orders, per_call, n_jobs=self.n_jobs,
+                                   show=self.progress)
+        drops = (baseline - scores) * (1.0 if greater_is_better else -1.0)
         params = {"metric": name, "greater_is_better": greater_is_better, "baseline_score": baseline,
                   "n_repeats": self.n_repeats, "random_state": self.random_state,
                   "importance_std": drops.std(axis=1), "importances": drops}

@@ -9,10 +9,12 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from .._progress import status
 from ._errors import PipelineStepError
 from ._spec import Job, OutputRef, Pipeline, load_pipeline, render_command
 
@@ -63,9 +65,27 @@ def _plan(pipeline: Pipeline, work_dir: Path) -> dict[str, tuple[dict[str, str |
     return plan
 
 
-def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
-             experiment_id: str, parent_run_id: str, tracking_uri: str, log_dir: Path) -> str:
-    """Create the job's nested run, run its command with MLFLOW_RUN_ID set, and close the run."""
+def _stream(argv: list[str], env: Mapping[str, str], *, stdout: IO[bytes], label: str) -> tuple[int, str]:
+    """Run ``argv`` to its end: stdout into the file ``stdout``, each stderr line echoed live on our stderr.
+
+    An echoed line reads ``  <label> | <line>``. Returns the exit code and the whole of the command's
+    stderr. The command is killed if we are interrupted while it runs.
+    """
+    lines: list[str] = []
+    with subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, text=True, errors="replace") as process:
+        try:
+            for line in process.stderr:
+                lines.append(line)
+                print(f"  {label} | {line.rstrip()}", file=sys.stderr, flush=True)
+        except BaseException:
+            process.kill()
+            raise
+    return process.returncode, "".join(lines)
+
+
+def _create_job_run(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
+                    experiment_id: str, parent_run_id: str) -> str:
+    """The job's nested run, tagged and with its inputs and outputs as params; its output folders made."""
     inputs, outputs, argv = plan
     run = client.create_run(experiment_id, run_name=job.name, tags={
         PARENT_TAG: parent_run_id,
@@ -80,25 +100,42 @@ def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str,
     params.update({f"outputs.{name}": folder for name, folder in outputs.items()})
     for key, value in params.items():
         client.log_param(run_id, key, str(value)[:PARAM_VALUE_CHARS])
+    return run_id
+
+
+def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
+             experiment_id: str, parent_run_id: str, tracking_uri: str, log_dir: Path, position: str,
+             label: str) -> str:
+    """Create the job's nested run, run its command with MLFLOW_RUN_ID set, and close the run.
+
+    Prints ``position job (run id) ...`` when it starts and ``done in N s`` or ``FAILED after N s``
+    when it ends; the command's stderr lines are echoed meanwhile, prefixed with ``label``.
+    """
+    start = time.monotonic()
+    run_id = _create_job_run(client, job, plan, experiment_id=experiment_id, parent_run_id=parent_run_id)
+    status(f"{position} {job.name} (run {run_id}) ...")
+    argv = plan[2]
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_RUN_ID": run_id,
            "MLFLOW_EXPERIMENT_ID": experiment_id, "MLFLOW_DISABLE_TELEMETRY": "true"}
     env.pop("MLFLOW_EXPERIMENT_NAME", None)
     logger.info("pipeline job %r (run %s): %s", job.name, run_id, " ".join(argv))
-    result = subprocess.run(_executable(argv), env=env, capture_output=True, text=True, check=False)
     logs = log_dir / job.name
     logs.mkdir(parents=True, exist_ok=True)
-    (logs / "stdout.txt").write_text(result.stdout, encoding="utf-8")
-    (logs / "stderr.txt").write_text(result.stderr, encoding="utf-8")
+    with open(logs / "stdout.txt", "wb") as stdout:
+        returncode, stderr = _stream(_executable(argv), env, stdout=stdout, label=label)
+    (logs / "stderr.txt").write_text(stderr, encoding="utf-8")
     client.log_artifacts(run_id, str(logs), artifact_path="logs")
-    if result.returncode == 0:
+    if returncode == 0:
         client.set_terminated(run_id, "FINISHED")
+        status(f"{position} {job.name}: done in {time.monotonic() - start:.1f} s")
         return run_id
-    tail = result.stderr[-STDERR_TAIL_CHARS:]
-    error = _step_error(result.stderr, result.returncode)
+    tail = stderr[-STDERR_TAIL_CHARS:]
+    error = _step_error(stderr, returncode)
     client.set_tag(run_id, f"{TAG_PREFIX}.error", error[:STDERR_TAIL_CHARS])
     client.set_tag(run_id, f"{TAG_PREFIX}.stderr_tail", tail)
     client.set_terminated(run_id, "FAILED")
-    raise PipelineStepError(job.name, run_id=run_id, parent_run_id=parent_run_id, returncode=result.returncode,
+    status(f"{position} {job.name}: FAILED after {time.monotonic() - start:.1f} s: {error}")
+    raise PipelineStepError(job.name, run_id=run_id, parent_run_id=parent_run_id, returncode=returncode,
                             error=error, stderr_tail=tail)
 
 
@@ -114,6 +151,10 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         for each job: nested run (tag mlflow.parentRunId), params inputs.* / outputs.*,
                       subprocess with MLFLOW_TRACKING_URI and MLFLOW_RUN_ID = the nested run,
                       stdout/stderr logged as logs/*.txt; non-zero exit -> job and parent FAILED
+
+    Progress goes to stderr as it happens: ``explain-lib: [i/n] job (run id) ...`` when a job
+    starts, each line of its stderr as ``  job | line``, then ``[i/n] job: done in N s`` (or
+    ``FAILED after N s: error``).
 
     Parameters
     ----------
@@ -158,9 +199,11 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
                 if value is not None:
                     client.log_param(parent_id, name, str(value)[:PARAM_VALUE_CHARS])
             client.log_artifact(parent_id, str(pipeline.path), artifact_path="pipeline")
-            for job in pipeline.jobs:
+            width = max(len(job.name) for job in pipeline.jobs)
+            for index, job in enumerate(pipeline.jobs, start=1):
                 _run_job(client, job, plan[job.name], experiment_id=experiment_id, parent_run_id=parent_id,
-                         tracking_uri=tracking_uri, log_dir=work_dir / "logs")
+                         tracking_uri=tracking_uri, log_dir=work_dir / "logs",
+                         position=f"[{index}/{len(pipeline.jobs)}]", label=job.name.ljust(width))
         except PipelineStepError as error:
             client.set_tag(parent_id, f"{TAG_PREFIX}.failed_job", error.job)
             client.set_tag(parent_id, f"{TAG_PREFIX}.error", f"{error.job}: {error.error}"[:STDERR_TAIL_CHARS])

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import mlflow
+
+from .._progress import status
 
 __all__ = ["progress", "step_run"]
 
@@ -36,6 +37,6 @@ def step_run() -> Iterator[mlflow.ActiveRun]:
 def progress(message: str) -> Iterator[None]:
     """Print ``message ...`` on stderr, then ``done in N s`` when the block finishes."""
     start = time.monotonic()
-    print(f"explain-lib: {message} ...", file=sys.stderr, flush=True)
+    status(f"{message} ...")
     yield
-    print(f"explain-lib: {message}: done in {time.monotonic() - start:.1f} s", file=sys.stderr, flush=True)
+    status(f"{message}: done in {time.monotonic() - start:.1f} s")

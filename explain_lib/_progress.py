@@ -1,0 +1,36 @@
+"""What the user sees while long work runs: ``explain-lib: ...`` status lines and tqdm bars, on stderr.
+
+Both go to stderr so stdout stays for results. Bars follow tqdm's ``disable=None`` rule by default:
+shown only when stderr is a terminal, so logs and captured subprocess output carry no bar.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+__all__ = ["progress_bar", "status"]
+
+
+def status(message: str) -> None:
+    """Print ``explain-lib: message`` on stderr, flushed at once (a parent process may be streaming it)."""
+    print(f"explain-lib: {message}", file=sys.stderr, flush=True)
+
+
+def progress_bar(total: int, description: str, *, unit: str, show: bool | None = None) -> tqdm:
+    """A tqdm bar on stderr counting ``total`` ``unit``\\ s; use it as a context manager and ``update(n)``.
+
+    Parameters
+    ----------
+    total : int
+        The count the bar reaches when the work is done.
+    description : str
+        Printed before the bar, e.g. the explainer's name.
+    unit : str
+        What is counted, e.g. ``"row"`` or ``"feature"``.
+    show : bool or None, default None
+        True always shows the bar, False never; None shows it only when stderr is a terminal.
+    """
+    return tqdm(total=total, desc=description, unit=unit, file=sys.stderr, disable=None if show is None else not show,
+                dynamic_ncols=True)
