@@ -31,14 +31,15 @@ def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> se
 
 @pytest.fixture(scope="module")
 def sqlite_store(tmp_path_factory):
-    """A throwaway sqlite store (artifacts beside it); the previous tracking URI is restored after."""
+    """A throwaway sqlite store (artifacts beside it); MLflow's default store again after."""
     root = tmp_path_factory.mktemp("pipeline-store")
-    previous = mlflow.get_tracking_uri()
     uri = f"sqlite:///{root / 'mlflow.db'}"
-    mlflow.set_tracking_uri(uri)
-    experiment = MlflowClient(uri).create_experiment("adult", artifact_location=str(root / "artifacts"))
-    yield uri, experiment
-    mlflow.set_tracking_uri(previous)
+    with pytest.MonkeyPatch.context() as patch:  # set_tracking_uri also sets MLFLOW_TRACKING_URI: restore it after
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        mlflow.set_tracking_uri(uri)
+        experiment = MlflowClient(uri).create_experiment("adult", artifact_location=str(root / "artifacts"))
+        yield uri, experiment
+        mlflow.set_tracking_uri(None)
 
 
 @pytest.fixture(scope="module")
