@@ -235,11 +235,10 @@ def train(
         mlflow.log_metrics(_metrics(pipeline, task, X_test, y_test))
         signature = infer_signature(X_train.head(100), pipeline.predict(X_train.head(100)))
         with progress("logging the model"):
-            mlflow.sklearn.log_model(pipeline, name=MODEL_ARTIFACT, serialization_format="cloudpickle",
-                                     signature=signature, input_example=X_train.head(5))
-            if model_output is not None:
-                mlflow.sklearn.save_model(pipeline, str(model_output), serialization_format="cloudpickle",
-                                          signature=signature, input_example=X_train.head(5))
+            logged = mlflow.sklearn.log_model(pipeline, name=MODEL_ARTIFACT, serialization_format="cloudpickle",
+                                              signature=signature, input_example=X_train.head(5))
+            if model_output is not None:  # a copy of the logged files: saving again would re-infer requirements
+                mlflow.artifacts.download_artifacts(artifact_uri=logged.model_uri, dst_path=str(model_output))
         with tempfile.TemporaryDirectory(prefix="explain-lib-train-") as tmp:
             test_file = Path(tmp, "test.parquet")
             test_frame.to_parquet(test_file, index=False)
