@@ -196,6 +196,9 @@ def test_the_command_against_a_server_exits_3_on_a_missed_target_and_2_on_a_bad_
     assert logged.data.tags["scorecard.passed"] == "false"
     assert {Path(a.path).name for a in remote.list_artifacts(run_id, "scorecard")} >= {"scorecard.pdf",
                                                                                          "scorecard.html"}
+    html = Path(remote.download_artifacts(run_id, "scorecard/scorecard.html", str(tmp_path))).read_text()
+    logged_model = mlflow.models.Model.load(str(local / "model"))
+    assert f"models:/{logged_model.model_id} ({local / 'model'}, run {logged_model.run_id})" in html
     assert _cli([*args, "--fail-on-missed-target", "false"], server, run_id).returncode == 0
 
     bad_run = remote.create_run(experiment).info.run_id

@@ -97,8 +97,11 @@ def _model_reference(model_uri: str) -> str:
     import mlflow
 
     logged = mlflow.models.Model.load(model_uri)
+    if logged.model_id:  # MLflow 3: the logged model's own URI
+        run = f", run {logged.run_id}" if logged.run_id else ""
+        return f"models:/{logged.model_id} ({model_uri}{run})"
     if logged.run_id and logged.artifact_path:
-        return f"runs:/{logged.run_id}/{logged.artifact_path} (copied to {model_uri})"
+        return f"runs:/{logged.run_id}/{logged.artifact_path} ({model_uri})"
     return model_uri
 
 
