@@ -70,7 +70,7 @@ def test_a_numeric_sensitive_feature_is_grouped_into_quantile_bins_and_says_so()
     (result,) = card.fairness
     assert "5 quantile bins" in result.note
     assert [g.count for g in result.groups] == [20, 20, 20, 20, 20]
-    assert result.groups[0].label == "[0, 19.8)" and result.groups[-1].label.endswith("99]")
+    assert result.groups[0].label == "[0, 20)" and result.groups[-1].label == "[80, 99]"
 
 
 @pytest.mark.parametrize("top_n", [1, 3, 5, 9])
@@ -171,6 +171,11 @@ def test_data_explorer_bins_cover_every_row_with_the_metric_on_each(small):
     (age,) = _card({"DataExplorer": {"features": ["age"]}}, wide, labels, np.tile(Y_PRED, 10)).data_explorer
     assert [b.label for b in age.bins][::7] == ["[0, 10)", "[70, 80]"] and len(age.bins) == 8
     assert [b.count for b in age.bins] == [np.histogram(wide["age"], bins=8)[0][i] for i in range(8)]
+    whole = pd.DataFrame({"age": np.arange(17, 91)})  # 74 ages: equal-width bins with whole-number edges
+    (age,) = _card({"DataExplorer": {"features": ["age"]}}, whole, np.arange(74) % 2, np.arange(74) % 3 % 2
+                   ).data_explorer
+    assert [b.label for b in age.bins][:2] == ["[17, 27)", "[27, 36)"] and age.bins[-1].label.endswith(", 90]")
+    assert [b.count for b in age.bins] == list(np.histogram(whole["age"], bins=8)[0])  # the same rows as unrounded
 
 
 def test_many_categories_keep_the_most_frequent_and_group_the_rest():

@@ -144,6 +144,8 @@ def _groups(values: pd.Series, n_bins: int, quantiles: bool) -> tuple[pd.Series,
             edges = np.unique(np.quantile(present, np.linspace(0, 1, n_bins + 1)))
         else:
             edges = np.histogram_bin_edges(present, bins=n_bins)
+        if np.all(np.mod(present, 1) == 0):  # whole numbers (ages, counts): whole-number edges, same rows per bin
+            edges = np.unique(np.ceil(edges))
         index = np.clip(np.searchsorted(edges, present, side="right") - 1, 0, len(edges) - 2)
         labels = [f"[{_bound(edges[i])}, {_bound(edges[i + 1])}{']' if i == len(edges) - 2 else ')'}"
                   for i in range(len(edges) - 1)]
