@@ -89,15 +89,17 @@ def _configured(config: ScorecardConfig, scorer: _Scorer, rows: np.ndarray | sli
     return tuple(values)
 
 
-def _sentences(scorer: _Scorer, confusion: np.ndarray) -> tuple[str, ...]:
+def _regression_sentences(errors: np.ndarray) -> tuple[str, ...]:
+    """The typical error and its direction in words; ``errors`` are prediction - truth."""
+    return (f"Predictions are off by {format_value(float(np.mean(np.abs(errors))))} on average (mean absolute "
+            f"error); half of them by at most {format_value(float(np.median(np.abs(errors))))}.",
+            f"The model predicts too high for {float(np.mean(errors > 0)):.1%} of the rows and too low for "
+            f"{float(np.mean(errors < 0)):.1%}.")
+
+
+def _classification_sentences(scorer: _Scorer, confusion: np.ndarray) -> tuple[str, ...]:
+    """False positives and negatives (two classes) or the misclassified share and commonest mistake, in words."""
     n = int(confusion.sum())
-    if scorer.task == REGRESSION:
-        errors = scorer.y_pred.astype(float) - scorer.y_true.astype(float)
-        over = float(np.mean(errors > 0)) if n else float("nan")
-        return (f"Predictions are off by {format_value(float(np.mean(np.abs(errors))))} on average (mean absolute "
-                f"error); half of them by at most {format_value(float(np.median(np.abs(errors))))}.",
-                f"The model predicts too high for {over:.1%} of the rows and too low for "
-                f"{float(np.mean(errors < 0)):.1%}.")
     classes = [str(c) for c in scorer.classes]
     if len(classes) == 2:
         p = scorer.classes.index(scorer.positive)
@@ -124,20 +126,23 @@ def _performance(config: ScorecardConfig, scorer: _Scorer) -> Performance:
     metrics = [configured.get(n) or MetricValue(n, label_metric(n), scorer.value(n)) for n in names]
     if scorer.task == REGRESSION:
         errors = scorer.y_pred.astype(float) - scorer.y_true.astype(float)
-        return Performance(REGRESSION, tuple(metrics), _sentences(scorer, np.array([[len(errors)]])),
+        return Performance(REGRESSION, tuple(metrics), _regression_sentences(errors),
                            errors=tuple(float(e) for e in errors))
     from sklearn.metrics import confusion_matrix
 
     confusion = confusion_matrix(scorer.y_true, scorer.y_pred, labels=list(scorer.classes))
-    return Performance(CLASSIFICATION, tuple(metrics), _sentences(scorer, confusion),
+    return Performance(CLASSIFICATION, tuple(metrics), _classification_sentences(scorer, confusion),
                        labels=tuple(str(c) for c in scorer.classes),
                        confusion=tuple(tuple(int(v) for v in row) for row in confusion))
 
 
-def _groups(values: pd.Series, n_bins: int, quantiles: bool) -> tuple[pd.Series, str]:
-    """Each row's group label (categories, numeric levels, or bins), and how a numeric column was binned."""
+def _groups(values: pd.Series, n_bins: int, quantiles: bool) -> tuple[pd.Series, list[str], str]:
+    """Each row's group label (categories, numeric levels, or bins), the labels present in display order
+    (bins and levels by value, categories by count with "Other" last, "(missing)" last), and how a
+    numeric column was grouped."""
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     missing = values.isna()
+    note = ""
     if numeric and values.nunique() > _MAX_LEVELS:
         present = values[~missing].astype(float)
         if quantiles:
@@ -149,38 +154,35 @@ def _groups(values: pd.Series, n_bins: int, quantiles: bool) -> tuple[pd.Series,
         index = np.clip(np.searchsorted(edges, present, side="right") - 1, 0, len(edges) - 2)
         labels = [f"[{_bound(edges[i])}, {_bound(edges[i + 1])}{']' if i == len(edges) - 2 else ')'}"
                   for i in range(len(edges) - 1)]
-        groups = pd.Series(pd.Categorical.from_codes(index, labels), index=present.index)
+        result = pd.Series(pd.Categorical.from_codes(index, labels), index=present.index)
+        result = result.reindex(values.index).astype(object)
+        order = [labels[i] for i in np.unique(index)]
         note = (f"{values.name} is numeric: grouped into {len(labels)} "
                 f"{'quantile' if quantiles else 'equal-width'} bins.")
-        result = groups.reindex(values.index).astype(object)
     elif numeric:
-        result, note = values.map(_bound, na_action="ignore").astype(object), ""
+        result = values.map(_bound, na_action="ignore").astype(object)
+        order = list(dict.fromkeys(_bound(v) for v in sorted(values.dropna().unique())))
     else:
         text = values.astype(object).where(~missing, None).map(lambda v: None if v is None else str(v))
         counts = text.value_counts()
         keep = set(counts.index[:_MAX_CATEGORIES]) if len(counts) > _MAX_CATEGORIES + 1 else set(counts.index)
         result = text.where(text.isin(keep) | text.isna(), "Other")
-        note = f"{values.name}: the {_MAX_CATEGORIES} most frequent categories; the rest are 'Other'." \
-            if len(keep) < len(counts) else ""
-    return result.where(~missing, "(missing)"), note
+        if len(keep) < len(counts):
+            note = f"{values.name}: the {_MAX_CATEGORIES} most frequent categories; the rest are 'Other'."
+        order = list(pd.unique(result.dropna()))
+        if all(_is_number(label) for label in order):  # categories that read as numbers ("1", "2", "10")
+            order.sort(key=float)
+        else:
+            grouped = result.value_counts()
+            order.sort(key=lambda label: (label == "Other", -grouped[label]))
+    if missing.any():
+        order.append("(missing)")
+    return result.where(~missing, "(missing)"), order, note
 
 
 def _bound(value: Any) -> str:
     value = float(value)
     return f"{value:.0f}" if value.is_integer() else f"{value:.4g}"
-
-
-def _ordered_labels(groups: pd.Series) -> list[str]:
-    """Group labels in display order: numeric bins by position, categories by count; missing last."""
-    labels = [g for g in pd.unique(groups) if g != "(missing)"]
-    if labels and all(isinstance(g, str) and g[:1] == "[" for g in labels):
-        labels.sort(key=lambda g: float(g[1:].split(",")[0]))
-    elif labels and all(_is_number(g) for g in labels):
-        labels.sort(key=float)
-    else:
-        counts = groups.value_counts()
-        labels.sort(key=lambda g: (g == "Other", -counts[g]))
-    return labels + (["(missing)"] if (groups == "(missing)").any() else [])
 
 
 def _is_number(text: Any) -> bool:
@@ -196,9 +198,9 @@ def _explorer(config: ScorecardConfig, scorer: _Scorer, data: pd.DataFrame, prim
     features = []
     for name in config.explorer_features:
         values = data[name]
-        groups, _ = _groups(values, _EXPLORER_BINS, quantiles=False)
+        groups, order, _ = _groups(values, _EXPLORER_BINS, quantiles=False)
         bins = []
-        for label in _ordered_labels(groups):
+        for label in order:
             rows = np.flatnonzero((groups == label).to_numpy())
             bins.append(ExplorerBin(str(label), len(rows), scorer.value(primary, rows)))
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
@@ -240,7 +242,7 @@ def _fairness(config: ScorecardConfig, scorer: _Scorer, data: pd.DataFrame) -> t
     spec = config.fairness
     results = []
     for feature in spec.sensitive_features:
-        groups, note = _groups(data[feature].reset_index(drop=True), _FAIRNESS_BINS, quantiles=True)
+        groups, order, note = _groups(data[feature].reset_index(drop=True), _FAIRNESS_BINS, quantiles=True)
         frame = MetricFrame(metrics={name: scorer.function(name) for name in spec.metrics},
                             y_true=scorer.y_true, y_pred=scorer.y_pred,
                             sensitive_features=pd.Series(groups.to_numpy(), name=feature))
@@ -250,7 +252,7 @@ def _fairness(config: ScorecardConfig, scorer: _Scorer, data: pd.DataFrame) -> t
             label = label_metric(name)
             by_group = frame.by_group[name]
             members = tuple(FairnessGroup(str(g), int(counts[g]), float(by_group.loc[g]))
-                            for g in _ordered_labels(groups))
+                            for g in order)
             value = float(disparity[name])
             target = _target(metric_key("fairness", name, spec.kind, feature), f"{label} {spec.kind} across {feature}",
                              value, spec.threshold)
