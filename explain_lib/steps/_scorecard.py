@@ -68,7 +68,7 @@ def _explanation(source: str | Path | Explanation | None) -> Explanation | None:
     run (``runs:/<run_id>``: its newest explanation; ``runs:/<run_id>/explanations/<id>``: that one);
     or, when None, the newest explanation of the run the step logs into, if it has one.
     """
-    from ..tracking import ExplanationClient
+    from ..tracking import ExplanationClient, ExplanationNotFoundError
 
     if isinstance(source, Explanation):
         return source
@@ -76,8 +76,10 @@ def _explanation(source: str | Path | Explanation | None) -> Explanation | None:
         run_id = _current_run_id()
         if run_id is None:
             return None
-        client = ExplanationClient.from_run_id(run_id)
-        return client.download_model_explanation() if client.list_model_explanations() else None
+        try:
+            return ExplanationClient.from_run_id(run_id).download_model_explanation()
+        except ExplanationNotFoundError:  # the run has none: the section says so
+            return None
     text = str(source)
     if text.startswith("runs:/"):
         parts = text.removeprefix("runs:/").strip("/").split("/")
@@ -183,7 +185,7 @@ def scorecard(
     TargetMissedError
         With ``fail_on_missed_target``, when a target is missed (after everything is logged).
     """
-    from ..report.scorecard import compute_scorecard, log_scorecard, write_scorecard
+    from ..report.scorecard import compute_scorecard, log_scorecard
 
     source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
     frame = read_table(data)
@@ -209,9 +211,7 @@ def scorecard(
         run_id = run.info.run_id
         card = dataclasses.replace(card, summary=dataclasses.replace(card.summary, run_uri=f"runs:/{run_id}"))
         with progress("writing and logging the scorecard"):
-            uri = log_scorecard(card, run_id=run_id, config=checked.source)
-            if scorecard_output is not None:
-                write_scorecard(card, scorecard_output)
+            uri = log_scorecard(card, run_id=run_id, config=checked.source, output=scorecard_output)
     if fail_on_missed_target and not card.passed:
         raise TargetMissedError(uri, card.missed)
     return uri

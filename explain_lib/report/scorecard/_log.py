@@ -58,13 +58,14 @@ def write_scorecard(scorecard: Scorecard, folder: str | Path) -> tuple[Path, Pat
 
 
 def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Mapping[str, Any] | None = None,
-                  tracking_uri: str | None = None) -> str:
+                  tracking_uri: str | None = None, output: str | Path | None = None) -> str:
     """Log a scorecard to an MLflow run (default: the active one); returns the artifact folder's URI.
 
     Files first (``scorecard/scorecard.pdf``, ``scorecard/scorecard.html`` and, when given, the config
     as ``scorecard/config.yaml``, all written completely before the upload), then the metrics of
     :func:`scorecard_metrics`, then the ``scorecard.passed`` tag (``true`` / ``false``) last, so a run
-    with the tag has the whole scorecard.
+    with the tag has the whole scorecard. With ``output`` the PDF and HTML are written there (and kept)
+    rather than to a temporary folder.
     """
     import mlflow
     import yaml
@@ -77,10 +78,12 @@ def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Ma
             raise RuntimeError("log_scorecard needs run_id or an active MLflow run (mlflow.start_run()).")
         run_id = active.info.run_id
     with tempfile.TemporaryDirectory(prefix="explain-lib-scorecard-") as tmp:
-        write_scorecard(scorecard, tmp)
+        files = list(write_scorecard(scorecard, tmp if output is None else output))
         if config is not None:
-            (Path(tmp) / _CONFIG_FILE).write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
-        client.log_artifacts(run_id, tmp, artifact_path=SCORECARD_ARTIFACT_DIR)
+            files.append(Path(tmp) / _CONFIG_FILE)
+            files[-1].write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
+        for file in files:
+            client.log_artifact(run_id, str(file), artifact_path=SCORECARD_ARTIFACT_DIR)
     now = int(time.time() * 1000)
     metrics = [Metric(key, value, now, 0) for key, value in scorecard_metrics(scorecard).items()]
     for start in range(0, len(metrics), 1000):  # MLflow's log_batch limit
