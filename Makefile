@@ -1,5 +1,6 @@
 # make demo  - set up .venv and run the Adult pipeline (train -> explain -> scorecard) into MLflow's local store
 # make test  - set up .venv and run the whole test suite
+# make vendor - rebuild the vendored JavaScript (ECharts) from the npm registry
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench vendor clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -29,6 +30,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/tree.py
+
+vendor:
+	bash scripts/vendor_js.sh
 
 clean:
 	rm -rf $(VENV) mlruns mlflow.db .pytest_cache
