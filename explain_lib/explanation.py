@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import _format
+from ._community import CommunityAccessors, _rank
+from ._community import check_top_k as _check_top_k
 from .errors import InvalidInputError, InvalidParameterError, did_you_mean
 
 __all__ = ["Explanation"]
@@ -76,13 +78,8 @@ def aggregate(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return per_output, per_output.mean(axis=0)
 
 
-def _rank(values: np.ndarray) -> np.ndarray:
-    """Indices that sort ``values`` from highest to lowest along the last axis (ties keep order)."""
-    return np.argsort(-values, axis=-1, kind="stable")
-
-
 @dataclass(frozen=True, eq=False)
-class Explanation:
+class Explanation(CommunityAccessors):
     """Feature importances of one model on one set of rows.
 
     Shapes (``n_outputs`` is the number of classes for classification, 1 for regression):
@@ -101,6 +98,11 @@ class Explanation:
     ``is_raw`` / ``is_engineered`` follow interpret-community: True when the explanation is known to
     be over raw (before transformations) or engineered (after) features; both False when the
     features are simply the model's inputs.
+
+    ``global_std`` (n_features,) and ``global_repeats`` (n_features, n_repeats): the spread of
+    ``global_`` over repeated estimates and the estimates themselves (permutation importance).
+    ``single_row``: the explanation of one 1-D row; interpret-community's accessors drop the row
+    axis for it. interpret-community's accessor names come from :class:`CommunityAccessors`.
     """
 
     local: np.ndarray | None
@@ -120,6 +122,9 @@ class Explanation:
     data: pd.DataFrame | None = None
     fidelity: Mapping[str, float] | None = None
     model_uri: str | None = None
+    global_std: np.ndarray | None = None
+    global_repeats: np.ndarray | None = None
+    single_row: bool = False
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -170,6 +175,16 @@ class Explanation:
                     f"Explanation.per_class has shape {self.per_class.shape}; expected "
                     f"({n_outputs}, {n_features})."
                 )
+        for name, ndim in (("global_std", 1), ("global_repeats", 2)):
+            if getattr(self, name) is not None:
+                set_(self, name, _frozen_array(getattr(self, name), ndim, name))
+                if getattr(self, name).shape[0] != n_features:
+                    raise InvalidInputError(
+                        f"Explanation.{name} has shape {getattr(self, name).shape}; expected {n_features} rows, "
+                        "one per feature."
+                    )
+        if self.single_row and (self.local is None or self.local.shape[1] != 1):
+            raise InvalidInputError("single_row=True needs local values of exactly one row.")
         if self.expected is not None:
             set_(self, "expected", _frozen_array(np.atleast_1d(self.expected), 1, "expected"))
             if self.expected.shape != (n_outputs,):
@@ -282,6 +297,7 @@ class Explanation:
             id=uuid.uuid4().hex,
             params={**self.params, "cohort_of": self.id, "cohort_rows": int(positions.size)},
             data=data,
+            single_row=self.single_row and positions.size == 1,
         )
 
     def to_raw(self, feature_map: Any, *, raw_features: Sequence[str] | None = None,
@@ -314,6 +330,8 @@ class Explanation:
             local=local,
             global_=None if local is not None else mapping.apply(self.global_),
             per_class=None if local is not None or self.per_class is None else mapping.apply(self.per_class),
+            global_std=None,  # permutation drops of engineered columns do not add up to a raw feature's
+            global_repeats=None,
             features=mapping.raw_features,
             is_raw=True,
             is_engineered=False,
@@ -340,6 +358,9 @@ class Explanation:
             "is_engineered": self.is_engineered,
             "fidelity": None if self.fidelity is None else dict(self.fidelity),
             "model_uri": self.model_uri,
+            "global_std": None if self.global_std is None else self.global_std.tolist(),
+            "global_repeats": None if self.global_repeats is None else self.global_repeats.tolist(),
+            "single_row": self.single_row,
         }
 
     def save(self, directory: str | os.PathLike, *, dtype: str = "float32",
@@ -382,79 +403,10 @@ class Explanation:
             data=data,
             fidelity=meta.get("fidelity"),
             model_uri=meta.get("model_uri"),
+            global_std=_kept(meta.get("global_std"), keep),
+            global_repeats=_kept(meta.get("global_repeats"), keep),
+            single_row=bool(meta.get("single_row", False)),
         )
-
-    # ------------------------------------- interpret-community compatible names
-    @property
-    def model_task(self) -> str:
-        return self.task
-
-    @property
-    def num_features(self) -> int:
-        return self.n_features
-
-    @property
-    def num_examples(self) -> int | None:
-        return self.n_rows
-
-    @property
-    def expected_values(self) -> float | list[float] | None:
-        """A float for regression, a list with one value per class for classification."""
-        if self.expected is None:
-            return None
-        return float(self.expected[0]) if self.task == "regression" else self.expected.tolist()
-
-    @property
-    def local_importance_values(self) -> list:
-        """(n_rows, n_features) for regression, (n_classes, n_rows, n_features) for classification."""
-        local = self._require_local("local_importance_values")
-        return (local[0] if self.task == "regression" else local).tolist()
-
-    @property
-    def global_importance_values(self) -> list[float]:
-        return self.global_.tolist()
-
-    @property
-    def per_class_values(self) -> list[list[float]] | None:
-        return None if self.per_class is None else self.per_class.tolist()
-
-    def get_feature_importance_dict(self, top_k: int | None = None) -> dict[str, float]:
-        return self.global_importance(top_k).to_dict()
-
-    def get_ranked_global_names(self, top_k: int | None = None) -> list[str]:
-        return list(self.global_importance(top_k).index)
-
-    def get_ranked_global_values(self, top_k: int | None = None) -> list[float]:
-        return self.global_importance(top_k).tolist()
-
-    def _ranked_per_class(self, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
-        if self.per_class is None:
-            raise InvalidParameterError(
-                "Per-class importances exist only for classification explanations with local values."
-            )
-        order = _rank(self.per_class)[:, : _check_top_k(top_k)]
-        return order, np.take_along_axis(self.per_class, order, axis=1)
-
-    def get_ranked_per_class_names(self, top_k: int | None = None) -> list[list[str]]:
-        order, _ = self._ranked_per_class(top_k)
-        return np.asarray(self.features, dtype=object)[order].tolist()
-
-    def get_ranked_per_class_values(self, top_k: int | None = None) -> list[list[float]]:
-        return self._ranked_per_class(top_k)[1].tolist()
-
-    def _ranked_local(self, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
-        local = self._require_local("ranked local importances")
-        if self.task == "regression":
-            local = local[0]
-        order = _rank(local)[..., : _check_top_k(top_k)]
-        return order, np.take_along_axis(local, order, axis=-1)
-
-    def get_ranked_local_names(self, top_k: int | None = None) -> list:
-        order, _ = self._ranked_local(top_k)
-        return np.asarray(self.features, dtype=object)[order].tolist()
-
-    def get_ranked_local_values(self, top_k: int | None = None) -> list:
-        return self._ranked_local(top_k)[1].tolist()
 
     def __repr__(self) -> str:
         rows = "global only" if self.local is None else f"{self.n_rows} rows"
@@ -464,9 +416,6 @@ class Explanation:
         )
 
 
-def _check_top_k(top_k: int | None) -> int | None:
-    if top_k is None:
-        return None
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise InvalidParameterError(f"top_k must be a positive integer or None, got {top_k!r}.")
-    return int(top_k)
+def _kept(values: Any, keep: Any) -> np.ndarray | None:
+    """Saved per-feature rows (first axis) restricted to the features read."""
+    return None if values is None else np.asarray(values, dtype=np.float64)[keep]

@@ -1,0 +1,233 @@
+"""interpret-community's accessor names on :class:`~explain_lib.explanation.Explanation`.
+
+A plain base class with ordinary methods and properties: existing notebooks call these names
+(``global_importance_rank``, ``get_ranked_local_names``, ``get_raw_explanation`` ...), and they
+return the same shapes and Python types as interpret-community's explanation mixins:
+
+* local values are (n_rows, n_features) for regression and (n_classes, n_rows, n_features) for
+  classification, as nested lists; an explanation of one 1-D row (``explain_local(x[0])``) drops
+  the row axis, as interpret-community does;
+* ranks are feature positions, highest importance first (ties keep feature order);
+* ``expected_values`` is always a list (one value for regression, one per class otherwise).
+
+The class holds no state and needs the attributes ``Explanation`` defines.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from .explanation import Explanation
+
+__all__ = ["CommunityAccessors"]
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Indices that sort ``values`` from highest to lowest along the last axis (ties keep order)."""
+    return np.argsort(-values, axis=-1, kind="stable")
+
+
+def check_top_k(top_k: int | None) -> int | None:
+    if top_k is None:
+        return None
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise InvalidParameterError(f"top_k must be a positive integer or None, got {top_k!r}.")
+    return int(top_k)
+
+
+class CommunityAccessors:
+    """interpret-community's explanation names, computed from the typed fields of ``Explanation``."""
+
+    # ------------------------------------------------------------------ sizes and metadata
+    @property
+    def model_task(self: Explanation) -> str:
+        return self.task
+
+    @property
+    def num_features(self: Explanation) -> int:
+        return self.n_features
+
+    @property
+    def num_examples(self: Explanation) -> int | None:
+        return self.n_rows
+
+    @property
+    def num_classes(self: Explanation) -> int | None:
+        """The number of classes; None for regression (interpret-community has no such attribute there)."""
+        return None if self.classes is None else len(self.classes)
+
+    @property
+    def is_local_sparse(self: Explanation) -> bool:
+        """Local values are always dense arrays here (saved sparse when mostly zero)."""
+        return False
+
+    @property
+    def model_type(self: Explanation) -> str | None:
+        return self.params.get("model_type")
+
+    @property
+    def model_id(self: Explanation) -> str | None:
+        """The explained model's id: the last part of ``model_uri`` (``models:/name/3`` -> ``name:3``)."""
+        if not self.model_uri:
+            return None
+        uri = self.model_uri
+        if uri.startswith("models:/"):
+            parts = uri[len("models:/"):].split("/")
+            return ":".join(parts) if len(parts) == 2 else parts[0]
+        return uri
+
+    # ------------------------------------------------------------------------- values
+    def _single(self: Explanation, values: np.ndarray) -> np.ndarray:
+        """Drop the row axis (the second-last) of an explanation of one 1-D row."""
+        return values[..., 0, :] if self.single_row else values
+
+    def _local_view(self: Explanation) -> np.ndarray:
+        local = self._require_local("interpret-community's local accessors")
+        return self._single(local[0] if self.task == "regression" else local)
+
+    @property
+    def expected_values(self: Explanation) -> list[float] | None:
+        """A list: one value for regression, one per class for classification."""
+        return None if self.expected is None else self.expected.tolist()
+
+    @property
+    def local_importance_values(self: Explanation) -> list:
+        """(n_rows, n_features) for regression, (n_classes, n_rows, n_features) for classification."""
+        return self._local_view().tolist()
+
+    @property
+    def global_importance_values(self: Explanation) -> list[float]:
+        return self.global_.tolist()
+
+    @property
+    def global_importance_rank(self: Explanation) -> list[int]:
+        """Feature positions, most important first."""
+        return _rank(self.global_).tolist()
+
+    @property
+    def per_class_values(self: Explanation) -> list[list[float]] | None:
+        return None if self.per_class is None else self.per_class.tolist()
+
+    @property
+    def per_class_rank(self: Explanation) -> list[list[int]] | None:
+        return None if self.per_class is None else _rank(self.per_class).tolist()
+
+    @property
+    def init_data(self: Explanation) -> None:
+        """Not kept: the background data stays with the explainer (log it with init_dataset= on upload)."""
+        return None
+
+    @property
+    def eval_data(self: Explanation) -> list | None:
+        """The explained rows as nested lists (None when the explanation kept no data)."""
+        return None if self.data is None else self.data.to_numpy().tolist()
+
+    def _recovered_output(self: Explanation) -> np.ndarray | None:
+        """The model output per row, from additivity (SHAP methods on the model itself only)."""
+        if self.local is None or self.expected is None or not self.method.startswith("shap."):
+            return None
+        return self.local.sum(axis=-1) + self.expected[:, None]  # (n_outputs, n_rows)
+
+    @property
+    def eval_y_predicted(self: Explanation) -> list | None:
+        """Predictions recovered from additivity (predicted class / value); None for other methods."""
+        output = self._recovered_output()
+        if output is None:
+            return None
+        if self.task == "regression":
+            return output[0].tolist()
+        return [self.classes[k] for k in output.argmax(axis=0)]
+
+    @property
+    def eval_y_predicted_proba(self: Explanation) -> list | None:
+        """Class probabilities recovered from additivity when the explanation is in probability space."""
+        output = self._recovered_output()
+        if output is None or self.task != "classification" or self.output_space != "probability":
+            return None
+        return output.T.tolist()
+
+    # ------------------------------------------------------------------------- rankings
+    def get_feature_importance_dict(self: Explanation, top_k: int | None = None) -> dict[str, float]:
+        return self.global_importance(top_k).to_dict()
+
+    def get_ranked_global_names(self: Explanation, top_k: int | None = None) -> list[str]:
+        return list(self.global_importance(top_k).index)
+
+    def get_ranked_global_values(self: Explanation, top_k: int | None = None) -> list[float]:
+        return self.global_importance(top_k).tolist()
+
+    def _ranked_per_class(self: Explanation, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if self.per_class is None:
+            raise InvalidParameterError(
+                "Per-class importances exist only for classification explanations with local values."
+            )
+        order = _rank(self.per_class)[:, : check_top_k(top_k)]
+        return order, np.take_along_axis(self.per_class, order, axis=1)
+
+    def get_ranked_per_class_names(self: Explanation, top_k: int | None = None) -> list[list[str]]:
+        order, _ = self._ranked_per_class(top_k)
+        return np.asarray(self.features, dtype=object)[order].tolist()
+
+    def get_ranked_per_class_values(self: Explanation, top_k: int | None = None) -> list[list[float]]:
+        return self._ranked_per_class(top_k)[1].tolist()
+
+    def get_local_importance_rank(self: Explanation) -> list:
+        """Feature positions per row (and class), most important first; same nesting as the local values."""
+        return _rank(self._local_view()).tolist()
+
+    def _ranked_local(self: Explanation, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
+        local = self._local_view()
+        order = _rank(local)[..., : check_top_k(top_k)]
+        return order, np.take_along_axis(local, order, axis=-1)
+
+    def get_ranked_local_names(self: Explanation, top_k: int | None = None) -> list:
+        order, _ = self._ranked_local(top_k)
+        return np.asarray(self.features, dtype=object)[order].tolist()
+
+    def get_ranked_local_values(self: Explanation, top_k: int | None = None) -> list:
+        return self._ranked_local(top_k)[1].tolist()
+
+    # --------------------------------------------------------------- raw features
+    def get_raw_explanation(self: Explanation, feature_maps: Any, raw_feature_names: Any = None,
+                            eval_data: Any = None) -> Explanation:
+        """The explanation over raw features (see :meth:`Explanation.to_raw`).
+
+        ``feature_maps``: a list of (n_raw, n_generated) matrices applied in order (or one matrix),
+        a fitted ColumnTransformer, or a list of (columns, transformer) tuples.
+        """
+        names = None if raw_feature_names is None else [str(n) for n in raw_feature_names]
+        frame = None
+        if eval_data is not None:
+            import pandas as pd
+
+            frame = eval_data if isinstance(eval_data, pd.DataFrame) else pd.DataFrame(np.asarray(eval_data))
+            if names is not None and not isinstance(eval_data, pd.DataFrame):
+                frame.columns = names
+            elif names is None and not isinstance(eval_data, pd.DataFrame):
+                frame = None  # unnamed rows cannot be matched to the map's raw columns
+        return self.to_raw(feature_maps, raw_features=names, raw_data=frame)
+
+    def get_raw_feature_importances(self: Explanation, feature_maps: Any) -> list:
+        """Engineered values summed into raw features with ``feature_maps``, as nested lists.
+
+        An explanation from ``explain_local`` (or one without global importances in the local
+        sense) maps its local values: (n_rows, n_raw) or (n_classes, n_rows, n_raw); any other maps
+        its global importances: (n_raw,) — interpret-community's local / global explanation rule.
+        """
+        from .features import FeatureMap
+        from .features import feature_map as read_map
+
+        mapping = feature_maps if isinstance(feature_maps, FeatureMap) else read_map(feature_maps)
+        if mapping.matrix.shape[1] != self.n_features:
+            raise InvalidParameterError(
+                f"The feature maps have {mapping.matrix.shape[1]} generated columns but this explanation has "
+                f"{self.n_features} features; pass the maps of the transformations that produced them."
+            )
+        if self.local is not None and self.params.get("scope") == "local":
+            return mapping.apply(self._local_view()).tolist()
+        return mapping.apply(self.global_).tolist()
