@@ -142,15 +142,28 @@ def model_input(model: Any) -> ModelInput:
         return ModelInput(booster.num_features(), _real_names(booster.feature_names), True)
     n_features = getattr(model, "n_features_in_", None)
     names = getattr(model, "feature_names_in_", None)
-    allow_nan = True
-    if hasattr(model, "__sklearn_tags__"):
+    return ModelInput(n_features, _real_names(names), _allows_nan(model))
+
+
+def _allows_nan(step: Any) -> bool:
+    """Whether rows with NaN may reach ``step``: a Pipeline's first step decides (scikit-learn's tags say
+    False for every Pipeline and ColumnTransformer), a ColumnTransformer's parts decide together."""
+    if isinstance(step, str):  # "passthrough": what follows decides, and it says so itself
+        return True
+    if "sklearn.pipeline.Pipeline" in _type_path(step):
+        steps = [s for _, s in step.steps if s is not None and not (isinstance(s, str) and s == "passthrough")]
+        return _allows_nan(steps[0]) if steps else True
+    if "sklearn.compose._column_transformer.ColumnTransformer" in _type_path(step):
+        parts = getattr(step, "transformers_", step.transformers)
+        return all(_allows_nan(transformer) for _, transformer, _ in parts)
+    if hasattr(step, "__sklearn_tags__"):
         from sklearn.utils import get_tags
 
         try:
-            allow_nan = bool(get_tags(model).input_tags.allow_nan)
+            return bool(get_tags(step).input_tags.allow_nan)
         except (AttributeError, TypeError):  # third-party estimators with partial tag support
-            allow_nan = True
-    return ModelInput(n_features, _real_names(names), allow_nan)
+            return True
+    return True
 
 
 def _lightgbm_objective(booster: Any) -> str:

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import numpy as np
 
 from ..data import Tabular
+from ..errors import InvalidParameterError
 
-__all__ = ["sample_rows", "summarize"]
+__all__ = ["sample_rows", "summarize", "unwrap_summary"]
+
+
+def unwrap_summary(background: Any, weights: Any) -> tuple[Any, Any, bool]:
+    """(rows, weights, is_summary) of a background; shap's ``DenseData`` gives its rows and weights.
+
+    ``shap.kmeans(X, k)`` and ``shap.sample`` return a ``DenseData`` (k weighted centres), the
+    background format of interpret-community's notebooks. Any other background is returned as it is.
+    """
+    legacy = sys.modules.get("shap.utils._legacy")  # loaded whenever a DenseData exists
+    dense_data = getattr(legacy, "DenseData", None)
+    if dense_data is None or not isinstance(background, dense_data):
+        return background, weights, False
+    if weights is not None:
+        raise InvalidParameterError(
+            "The background is a shap DenseData (e.g. shap.kmeans(X, k)) that carries its own weights; "
+            "pass background_weights=None, or pass the plain rows with your weights."
+        )
+    return np.asarray(background.data), np.asarray(background.weights, dtype=np.float64), True
 
 
 def sample_rows(tab: Tabular, weights: np.ndarray, n: int, random_state: int | None) -> Tabular:

@@ -63,6 +63,17 @@ def binary_pair(local_positive: np.ndarray, expected_positive: float, total: flo
     return local, expected
 
 
+def _one_row_as_table(X: Any) -> tuple[Any, bool]:
+    """(a one-row table, True) for a 1-D row; (X, False) for anything else."""
+    import pandas as pd
+
+    if isinstance(X, pd.Series):
+        return X.to_frame().T.infer_objects(), True
+    if isinstance(X, (np.ndarray, list, tuple)) and np.ndim(X) == 1:
+        return np.asarray(X).reshape(1, -1), True
+    return X, False
+
+
 class Explainer(abc.ABC):
     """Base of every explainer.
 
@@ -121,8 +132,14 @@ class Explainer(abc.ABC):
 
     # ------------------------------------------------ interpret-community names
     def explain_local(self, evaluation_examples: Any) -> Explanation:
-        """Local explanation of ``evaluation_examples`` (same as :meth:`explain`)."""
-        return self.explain(evaluation_examples)
+        """Local explanation of ``evaluation_examples`` (same as :meth:`explain`).
+
+        One 1-D row (``x_test[0, :]`` or a DataFrame row, a Series) is explained as a one-row table;
+        the result's interpret-community accessors then drop the row axis, as interpret-community's do.
+        """
+        rows, single_row = _one_row_as_table(evaluation_examples)
+        explanation = self.explain(rows)
+        return dataclasses.replace(explanation, single_row=single_row, params={**explanation.params, "scope": "local"})
 
     def explain_global(self, evaluation_examples: Any, true_labels: Any = None, *, include_local: bool = True,
                        max_rows: int | None = None, random_state: int | None = 0) -> Explanation:

@@ -33,6 +33,7 @@ class ExplainableModel(abc.ABC):
 
     name: ClassVar[str]
     handles_categories: ClassVar[bool] = False
+    accepts_any_args: ClassVar[bool] = False  # the estimator takes arbitrary keyword arguments (LightGBM)
 
     def __init__(self, *, task: str, random_state: int | None = 0, model_args: dict[str, Any] | None = None):
         self.task = task
@@ -43,6 +44,24 @@ class ExplainableModel(abc.ABC):
     @abc.abstractmethod
     def _estimator(self) -> Any:
         """A new, unfitted estimator for ``self.task``."""
+
+    @classmethod
+    def split_args(cls, model_args: dict[str, Any], task: str) -> tuple[dict[str, Any], list[str]]:
+        """(the arguments the estimator fitted for ``task`` takes, the names of those it does not).
+
+        interpret-community's own surrogate options (``sparse_data``) are consumed: sparse input is
+        handled either way. Arguments of the other task's estimator (``solver`` for a classifier when
+        a regressor is fitted) are returned as ignored, for the caller to say so.
+        """
+        args = {key: value for key, value in model_args.items() if key not in _COMMUNITY_OPTIONS}
+        if cls.accepts_any_args:
+            return args, []
+        known = cls(task=task)._estimator().get_params()
+        return {k: v for k, v in args.items() if k in known}, sorted(k for k in args if k not in known)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of a classification surrogate (n, n_classes)."""
+        return np.asarray(self.model.predict_proba(self.transform(X)))
 
     def transform(self, X: Any) -> Any:
         """The rows as the fitted estimator takes them (identity unless the surrogate scales)."""
@@ -73,6 +92,7 @@ class LGBMExplainableModel(ExplainableModel):
 
     name = "lightgbm"
     handles_categories = True
+    accepts_any_args = True
 
     def _estimator(self) -> Any:
         import lightgbm
@@ -167,6 +187,7 @@ class SGDExplainableModel(LinearExplainableModel):
         return np.abs(coef).mean(axis=0) * self._spread  # spread of the standardized features
 
 
+_COMMUNITY_OPTIONS = ("sparse_data",)
 _BY_NAME: dict[str, type[ExplainableModel]] = {
     cls.name: cls
     for cls in (LGBMExplainableModel, LinearExplainableModel, SGDExplainableModel, DecisionTreeExplainableModel)

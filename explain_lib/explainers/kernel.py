@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,13 @@ from ..data import Tabular, as_weights
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
 from ..models import prediction_function
-from ._background import summarize
+from ._background import summarize, unwrap_summary
 from ._base import Explainer, binary_pair, resolve_classes
 from ._kernel_estimator import shapley_values
 
 __all__ = ["KernelShap"]
+
+_log = logging.getLogger(__name__)
 
 
 class KernelShap(Explainer):
@@ -40,6 +43,9 @@ class KernelShap(Explainer):
     background : array-like
         Reference rows. More than ``n_background`` rows are summarized: numeric data by weighted
         k-means (centres snapped to observed values), other data by a seeded weighted sample.
+        A shap ``DenseData`` (``shap.kmeans(X, k)``) is used as it is, with its weights.
+        ``params["n_background"]`` / ``params["background_summary"]`` record what was used, and a
+        log line (logger ``explain_lib.explainers.kernel``, INFO) says so.
     progress : bool or None, default None
         A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
         only when stderr is a terminal. It never changes the result.
@@ -57,9 +63,19 @@ class KernelShap(Explainer):
         if n_samples is not None and n_samples < 2:
             raise InvalidParameterError(f"n_samples must be at least 2 (or None for 2M + 2048), got {n_samples}.")
         self._predict, self.output_space = prediction_function(model, self.task)
+        background, background_weights, given_summary = unwrap_summary(background, background_weights)
         tab = self._check_rows(background, name="background")
         weights = as_weights(background_weights, tab.n_rows)
-        self.background, self.background_weights, self.summary = summarize(tab, weights, n_background, random_state)
+        if given_summary:  # an already summarized background (shap.kmeans) is used as it is
+            self.background, self.background_weights, self.summary = tab, weights, "given"
+        else:
+            self.background, self.background_weights, self.summary = summarize(tab, weights, n_background,
+                                                                                random_state)
+        if self.summary in ("kmeans", "sample"):
+            _log.info("KernelShap: the %d background rows are summarized to %d weighted %s (n_background=%d); "
+                     "pass a larger n_background for accuracy, a smaller one for speed.", tab.n_rows,
+                     self.background.n_rows, "k-means centres" if self.summary == "kmeans" else "sampled rows",
+                     n_background)
         self.n_background = n_background
         self.n_samples = n_samples
         self.exact_max_features = exact_max_features

@@ -2,23 +2,66 @@
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..data import Tabular
-from ..errors import InvalidInputError, InvalidParameterError
+from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, prediction_function
-from ._base import Explainer, binary_pair
+from ._base import Explainer, binary_pair, resolve_classes
 from ._surrogates import ExplainableModel, explainable_model_class
 
 __all__ = ["MimicExplainer"]
 
 _LOGIT_CLIP = 1e-6
 _AUGMENT_TARGET_ROWS = 10_000
+_MIN_ROWS_FOR_HOLDOUT = 10
+_VALUES_OUTPUTS = ("default", "probability", "teacher_probability")
+
+
+def _check_values_output(value: Any, task: str) -> str:
+    value = getattr(value, "value", value)  # interpret-community's ShapValuesOutput enum
+    if value not in _VALUES_OUTPUTS:
+        raise InvalidParameterError(
+            f"shap_values_output must be one of {_VALUES_OUTPUTS}, got {value!r}." + did_you_mean(str(value),
+                                                                                               _VALUES_OUTPUTS))
+    if value != "default" and task != "classification":
+        raise InvalidParameterError(
+            f"shap_values_output={value!r} applies to classifiers (values in probability units); this model "
+            "does regression: leave it 'default'."
+        )
+    return value
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()
+
+
+def _rescaled(local: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``local`` (outputs, rows, features) changed so each row sums to ``wanted`` (outputs, rows).
+
+    Each row's values are multiplied by wanted / sum when that ratio is positive (ranks and signs
+    kept); otherwise (a zero sum, or a target of the other sign) the difference is added in
+    proportion to each value's magnitude (equally when all are zero). Additivity holds exactly.
+    """
+    total = local.sum(axis=-1)
+    ratio = np.divide(wanted, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12)
+    magnitude = np.abs(local)
+    weight = magnitude.sum(axis=-1, keepdims=True)
+    share = np.where(weight > 0, magnitude / np.where(weight > 0, weight, 1.0), 1.0 / local.shape[-1])
+    corrected = local + (wanted - total)[..., None] * share
+    return np.where((ratio > 0)[..., None], local * ratio[..., None], corrected)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -71,6 +114,20 @@ class MimicExplainer(Explainer):
     initialization_examples : array-like
         Rows to distil on (the training data or a sample of it).
     explainable_model : "lightgbm", "linear", "sgd", "tree" or an ExplainableModel class.
+    explainable_model_args : dict, optional
+        Keyword arguments of the surrogate's estimator. Those it does not take (e.g. ``solver``,
+        meant for a classifier, when a binary teacher is distilled by regression on its log-odds)
+        are ignored with a warning and listed in ``params["ignored_explainable_model_args"]``.
+    shap_values_output : "default", "probability" or "teacher_probability"
+        Classifiers: the surrogate's margins (default), or values rescaled to sum to the
+        surrogate's / the teacher's probabilities (an approximation, see ``_in_probability``).
+    explain_subset : list of int, optional
+        Keep only these columns' values (they then no longer add up to the model output).
+
+    The surrogate is trained once, here (``.surrogate``, ``.fidelity``); explaining changes nothing
+    on the explainer. With fewer than 10 rows nothing is held out (``fidelity["n_holdout"]`` 0,
+    fidelity measured on the training rows). A classifier without ``classes_`` (a wrapper with
+    only ``predict_proba``) gets classes 0..k-1 from the width of its output.
     """
 
     method = "mimic"
@@ -80,7 +137,8 @@ class MimicExplainer(Explainer):
                  max_num_of_augmentations: int = 10, features: Any = None, classes: Any = None,
                  transformations: Any = None, allow_all_transformations: bool = False,
                  categorical_features: Any = None, model_task: str = "auto", random_state: int | None = 0,
-                 holdout_fraction: float = 0.2):
+                 holdout_fraction: float = 0.2, shap_values_output: str = "default", explain_subset: Any = None,
+                 is_function: bool = False, reset_index: str = "ignore"):
         self.surrogate_class = explainable_model_class(explainable_model)
         super().__init__(model, features=None if transformations is not None else features, classes=classes,
                          model_task=model_task)
@@ -88,8 +146,20 @@ class MimicExplainer(Explainer):
             raise InvalidParameterError("MimicExplainer needs model_task='classification' or 'regression' here.")
         if not 0 < holdout_fraction < 1:
             raise InvalidParameterError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction}.")
+        self.shap_values_output = _check_values_output(shap_values_output, self.task)
+        if getattr(reset_index, "value", reset_index) != "ignore":
+            raise InvalidParameterError(
+                f"reset_index={reset_index!r} is not supported: the DataFrame index is never a feature here. "
+                "Make it a column (frame.reset_index()) if the model uses it."
+            )
+        if explain_subset is not None and transformations is not None:
+            raise InvalidParameterError(
+                "explain_subset picks engineered columns, which transformations map away; pass one or the other "
+                "(as interpret-community requires)."
+            )
+        self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
+        self.is_function = is_function
         self._teacher, self._teacher_space = prediction_function(model, self.task)
-        self.explainable_model_args = dict(explainable_model_args or {})
         self.augment_data = augment_data
         self.max_num_of_augmentations = max_num_of_augmentations
         self.random_state = random_state
@@ -100,16 +170,32 @@ class MimicExplainer(Explainer):
         if transformations is not None:  # the model takes engineered rows; examples are raw
             self._input = ModelInput(None, None, True)
             self.feature_map = feature_map(transformations, raw_feature_names(features, initialization_examples),
+                                           sample=initialization_examples,
                                            allow_all_transformations=allow_all_transformations)
         self.categorical_features = categorical_features
         self._examples = self._check_rows(initialization_examples, name="initialization_examples")
-        if self._examples.n_rows < 10:
+        if self._examples.n_rows < 2:
             raise InvalidInputError(
-                f"MimicExplainer needs at least 10 initialization rows to train and check a surrogate, got "
+                "MimicExplainer needs at least 2 initialization rows to train a surrogate, got "
                 f"{self._examples.n_rows}."
             )
-        self.surrogate: ExplainableModel | None = None
-        self.fidelity: dict[str, float] | None = None
+        if self.task == "classification" and self.classes is None:  # a wrapper without classes_: count outputs
+            n_outputs = np.atleast_2d(np.asarray(self._teacher(self._engineered(self._examples.take(np.arange(2))))))
+            self.classes = resolve_classes(self.task, model, classes, n_outputs.shape[1] if n_outputs.shape[0] == 2
+                                           else 2)
+        surrogate_task = "classification" if self.task == "classification" and len(self.classes) > 2 else "regression"
+        self.explainable_model_args, self.ignored_model_args = self.surrogate_class.split_args(
+            dict(explainable_model_args or {}), surrogate_task)
+        if self.ignored_model_args:
+            warnings.warn(
+                f"MimicExplainer: explainable_model_args {self.ignored_model_args} do not apply to the "
+                f"{self.surrogate_class.name} surrogate fitted here (a {surrogate_task} model"
+                + (": binary classifiers are distilled by regression on the teacher's log-odds" if
+                   self.task == "classification" and surrogate_task == "regression" else "")
+                + "); they are ignored.", UserWarning, stacklevel=2)
+        # training happens here, once: explaining never changes the explainer
+        self._setup_inputs(self._examples)
+        self.surrogate, self.fidelity = self._fit(surrogate_task)
 
     # ------------------------------------------------------------- teacher
     def _engineered(self, tab: Tabular) -> Any:
@@ -132,7 +218,7 @@ class MimicExplainer(Explainer):
 
     # ----------------------------------------------------- surrogate inputs
     def _categorical_columns(self, tab: Tabular) -> list[Any]:
-        given = self.categorical_features or []
+        given = [] if self.categorical_features is None else list(self.categorical_features)
         columns = list(tab.values.columns) if tab.is_frame else list(range(tab.n_features))
         chosen = [columns[c] if isinstance(c, (int, np.integer)) and tab.is_frame else c for c in given]
         if tab.is_frame:
@@ -178,15 +264,18 @@ class MimicExplainer(Explainer):
         return frame
 
     # ------------------------------------------------------------- training
-    def _fit(self) -> ExplainableModel:
-        if self.surrogate is not None:
-            return self.surrogate
+    def _fit(self, surrogate_task: str) -> tuple[ExplainableModel, dict[str, float]]:
+        """Train the surrogate on the (augmented) training rows; fidelity on the held-out rows.
+
+        With fewer than 10 rows nothing is held out: the surrogate trains on every row and fidelity
+        is measured on them (``n_holdout`` 0), as interpret-community trains on all rows.
+        """
         tab = self._examples
-        self._setup_inputs(tab)
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(tab.n_rows)
-        n_holdout = max(2, round(self.holdout_fraction * tab.n_rows))
-        holdout, train = tab.take(np.sort(order[:n_holdout])), tab.take(np.sort(order[n_holdout:]))
+        n_holdout = 0 if tab.n_rows < _MIN_ROWS_FOR_HOLDOUT else max(2, round(self.holdout_fraction * tab.n_rows))
+        train = tab.take(np.sort(order[n_holdout:]))
+        holdout = tab.take(np.sort(order[:n_holdout])) if n_holdout else train
         parts = [train]
         if self.augment_data:
             copies = int(min(self.max_num_of_augmentations, _AUGMENT_TARGET_ROWS // max(train.n_rows, 1)))
@@ -196,7 +285,6 @@ class MimicExplainer(Explainer):
             else np.concatenate([p.to_numpy() for p in parts]), train.features)
         targets, scores = self._teacher_targets(rows)
         inputs = self._surrogate_input(rows)
-        surrogate_task = "classification" if self.task == "classification" and len(self.classes) > 2 else "regression"
         if surrogate_task == "classification":  # every class present, so the surrogate has one output per class
             missing = np.setdiff1d(np.arange(len(self.classes)), targets)
             if missing.size:
@@ -204,18 +292,20 @@ class MimicExplainer(Explainer):
                 inputs = inputs.iloc[np.r_[np.arange(len(targets)), extra]] if isinstance(inputs, pd.DataFrame) \
                     else np.concatenate([inputs, inputs[extra]])
                 targets = np.concatenate([targets, missing])
-        self.surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
-                                              model_args=self.explainable_model_args).fit(inputs, targets)
+        surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
+                                         model_args=self.explainable_model_args).fit(inputs, targets)
         self._background = inputs
+        self._teacher_mean = None if scores is None else scores[: rows.n_rows].mean(axis=0)
         self._train_rows, self._augmented_rows = train.n_rows, rows.n_rows - train.n_rows
-        self.fidelity = self._fidelity(holdout)
-        return self.surrogate
+        fidelity = self._fidelity(holdout, surrogate)
+        fidelity["n_holdout"] = float(n_holdout)
+        return surrogate, fidelity
 
-    def _fidelity(self, tab: Tabular) -> dict[str, float]:
+    def _fidelity(self, tab: Tabular, surrogate: ExplainableModel) -> dict[str, float]:
         from sklearn.metrics import accuracy_score, f1_score
 
         targets, scores = self._teacher_targets(tab)
-        predicted = self.surrogate.predict_output(self._surrogate_input(tab))
+        predicted = surrogate.predict_output(self._surrogate_input(tab))
         result: dict[str, float] = {"n_holdout": float(tab.n_rows)}
         if self.task == "regression":
             result["r2"] = _r2(targets, predicted)
@@ -235,13 +325,43 @@ class MimicExplainer(Explainer):
         return explanation.to_raw(self.feature_map, raw_data=raw)
 
     def _params(self) -> dict[str, Any]:
-        return {"explainable_model": self.surrogate_class.name, "explainable_model_args": self.explainable_model_args,
-                "augment_data": self.augment_data, "n_train_rows": self._train_rows,
-                "n_augmented_rows": self._augmented_rows, "teacher_output": self._teacher_space,
-                "random_state": self.random_state}
+        params = {"explainable_model": self.surrogate_class.name, "explainable_model_args": self.explainable_model_args,
+                  "augment_data": self.augment_data, "n_train_rows": self._train_rows,
+                  "n_augmented_rows": self._augmented_rows, "teacher_output": self._teacher_space,
+                  "random_state": self.random_state, "shap_values_output": self.shap_values_output}
+        if self.ignored_model_args:
+            params["ignored_explainable_model_args"] = list(self.ignored_model_args)
+        if self.explain_subset is not None:
+            params["explain_subset"] = list(self.explain_subset)
+        return params
+
+    def _in_probability(self, tab: Tabular, inputs: Any, local: np.ndarray, expected: np.ndarray,
+                        output_space: str) -> tuple[np.ndarray, np.ndarray]:
+        """Values rescaled so each row's sum is a probability minus the expected probability.
+
+        ``"probability"``: the surrogate's own probabilities (sigmoid / softmax of its margins);
+        ``"teacher_probability"``: the teacher's ``predict_proba``, the expected value being its mean
+        on the surrogate's training rows. The logistic map is not linear, so this is an approximation
+        (interpret-community's too): each row's values are scaled by one factor, or, where that would
+        flip their sign, the remainder is spread in proportion to their magnitude (see ``_rescaled``).
+        """
+        if self.shap_values_output == "teacher_probability":
+            _, scores = self._teacher_targets(tab)
+            return _rescaled(local, scores.T - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
+        if output_space == "probability":  # a tree classifier's values are probabilities already
+            return local, expected
+        margins = local.sum(axis=-1) + expected[:, None]  # (n_outputs, n_rows)
+        if len(self.classes) == 2:
+            positive = _sigmoid(margins[1])
+            probabilities, base = np.stack([1 - positive, positive]), _sigmoid(expected[1])
+            base = np.array([1 - base, base])
+        else:
+            probabilities = self.surrogate.predict_proba(inputs).T
+            base = _softmax(expected)
+        return _rescaled(local, probabilities - base[:, None]), base
 
     def explain(self, X: Any, y: Any = None) -> Explanation:
-        surrogate = self._fit()
+        surrogate = self.surrogate
         tab = self._check_rows(X)
         inputs = self._surrogate_input(tab)
         inner = surrogate.shap_explainer(self._background).explain(surrogate.transform(inputs))
@@ -250,6 +370,9 @@ class MimicExplainer(Explainer):
         if self.task == "classification" and len(self.classes) == 2:
             local, expected = binary_pair(local[0], float(expected[0]), 0.0)
             output_space = "margin"
+        if self.shap_values_output != "default":
+            local, expected = self._in_probability(tab, inputs, local, expected, output_space)
+            output_space = "probability"
         features = self.feature_map.engineered_features if self.feature_map is not None else tab.features
         explanation = Explanation(
             local=local, expected=expected, features=features, task=self.task, output_space=output_space,
@@ -257,14 +380,27 @@ class MimicExplainer(Explainer):
             fidelity=self.fidelity, data=None if self.feature_map is not None else tab.to_frame(),
             is_engineered=self.feature_map is not None,
         )
-        return self._finish(explanation, tab)
+        return self._subset(self._finish(explanation, tab))
+
+    def _subset(self, explanation: Explanation) -> Explanation:
+        """Only the ``explain_subset`` columns (their values no longer add up to the model output)."""
+        if self.explain_subset is None:
+            return explanation
+        keep = self.explain_subset
+        if min(keep) < 0 or max(keep) >= explanation.n_features:
+            raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {explanation.n_features}).")
+        data = None if explanation.data is None else explanation.data.iloc[:, keep]
+        return dataclasses.replace(
+            explanation, features=[explanation.features[j] for j in keep], data=data, per_class=None,
+            local=None if explanation.local is None else explanation.local[:, :, keep],
+            global_=None if explanation.local is not None else explanation.global_[keep])
 
     def explain_global(self, evaluation_examples: Any = None, true_labels: Any = None, *,
                        include_local: bool = True) -> Explanation:
         """With rows: aggregated local values. Without: the surrogate's own importances."""
         if evaluation_examples is not None:
             return super().explain_global(evaluation_examples, true_labels, include_local=include_local)
-        surrogate = self._fit()
+        surrogate = self.surrogate
         features = self.feature_map.engineered_features if self.feature_map is not None else self._examples.features
         explanation = Explanation(
             local=None, expected=None, features=features, task=self.task,
@@ -273,13 +409,13 @@ class MimicExplainer(Explainer):
             params={**self._params(), "importance": "surrogate_native"}, fidelity=self.fidelity,
             is_engineered=self.feature_map is not None,
         )
-        return self._finish(explanation, None)
+        return self._subset(self._finish(explanation, None))
 
     def get_surrogate_model_replication_measure(self, training_data: Any) -> float:
         """How well the surrogate replicates the model on these rows: R^2 (regression) or accuracy."""
         from sklearn.metrics import accuracy_score
 
-        surrogate = self._fit()
+        surrogate = self.surrogate
         tab = self._check_rows(training_data, name="training_data")
         targets, scores = self._teacher_targets(tab)
         predicted = surrogate.predict_output(self._surrogate_input(tab))

@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from .._progress import progress_bar
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
-from ..models import model_classes
+from ..features import transformer_of
+from ..models import ModelInput, model_classes
 from ._base import Explainer
 
 __all__ = ["PFIExplainer"]
@@ -232,6 +233,21 @@ def _nbytes(values: Any) -> int:
     return int(values.data.nbytes if sp.issparse(values) else values.nbytes)
 
 
+class _TransformedModel:
+    """The model fed ``transform(rows)``: raw rows in, the model's predictions out (classes_ kept)."""
+
+    def __init__(self, model: Any, transform: Any):
+        self.model, self.transform = model, transform
+        for name in ("predict", "predict_proba", "decision_function"):
+            if callable(getattr(model, name, None)):
+                setattr(self, name, functools.partial(self._call, name))
+        if hasattr(model, "classes_"):
+            self.classes_ = model.classes_
+
+    def _call(self, name: str, rows: Any) -> Any:
+        return getattr(self.model, name)(self.transform.transform(rows))
+
+
 class PFIExplainer(Explainer):
     """Permutation feature importance (Breiman 2001; Fisher, Rudin & Dominici 2019), global only.
 
@@ -241,7 +257,7 @@ class PFIExplainer(Explainer):
         baseline = metric(y, model(X))
         for each feature j, for r in 1..n_repeats:
             drop[j, r] = sign * (baseline - metric(y, model(X with column j re-ordered by permutation r)))
-        global_[j] = mean_r drop[j, r];  importance_std[j] = std_r drop[j, r]   # sign = -1 for error metrics
+        global_[j] = mean_r drop[j, r];  global_std[j] = std_r drop[j, r]   # sign = -1 for error metrics
 
     Larger is more important for every metric; near 0 (or below) means the model does not rely on
     the feature for these rows.
@@ -257,8 +273,9 @@ class PFIExplainer(Explainer):
         scikit-learn's ``neg_*`` and interpret-community's ``*_score`` spellings work too, any other
         scikit-learn scorer name is scored by that scorer); or ``metric(y_true, y_pred,
         **metric_args) -> float``, given ``model.predict`` output. Default ``accuracy`` for
-        classifiers (interpret-community's default, micro F1, is the same number), ``r2`` for
-        regressors, as ``permutation_importance(scoring=None)``. Binary
+        classifiers (interpret-community's default, micro F1, is the same number), and
+        interpret-community's ``mean_absolute_error`` for regressors (a drop in the target's own
+        units). Binary
         ``f1`` / ``precision`` / ``recall`` score ``classes_[1]``; with more classes they are macro
         averages and ``roc_auc`` is one-vs-rest.
     n_repeats : int
@@ -271,9 +288,10 @@ class PFIExplainer(Explainer):
         Feature names, class names (default the model's ``classes_``), ``"auto"`` /
         ``"classification"`` / ``"regression"``.
     transformations : optional
-        For interpret-community compatibility; it does not change the result: PFI permutes the
-        columns the model is fed, and a Pipeline's input columns are the raw features already. When
-        given, the explanation is marked ``is_raw=True``.
+        A fitted ColumnTransformer or a list of (columns, transformer) tuples that turns raw rows
+        into the rows ``model`` was fitted on: X is raw, each raw column is permuted and the model
+        scored on ``transformations.transform(X)``, so the importances are of raw features
+        (``is_raw=True``); the same as passing ``make_pipeline(transformations, model)``.
     metric_args, is_error_metric, seed, explain_subset, is_function, for_classifier_use_predict_proba
         interpret-community's options: keyword arguments of the metric; a callable metric is an
         error (lower is better); alias of ``random_state``; the indexes of the only columns to
@@ -298,8 +316,9 @@ class PFIExplainer(Explainer):
 
     The Explanation: ``global_`` the mean drop, ``local`` / ``expected`` / ``per_class`` None,
     ``output_space="metric"``; ``params``: ``metric``, ``greater_is_better``, ``baseline_score``
-    (on unpermuted X), ``n_repeats``, ``random_state``, ``importance_std`` and ``importances``
-    (n_features x n_repeats drops), aligned with ``features``.
+    (on unpermuted X), ``n_repeats``, ``random_state``; ``global_std`` the standard deviation of
+    the drops over the repeats and ``global_repeats`` the (n_features, n_repeats) drops themselves,
+    aligned with ``features``.
     """
 
     method = "pfi"
@@ -338,7 +357,8 @@ class PFIExplainer(Explainer):
             raise InvalidParameterError(f"metric must be a name or a function, got {type(metric).__name__}.")
         self._metric_name = None
         if not callable(metric):
-            self._metric_name = _metric_name(metric or ("accuracy" if self.task == _C else "r2"), self.task)
+            self._metric_name = _metric_name(metric or ("accuracy" if self.task == _C else "mean_absolute_error"),
+                                             self.task)
             if self._metric_name not in _METRICS and (metric_args or is_function):
                 raise InvalidParameterError(
                     f"metric {metric!r} is scored by scikit-learn's scorer, which takes neither metric_args nor "
@@ -350,12 +370,24 @@ class PFIExplainer(Explainer):
         self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
         self.is_function, self.for_classifier_use_predict_proba = is_function, for_classifier_use_predict_proba
         self.transformations, self.allow_all_transformations = transformations, allow_all_transformations
+        self._scored_model = model
+        if transformations is not None:  # raw rows in: the model is scored on transform(rows)
+            transform = transformer_of(transformations)
+            if transform is None:
+                raise InvalidParameterError(
+                    "PFIExplainer permutes raw columns, so transformations= must transform rows: a fitted "
+                    "ColumnTransformer or a list of (columns, transformer) tuples, not a feature map matrix."
+                )
+            self._scored_model = _TransformedModel(model, transform)
+            names_in = getattr(transformations, "feature_names_in_", None)
+            self._input = ModelInput(getattr(transformations, "n_features_in_", None),
+                                     None if names_in is None else tuple(str(n) for n in names_in), True)
 
     def _scoring(self, labels: tuple | None) -> tuple[Callable | None, Callable, str, bool]:
         """(what to call on rows, metric(y, output), metric name, greater_is_better)."""
         if callable(self.metric):
             response = "proba" if self.for_classifier_use_predict_proba and self.task == _C else "predict"
-            predict = self.model if self.is_function else _response(self.model, response, False)
+            predict = self.model if self.is_function else _response(self._scored_model, response, False)
             score = functools.partial(_call_metric, self.metric, self.metric_args, False)
             name = getattr(self.metric, "__name__", type(self.metric).__name__)
             return predict, score, name, not self.is_error_metric
@@ -363,9 +395,9 @@ class PFIExplainer(Explainer):
         if name not in _METRICS:
             from sklearn.metrics import get_scorer
 
-            return None, functools.partial(_call_scorer, get_scorer(name), self.model), name, True
+            return None, functools.partial(_call_scorer, get_scorer(name), self._scored_model), name, True
         binary = labels is not None and len(labels) == 2
-        predict = self.model if self.is_function else _response(self.model, _METRICS[name][1], binary)
+        predict = self.model if self.is_function else _response(self._scored_model, _METRICS[name][1], binary)
         return predict, _named_metric(name, labels, self.metric_args), name, _METRICS[name][2]
 
     def explain(self, X: Any, y: Any = None) -> Explanation:
@@ -374,13 +406,6 @@ class PFIExplainer(Explainer):
             raise InvalidInputError(
                 "Permutation importance needs the true labels of X: call explain(X, y) or "
                 "explain_global(X, true_labels=y)."
-            )
-        shape = getattr(X, "shape", None)
-        if self.transformations is not None and shape and self._input.n_features not in (None, shape[-1]):
-            raise InvalidInputError(
-                f"PFIExplainer permutes the columns the model is fed, but X has {shape[-1]} columns and the model "
-                f"takes {self._input.n_features}. Pass the model with its transformations as one Pipeline, e.g. "
-                "sklearn.pipeline.make_pipeline(transformations, model), to explain raw columns."
             )
         tab = self._check_rows(X)
         y = np.asarray(y)
@@ -392,7 +417,7 @@ class PFIExplainer(Explainer):
             raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {tab.n_features}).")
         labels = None
         if self.task == _C:
-            known = None if self.is_function else model_classes(self.model)
+            known = None if self.is_function else model_classes(self._scored_model)
             labels = known or self.classes or tuple(np.unique(y).tolist())
         predict, score, name, greater_is_better = self._scoring(labels)
 
@@ -403,11 +428,11 @@ class PFIExplainer(Explainer):
                                    show=self.progress)
         drops = (baseline - scores) * (1.0 if greater_is_better else -1.0)
         params = {"metric": name, "greater_is_better": greater_is_better, "baseline_score": baseline,
-                  "n_repeats": self.n_repeats, "random_state": self.random_state,
-                  "importance_std": drops.std(axis=1), "importances": drops}
+                  "n_repeats": self.n_repeats, "random_state": self.random_state}
         return Explanation(local=None, expected=None, features=[tab.features[j] for j in columns], task=self.task,
                            output_space="metric", method=self.method, classes=self.classes or labels,
-                           global_=drops.mean(axis=1), params=params, is_raw=self.transformations is not None)
+                           global_=drops.mean(axis=1), global_std=drops.std(axis=1), global_repeats=drops,
+                           params=params, is_raw=self.transformations is not None)
 
     def explain_local(self, evaluation_examples: Any) -> Explanation:
         """Not available: permutation importance is a property of a metric over many rows."""

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ExplainLibError, InvalidParameterError
+from ..errors import InvalidParameterError
 from ..explanation import Explanation
-from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
+from ..features import FeatureMap, feature_map, names_of, raw_feature_names, transformer_of
 from ..models import infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
+from ._background import unwrap_summary
 from ._base import Explainer
 from .kernel import KernelShap
 from .linear import LinearShap
 from .tree import TreeShap
 
 __all__ = ["TabularExplainer"]
+
+_log = logging.getLogger(__name__)
+_DEFAULT_BACKGROUND = 10  # interpret-community's k-means summary: what a notebook can afford
 
 
 class TabularExplainer(Explainer):
@@ -45,33 +50,43 @@ class TabularExplainer(Explainer):
     ----------
     model : the fitted model or Pipeline.
     initialization_examples : array-like
-        Background rows (the training data or a sample of it), raw.
+        Background rows (the training data or a sample of it), raw; or a shap ``DenseData``
+        (``shap.kmeans(X, k)``), used with its weights.
+    n_background : int, optional
+        Model-agnostic models only: KernelShap summarizes a larger background to this many weighted
+        k-means centres. Default 10, interpret-community's choice, which a notebook can afford (the
+        cost of each explained row grows with it); a log line says so, and ``n_background=100`` or
+        more buys accuracy. ``params["n_background"]`` records what was used.
+    allow_all_transformations : bool
+        Map transformations that mix several input columns into each output (PCA, ...) by
+        splitting each output equally among its inputs; without it they are refused with an error.
     """
 
     method = "auto"
 
     def __init__(self, model: Any, initialization_examples: Any, *, features: Any = None, classes: Any = None,
                  transformations: Any = None, allow_all_transformations: bool = False, model_task: str = "auto",
-                 n_background: int = 100, random_state: int | None = 0):
+                 n_background: int | None = None, random_state: int | None = 0):
         self.model = model
+        features = names_of(features, "features")
         prefix, estimator = split_pipeline(model)
         if prefix is not None and transformations is not None:
             raise InvalidParameterError(
                 "The model is a Pipeline whose first steps already transform the data; pass either the Pipeline "
                 "or the final model with transformations=, not both."
             )
+        initialization_examples, background_weights, _ = unwrap_summary(initialization_examples, None)
         self.transform = prefix if prefix is not None else transformer_of(transformations)
         self.feature_map: FeatureMap | None = None
-        self.raw_unavailable: str | None = None
         mapping_source = prefix if prefix is not None else transformations
         # with a transformation, features= names the raw columns (else the examples' columns do)
         raw_names = None if self.transform is None else raw_feature_names(features, initialization_examples)
-        if mapping_source is not None:
-            try:
-                self.feature_map = feature_map(mapping_source, raw_names,
-                                               allow_all_transformations=allow_all_transformations)
-            except ExplainLibError as error:
-                self.raw_unavailable = str(error)
+        model_agnostic = tree_family(estimator) is None and not is_linear_model(estimator)
+        if mapping_source is not None and not model_agnostic:
+            # tree and linear models are explained on engineered columns, then mapped to raw ones: a
+            # transformation that cannot be mapped is refused here (never explained engineered silently)
+            self.feature_map = feature_map(mapping_source, raw_names, sample=initialization_examples,
+                                           allow_all_transformations=allow_all_transformations)
         engineered = None if self.feature_map is None else list(self.feature_map.engineered_features)
         if self.transform is None:
             engineered = features if features is not None else engineered
@@ -83,8 +98,8 @@ class TabularExplainer(Explainer):
             )
         elif is_linear_model(estimator):
             self.explainer = LinearShap(
-                estimator, self._transformed(initialization_examples), features=engineered, classes=classes,
-                model_task=model_task, random_state=random_state,
+                estimator, self._transformed(initialization_examples), background_weights=background_weights,
+                features=engineered, classes=classes, model_task=model_task, random_state=random_state,
             )
         else:
             target, output_space = model, None
@@ -94,11 +109,18 @@ class TabularExplainer(Explainer):
 
                 def target(rows: Any) -> np.ndarray:
                     return predict(transform(rows))
-            raw_features = features if self.transform is not None else (features or engineered)
+            raw_features = features if self.transform is not None or features is not None else engineered
             self.explainer = KernelShap(
-                target, initialization_examples, features=raw_features, classes=classes,
-                model_task=task or model_task, n_background=n_background, random_state=random_state,
+                target, initialization_examples, background_weights=background_weights, features=raw_features,
+                classes=classes, model_task=task or model_task,
+                n_background=_DEFAULT_BACKGROUND if n_background is None else n_background, random_state=random_state,
             )
+            if n_background is None and self.explainer.summary in ("kmeans", "sample"):
+                _log.warning(
+                    "TabularExplainer: KernelShap summarizes the background to %d weighted %s, as "
+                    "interpret-community does; for more accurate values pass n_background=100 (or more), at "
+                    "about n_background/%d times the run time.", self.explainer.background.n_rows,
+                    "k-means centres" if self.explainer.summary == "kmeans" else "sampled rows", _DEFAULT_BACKGROUND)
             if output_space is not None:  # a function of raw rows: its space is the estimator's
                 self.explainer.output_space = output_space
         self.model_agnostic = isinstance(self.explainer, KernelShap)
@@ -129,7 +151,8 @@ class TabularExplainer(Explainer):
         if self.feature_map is None:
             if raw:
                 raise InvalidParameterError(
-                    f"Raw-feature explanations need a mappable transformation: {self.raw_unavailable or 'none given'}"
+                    "raw=True needs transformations (or a Pipeline) to map engineered features to raw ones; "
+                    "none was given."
                 )
             if self.transform is not None:
                 explanation = dataclasses.replace(explanation, is_engineered=True)
