@@ -1,0 +1,58 @@
+"""interpret-community and azureml-interpret names, so existing code migrates with an import swap.
+
+One ``sed`` moves a notebook over (see MIGRATION.md)::
+
+    interpret.ext.blackbox / greybox / glassbox  ->  explain_lib.compat.blackbox / greybox / glassbox
+    interpret_community                          ->  explain_lib.compat
+    azureml.interpret                            ->  explain_lib.compat
+
+The explainers are explain-lib's own (``TabularExplainer``, ``MimicExplainer``, ``PFIExplainer``,
+the surrogates), which take interpret-community's arguments; ``KernelExplainer``, ``TreeExplainer``,
+``LinearExplainer`` translate its keyword names; ``save_explanation`` / ``load_explanation`` read and
+write its saved folder format; ``ExplanationClient`` keeps run history in MLflow.
+"""
+
+from ..explainers import (
+    DecisionTreeExplainableModel,
+    LGBMExplainableModel,
+    LinearExplainableModel,
+    MimicExplainer,
+    PFIExplainer,
+    SGDExplainableModel,
+    TabularExplainer,
+)
+from ._explainers import DeepExplainer, KernelExplainer, LinearExplainer, ModelTask, ShapValuesOutput, TreeExplainer
+from ._saved import load_explanation, save_explanation
+
+# Run history pulls in MLflow (about a second to import): loaded on first use.
+_HISTORY_NAMES = ("ExplanationClient", "get_explanation", "log_explanation")
+
+
+def __getattr__(name: str):
+    if name in _HISTORY_NAMES:
+        from . import _history
+
+        return getattr(_history, name)
+    raise AttributeError(f"module 'explain_lib.compat' has no attribute {name!r}")
+
+
+__all__ = [
+    "DecisionTreeExplainableModel",
+    "DeepExplainer",
+    "ExplanationClient",
+    "KernelExplainer",
+    "LGBMExplainableModel",
+    "LinearExplainableModel",
+    "LinearExplainer",
+    "MimicExplainer",
+    "ModelTask",
+    "PFIExplainer",
+    "SGDExplainableModel",
+    "ShapValuesOutput",
+    "TabularExplainer",
+    "TreeExplainer",
+    "get_explanation",
+    "load_explanation",
+    "log_explanation",
+    "save_explanation",
+]

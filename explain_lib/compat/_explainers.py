@@ -1,0 +1,109 @@
+"""interpret-community's SHAP explainer names, as thin subclasses that translate its keyword names.
+
+``KernelExplainer(model, initialization_examples, nclusters=10, nsamples="auto", ...)`` is our
+:class:`~explain_lib.KernelShap` with ``n_background=nclusters`` and ``n_samples``; the tree and linear
+ones are :class:`~explain_lib.TreeShap` / :class:`~explain_lib.LinearShap`. Options interpret-community
+has and these do not (``transformations`` on a single-method explainer, ``explain_subset``) get an
+error naming the replacement, never a silent no-op. ``DeepExplainer`` says Deep SHAP is not there yet.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from ..errors import InvalidParameterError, UnsupportedModelError
+from ..explainers import KernelShap, LinearShap, TreeShap
+
+__all__ = ["DeepExplainer", "KernelExplainer", "LinearExplainer", "ModelTask", "ShapValuesOutput", "TreeExplainer"]
+
+
+class ModelTask(str, enum.Enum):
+    """interpret-community's model task names (our ``model_task=`` takes the enum or its value)."""
+
+    Classification = "classification"
+    Regression = "regression"
+    Unknown = "unknown"
+
+
+class ShapValuesOutput(str, enum.Enum):
+    """interpret-community's SHAP output spaces for MimicExplainer."""
+
+    DEFAULT = "default"
+    PROBABILITY = "probability"
+    TEACHER_PROBABILITY = "teacher_probability"
+
+
+def _refuse_unmapped(name: str, transformations: Any, explain_subset: Any) -> None:
+    if transformations is not None:
+        raise InvalidParameterError(
+            f"{name}(transformations=...) is not supported: raw-feature explanations go through "
+            "TabularExplainer(model, initialization_examples, transformations=...), which picks this same "
+            "method for the model and maps the engineered values back to raw features."
+        )
+    if explain_subset is not None:
+        raise InvalidParameterError(
+            f"{name}(explain_subset=...) is not supported: explain every column and keep the ones you want, "
+            "e.g. explanation.local_frame()[names], or use MimicExplainer(explain_subset=...)."
+        )
+
+
+def _task(model_task: Any) -> str:
+    value = getattr(model_task, "value", model_task)
+    return "auto" if value == "unknown" else value
+
+
+class KernelExplainer(KernelShap):
+    """interpret-community's ``KernelExplainer``: :class:`KernelShap` with its keyword names.
+
+    ``nclusters`` (default 10, as there) is ``n_background``; ``nsamples="auto"`` is ``n_samples=None``;
+    ``show_progress`` is ``progress``.
+    """
+
+    def __init__(self, model: Any, initialization_examples: Any, is_function: bool = False, explain_subset: Any = None,
+                 nsamples: Any = "auto", features: Any = None, classes: Any = None, nclusters: int = 10,
+                 show_progress: bool = True, transformations: Any = None, allow_all_transformations: bool = False,
+                 model_task: Any = "unknown", **kwargs: Any):
+        _refuse_unmapped("KernelExplainer", transformations, explain_subset)
+        super().__init__(model, initialization_examples, n_background=nclusters,
+                         n_samples=None if nsamples in ("auto", None) else int(nsamples), features=features,
+                         classes=classes, model_task=_task(model_task), progress=None if show_progress else False,
+                         **kwargs)
+
+
+class TreeExplainer(TreeShap):
+    """interpret-community's ``TreeExplainer``: :class:`TreeShap` (exact, the model's own output space)."""
+
+    def __init__(self, model: Any, explain_subset: Any = None, features: Any = None, classes: Any = None,
+                 shap_values_output: Any = "default", transformations: Any = None,
+                 allow_all_transformations: bool = False, **kwargs: Any):
+        _refuse_unmapped("TreeExplainer", transformations, explain_subset)
+        if getattr(shap_values_output, "value", shap_values_output) != "default":
+            raise InvalidParameterError(
+                "TreeExplainer(shap_values_output=...) is not supported: TreeShap explains the model in its own "
+                "output space (margins for boosted trees, probabilities for sklearn forests); pass "
+                "TreeShap(model, background, output='probability') for probabilities."
+            )
+        super().__init__(model, features=features, classes=classes, **kwargs)
+
+
+class LinearExplainer(LinearShap):
+    """interpret-community's ``LinearExplainer``: :class:`LinearShap` (closed form)."""
+
+    def __init__(self, model: Any, initialization_examples: Any, explain_subset: Any = None, features: Any = None,
+                 classes: Any = None, transformations: Any = None, allow_all_transformations: bool = False,
+                 **kwargs: Any):
+        _refuse_unmapped("LinearExplainer", transformations, explain_subset)
+        super().__init__(model, initialization_examples, features=features, classes=classes, **kwargs)
+
+
+class DeepExplainer:
+    """interpret-community's ``DeepExplainer`` (Deep SHAP for PyTorch / TensorFlow): not available yet."""
+
+    def __init__(self, model: Any, initialization_examples: Any = None, *args: Any, **kwargs: Any):
+        raise UnsupportedModelError(
+            "DeepExplainer (Deep SHAP for neural networks) is not available in explain-lib yet. Until it is, "
+            "explain the network model-agnostically: KernelExplainer(predict_function, initialization_examples) "
+            "or TabularExplainer(model, initialization_examples) for a model with predict / predict_proba, or "
+            "MimicExplainer(model, initialization_examples, LGBMExplainableModel) for a global surrogate."
+        )

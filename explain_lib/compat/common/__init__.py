@@ -1,0 +1,1 @@
+"""``interpret_community.common``: only the constants notebooks import."""

@@ -1,0 +1,5 @@
+"""``interpret_community.mimic.mimic_explainer``'s name."""
+
+from ...explainers import MimicExplainer
+
+__all__ = ["MimicExplainer"]

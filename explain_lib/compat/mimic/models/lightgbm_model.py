@@ -1,0 +1,5 @@
+"""``interpret_community.mimic.models.lightgbm_model``'s name."""
+
+from ....explainers import LGBMExplainableModel
+
+__all__ = ["LGBMExplainableModel"]

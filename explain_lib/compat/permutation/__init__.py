@@ -1,0 +1,5 @@
+"""``interpret_community.permutation``'s name."""
+
+from ...explainers import PFIExplainer
+
+__all__ = ["PFIExplainer"]

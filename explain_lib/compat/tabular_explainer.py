@@ -1,0 +1,5 @@
+"""``interpret_community.tabular_explainer``'s name."""
+
+from ..explainers import TabularExplainer
+
+__all__ = ["TabularExplainer"]
