@@ -15,7 +15,8 @@ from typing import Any
 from ..errors import InvalidParameterError, UnsupportedModelError
 from ..explainers import KernelShap, LinearShap, TreeShap
 
-__all__ = ["DeepExplainer", "KernelExplainer", "LinearExplainer", "ModelTask", "ShapValuesOutput", "TreeExplainer"]
+__all__ = ["DeepExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask", "ShapValuesOutput",
+           "TreeExplainer"]
 
 
 class ModelTask(str, enum.Enum):
@@ -106,4 +107,15 @@ class DeepExplainer:
             "explain the network model-agnostically: KernelExplainer(predict_function, initialization_examples) "
             "or TabularExplainer(model, initialization_examples) for a model with predict / predict_proba, or "
             "MimicExplainer(model, initialization_examples, LGBMExplainableModel) for a global surrogate."
+        )
+
+
+class LIMEExplainer:
+    """interpret-community's ``LIMEExplainer``: not provided (local linear fits, not Shapley values)."""
+
+    def __init__(self, model: Any, initialization_examples: Any = None, *args: Any, **kwargs: Any):
+        raise UnsupportedModelError(
+            "LIMEExplainer is not part of explain-lib: its local surrogate values do not add up to the model "
+            "output. TabularExplainer(model, initialization_examples) gives additive local values (Kernel SHAP "
+            "for any model with predict / predict_proba) in the same explanation format."
         )
