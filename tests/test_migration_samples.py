@@ -155,7 +155,8 @@ model = Ridge().fit(X_train, y_train)
 tabular_explainer = TabularExplainer(model, X_train, features=["f%d" % i for i in range(5)])
 global_explanation = tabular_explainer.explain_global(X_test)
 results["top2"] = global_explanation.get_ranked_global_names(top_k=2)
-results["pfi_top2"] = PFIExplainer(model, features=["f%d" % i for i in range(5)]).explain_global(X_test, true_labels=y_test).get_ranked_global_names(2)
+pfi = PFIExplainer(model, features=["f%d" % i for i in range(5)])
+results["pfi_top2"] = pfi.explain_global(X_test, true_labels=y_test).get_ranked_global_names(2)
 '''
 
 
