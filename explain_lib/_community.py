@@ -210,6 +210,8 @@ class CommunityAccessors:
                 frame.columns = names
             elif names is None and not isinstance(eval_data, pd.DataFrame):
                 frame = None  # unnamed rows cannot be matched to the map's raw columns
+            elif names is None:
+                names = [str(c) for c in frame.columns]  # the raw rows name the raw features
         return self.to_raw(feature_maps, raw_features=names, raw_data=frame)
 
     def get_raw_feature_importances(self: Explanation, feature_maps: Any) -> list:

@@ -4,7 +4,8 @@ A saved explanation is a directory::
 
     explanation.json   metadata: schema_version, id, method, task, output_space, features,
                        classes, expected, global, per_class, params, versions, is_raw,
-                       is_engineered, and a "local" block describing local.parquet
+                       is_engineered, global_std, global_repeats, single_row (absent in older
+                       files: None, None, false), and a "local" block describing local.parquet
     local.parquet      local importance values, if the explanation has them
     data.parquet       the explained rows (feature values), if the explanation kept them
 

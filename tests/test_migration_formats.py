@@ -80,6 +80,10 @@ def test_raw_feature_importances_sum_engineered_columns_with_the_feature_maps():
     raw = exp.get_raw_explanation([first], raw_feature_names=["r0", "r1"])
     assert raw.features == ("r0", "r1") and raw.is_raw
     assert_allclose(raw.local_importance_values, [[2.0, 0.5], [2.0, -4.0]])
+    rows = pd.DataFrame({"r0": ["u", "v"], "r1": [1.5, 2.5]})
+    with_rows = exp.get_raw_explanation([first], eval_data=rows)  # the raw rows name the raw features
+    assert with_rows.features == ("r0", "r1")
+    pd.testing.assert_frame_equal(with_rows.data, rows)
 
 
 def test_explain_local_marks_its_scope_and_a_1d_row():
