@@ -312,3 +312,19 @@ def test_tabular_kernel_background_defaults_to_ten_centres_and_says_so(numeric, 
     assert accurate.params["n_background"] == 60
     for result in (explanation, accurate):  # additive either way: only the reference set differs
         assert_allclose(result.local[0].sum(-1) + result.expected[0], model.predict(X[:2]), atol=1e-9)
+
+
+def test_raw_feature_importances_of_global_and_local_explanations_from_the_explainer(numeric):
+    """interpret-community's test: a global explanation maps its global values, a local one its rows."""
+    X, y_reg, _ = numeric
+    explainer = TabularExplainer(LinearRegression().fit(X, y_reg), X)
+    feature_map_matrix = np.zeros((2, 4))
+    feature_map_matrix[0, [1, 3]] = 1  # raw 0 -> generated 1 and 3; raw 1 -> generated 0 and 2
+    feature_map_matrix[1, [0, 2]] = 1
+    global_explanation = explainer.explain_global(X[:30])
+    local_explanation = explainer.explain_local(X[:30])
+    global_raw = global_explanation.get_raw_feature_importances([feature_map_matrix])
+    assert_allclose(global_raw, [global_explanation.global_[[1, 3]].sum(), global_explanation.global_[[0, 2]].sum()])
+    local_raw = np.asarray(local_explanation.get_raw_feature_importances([feature_map_matrix]))
+    assert local_raw.shape == (30, 2)
+    assert_allclose(local_raw[:, 0], local_explanation.local[0][:, [1, 3]].sum(axis=1))
