@@ -321,7 +321,7 @@ def test_raw_feature_importances_of_global_and_local_explanations_from_the_expla
     feature_map_matrix = np.zeros((2, 4))
     feature_map_matrix[0, [1, 3]] = 1  # raw 0 -> generated 1 and 3; raw 1 -> generated 0 and 2
     feature_map_matrix[1, [0, 2]] = 1
-    global_explanation = explainer.explain_global(X[:30])
+    global_explanation = explainer.explain_global(X[:30], batch_size=10)  # interpret-community's option
     local_explanation = explainer.explain_local(X[:30])
     global_raw = global_explanation.get_raw_feature_importances([feature_map_matrix])
     assert_allclose(global_raw, [global_explanation.global_[[1, 3]].sum(), global_explanation.global_[[0, 2]].sum()])

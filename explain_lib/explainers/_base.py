@@ -142,14 +142,22 @@ class Explainer(abc.ABC):
         return dataclasses.replace(explanation, single_row=single_row, params={**explanation.params, "scope": "local"})
 
     def explain_global(self, evaluation_examples: Any, true_labels: Any = None, *, include_local: bool = True,
-                       max_rows: int | None = None, random_state: int | None = 0) -> Explanation:
+                       max_rows: int | None = None, random_state: int | None = 0, batch_size: int | None = None,
+                       sampling_policy: Any = None) -> Explanation:
         """Global explanation of ``evaluation_examples``.
 
         ``max_rows``: explain at most this many rows, a seeded sample stratified by the model's
         prediction (its predicted class, or the decile of its predicted value), so global
         importances of large data cost a bounded amount; the sampling is recorded in
         ``params["sampling"]``. With ``include_local=False`` the local values are dropped.
+        ``batch_size`` (interpret-community's) changes nothing: rows are batched internally.
+        ``sampling_policy`` (interpret-community's) is refused in favour of ``max_rows``.
         """
+        if sampling_policy is not None:
+            raise InvalidParameterError(
+                "sampling_policy is interpret-community's; here explain_global(X, max_rows=n) explains a seeded "
+                "sample of n rows stratified by the model's prediction."
+            )
         sampling = None
         if max_rows is not None:
             evaluation_examples, true_labels, sampling = self.stratified_sample(

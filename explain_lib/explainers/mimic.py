@@ -396,10 +396,11 @@ class MimicExplainer(Explainer):
             global_=None if explanation.local is not None else explanation.global_[keep])
 
     def explain_global(self, evaluation_examples: Any = None, true_labels: Any = None, *,
-                       include_local: bool = True) -> Explanation:
-        """With rows: aggregated local values. Without: the surrogate's own importances."""
+                       include_local: bool = True, **options: Any) -> Explanation:
+        """With rows: aggregated local values (options as :meth:`Explainer.explain_global`). Without: the
+        surrogate's own importances."""
         if evaluation_examples is not None:
-            return super().explain_global(evaluation_examples, true_labels, include_local=include_local)
+            return super().explain_global(evaluation_examples, true_labels, include_local=include_local, **options)
         surrogate = self.surrogate
         features = self.feature_map.engineered_features if self.feature_map is not None else self._examples.features
         explanation = Explanation(
