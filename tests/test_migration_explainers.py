@@ -260,7 +260,7 @@ def test_mimic_drops_classifier_only_surrogate_args_with_a_warning(numeric):
 def test_mimic_shap_values_output_probability_and_teacher_probability_add_up(numeric, surrogate):
     X, _, y_cls = numeric
     model = LogisticRegression().fit(X, y_cls)
-    args = {"n_estimators": 20} if surrogate == "lightgbm" else None
+    args = {"n_estimators": 20, "n_jobs": 1} if surrogate == "lightgbm" else None  # no thread contention
     teacher = MimicExplainer(model, X, surrogate, explainable_model_args=args, augment_data=False,
                              shap_values_output="teacher_probability")
     explanation = teacher.explain(X[:6])

@@ -115,7 +115,9 @@ model_on_tuples = LogisticRegression().fit(
 by_tuples = TabularExplainer(model_on_tuples, x_train, features=attritionXData.columns, transformations=fitted)
 results["tuples"] = by_tuples.explain_global(x_test).features
 for surrogate in (LGBMExplainableModel, LinearExplainableModel, SGDExplainableModel, DecisionTreeExplainableModel):
-    mimic = MimicExplainer(clf.steps[-1][1], x_train, surrogate, augment_data=True, max_num_of_augmentations=2,
+    args = {"n_jobs": 1} if surrogate is LGBMExplainableModel else None  # one thread: tests share the cores
+    mimic = MimicExplainer(clf.steps[-1][1], x_train, surrogate, explainable_model_args=args,
+                           augment_data=True, max_num_of_augmentations=2,
                            features=attritionXData.columns, classes=["Not leaving", "leaving"],
                            transformations=column_transformer, model_task=ModelTask.Classification)
     results["mimic_" + surrogate.__name__] = mimic.explain_global(x_test).get_ranked_global_names()
