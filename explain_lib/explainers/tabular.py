@@ -11,7 +11,7 @@ import pandas as pd
 from ..errors import ExplainLibError, InvalidParameterError
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
-from ..models import infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
+from ..models import check_fitted, infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
 from ._base import Explainer
 from .kernel import KernelShap
 from .linear import LinearShap
@@ -53,6 +53,7 @@ class TabularExplainer(Explainer):
     def __init__(self, model: Any, initialization_examples: Any, *, features: Any = None, classes: Any = None,
                  transformations: Any = None, allow_all_transformations: bool = False, model_task: str = "auto",
                  n_background: int = 100, random_state: int | None = 0):
+        check_fitted(model)
         self.model = model
         prefix, estimator = split_pipeline(model)
         if prefix is not None and transformations is not None:

@@ -24,7 +24,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils.autologging_utils import disable_autologging
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_LOGGED_ARTIFACTS
 
-from .._format import META_FILE
+from .._format import DATA_FILE, LOCAL_FILE, META_FILE, read_meta
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from . import _artifacts as art
@@ -437,10 +437,10 @@ class ExplanationClient:
         with tempfile.TemporaryDirectory(prefix="explain-lib-download-") as tmp, \
                 _mlflow_errors(f"download explanation {explanation_id!r} of run {self._run_id!r}", self._tracking_uri):
             meta_path = Path(self._client.download_artifacts(self._run_id, f"{folder}/{META_FILE}", tmp))
-            meta = json.loads(meta_path.read_text())
-            for block in ("local", "data"):
+            meta = read_meta(meta_path.parent)  # the fixed file names only: no name from the file is followed
+            for block, name in (("local", LOCAL_FILE), ("data", DATA_FILE)):
                 if meta.get(block):
-                    self._client.download_artifacts(self._run_id, f"{folder}/{meta[block]['file']}", tmp)
+                    self._client.download_artifacts(self._run_id, f"{folder}/{name}", tmp)
             return Explanation.load(meta_path.parent, top_k=top_k)
 
 
