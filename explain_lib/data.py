@@ -50,10 +50,14 @@ class Tabular:
     @property
     def is_numeric(self) -> bool:
         """Every column holds numbers (no strings, no categories)."""
+        return not self.non_numeric_columns()
+
+    def non_numeric_columns(self) -> list[str]:
+        """Names of the columns that hold something other than numbers (every column of a non-numeric array)."""
         if self.is_frame:
-            return all(pd.api.types.is_numeric_dtype(t) and not isinstance(t, pd.CategoricalDtype)
-                       for t in self.values.dtypes)
-        return self.values.dtype.kind in "biuf"
+            return [name for name, t in zip(self.features, self.values.dtypes, strict=True)
+                    if not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype)]
+        return [] if self.values.dtype.kind in "biuf" else list(self.features)
 
     def to_numpy(self) -> np.ndarray:
         """Dense values: float where every column is numeric, else object."""

@@ -7,7 +7,6 @@ import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from ..data import Tabular, as_tabular, refuse_non_finite_output
 from ..errors import InvalidInputError, InvalidParameterError
@@ -94,12 +93,10 @@ class Explainer(abc.ABC):
             column_key=self._input.column_key,
         )
         if numeric and not tab.is_numeric:
-            columns = [c for c, t in zip(tab.features, tab.values.dtypes, strict=True)
-                       if not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype)] \
-                if tab.is_frame else ["(all: the array is not numeric)"]
             raise InvalidInputError(
-                f"{name} has non-numeric columns {columns[:10]}, but {type(self.model).__name__} takes numbers "
-                "only. Encode them first, or explain a scikit-learn Pipeline whose first steps encode them."
+                f"{name} has non-numeric columns {tab.non_numeric_columns()[:10]}, but {type(self.model).__name__} "
+                "takes numbers only. Encode them first, or explain a scikit-learn Pipeline whose first steps encode "
+                "them."
             )
         nan_ok = self._input.allow_nan if allow_nan is None else allow_nan
         if not nan_ok and tab.has_missing():
