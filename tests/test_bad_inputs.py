@@ -31,6 +31,12 @@ from explain_lib.explainers import KernelShap, LinearShap, MimicExplainer, PFIEx
 from explain_lib.tracking import ExplanationExistsError, ExplanationNotFoundError, RunNotFoundError
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _start_server(mlflow_server):
+    """Boot the shared tracking server while the in-process cases run; only the last test waits for it."""
+    return mlflow_server
+
+
 # ----------------------------------------------------------------------------------------- tiny models
 @pytest.fixture(scope="module")
 def data():
