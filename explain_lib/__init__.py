@@ -5,9 +5,11 @@ Explain a model with ``TabularExplainer(model, X_train).explain(X_test)`` (or a 
 """
 
 from .errors import (
+    CorruptExplanationError,
     ExplainLibError,
     InvalidInputError,
     InvalidParameterError,
+    ModelNotFittedError,
     SchemaVersionError,
     UnsupportedModelError,
 )
@@ -40,6 +42,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'explain_lib' has no attribute {name!r}")
 
 __all__ = [
+    "CorruptExplanationError",
     "DecisionTreeExplainableModel",
     "Explainer",
     "ExplainLibError",
@@ -52,6 +55,7 @@ __all__ = [
     "LinearExplainableModel",
     "LinearShap",
     "MimicExplainer",
+    "ModelNotFittedError",
     "PFIExplainer",
     "SGDExplainableModel",
     "SchemaVersionError",

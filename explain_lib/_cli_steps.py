@@ -10,15 +10,30 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from .errors import InvalidParameterError
 
-__all__ = ["TARGET_MISSED", "add_step_commands"]
+__all__ = ["TARGET_MISSED", "add_step_commands", "terminal_safe"]
 
 TARGET_MISSED = 3  # exit code of `scorecard --fail-on-missed-target` when a target is missed
+# C0 / C1 controls (ESC starts terminal escape sequences), DEL, and the invisible and bidirectional
+# formatting characters that reorder or hide text on screen (U+202E, U+2066..U+2069, ...)
+_UNSAFE_ON_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def terminal_safe(text: Any, *, keep_newlines: bool = False) -> str:
+    """``text`` with every control and bidi character written as its escape (ESC -> ``\\x1b``), for printing."""
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if keep_newlines and char == "\n":
+            return char
+        return char.encode("unicode_escape").decode("ascii")
+
+    return _UNSAFE_ON_TERMINAL.sub(escape, str(text))
 
 
 def _positive_int(text: str) -> int:
@@ -119,25 +134,27 @@ def _list(args: argparse.Namespace) -> int:
     if not entries:
         print(f"Run {args.run_id} has no uploaded explanations.")
         return 0
-    for entry in entries:
+    for entry in entries:  # every value comes from run tags anyone can edit: escaped for the terminal
+        entry = {key: terminal_safe(value) if isinstance(value, str) else value for key, value in entry.items()}
         kind = "raw" if entry.get("is_raw") else "engineered" if entry.get("is_engineered") else "model"
         comment = f"  comment={entry['comment']!r}" if entry.get("comment") else ""
         print(f"{entry['id']}  {entry.get('upload_time') or '':<25}  {entry.get('method') or '?':<10}  "
-              f"{entry.get('model_task') or '?':<14}  {kind:<10}  {entry.get('num_features')} features  "
-              f"{entry.get('num_examples')} rows{comment}")
+              f"{entry.get('model_task') or '?':<14}  {kind:<10}  {terminal_safe(entry.get('num_features'))} features  "
+              f"{terminal_safe(entry.get('num_examples'))} rows{comment}")
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     explanation = _client(args).download_model_explanation(args.explanation_id, top_k=args.top_k)
     importance = explanation.global_importance(top_k=args.top_k)
-    print(f"Explanation {explanation.id} of run {args.run_id}: method {explanation.method}, "
-          f"{explanation.task}, {explanation.output_space} space, "
+    print(f"Explanation {terminal_safe(explanation.id)} of run {terminal_safe(args.run_id)}: method "
+          f"{terminal_safe(explanation.method)}, {explanation.task}, {explanation.output_space} space, "
           f"{'raw' if explanation.is_raw else 'engineered' if explanation.is_engineered else 'model'} features")
-    width = max([len("feature"), *(len(str(name)) for name in importance.index)])
+    names = [terminal_safe(name) for name in importance.index]  # feature names are data: escape them
+    width = max([len("feature"), *(len(name) for name in names)])
     print(f"{'rank':>4}  {'feature':<{width}}  {'importance':>12}")
-    for rank, (name, value) in enumerate(importance.items(), start=1):
-        print(f"{rank:>4}  {str(name):<{width}}  {value:>12.6f}")
+    for rank, (name, value) in enumerate(zip(names, importance.to_numpy(), strict=True), start=1):
+        print(f"{rank:>4}  {name:<{width}}  {value:>12.6f}")
     return 0
 
 

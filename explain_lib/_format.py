@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .errors import InvalidInputError, SchemaVersionError
+from .errors import CorruptExplanationError, ExplainLibError, InvalidInputError, SchemaVersionError
 
 SCHEMA_VERSION = 1
 FORMAT_NAME = "explain-lib/explanation"
@@ -44,6 +44,17 @@ META_FILE = "explanation.json"
 LOCAL_FILE = "local.parquet"
 DATA_FILE = "data.parquet"
 _COO_MAX_DENSITY = 0.25
+# what a reader needs in explanation.json (later keys are optional)
+REQUIRED_KEYS = ("id", "method", "task", "output_space", "features", "classes", "expected", "global", "per_class",
+                 "params", "versions", "is_raw", "is_engineered")
+_FIXED_FILES = {"local": LOCAL_FILE, "data": DATA_FILE}
+
+
+def _corrupt(path: Path, problem: str) -> CorruptExplanationError:
+    return CorruptExplanationError(
+        f"{path} is damaged: {problem}. Save the explanation again (Explanation.save) or upload it again; "
+        "a folder written by explain-lib is never left like this."
+    )
 
 
 def _is_binary_symmetric(local: np.ndarray) -> bool:
@@ -153,14 +164,24 @@ def write(
 
 
 def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
-    """Read and check the metadata of a saved explanation."""
+    """Read and check the metadata of a saved explanation.
+
+    Raises :class:`CorruptExplanationError` naming the file for text that is not a complete JSON
+    object with the format's keys, and for blocks naming a data file other than the format's fixed
+    names (a reader never follows a name found in the file).
+    """
     path = Path(directory) / META_FILE
     if not path.is_file():
         raise InvalidInputError(
             f"No saved explanation in {directory}: {META_FILE} is missing. Pass the directory "
             "that Explanation.save() wrote."
         )
-    meta = json.loads(path.read_text())
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise _corrupt(path, f"it is not JSON (truncated or overwritten?): {error}") from error
+    if not isinstance(meta, dict):
+        raise _corrupt(path, f"it holds a JSON {type(meta).__name__}, not the object explain-lib writes")
     if meta.get("format") != FORMAT_NAME or not isinstance(meta.get("schema_version"), int):
         raise SchemaVersionError(
             f"{path} is not an explain-lib explanation (format {meta.get('format')!r}, schema "
@@ -173,19 +194,67 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
         )
     if meta["schema_version"] < 1:
         raise SchemaVersionError(f"{path} has unknown schema version {meta['schema_version']}.")
+    missing = [key for key in REQUIRED_KEYS if key not in meta]
+    if missing:
+        raise _corrupt(path, f"keys {missing} are missing")
+    features = meta["features"]
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise _corrupt(path, "'features' is not a list of names")
+    if not isinstance(meta["global"], list) or len(meta["global"]) != len(features):
+        raise _corrupt(path, f"'global' does not hold one number per feature ({len(features)})")
+    for block, fixed in _FIXED_FILES.items():
+        info = meta.get(block)
+        if info is None:
+            continue
+        if not isinstance(info, dict) or info.get("file") != fixed:
+            named = info.get("file") if isinstance(info, dict) else info
+            raise _corrupt(path, f"its {block!r} block names {named!r}; the format's file is {fixed!r}, "
+                                 "and no other file is read")
+    local = meta.get("local")
+    if local is not None:
+        shape = local.get("shape")
+        if (not isinstance(shape, list) or len(shape) != 3 or not all(isinstance(n, int) and n >= 0 for n in shape)
+                or shape[2] != len(features)):
+            raise _corrupt(path, f"the local block's shape {shape!r} does not match its {len(features)} features")
+        if local.get("dtype") not in ("float32", "float64"):
+            raise _corrupt(path, f"the local block's dtype {local.get('dtype')!r} is not float32 or float64")
     return meta
 
 
 def read(
     directory: str | os.PathLike, *, columns: list[str] | None = None
 ) -> tuple[dict[str, Any], np.ndarray | None, pd.DataFrame | None]:
-    """Read a saved explanation; ``columns`` restricts local values and data to those features."""
+    """Read a saved explanation; ``columns`` restricts local values and data to those features.
+
+    Only ``explanation.json``, ``local.parquet`` and ``data.parquet`` inside ``directory`` are read.
+    """
     directory = Path(directory)
     meta = read_meta(directory)
     local = None
     if meta.get("local"):
-        local = _read_local(directory / meta["local"]["file"], meta["local"], meta["features"], columns)
+        path = directory / LOCAL_FILE
+        local = _read_part(path, lambda: _read_local(path, meta["local"], meta["features"], columns))
+        n_outputs, n_rows, _ = meta["local"]["shape"]
+        if local.shape[:2] != (n_outputs, n_rows):
+            raise _corrupt(path, f"it holds values of shape {local.shape[:2]}, explanation.json says "
+                                 f"({n_outputs}, {n_rows})")
     data = None
     if meta.get("data"):
-        data = pd.read_parquet(directory / meta["data"]["file"], columns=columns)
+        path = directory / DATA_FILE
+        data = _read_part(path, lambda: pd.read_parquet(path, columns=columns))
+        if local is not None and len(data) != local.shape[1]:
+            raise _corrupt(path, f"it holds {len(data)} rows but the local values have {local.shape[1]}")
     return meta, local, data
+
+
+def _read_part(path: Path, read_it: Any) -> Any:
+    """``read_it()``, with a missing or unreadable file reported as a damaged explanation naming it."""
+    if not path.is_file():
+        raise _corrupt(path, "the file is missing though explanation.json lists it")
+    try:
+        return read_it()
+    except ExplainLibError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, TypeError, pa.ArrowException) as error:
+        raise _corrupt(path, f"it cannot be read as the format's parquet ({type(error).__name__}: {error})") \
+            from error

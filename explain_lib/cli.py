@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from ._cli_steps import add_step_commands, print_ui_hint
+from ._cli_steps import add_step_commands, print_ui_hint, terminal_safe
 from .errors import ExplainLibError
 
 __all__ = ["main"]
@@ -22,11 +22,18 @@ _USAGE = 2
 
 def _input_errors() -> tuple[type[Exception], ...]:
     """Errors that mean bad usage or input (exit 2); any other failure exits 1."""
-    from .errors import InvalidInputError, InvalidParameterError, SchemaVersionError, UnsupportedModelError
+    from .errors import (
+        CorruptExplanationError,
+        InvalidInputError,
+        InvalidParameterError,
+        ModelNotFittedError,
+        SchemaVersionError,
+        UnsupportedModelError,
+    )
     from .tracking import ExplanationNotFoundError, RunNotFoundError
 
     return (InvalidInputError, InvalidParameterError, UnsupportedModelError, SchemaVersionError, RunNotFoundError,
-            ExplanationNotFoundError)
+            ExplanationNotFoundError, CorruptExplanationError, ModelNotFittedError)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -95,10 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ExplainLibError as error:
-        print(f"explain-lib: error: {error}", file=sys.stderr)
+        print(f"explain-lib: error: {terminal_safe(error, keep_newlines=True)}", file=sys.stderr)
         return _USAGE if isinstance(error, _input_errors()) else 1
     except Exception as error:  # noqa: BLE001 - the last resort of a command line: a message and exit code 1
-        print(f"explain-lib: failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"explain-lib: failed: {type(error).__name__}: {terminal_safe(error, keep_newlines=True)}",
+              file=sys.stderr)
         if os.environ.get("EXPLAIN_LIB_TRACEBACK"):
             raise
         return 1

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from .errors import InvalidInputError, did_you_mean
 
-__all__ = ["Tabular", "as_tabular", "as_weights", "default_feature_names"]
+__all__ = ["Tabular", "as_labels", "as_tabular", "as_weights", "default_feature_names", "refuse_non_finite_output"]
 
 
 def default_feature_names(n_features: int) -> tuple[str, ...]:
@@ -50,10 +50,14 @@ class Tabular:
     @property
     def is_numeric(self) -> bool:
         """Every column holds numbers (no strings, no categories)."""
+        return not self.non_numeric_columns()
+
+    def non_numeric_columns(self) -> list[str]:
+        """Names of the columns that hold something other than numbers (every column of a non-numeric array)."""
         if self.is_frame:
-            return all(pd.api.types.is_numeric_dtype(t) and not isinstance(t, pd.CategoricalDtype)
-                       for t in self.values.dtypes)
-        return self.values.dtype.kind in "biuf"
+            return [name for name, t in zip(self.features, self.values.dtypes, strict=True)
+                    if not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype)]
+        return [] if self.values.dtype.kind in "biuf" else list(self.features)
 
     def to_numpy(self) -> np.ndarray:
         """Dense values: float where every column is numeric, else object."""
@@ -174,7 +178,67 @@ def as_tabular(
         names = default_feature_names(n_features)
     if len(set(names)) != len(names):
         raise InvalidInputError(f"Feature names must be unique; got {list(names)}.")
+    _refuse_infinite(values, names, name)
     return Tabular(values, names)
+
+
+def _first_infinite(values: Any) -> tuple[int, int] | None:
+    """(row, column) of the first +-inf in ``values`` (row-major), or None."""
+    if sp.issparse(values):
+        if values.dtype.kind not in "fc" or np.isfinite(values.data).all():
+            return None
+        coo = values.tocoo()
+        infinite = np.isinf(coo.data)
+        if not infinite.any():
+            return None
+        return min(zip(coo.row[infinite].tolist(), coo.col[infinite].tolist(), strict=True))
+    if isinstance(values, pd.DataFrame):
+        found = None
+        for j in range(values.shape[1]):
+            column = values.iloc[:, j]
+            if not pd.api.types.is_float_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype):
+                continue
+            rows = np.flatnonzero(np.isinf(column.to_numpy(dtype=np.float64, na_value=np.nan)))
+            if rows.size and (found is None or rows[0] < found[0]):
+                found = (int(rows[0]), j)
+        return found
+    if values.dtype.kind in "fc":
+        rows, cols = np.nonzero(np.isinf(values))
+        return (int(rows[0]), int(cols[0])) if rows.size else None
+    return None
+
+
+def _refuse_infinite(values: Any, names: tuple[str, ...], name: str) -> None:
+    where = _first_infinite(values)
+    if where is not None:
+        row, column = where
+        raise InvalidInputError(
+            f"{name} has an infinite value in column {names[column]!r}, row {row}: a model's output and its "
+            "explanation are not defined there. Replace inf / -inf (e.g. with NaN and an imputer, or clip them) "
+            "or drop those rows."
+        )
+
+
+def refuse_non_finite_output(local: np.ndarray, expected: np.ndarray | None, features: tuple[str, ...],
+                             what: str) -> None:
+    """Refuse explanation values that are NaN or infinite, naming the row and feature (or the base value).
+
+    Finite inputs can still overflow a model or an estimator (values near 1e308): the result is refused
+    rather than returned silently wrong.
+    """
+    if expected is not None and not np.isfinite(expected).all():
+        raise InvalidInputError(
+            f"{what} gave a non-finite expected value {np.asarray(expected).tolist()}: the model's output "
+            "overflowed or is undefined on the background rows. Check them for huge or missing values."
+        )
+    bad = np.argwhere(~np.isfinite(local))
+    if bad.size:
+        output, row, feature = (int(i) for i in bad[0])
+        raise InvalidInputError(
+            f"{what} gave a non-finite value ({local[output, row, feature]}) for row {row}, feature "
+            f"{features[feature]!r}: the model's output overflowed or is undefined for that row. Check it for "
+            "huge values (near 1e308) and scale or clip them before explaining."
+        )
 
 
 def as_weights(weights: Any, n_rows: int, *, name: str = "background_weights") -> np.ndarray:
@@ -187,3 +251,49 @@ def as_weights(weights: Any, n_rows: int, *, name: str = "background_weights") -
     if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
         raise InvalidInputError(f"{name} must be finite, non-negative and not all zero.")
     return w / w.sum()
+
+
+def _kind(label: Any) -> str:
+    if isinstance(label, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(label, (int, float, np.integer, np.floating)):
+        return "number"
+    return "text" if isinstance(label, str) else type(label).__name__
+
+
+def as_labels(y: Any, n_rows: int, *, task: str, classes: tuple | None = None, name: str = "y") -> np.ndarray:
+    """True labels, one per row, checked against the task: finite numbers for regression; for
+    classification no missing labels and labels of the same type as the model's ``classes``."""
+    labels = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels.ravel()
+    if labels.ndim != 1 or len(labels) != n_rows:
+        raise InvalidInputError(f"{name} has shape {labels.shape} but X has {n_rows} rows; pass one label per row.")
+    missing = np.flatnonzero(pd.isna(labels))
+    if missing.size:
+        raise InvalidInputError(
+            f"{name} has {missing.size} missing labels (first at row {missing[0]}); drop those rows from X and {name}."
+        )
+    if task == "regression":
+        if labels.dtype.kind not in "biuf":
+            try:
+                labels = labels.astype(np.float64)
+            except (TypeError, ValueError):
+                raise InvalidInputError(
+                    f"{name} must hold numbers for a regression model, got values such as "
+                    f"{labels[:3].tolist()}; convert it (e.g. pd.to_numeric) or check that it is the target."
+                ) from None
+        infinite = np.flatnonzero(~np.isfinite(labels.astype(np.float64)))
+        if infinite.size:
+            raise InvalidInputError(f"{name} has an infinite value at row {infinite[0]}; labels must be finite.")
+        return labels
+    if classes is not None:
+        known = set(classes)
+        unknown = [label for label in pd.unique(labels).tolist() if label not in known]
+        class_kinds = {_kind(c) for c in classes}
+        if unknown and ({_kind(label) for label in unknown} - class_kinds or len(unknown) == len(pd.unique(labels))):
+            raise InvalidInputError(
+                f"{name} holds labels {unknown[:5]} that are not among the model's classes {list(classes)[:10]} "
+                f"({', '.join(sorted(class_kinds))}); pass labels of the same kind the model was trained on."
+            )
+    return labels

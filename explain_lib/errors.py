@@ -15,6 +15,8 @@ __all__ = [
     "InvalidParameterError",
     "UnsupportedModelError",
     "SchemaVersionError",
+    "CorruptExplanationError",
+    "ModelNotFittedError",
     "did_you_mean",
 ]
 
@@ -37,6 +39,14 @@ class UnsupportedModelError(ExplainLibError, TypeError):
 
 class SchemaVersionError(ExplainLibError):
     """A saved explanation was written in a format this version cannot read."""
+
+
+class CorruptExplanationError(ExplainLibError):
+    """A saved explanation's files are damaged: not JSON, truncated, missing parts, or disagreeing shapes."""
+
+
+class ModelNotFittedError(ExplainLibError, ValueError):
+    """The model has not been fitted yet, so there is nothing to explain."""
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

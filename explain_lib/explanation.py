@@ -18,7 +18,14 @@ import pandas as pd
 from . import _format
 from ._community import CommunityAccessors, _rank
 from ._community import check_top_k as _check_top_k
-from .errors import InvalidInputError, InvalidParameterError, did_you_mean
+from .errors import (
+    CorruptExplanationError,
+    ExplainLibError,
+    InvalidInputError,
+    InvalidParameterError,
+    SchemaVersionError,
+    did_you_mean,
+)
 
 __all__ = ["Explanation"]
 
@@ -64,6 +71,12 @@ def _frozen_array(values: Any, ndim: int, name: str) -> np.ndarray:
     array = np.array(values, dtype=np.float64, copy=True)  # our own copy: the caller may reuse theirs
     if array.ndim != ndim:
         raise InvalidInputError(f"Explanation.{name} must have {ndim} dimensions, got shape {array.shape}.")
+    if not np.isfinite(array).all():  # the door: NaN / inf would be logged as 1.8e308 or break rankings
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise InvalidInputError(
+            f"Explanation.{name} holds a non-finite value ({array[position]}) at {list(position)}; importances "
+            "must be finite numbers. Find where the explained model's output overflowed or is missing."
+        )
     array.flags.writeable = False
     return array
 
@@ -377,12 +390,27 @@ class Explanation(CommunityAccessors):
     @classmethod
     def load(cls, directory: str | os.PathLike, *, top_k: int | None = None) -> Explanation:
         """Read an explanation written by :meth:`save`; ``top_k`` reads only the top-k global features."""
+        top_k = _check_top_k(top_k)
         meta = _format.read_meta(directory)
-        columns = None
-        if top_k is not None:
-            order = _rank(np.asarray(meta["global"], dtype=np.float64))[: _check_top_k(top_k)]
-            columns = [meta["features"][i] for i in order]
-        meta, local, data = _format.read(directory, columns=columns)
+        try:
+            columns = None
+            if top_k is not None:
+                order = _rank(np.asarray(meta["global"], dtype=np.float64))[:top_k]
+                columns = [meta["features"][i] for i in order]
+            meta, local, data = _format.read(directory, columns=columns)
+            return cls._from_parts(meta, local, data, columns)
+        except (ExplainLibError, TypeError, ValueError, KeyError, IndexError) as error:
+            if isinstance(error, (CorruptExplanationError, SchemaVersionError)):
+                raise
+            path = os.path.join(os.fspath(directory), _format.META_FILE)
+            raise CorruptExplanationError(
+                f"{path} is damaged: its contents do not form an explanation ({error}). Save or upload the "
+                "explanation again."
+            ) from error
+
+    @classmethod
+    def _from_parts(cls, meta: dict[str, Any], local: np.ndarray | None, data: pd.DataFrame | None,
+                    columns: list[str] | None) -> Explanation:
         keep = slice(None) if columns is None else [meta["features"].index(c) for c in columns]
         per_class = meta["per_class"]
         return cls(

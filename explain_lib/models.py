@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidParameterError, UnsupportedModelError
+from .errors import InvalidInputError, InvalidParameterError, ModelNotFittedError, UnsupportedModelError
 
 __all__ = [
     "ModelInput",
+    "call_model",
+    "check_fitted",
     "model_input",
     "infer_task",
     "model_classes",
@@ -28,7 +30,6 @@ __all__ = [
 ]
 
 _TASKS = ("classification", "regression")
-_GENERIC_NAME = re.compile(r"^(Column_|f)\d+$")
 
 
 def _type_path(obj: Any) -> set[str]:
@@ -71,6 +72,51 @@ _SKLEARN_LINEAR_CLASSES = {
     "RidgeClassifierCV", "SGDClassifier", "Perceptron", "PassiveAggressiveClassifier", "LinearSVC",
     "LinearSVR",
 }
+
+
+def check_fitted(model: Any) -> None:
+    """Refuse an unfitted scikit-learn, LightGBM or XGBoost estimator (or Pipeline) with "not fitted".
+
+    Only estimators that follow scikit-learn's fitted-state convention are checked (their class comes
+    from those packages, or defines ``__sklearn_is_fitted__``); other models and plain functions pass.
+    """
+    if isinstance(model, type):
+        raise InvalidParameterError(
+            f"Got the class {model.__name__}, not a fitted model; pass an instance fitted on your data."
+        )
+    root = type(model).__module__.split(".")[0]
+    if root not in ("sklearn", "lightgbm", "xgboost") and not hasattr(model, "__sklearn_is_fitted__"):
+        return
+    if not hasattr(model, "fit"):  # boosters and other already-trained objects
+        return
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model)
+    except NotFittedError as error:
+        raise ModelNotFittedError(
+            f"{type(model).__name__} is not fitted yet, so there is nothing to explain. Call "
+            f"model.fit(X, y) first and pass the fitted model."
+        ) from error
+
+
+def call_model(function: Callable[[Any], Any], rows: Any, *, name: str = "X") -> Any:
+    """``function(rows)``, with the model's own complaint about the rows turned into an error of ours.
+
+    A model raises ValueError / TypeError for input it cannot take (strings where it expects numbers,
+    an unknown category); the message keeps the model's words and says how to fix the input.
+    """
+    try:
+        return function(rows)
+    except (ValueError, TypeError) as error:
+        if isinstance(error, (InvalidInputError, InvalidParameterError)):
+            raise
+        raise InvalidInputError(
+            f"The model cannot take the rows of {name}: {type(error).__name__}: {error}. Pass the columns and "
+            "types it was fitted on (strings and categories need the model's own encoder, e.g. a scikit-learn "
+            "Pipeline with a OneHotEncoder)."
+        ) from error
 
 
 def tree_family(model: Any) -> str | None:
@@ -123,11 +169,24 @@ def _lightgbm_name(name: str) -> str:
     return re.sub(r"\s", "_", name)
 
 
-def _real_names(names: Any) -> tuple[str, ...] | None:
+def _names(names: Any) -> tuple[str, ...] | None:
     if names is None:
         return None
     names = tuple(str(n) for n in names)
-    if not names or all(_GENERIC_NAME.match(n) for n in names):
+    return names or None
+
+
+def _lightgbm_names(model: Any, booster: Any) -> tuple[str, ...] | None:
+    """The names a LightGBM model was fitted with; None when it was fitted on unnamed columns.
+
+    A booster fitted on an array names its columns ``Column_0, Column_1, ...`` itself. The
+    scikit-learn wrapper records a DataFrame's own names as ``feature_names_in_`` (even names that
+    look generated), so only a bare Booster is judged by its names.
+    """
+    if hasattr(model, "booster_"):
+        return _names(getattr(model, "feature_names_in_", None))
+    names = _names(booster.feature_name())
+    if names is not None and names == tuple(f"Column_{i}" for i in range(len(names))):
         return None
     return names
 
@@ -136,13 +195,13 @@ def model_input(model: Any) -> ModelInput:
     """Read the input contract off a fitted model; unknown parts are None."""
     if _is_lightgbm(model):
         booster = model.booster_ if hasattr(model, "booster_") else model
-        return ModelInput(booster.num_feature(), _real_names(booster.feature_name()), True, _lightgbm_name)
+        return ModelInput(booster.num_feature(), _lightgbm_names(model, booster), True, _lightgbm_name)
     if _is_xgboost(model):
         booster = model.get_booster() if hasattr(model, "get_booster") else model
-        return ModelInput(booster.num_features(), _real_names(booster.feature_names), True)
+        return ModelInput(booster.num_features(), _names(booster.feature_names), True)  # None when unnamed
     n_features = getattr(model, "n_features_in_", None)
     names = getattr(model, "feature_names_in_", None)
-    return ModelInput(n_features, _real_names(names), _allows_nan(model))
+    return ModelInput(n_features, _names(names), _allows_nan(model))
 
 
 def _allows_nan(step: Any) -> bool:

@@ -8,10 +8,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..data import Tabular, as_tabular
+from ..data import Tabular, as_tabular, refuse_non_finite_output
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
-from ..models import ModelInput, infer_task, model_classes, model_input, predict_scores
+from ..models import ModelInput, check_fitted, infer_task, model_classes, model_input, predict_scores
 
 __all__ = ["Explainer"]
 
@@ -84,6 +84,7 @@ class Explainer(abc.ABC):
     method: ClassVar[str]
 
     def __init__(self, model: Any, *, features: Any = None, classes: Any = None, model_task: str = "auto"):
+        check_fitted(model)
         self.model = model
         self.features = None if features is None else tuple(str(f) for f in features)
         self.model_task = model_task
@@ -92,8 +93,8 @@ class Explainer(abc.ABC):
         self.classes = resolve_classes(self.task, model, classes)
 
     # --------------------------------------------------------------- helpers
-    def _check_rows(self, X: Any, *, name: str = "X", allow_nan: bool | None = None) -> Tabular:
-        """X as Tabular, checked against the model's input contract."""
+    def _check_rows(self, X: Any, *, name: str = "X", allow_nan: bool | None = None, numeric: bool = False) -> Tabular:
+        """X as Tabular, checked against the model's input contract (``numeric``: numbers only)."""
         tab = as_tabular(
             X,
             name=name,
@@ -102,6 +103,12 @@ class Explainer(abc.ABC):
             expected_names=self._input.feature_names,
             column_key=self._input.column_key,
         )
+        if numeric and not tab.is_numeric:
+            raise InvalidInputError(
+                f"{name} has non-numeric columns {tab.non_numeric_columns()[:10]}, but {type(self.model).__name__} "
+                "takes numbers only. Encode them first, or explain a scikit-learn Pipeline whose first steps encode "
+                "them."
+            )
         nan_ok = self._input.allow_nan if allow_nan is None else allow_nan
         if not nan_ok and tab.has_missing():
             raise InvalidInputError(
@@ -112,6 +119,7 @@ class Explainer(abc.ABC):
 
     def _explanation(self, tab: Tabular, local: np.ndarray, expected: np.ndarray, *, output_space: str,
                      params: dict[str, Any], **extra: Any) -> Explanation:
+        refuse_non_finite_output(local, expected, tab.features, type(self).__name__)
         return Explanation(
             local=local,
             expected=expected,

@@ -11,7 +11,7 @@ import numpy as np
 from ..data import Tabular, as_weights
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
-from ..models import prediction_function
+from ..models import call_model, prediction_function
 from ._background import summarize, unwrap_summary
 from ._base import Explainer, binary_pair, resolve_classes
 from ._kernel_estimator import shapley_values
@@ -101,6 +101,7 @@ class KernelShap(Explainer):
         if rows.dtype != background.dtype:
             rows, background = rows.astype(object), background.astype(object)
         predict = self._model_output(tab)
+        call_model(predict, rows[:1])  # the model's own complaint about X, as an error of ours
         if self.task is None:  # a plain function: its output decides
             n_outputs = predict(background[:1]).shape[1]
             self.task = "classification" if n_outputs > 1 else "regression"

@@ -9,7 +9,7 @@ import numpy as np
 from ..data import Tabular, as_weights
 from ..errors import InvalidParameterError, UnsupportedModelError
 from ..explanation import Explanation
-from ..models import is_linear_model
+from ..models import check_fitted, is_linear_model
 from ._background import sample_rows
 from ._base import Explainer, binary_pair
 
@@ -47,6 +47,7 @@ class LinearShap(Explainer):
     def __init__(self, model: Any, background: Any, *, feature_perturbation: str = "interventional",
                  background_weights: Any = None, features: Any = None, classes: Any = None,
                  model_task: str = "auto", random_state: int | None = 0):
+        check_fitted(model)
         if not is_linear_model(model):
             raise UnsupportedModelError(
                 f"LinearShap explains fitted scikit-learn linear models, not {type(model).__name__}. "
@@ -66,7 +67,7 @@ class LinearShap(Explainer):
         self.coef, self.intercept = coef, intercept
         self.feature_perturbation = feature_perturbation
         self.random_state = random_state
-        tab = self._check_rows(background, name="background", allow_nan=False)
+        tab = self._check_rows(background, name="background", allow_nan=False, numeric=True)
         self.background = tab
         self.background_weights = as_weights(background_weights, tab.n_rows)
         if tab.is_sparse:
@@ -106,7 +107,7 @@ class LinearShap(Explainer):
         return np.stack(local), np.asarray(expected)
 
     def explain(self, X: Any, y: Any = None) -> Explanation:
-        tab = self._check_rows(X, allow_nan=False)
+        tab = self._check_rows(X, allow_nan=False, numeric=True)
         if self.feature_perturbation == "interventional":
             local, expected = self._interventional(tab)
         else:

@@ -11,10 +11,11 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._progress import progress_bar
+from ..data import as_labels
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import transformer_of
-from ..models import ModelInput, model_classes
+from ..models import ModelInput, call_model, model_classes
 from ._base import Explainer
 
 __all__ = ["PFIExplainer"]
@@ -408,10 +409,7 @@ class PFIExplainer(Explainer):
                 "explain_global(X, true_labels=y)."
             )
         tab = self._check_rows(X)
-        y = np.asarray(y)
-        y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
-        if y.ndim != 1 or len(y) != tab.n_rows:
-            raise InvalidInputError(f"y has shape {y.shape} but X has {tab.n_rows} rows; pass one label per row.")
+        y = as_labels(y, tab.n_rows, task=self.task, classes=None if self.is_function else model_classes(self.model))
         columns = list(range(tab.n_features)) if self.explain_subset is None else self.explain_subset
         if not columns or min(columns) < 0 or max(columns) >= tab.n_features:
             raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {tab.n_features}).")
@@ -421,7 +419,7 @@ class PFIExplainer(Explainer):
             labels = known or self.classes or tuple(np.unique(y).tolist())
         predict, score, name, greater_is_better = self._scoring(labels)
 
-        baseline = score(y, _predictions(predict, tab.values))
+        baseline = score(y, call_model(functools.partial(_predictions, predict), tab.values))
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
         per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
         scores = _scores_by_column(predict, score, tab.values, y, columns, orders, per_call, n_jobs=self.n_jobs,

@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, names_of, raw_feature_names, transformer_of
-from ..models import infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
+from ..models import check_fitted, infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
 from ._background import unwrap_summary
 from ._base import Explainer
 from .kernel import KernelShap
@@ -67,6 +67,7 @@ class TabularExplainer(Explainer):
     def __init__(self, model: Any, initialization_examples: Any, *, features: Any = None, classes: Any = None,
                  transformations: Any = None, allow_all_transformations: bool = False, model_task: str = "auto",
                  n_background: int | None = None, random_state: int | None = 0):
+        check_fitted(model)
         self.model = model
         features = names_of(features, "features")
         prefix, estimator = split_pipeline(model)

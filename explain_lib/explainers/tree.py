@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from ..data import Tabular, as_weights
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError
 from ..explanation import Explanation
-from ..models import sklearn_tree_output_space, tree_family
+from ..models import check_fitted, sklearn_tree_output_space, tree_family
 from ._background import sample_rows
 from ._base import Explainer, binary_pair
 
@@ -84,6 +84,7 @@ class TreeShap(Explainer):
     def __init__(self, model: Any, background: Any = None, *, output: str = "auto", n_background: int = 100,
                  background_weights: Any = None, features: Any = None, classes: Any = None,
                  model_task: str = "auto", random_state: int | None = 0):
+        check_fitted(model)
         self.family = tree_family(model)
         if self.family is None:
             raise UnsupportedModelError(
@@ -126,7 +127,7 @@ class TreeShap(Explainer):
         self.random_state = random_state
         self.background = None
         if background is not None:
-            tab = self._check_rows(background, name="background", allow_nan=True)
+            tab = self._check_rows(background, name="background", allow_nan=True, numeric=self.family == "sklearn")
             weights = as_weights(background_weights, tab.n_rows)
             self.background = sample_rows(tab, weights, n_background, random_state)
 
@@ -186,7 +187,7 @@ class TreeShap(Explainer):
     # ---------------------------------------------------------------- verb
     def explain(self, X: Any, y: Any = None) -> Explanation:
         native = self.family in ("lightgbm", "xgboost")
-        tab = self._check_rows(X)
+        tab = self._check_rows(X, numeric=self.family == "sklearn")
         if tab.is_sparse and self.family == "sklearn" or tab.is_sparse and self.output == "probability":
             tab = Tabular(tab.values.toarray(), tab.features)
         if self.family == "sklearn" and self.output != "probability" and tab.has_missing():

@@ -35,6 +35,16 @@ _PARENT_OUTPUT = re.compile(r"^\$\{\{\s*parent\.jobs\.([A-Za-z_][\w]*)\.outputs\
 _COMMAND_REF = re.compile(r"\$\{\{\s*(inputs|outputs)\.([A-Za-z_][\w]*)\s*\}\}")
 _OPTIONAL_BLOCK = re.compile(r"\$\[\[(.*?)\]\]", re.DOTALL)
 _PATH_TYPES = frozenset({"uri_file", "uri_folder", "mlflow_model", "custom_model", "mltable", "path"})
+_FOLDER_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def _check_folder_name(name: Any, what: str) -> None:
+    """Job and output names become folder names of the local run: refuse any that could leave its folder."""
+    if not isinstance(name, str) or not _FOLDER_NAME.match(name) or set(name) <= {"."} or ".." in name:
+        raise PipelineSpecError(
+            f"{what} {name!r} cannot name a folder: use 1-100 letters, digits, '_', '-' or '.', without '..' "
+            "(names become the folders a local run writes its outputs and logs to)."
+        )
 
 
 def _read_yaml(path: Path, what: str) -> dict[str, Any]:
@@ -162,6 +172,7 @@ def _job_input(value: Any, pipeline_inputs: Mapping[str, str | None], where: str
 
 def _load_job(name: str, spec: Any, base: Path, pipeline_inputs: Mapping[str, str | None]) -> Job:
     where = f"job {name!r}"
+    _check_folder_name(name, "job name")
     if not isinstance(spec, dict) or spec.get("type", "command") != "command" or "component" not in spec:
         raise PipelineSpecError(f"{where} should be a mapping with type: command and a component:; "
                                 f"only command jobs run locally.")
@@ -174,6 +185,8 @@ def _load_job(name: str, spec: Any, base: Path, pipeline_inputs: Mapping[str, st
                                     f"needs the path of its component.yaml.")
         path = (base / reference).resolve()
         component = Component.from_spec(_read_yaml(path, f"component of {where}"), path)
+    for output in component.outputs:
+        _check_folder_name(output, f"{where}: output name of component {component.name!r}")
     given = spec.get("inputs") or {}
     for key in given:
         if key not in component.inputs:

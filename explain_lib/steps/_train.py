@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._keys import check_tags
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
 from ._data import read_table, split_target
 from ._run import progress, step_run
@@ -136,6 +137,22 @@ def _check_params(params: dict[str, Any] | str | None) -> dict[str, Any]:
     return dict(params)
 
 
+def _check_estimator_params(default: Any, model: str, params: dict[str, Any]) -> None:
+    """Refuse keyword arguments the estimator does not have (its ``get_params()`` keys), naming them.
+
+    Some estimators (LightGBM) swallow unknown keywords with at most a warning, so a misspelt
+    parameter would silently train the default model.
+    """
+    known = sorted(default.get_params(deep=False))
+    unknown = [key for key in params if key not in known]
+    if unknown:
+        hints = "".join(did_you_mean(key, known) for key in unknown[:3])
+        raise InvalidParameterError(
+            f"params {unknown} are not arguments of the {model} estimator {type(default).__name__}.{hints} "
+            f"Its arguments are: {', '.join(known)}."
+        )
+
+
 def train(
     data: str | Path | pd.DataFrame,
     target: str,
@@ -200,6 +217,7 @@ def train(
         raise InvalidParameterError(f"Unknown model {model!r}; choose one of {sorted(MODELS)}." +
                                     did_you_mean(model, MODELS))
     estimator_params = _check_params(params)
+    check_tags({TARGET_TAG: str(target)}, what="train")  # tags are written last: check them first
     if not 0 < test_size < 1:
         raise InvalidParameterError(f"test_size must lie strictly between 0 and 1, got {test_size}.")
     source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
@@ -210,6 +228,7 @@ def train(
         raise InvalidInputError(f"The target column {target!r} has {int(labels.isna().sum())} missing values; "
                                 "drop those rows first.")
     task = _task(labels)
+    _check_estimator_params(MODELS[model](task, {}, random_state), model, estimator_params)
     try:
         estimator = MODELS[model](task, estimator_params, random_state)
     except TypeError as error:  # an unknown keyword argument of the estimator

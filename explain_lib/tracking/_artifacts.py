@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._keys import MetricKeys, key_part
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
 
@@ -32,8 +33,6 @@ MAX_COMMENT_LENGTH = 1000
 LIST_KEYS = ("id", "comment", "method", "model_task", "is_raw", "is_engineered", "num_features", "num_examples",
              "upload_time")
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_METRIC_UNSAFE = re.compile(r"[^A-Za-z0-9_.\- ]+")
-_MAX_METRIC_KEY = 250
 _MAX_TABLE_CLASSES = 20
 
 
@@ -194,7 +193,7 @@ def utc_now() -> str:
 def label(explanation: Explanation, comment: str | None) -> str:
     """The readable group name of an upload's metrics and table: its comment, else raw / engineered / model."""
     if comment:
-        text = _METRIC_UNSAFE.sub("_", comment).strip(" ._")[:60]
+        text = key_part(comment).strip(" ._")[:60]
         if text:
             return text
     return "raw" if explanation.is_raw else "engineered" if explanation.is_engineered else "model"
@@ -203,22 +202,13 @@ def label(explanation: Explanation, comment: str | None) -> str:
 def metric_entries(explanation: Explanation, group: str, top_k: int | None) -> dict[str, float]:
     """``explanation/<group>/importance/<feature>`` -> global importance, for the top features.
 
-    Feature names are reduced to MLflow's key alphabet (letters, digits, ``_ - . space``); names
-    that collide after that get ``_2``, ``_3``, ... so every feature keeps its own key.
+    Feature names are reduced to MLflow's key alphabet (letters, digits, ``_ - . space``) by
+    :class:`explain_lib._keys.MetricKeys`; names that collide after that get ``_2``, ``_3``, ... so
+    every feature keeps its own key.
     """
-    prefix = f"explanation/{group}/importance/"
+    keys = MetricKeys(sep="/")
     top = explanation.global_importance(top_k=top_k or DEFAULT_METRIC_TOP_K)
-    entries: dict[str, float] = {}
-    for feature, value in top.items():
-        stem = _METRIC_UNSAFE.sub("_", str(feature)).strip(" ") or "_"
-        stem = "_" if set(stem) <= {"."} else stem
-        stem = stem[: _MAX_METRIC_KEY - len(prefix) - 6]
-        key, n = prefix + stem, 1
-        while key in entries:
-            n += 1
-            key = f"{prefix}{stem}_{n}"
-        entries[key] = float(value)
-    return entries
+    return {keys.key("explanation", group, "importance", feature): float(value) for feature, value in top.items()}
 
 
 def importance_table(explanation: Explanation, comment: str | None) -> pd.DataFrame:

@@ -24,7 +24,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.utils.autologging_utils import disable_autologging
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_LOGGED_ARTIFACTS
 
-from .._format import META_FILE
+from .._format import DATA_FILE, LOCAL_FILE, META_FILE, read_meta
+from .._keys import check_tags, tag_json, tag_value_limit
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from . import _artifacts as art
@@ -240,11 +241,16 @@ class ExplanationClient:
                 continue
             try:
                 entry = json.loads(value)
-            except json.JSONDecodeError as error:
-                raise TrackingError(
-                    f"Run tag {key!r} of run {self._run_id!r} is not the JSON explain-lib writes; was it edited? "
-                    "Delete the tag (MlflowClient().delete_tag) to hide that explanation."
-                ) from error
+            except json.JSONDecodeError:
+                entry = None
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                # one damaged marker must not hide the run's other explanations
+                warnings.warn(
+                    f"Skipping run tag {key!r} of run {self._run_id!r}: it is not the JSON explain-lib writes "
+                    "(edited or cut by the store?). Delete the tag (MlflowClient().delete_tag) to silence this.",
+                    UserWarning, stacklevel=3,
+                )
+                continue
             if _matches(entry, comment, raw, engineered):
                 entries.append(entry)
         entries.sort(key=lambda entry: (entry.get("upload_time") or "", entry.get("id") or ""), reverse=True)
@@ -277,6 +283,10 @@ class ExplanationClient:
             if wanted in listed:
                 return
             value = json.dumps([*listed, wanted])
+            if len(value) > tag_value_limit():  # the store would cut the list, and the UI could not read it
+                warnings.warn(f"Not listing {artifact_file!r} in the run's {MLFLOW_LOGGED_ARTIFACTS!r} tag: the "
+                              "list is full for the store's tag size.", UserWarning, stacklevel=3)
+                return
             self._write(functools.partial(self._client.set_tag, self._run_id, MLFLOW_LOGGED_ARTIFACTS, value))
             time.sleep(random.uniform(0.05, 0.25))
         raise TrackingError(
@@ -360,6 +370,8 @@ class ExplanationClient:
         group = art.label(explanation, comment)
         table_name = f"{group.replace(' ', '_')}_global_importance.json"
         entry = art.list_entry(explanation, comment=comment, upload_time=upload_time)
+        commit_tags = check_tags({art.MODEL_EXPLANATION_TAG: "True", marker: tag_json(entry)},
+                                 what=f"upload of explanation {explanation_id!r}")
         with tempfile.TemporaryDirectory(prefix="explain-lib-upload-") as tmp, disable_autologging(), \
                 _mlflow_errors(f"upload explanation {explanation_id!r} to run {self._run_id!r}", self._tracking_uri):
             files, table = Path(tmp, "files"), Path(tmp, table_name)
@@ -381,7 +393,7 @@ class ExplanationClient:
             if inputs:
                 self._write(functools.partial(self._client.log_inputs, self._run_id, datasets=inputs))
             # The commit marker: written last, in one request with model_explanation=True.
-            commit = [RunTag(art.MODEL_EXPLANATION_TAG, "True"), RunTag(marker, json.dumps(entry))]
+            commit = [RunTag(key, value) for key, value in commit_tags.items()]
             self._write(functools.partial(self._client.log_batch, self._run_id, tags=commit))
         return explanation_id
 
@@ -437,10 +449,10 @@ class ExplanationClient:
         with tempfile.TemporaryDirectory(prefix="explain-lib-download-") as tmp, \
                 _mlflow_errors(f"download explanation {explanation_id!r} of run {self._run_id!r}", self._tracking_uri):
             meta_path = Path(self._client.download_artifacts(self._run_id, f"{folder}/{META_FILE}", tmp))
-            meta = json.loads(meta_path.read_text())
-            for block in ("local", "data"):
+            meta = read_meta(meta_path.parent)  # the fixed file names only: no name from the file is followed
+            for block, name in (("local", LOCAL_FILE), ("data", DATA_FILE)):
                 if meta.get(block):
-                    self._client.download_artifacts(self._run_id, f"{folder}/{meta[block]['file']}", tmp)
+                    self._client.download_artifacts(self._run_id, f"{folder}/{name}", tmp)
             return Explanation.load(meta_path.parent, top_k=top_k)
 
 

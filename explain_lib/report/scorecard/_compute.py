@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._keys import key_part
 from ...errors import InvalidInputError, InvalidParameterError
 from ...explanation import Explanation
 from ._config import PREDICTED_Y, TRUE_Y, CohortSpec, ScorecardConfig
@@ -43,8 +43,8 @@ _STANDARD = {CLASSIFICATION: ("accuracy_score", "precision_score", "recall_score
 
 
 def metric_key(*parts: str) -> str:
-    """An MLflow metric name from parts: characters MLflow rejects become ``_``."""
-    return ".".join(re.sub(r"[^\w\-. /]", "_", str(part)).strip() for part in parts)
+    """A target's MLflow metric name from parts (see :func:`explain_lib._keys.key_part`)."""
+    return ".".join(key_part(part) for part in parts)
 
 
 class _Scorer:

@@ -141,6 +141,9 @@ class ScorecardConfig:
 def _read(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     if isinstance(source, Mapping):
         return dict(source), "(given as a mapping)"
+    if not isinstance(source, (str, Path)):
+        raise InvalidParameterError(f"The scorecard config must be a file path or a mapping with keys such as "
+                                    f"{', '.join(_SECTIONS)}; got a {type(source).__name__}.")
     path = Path(source)
     if not path.is_file():
         raise InvalidParameterError(f"The scorecard config {str(path)!r} is not a file; give a YAML or JSON file.")

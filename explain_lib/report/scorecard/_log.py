@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ._compute import metric_key
-from ._result import Scorecard
+from ..._keys import MetricKeys
+from ...errors import InvalidParameterError
+from ._result import Scorecard, TargetResult
 
 __all__ = ["PASSED_TAG", "SCORECARD_ARTIFACT_DIR", "log_scorecard", "scorecard_metrics", "write_scorecard"]
 
@@ -25,22 +26,30 @@ def scorecard_metrics(scorecard: Scorecard) -> dict[str, float]:
     ``scorecard.<metric>`` for each performance metric, ``scorecard.<target key>`` and
     ``scorecard.<target key>.met`` (1 met, 0 missed) for each target (fairness targets are
     ``scorecard.fairness.<metric>.<kind>.<feature>``), ``scorecard.cohort.<name>.<metric>`` for
-    each cohort, and ``scorecard.passed``.
+    each cohort, and ``scorecard.passed``. Cohort and feature names become valid, distinct MLflow
+    keys through :class:`explain_lib._keys.MetricKeys` (the report keeps the original names).
     """
-    metrics = {metric_key(_PREFIX, value.name): value.value for value in scorecard.performance.metrics}
+    keys = MetricKeys()
+    metrics: dict[str, float] = {}
+
+    def put(parts: tuple[Any, ...], value: float, target: TargetResult | None) -> None:
+        metrics[keys.key(_PREFIX, *parts)] = value
+        if target is not None:
+            metrics[keys.key(_PREFIX, *parts, "met")] = float(target.met)
+            covered.add(id(target))
+
+    covered: set[int] = set()
+    for value in scorecard.performance.metrics:
+        put((value.name,), value.value, value.target)
     for result in scorecard.fairness:
-        metrics[metric_key(_PREFIX, "fairness", result.metric_name, result.kind, result.sensitive_feature)] = \
-            result.value
+        put(("fairness", result.metric_name, result.kind, result.sensitive_feature), result.value, result.target)
     for cohort in scorecard.cohorts:
         for value in cohort.metrics:
-            key = metric_key(_PREFIX, "cohort", cohort.name, value.name)
-            metrics[key] = value.value
-            if value.target is not None:
-                metrics[f"{key}.met"] = float(value.target.met)
+            put(("cohort", cohort.name, value.name), value.value, value.target)
     for target in scorecard.targets:
-        metrics[f"{_PREFIX}.{target.key}"] = target.value
-        metrics[f"{_PREFIX}.{target.key}.met"] = float(target.met)
-    metrics[f"{_PREFIX}.passed"] = float(scorecard.passed)
+        if id(target) not in covered:
+            put((target.key,), target.value, target)
+    metrics[keys.key(_PREFIX, "passed")] = float(scorecard.passed)
     return {key: float(value) for key, value in metrics.items()}
 
 
@@ -75,8 +84,10 @@ def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Ma
     if run_id is None:
         active = mlflow.active_run()
         if active is None:
-            raise RuntimeError("log_scorecard needs run_id or an active MLflow run (mlflow.start_run()).")
+            raise InvalidParameterError("log_scorecard needs run_id or an active MLflow run (mlflow.start_run()).")
         run_id = active.info.run_id
+    now = int(time.time() * 1000)  # every key is made valid before the first write: never half-logged
+    metrics = [Metric(key, value, now, 0) for key, value in scorecard_metrics(scorecard).items()]
     with tempfile.TemporaryDirectory(prefix="explain-lib-scorecard-") as tmp:
         files = list(write_scorecard(scorecard, tmp if output is None else output))
         if config is not None:
@@ -84,8 +95,6 @@ def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Ma
             files[-1].write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")
         for file in files:
             client.log_artifact(run_id, str(file), artifact_path=SCORECARD_ARTIFACT_DIR)
-    now = int(time.time() * 1000)
-    metrics = [Metric(key, value, now, 0) for key, value in scorecard_metrics(scorecard).items()]
     for start in range(0, len(metrics), 1000):  # MLflow's log_batch limit
         client.log_batch(run_id, metrics=metrics[start : start + 1000])
     client.set_tag(run_id, PASSED_TAG, "true" if scorecard.passed else "false")
