@@ -51,7 +51,9 @@ def _demo(args: argparse.Namespace) -> int:
     explanation = explainer.explain(X_test)
     top = explanation.global_importance(top_k=args.top_k)
 
-    mlflow.set_experiment(args.experiment)
+    from .tracking._ui import get_or_create_experiment
+
+    mlflow.set_experiment(experiment_id=get_or_create_experiment(mlflow.MlflowClient(), args.experiment))
     with mlflow.start_run(run_name="adult-lightgbm") as run:
         mlflow.log_params({**params, "model": "lightgbm", "explainer": explainer.method})
         mlflow.log_metrics(metrics)
@@ -91,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # stderr is for our progress and warnings
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)
