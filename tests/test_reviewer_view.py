@@ -3,6 +3,7 @@ descriptions are ours only where nobody else wrote one, and user text in them st
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import mlflow
@@ -92,3 +93,32 @@ def test_a_folder_a_runner_says_is_a_copy_is_named_by_its_uri(tmp_path, monkeypa
     assert source_uri(folder / "test.parquet") == "runs:/abc/data/test.parquet"
     assert source_uri("runs:/other/model") == "runs:/other/model"
     assert source_uri(tmp_path / "elsewhere.csv") == str((tmp_path / "elsewhere.csv").resolve())
+
+
+@pytest.mark.parametrize("with_dashboard", [True, False])
+def test_the_pipeline_description_links_the_dashboard_only_when_the_explanation_has_one(store, tmp_path,
+                                                                                        with_dashboard):
+    from explanation_factories import regression
+
+    from explain_lib import ExplanationClient
+    from explain_lib.pipelines._describe import StepRecord, describe_pipeline
+
+    experiment_id = get_or_create_experiment(store, "described")
+    parent = store.create_run(experiment_id, run_name="pipeline")
+    step = store.create_run(experiment_id, run_name="explain <b>", tags={"mlflow.parentRunId": parent.info.run_id})
+    explanation = dataclasses.replace(regression(n_rows=20), features=("age", "<script>alert(1)</script>", "hours",
+                                                                       "f3", "f4"))
+    explanation_id = ExplanationClient.from_run_id(step.info.run_id).upload_model_explanation(explanation, plots=False)
+    if with_dashboard:
+        (tmp_path / "dashboard.html").write_text("<p>dashboard</p>")
+        store.log_artifact(step.info.run_id, str(tmp_path / "dashboard.html"), f"explanations/{explanation_id}")
+    note = describe_pipeline(store, parent, [StepRecord("explain <b>", step.info.run_id), StepRecord("later", None)],
+                             status="FAILED", pipeline_name="p", pipeline_file="/x/p.yaml")
+    link = f"(#/experiments/{experiment_id}/runs/{step.info.run_id}/artifacts)"
+    assert (f"[explanations/{explanation_id}/dashboard\\.html]{link}" in note) == with_dashboard
+    assert f"| [explain &lt;b&gt;](#/experiments/{experiment_id}/runs/{step.info.run_id}) |" in note
+    assert "| later | not run |" in note and "FAILED" in note
+    top = list(explanation.global_importance(top_k=3).index)
+    assert [line.split(". ", 1)[1].rsplit(":", 1)[0] for line in note.splitlines() if line[:2] in ("1.", "2.", "3.")] \
+        == [markdown_text(name) for name in top]
+    assert "<script>" not in note
