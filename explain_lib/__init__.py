@@ -37,6 +37,10 @@ def __getattr__(name: str):
         from . import tracking
 
         return getattr(tracking, name)
+    if name == "compare":  # explanation comparison (explain_lib.report.comparison), loaded on first use
+        from .report.comparison import compare
+
+        return compare
     raise AttributeError(f"module 'explain_lib' has no attribute {name!r}")
 
 __all__ = [
@@ -59,5 +63,6 @@ __all__ = [
     "TreeShap",
     "UnsupportedModelError",
     "__version__",
+    "compare",
     "log_explanation",
 ]

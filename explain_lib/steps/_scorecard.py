@@ -22,7 +22,6 @@ from ._train import TARGET_TAG
 
 __all__ = ["TargetMissedError", "scorecard"]
 
-_EXPLANATION_FILE = "explanation.json"
 
 
 class TargetMissedError(ExplainLibError):
@@ -81,16 +80,9 @@ def _explanation(source: str | Path | Explanation | None) -> Explanation | None:
             return ExplanationClient.from_run_id(run_id).download_model_explanation()
         except ExplanationNotFoundError:  # the run has none: the section says so
             return None
-    text = str(source)
-    if text.startswith("runs:/"):
-        parts = text.removeprefix("runs:/").strip("/").split("/")
-        explanation_id = parts[2] if len(parts) >= 3 and parts[1] == "explanations" else None
-        return ExplanationClient.from_run_id(parts[0]).download_model_explanation(explanation_id)
-    folder = Path(text)
-    if not (folder / _EXPLANATION_FILE).is_file():
-        raise InvalidInputError(f"{text!r} is not a saved explanation (no {_EXPLANATION_FILE} in it). Give the "
-                                "explain step's output folder, runs:/<run_id> or runs:/<run_id>/explanations/<id>.")
-    return Explanation.load(folder)
+    from ..tracking._sources import load_explanation_source
+
+    return load_explanation_source(source)[0]
 
 
 def _model_reference(model_uri: str) -> str:
