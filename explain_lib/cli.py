@@ -1,7 +1,7 @@
 """The ``explain-lib`` command line.
 
 Exit codes: 0 ok, 2 bad usage or input (with a message saying what to fix), 3 a scorecard target missed
-(``scorecard --fail-on-missed-target``), 1 any other failure.
+(``scorecard --fail-on-missed-target``) or a comparison's gate failed (``compare --gate``), 1 any other failure.
 """
 
 from __future__ import annotations
