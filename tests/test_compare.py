@@ -152,3 +152,15 @@ def test_a_global_only_explanation_is_compared_without_band_or_flags():
     assert comparison.flagged == [] and comparison.features["delta_low"].isna().all()
     assert not comparison.top_unchanged(5)  # x1 left the top 5, and there is no band to call that noise
     assert any("no uncertainty band" in note for note in comparison.notes)
+
+
+def test_features_a_top_k_upload_did_not_store_are_not_called_vanished():
+    c = cases()
+    top = list(c.shuffled.global_importance(top_k=4).index)
+    keep = [c.shuffled.features.index(name) for name in top]
+    stored = dataclasses.replace(c.shuffled, features=tuple(top), local=c.shuffled.local[:, :, keep],
+                                 global_=None, per_class=None, data=c.shuffled.data[top],
+                                 params={"uploaded_top_k_of": 10})
+    comparison = compare_explanations(c.base, stored, **FAST)
+    assert len(comparison.vanished) == 0 and len(comparison.features) == 4
+    assert any("B was uploaded with only its top 4 of 10 features" in note for note in comparison.notes)

@@ -232,3 +232,13 @@ def test_drift_logs_each_top_feature_over_the_experiments_explanations(store, tm
     png = Path(client.download_artifacts(run_id, "drift/importance_over_runs.png", str(tmp_path)))
     assert png.read_bytes()[:8] == PNG
     assert client.get_run(run_id).info.run_name == "importance-drift"
+
+
+def test_a_top_k_upload_is_compared_on_what_it_stored_without_calling_the_rest_vanished(store):
+    uri, experiment_id, runs = store
+    client = MlflowClient(uri)
+    run_id = client.create_run(experiment_id, run_name="top-k").info.run_id
+    ExplanationClient.from_run_id(run_id).upload_model_explanation(cases().shuffled, top_k=4, plots=False)
+    comparison = ExplanationClient.from_run_id(runs["approved"]).compare(run_id, **FAST)
+    assert len(comparison.vanished) == 0 and len(comparison.features) == 4
+    assert any("B was uploaded with only its top 4 of 10 features" in note for note in comparison.notes)

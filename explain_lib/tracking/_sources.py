@@ -15,6 +15,18 @@ __all__ = ["load_explanation_source"]
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
+def _mark_truncated(client: Any, explanation: Explanation) -> Explanation:
+    """An upload made with top_k stores only its top features: say so in ``params["uploaded_top_k_of"]``
+    (the full feature count), so that a comparison does not call the others vanished."""
+    import dataclasses
+
+    entry = next((e for e in client.list_model_explanations() if e["id"] == explanation.id), {})
+    total = entry.get("num_features")
+    if isinstance(total, int) and total > explanation.n_features:
+        return dataclasses.replace(explanation, params={**explanation.params, "uploaded_top_k_of": total})
+    return explanation
+
+
 def load_explanation_source(source: Any, *, tracking_uri: str | None = None) -> tuple[Explanation, str]:
     """``(explanation, where it came from)`` for an explanation given in any of the forms we accept.
 
@@ -38,7 +50,7 @@ def load_explanation_source(source: Any, *, tracking_uri: str | None = None) -> 
         return source, f"explanation {source.id}"
     if isinstance(source, ExplanationClient):
         explanation = source.download_model_explanation()
-        return explanation, f"runs:/{source.run_id}/explanations/{explanation.id}"
+        return _mark_truncated(source, explanation), f"runs:/{source.run_id}/explanations/{explanation.id}"
     text = str(source).strip()
     if _RUN_ID.match(text):
         text = f"runs:/{text}"
@@ -47,7 +59,7 @@ def load_explanation_source(source: Any, *, tracking_uri: str | None = None) -> 
         if len(parts) == 1 or (len(parts) == 3 and parts[1] == "explanations"):
             client = ExplanationClient.from_run_id(parts[0], tracking_uri=tracking_uri)
             explanation = client.download_model_explanation(parts[2] if len(parts) == 3 else None)
-            return explanation, f"runs:/{parts[0]}/explanations/{explanation.id}"
+            return _mark_truncated(client, explanation), f"runs:/{parts[0]}/explanations/{explanation.id}"
         raise InvalidInputError(f"{text!r} does not name an explanation; give runs:/<run_id> (the run's newest) or "
                                 "runs:/<run_id>/explanations/<id>.")
     folder = Path(text).expanduser()

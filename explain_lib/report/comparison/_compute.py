@@ -359,7 +359,14 @@ def compare_explanations(
     notes = []
     appeared = [name for name in b.features if name not in set(a.features)]
     vanished = [name for name in a.features if name not in set(b.features)]
-    if appeared or vanished:
+    for side, explanation, others in (("A", a, appeared), ("B", b, vanished)):
+        total = explanation.params.get("uploaded_top_k_of")
+        if total and others:  # a top-k upload: the features it did not store may well be there
+            notes.append(f"{side} was uploaded with only its top {explanation.n_features} of {total} features: "
+                         f"{len(others)} feature(s) it did not store are not called "
+                         f"{'appeared' if side == 'A' else 'vanished'} ({', '.join(map(str, others[:10]))}).")
+            others.clear()
+    if appeared or vanished or len(common) < max(a.n_features, b.n_features):
         notes.append(f"The explanations have different features: compared on the {len(common)} they share; "
                      f"{len(appeared)} appeared in B, {len(vanished)} vanished from A.")
     rng = np.random.default_rng(random_state)
