@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._progress import status
 from ..errors import ExplainLibError, InvalidParameterError
 from ._data import copied_from
 from ._run import progress, record_outputs, step_run
@@ -108,6 +109,8 @@ def compare(
                                           b_label=_label(candidate, second_label), top_k=top_k, cohorts=rules,
                                           n_bootstrap=n_bootstrap, n_permutations=n_permutations, alpha=alpha,
                                           random_state=random_state)
+    for line in comparison.summary().splitlines():
+        status(line)
     with step_run() as run:
         with progress("writing and logging the comparison"):
             uri = log_comparison(comparison, run_id=run.info.run_id, gate=gate, output=comparison_output)
