@@ -2,7 +2,7 @@
 
 - Experiments we create carry the tag ``mlflow.experimentKind = custom_model_development``, so
   MLflow 3's UI opens them in its model-training mode (runs, metrics, artifacts) rather than the
-  GenAI one (traces, judges, agent versions).
+  GenAI one (traces and judges).
 - A run's description is its ``mlflow.note.content`` tag (markdown). Steps write theirs in
   sections (``#### explain``, ``#### scorecard``); a description somebody else wrote (no
   ``explain_lib.note`` tag beside it) is never replaced.
