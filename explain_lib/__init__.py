@@ -39,6 +39,10 @@ def __getattr__(name: str):
         from . import tracking
 
         return getattr(tracking, name)
+    if name == "compare":  # explanation comparison (explain_lib.report.comparison), loaded on first use
+        from .report.comparison import compare
+
+        return compare
     raise AttributeError(f"module 'explain_lib' has no attribute {name!r}")
 
 __all__ = [
@@ -63,5 +67,6 @@ __all__ = [
     "TreeShap",
     "UnsupportedModelError",
     "__version__",
+    "compare",
     "log_explanation",
 ]

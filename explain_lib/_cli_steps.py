@@ -123,6 +123,42 @@ def _scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _either(args: argparse.Namespace, positional: str, option: str, name: str) -> str:
+    given = [value for value in (getattr(args, positional), getattr(args, option)) if value]
+    if len(given) != 1:
+        position = "first" if name == "baseline" else "second"
+        raise InvalidParameterError(f"Give the {name} explanation once: as the {position} argument or as --{name}.")
+    return given[0]
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .steps import GateFailedError, compare
+
+    baseline = _either(args, "a", "baseline", "baseline")
+    candidate = _either(args, "b", "candidate", "candidate")
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            uri = compare(baseline, candidate, top_k=args.top_k or 10, gate=args.gate, cohorts=args.cohort,
+                          n_bootstrap=args.n_bootstrap, n_permutations=args.n_permutations, alpha=args.alpha,
+                          random_state=args.random_state, comparison_output=args.comparison_output)
+    except GateFailedError as error:
+        print(error.uri)
+        print(f"explain-lib: gate failed: {error}", file=sys.stderr)
+        return TARGET_MISSED
+    print(uri)
+    return 0
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from .report.comparison import drift
+
+    with contextlib.redirect_stdout(sys.stderr):
+        table, uri = drift(args.experiment, top_k=args.top_k, comment=args.comment, tracking_uri=args.tracking_uri)
+    print(f"explain-lib: {len(table)} explanations of experiment {args.experiment!r} lined up", file=sys.stderr)
+    print(uri)
+    return 0
+
+
 def _client(args: argparse.Namespace) -> Any:
     from .tracking import ExplanationClient
 
@@ -283,6 +319,54 @@ def _add_scorecard(commands: Any) -> None:
     parser.set_defaults(handler=_scorecard)
 
 
+def _add_compare(commands: Any) -> None:
+    parser = commands.add_parser(
+        "compare", help="compare two explanations and log a comparison report",
+        description="Compare explanation B (the candidate) with explanation A (the baseline): rank shifts, importance "
+        "deltas with bootstrap bands, appeared / vanished features, per-class and per-cohort shifts, and a "
+        "Wasserstein permutation test per top feature so that noise is not called a change. Logs "
+        "comparison/comparison.html, comparison.png, comparison.json and compare.* metrics to the active MLflow run "
+        "(MLFLOW_RUN_ID, else a new run). Each explanation is a run id, runs:/<run_id> (its newest), "
+        "runs:/<run_id>/explanations/<id> or a saved explanation folder. Prints the report's URI. Exit code "
+        f"{TARGET_MISSED} when --gate fails.",
+    )
+    parser.add_argument("a", nargs="?", default=None, metavar="RUN_OR_URI_A", help="the baseline explanation (A)")
+    parser.add_argument("b", nargs="?", default=None, metavar="RUN_OR_URI_B", help="the candidate explanation (B)")
+    parser.add_argument("--baseline", type=_optional(str), default=None, metavar="URI",
+                        help="the baseline explanation, instead of RUN_OR_URI_A")
+    parser.add_argument("--candidate", type=_optional(str), default=None, metavar="URI",
+                        help="the candidate explanation, instead of RUN_OR_URI_B")
+    parser.add_argument("--top-k", type=_optional(_positive_int), default=10, metavar="N",
+                        help="test and report the top N features of either explanation (default 10)")
+    parser.add_argument("--gate", type=_optional(str), default=None, metavar="GATE",
+                        help=f"exit with code {TARGET_MISSED} (after logging) unless the comparison passes: "
+                        "top5_unchanged (or top<k>_unchanged) or none_flagged")
+    parser.add_argument("--cohort", action="append", default=None, metavar="NAME=QUERY",
+                        help="also compare a cohort of the explained rows, e.g. 'Over 40=age > 40' (repeatable)")
+    parser.add_argument("--n-bootstrap", type=int, default=200, metavar="N", help="bootstrap resamples (default 200)")
+    parser.add_argument("--n-permutations", type=int, default=999, metavar="N",
+                        help="permutations of the distribution test (default 999)")
+    parser.add_argument("--alpha", type=float, default=0.05, help="level of the Holm-adjusted p-values (default 0.05)")
+    parser.add_argument("--random-state", type=int, default=0, help="seed of the resampling (default 0)")
+    parser.add_argument("--comparison-output", type=_optional(str), default=None, metavar="DIR",
+                        help="also write the report files to this folder")
+    parser.set_defaults(handler=_compare)
+
+    drift = commands.add_parser(
+        "drift", help="plot each top feature's importance over an experiment's explanations",
+        description="Line up every explanation uploaded to the runs of an experiment (oldest first) and log "
+        "drift/importance_over_runs.png, drift/importance_over_runs.json and drift.<feature>.importance metrics "
+        "(one step per explanation) to the active MLflow run, else a new run 'importance-drift' in the experiment. "
+        "Prints the URI of the logged folder.")
+    drift.add_argument("--experiment", required=True, metavar="NAME", help="the MLflow experiment")
+    drift.add_argument("--top-k", type=_positive_int, default=5, metavar="N",
+                       help="plot the N features with the highest mean importance (default 5)")
+    drift.add_argument("--comment", default=None, metavar="TEXT", help="only explanations uploaded with this comment")
+    drift.add_argument("--tracking-uri", default=None, metavar="URI",
+                       help="the tracking store (default: MLFLOW_TRACKING_URI, else MLflow's default)")
+    drift.set_defaults(handler=_drift)
+
+
 def _add_history(commands: Any) -> None:
     listing = commands.add_parser("list", help="list a run's explanations",
                                   description="One line per explanation uploaded to the run, newest first: id, "
@@ -314,10 +398,11 @@ def _add_pipeline(commands: Any) -> None:
 
 
 def add_step_commands(commands: Any) -> None:
-    """Add ``train``, ``explain``, ``scorecard``, ``list``, ``show`` and ``pipeline run`` to an argparse sub-parser
-    set."""
+    """Add ``train``, ``explain``, ``scorecard``, ``compare``, ``drift``, ``list``, ``show`` and ``pipeline run`` to
+    an argparse sub-parser set."""
     _add_train(commands)
     _add_explain(commands)
     _add_scorecard(commands)
+    _add_compare(commands)
     _add_history(commands)
     _add_pipeline(commands)

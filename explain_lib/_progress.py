@@ -6,11 +6,16 @@ shown only when stderr is a terminal, so logs and captured subprocess output car
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+from collections.abc import Iterator
 
 from tqdm import tqdm
 
-__all__ = ["progress_bar", "status"]
+__all__ = ["ARTIFACT_BARS_ENV", "progress_bar", "quiet_artifact_transfers", "status"]
+
+ARTIFACT_BARS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
 
 def status(message: str) -> None:
@@ -34,3 +39,20 @@ def progress_bar(total: int, description: str, *, unit: str, show: bool | None =
     """
     return tqdm(total=total, desc=description, unit=unit, file=sys.stderr, disable=None if show is None else not show,
                 dynamic_ncols=True)
+
+
+@contextlib.contextmanager
+def quiet_artifact_transfers() -> Iterator[None]:
+    """No MLflow "Downloading artifacts" bars inside the block (unless MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR is set).
+
+    Our downloads are a step's inputs, not what the user waits for; their bars would flood a job's
+    captured stderr (one bar per file, redrawn per chunk).
+    """
+    if ARTIFACT_BARS_ENV in os.environ:
+        yield
+        return
+    os.environ[ARTIFACT_BARS_ENV] = "false"
+    try:
+        yield
+    finally:
+        os.environ.pop(ARTIFACT_BARS_ENV, None)

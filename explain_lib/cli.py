@@ -1,7 +1,7 @@
 """The ``explain-lib`` command line.
 
 Exit codes: 0 ok, 2 bad usage or input (with a message saying what to fix), 3 a scorecard target missed
-(``scorecard --fail-on-missed-target``), 1 any other failure.
+(``scorecard --fail-on-missed-target``) or a comparison's gate failed (``compare --gate``), 1 any other failure.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def _demo(args: argparse.Namespace) -> int:
     explanation = explainer.explain(X_test)
     top = explanation.global_importance(top_k=args.top_k)
 
-    mlflow.set_experiment(args.experiment)
+    from .tracking._ui import get_or_create_experiment
+
+    mlflow.set_experiment(experiment_id=get_or_create_experiment(mlflow.MlflowClient(), args.experiment))
     with mlflow.start_run(run_name="adult-lightgbm") as run:
         mlflow.log_params({**params, "model": "lightgbm", "explainer": explainer.method})
         mlflow.log_metrics(metrics)
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # stderr is for our progress and warnings
     args = _parser().parse_args(argv)
     try:
         return args.handler(args)

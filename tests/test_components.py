@@ -18,7 +18,9 @@ from explain_lib.pipelines._spec import Component
 ROOT = Path(__file__).resolve().parents[1]
 COMPONENTS = sorted(ROOT.glob("components/*/component.yaml"))
 PIPELINES = sorted(ROOT.glob("pipelines/*.yaml"))
-STEP_COMMANDS = {"train", "explain", "scorecard"}
+STEP_COMMANDS = {"train", "explain", "scorecard", "compare"}
+PIPELINE_JOBS = {"adult_income": {"train", "explain", "scorecard"},
+                 "adult_income_retrain": {"train", "explain", "compare", "scorecard"}}
 
 # CLI options that a component deliberately does not expose, with the reason.
 EXCLUDED_OPTIONS = {
@@ -70,8 +72,8 @@ def azure_ml():
 
 
 def test_specs_exist():
-    assert [path.parent.name for path in COMPONENTS] == ["explain", "scorecard", "train"]
-    assert [path.name for path in PIPELINES] == ["adult_income.yaml"]
+    assert [path.parent.name for path in COMPONENTS] == ["compare", "explain", "scorecard", "train"]
+    assert [path.name for path in PIPELINES] == ["adult_income.yaml", "adult_income_retrain.yaml"]
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:.*marshmallow.*")
@@ -93,7 +95,7 @@ def test_pipeline_validates_with_azure_ai_ml(azure_ml, path):
     result = job._validate()
     assert result.passed, result.error_messages
     assert job.settings.default_compute
-    assert set(job.jobs) == {"train", "explain", "scorecard"}
+    assert set(job.jobs) == PIPELINE_JOBS[path.stem]
 
 
 def test_azure_validation_catches_an_unknown_input_in_a_command(azure_ml, tmp_path):
@@ -179,3 +181,11 @@ def test_cyclic_jobs_are_refused(tmp_path):
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
     with pytest.raises(PipelineSpecError, match="cycle"):
         load_pipeline(path)
+
+
+def test_the_retrain_pipeline_compares_the_new_explanation_with_the_baseline_before_scoring():
+    pipeline = load_pipeline(ROOT / "pipelines/adult_income_retrain.yaml", overrides={"baseline": "runs:/abc"})
+    assert [job.name for job in pipeline.jobs] == ["train", "explain", "compare", "scorecard"]
+    compare = pipeline.jobs[2]
+    assert (compare.inputs["candidate"].job, compare.inputs["candidate"].output) == ("explain", "explanation")
+    assert compare.inputs["baseline"] == "runs:/abc" and compare.inputs["gate"] == "top5_unchanged"

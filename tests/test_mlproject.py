@@ -21,7 +21,7 @@ SAMPLE_VALUES = {"data": "data.csv", "target": "income", "model": "lightgbm", "p
                  "test_size": "0.25", "random_state": "0", "method": "auto", "comment": "", "top_k": "",
                  "n_background": "100", "sample": "", "pipeline": "pipelines/adult_income.yaml",
                  "config": "pipelines/scorecards/adult_income.yaml", "explanation": "",
-                 "fail_on_missed_target": "false"}
+                 "fail_on_missed_target": "false", "baseline": "runs:/abc", "candidate": "runs:/def", "gate": ""}
 
 
 def _mlproject() -> dict:
@@ -43,7 +43,7 @@ def test_conda_env_pins_exactly_the_pyproject_dependencies():
 
 def test_entry_points_call_the_cli_with_options_it_accepts():
     entry_points = _mlproject()["entry_points"]
-    assert set(entry_points) == {"main", "train", "explain", "scorecard"}
+    assert set(entry_points) == {"main", "train", "explain", "scorecard", "compare"}
     for name, entry in entry_points.items():
         parameters = entry.get("parameters", {})
         for parameter, spec in parameters.items():

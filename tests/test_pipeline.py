@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,12 @@ import mlflow
 import pytest
 import yaml
 from mlflow import MlflowClient
+from mlflow_ui import open_run_page
 
 from explain_lib.pipelines import PipelineSpecError, PipelineStepError, run_pipeline
+from explain_lib.steps import read_table
 from explain_lib.tracking import ExplanationClient
+from explain_lib.tracking._ui import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG, NOTE_TAG, markdown_text
 
 ROOT = Path(__file__).resolve().parents[1]
 ADULT = ROOT / "pipelines" / "adult_income.yaml"
@@ -75,7 +79,7 @@ def test_step_parameters_are_logged_on_the_nested_runs(adult_run):
     assert explain.params["inputs.comment"] == "adult-income"
     assert "inputs.top_k" not in explain.params  # optional and unset: dropped from the command too
     assert "--top-k" not in explain.tags["explain_lib.pipeline.command"]
-    # outputs are passed as folder URIs: explain reads what train wrote
+    # outputs are passed as folders, recorded as the URIs their step logged them under
     assert explain.params["inputs.model"] == train.params["outputs.model"]
     assert explain.params["inputs.data"] == train.params["outputs.test_data"]
     assert train.tags["explain_lib.pipeline.component"] == "explain_lib_train:0.1.0"
@@ -190,16 +194,19 @@ def test_a_bad_spec_starts_no_run(sqlite_store, tmp_path):
     assert len(client.search_runs([sqlite_store[1]])) == before
 
 
-def test_pipeline_run_command_against_a_tracking_server(mlflow_server, tmp_path):
-    """`explain-lib pipeline run` end to end, logging over HTTP through the server's artifact proxy."""
+def test_pipeline_run_command_against_a_tracking_server(mlflow_server, browser, tmp_path):
+    """`explain-lib pipeline run` end to end, logging over HTTP through the server's artifact proxy; a reviewer
+    opening the parent run in the MLflow UI reads its description and follows its links to the step runs."""
     uri = mlflow_server.wait()
-    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": str(Path(sys.executable).parent)}
+    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": str(Path(sys.executable).parent),
+           **{key: os.environ[key] for key in ("PYTHONPATH",) if key in os.environ}}
     result = subprocess.run(
         [sys.executable, "-m", "explain_lib.cli", "pipeline", "run", str(ADULT), "--set", "explain_sample=200",
          "--experiment", "adult-http"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("adult-http")
+    assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND  # created by the run: model-training mode
     parents = client.search_runs([experiment.experiment_id], "tags.`explain_lib.pipeline.file` != ''")
     assert len(parents) == 1 and parents[0].info.status == "FINISHED"
     assert parents[0].info.run_id in result.stdout + result.stderr
@@ -208,3 +215,61 @@ def test_pipeline_run_command_against_a_tracking_server(mlflow_server, tmp_path)
         "train": "FINISHED", "explain": "FINISHED", "scorecard": "FINISHED"}
     explain_id = children["explain"].info.run_id
     assert len(ExplanationClient.from_run_id(explain_id, tracking_uri=uri).list_model_explanations()) == 1
+
+    page = open_run_page(browser, uri, experiment.experiment_id, parents[0].info.run_id, ready_text="Top features")
+    try:
+        for name, run in children.items():
+            link = page.locator(f'a[href="#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}"]')
+            assert name in link.all_inner_texts()
+        with page.expect_popup() as opened:  # the UI opens description links in a new tab
+            page.get_by_role("link", name="scorecard", exact=True).first.click()
+        step_page = opened.value
+        step_page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=60_000)  # its own description
+        assert children["scorecard"].info.run_id in step_page.url
+        step_page.close()
+    finally:
+        page.close()
+
+
+def test_step_runs_record_their_inputs_as_the_uris_earlier_steps_logged_them_under(adult_run):
+    client, parent_id = adult_run
+    children = _children(client, parent_id)
+    train_id, explain_id = children["train"].info.run_id, children["explain"].info.run_id
+    explanation_id = ExplanationClient.from_run_id(explain_id).list_model_explanations()[0]["id"]
+    explain, scorecard = children["explain"].data.params, children["scorecard"].data.params
+    assert explain["inputs.model"] == scorecard["inputs.model"] == f"runs:/{train_id}/model"
+    assert explain["inputs.data"] == scorecard["inputs.data"] == f"runs:/{train_id}/data"
+    assert scorecard["inputs.explanation"] == f"runs:/{explain_id}/explanations/{explanation_id}"
+    assert len(read_table(explain["inputs.data"])) > 300  # the URI outlives the pipeline's folders
+    explanation = ExplanationClient.from_run_id(explain_id).download_model_explanation()
+    assert explanation.model_uri == f"runs:/{train_id}/model"
+    for run in children.values():
+        recorded = " ".join([*run.data.params.values(), run.data.tags[NOTE_TAG]])
+        assert "explain-lib-pipeline-" not in recorded, f"{run.info.run_name} names a temporary folder"
+
+
+def test_parent_run_description_links_each_step_and_gives_top_features_and_verdict(adult_run):
+    client, parent_id = adult_run
+    parent = client.get_run(parent_id)
+    note = parent.data.tags[NOTE_TAG]
+    children = _children(client, parent_id)
+    for name, run in children.items():
+        assert f"[{name}](#/experiments/{parent.info.experiment_id}/runs/{run.info.run_id})" in note
+    explanation = ExplanationClient.from_run_id(children["explain"].info.run_id).download_model_explanation()
+    listed = [line.split(". ", 1)[1].rsplit(": ", 1)[0] for line in note.splitlines() if line[:2] in ("1.", "2.", "3.")]
+    assert listed == [markdown_text(name) for name in explanation.global_importance(top_k=3).index]
+    scorecard = children["scorecard"]
+    verdict = "passed: all" if scorecard.data.tags["scorecard.passed"] == "true" else "**missed**"
+    assert f"**Scorecard** (step [scorecard](#/experiments/{parent.info.experiment_id}/runs/" \
+           f"{scorecard.info.run_id})): {verdict}" in note
+    assert "scorecard/scorecard\\.html" in note and "scorecard/scorecard\\.pdf" in note
+    assert "#### explain" in children["explain"].data.tags[NOTE_TAG]
+    assert "| Accuracy |" in scorecard.data.tags[NOTE_TAG]
+
+
+def test_a_job_log_holds_progress_lines_and_no_artifact_download_bars(adult_run, tmp_path):
+    client, parent_id = adult_run
+    train_id = _children(client, parent_id)["train"].info.run_id  # it copies the logged model: a download
+    log = Path(client.download_artifacts(train_id, "logs/stderr.txt", str(tmp_path))).read_text(encoding="utf-8")
+    assert "explain-lib: training lightgbm" in log and "explain-lib: logging the model: done" in log
+    assert "Downloading artifacts" not in log and "it/s]" not in log

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._progress import status
+from ..steps._data import SOURCE_URIS_ENV
+from ..steps._run import OUTPUT_URIS_TAG
+from ..tracking._ui import get_or_create_experiment, set_run_note
+from ._describe import StepRecord, describe_pipeline
 from ._errors import PipelineStepError
 from ._spec import Job, OutputRef, Pipeline, load_pipeline, render_command
 
@@ -48,11 +52,6 @@ def _step_error(stderr: str, returncode: int) -> str:
     return lines[-1] if lines else f"exit code {returncode} and nothing on stderr"
 
 
-def _experiment_id(client: Any, name: str) -> str:
-    experiment = client.get_experiment_by_name(name)
-    return experiment.experiment_id if experiment else client.create_experiment(name)
-
-
 def _plan(pipeline: Pipeline, work_dir: Path) -> dict[str, tuple[dict[str, str | None], dict[str, str], list[str]]]:
     """Every job's resolved inputs, output folders and argument list, before any run starts."""
     folders = {(job.name, output): str(work_dir / job.name / output) for job in pipeline.jobs for output in job.outputs}
@@ -84,8 +83,12 @@ def _stream(argv: list[str], env: Mapping[str, str], *, stdout: IO[bytes], label
 
 
 def _create_job_run(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
-                    experiment_id: str, parent_run_id: str) -> str:
-    """The job's nested run, tagged and with its inputs and outputs as params; its output folders made."""
+                    experiment_id: str, parent_run_id: str, source_uris: Mapping[str, str]) -> str:
+    """The job's nested run, tagged and with its inputs as params; its output folders made.
+
+    An input that is an earlier job's output folder is recorded as the URI that job logged it under
+    (``source_uris``), not as the temporary folder.
+    """
     inputs, outputs, argv = plan
     run = client.create_run(experiment_id, run_name=job.name, tags={
         PARENT_TAG: parent_run_id,
@@ -96,27 +99,46 @@ def _create_job_run(client: Any, job: Job, plan: tuple[dict[str, str | None], di
     run_id = run.info.run_id
     for folder in outputs.values():
         Path(folder).mkdir(parents=True, exist_ok=True)
-    params = {f"inputs.{name}": value for name, value in inputs.items() if value is not None}
-    params.update({f"outputs.{name}": folder for name, folder in outputs.items()})
+    params = {f"inputs.{name}": source_uris.get(str(value), value) for name, value in inputs.items()
+              if value is not None}
     for key, value in params.items():
         client.log_param(run_id, key, str(value)[:PARAM_VALUE_CHARS])
     return run_id
 
 
+def _record_outputs(client: Any, run_id: str, outputs: Mapping[str, str], source_uris: dict[str, str]) -> None:
+    """Log the job's ``outputs.*`` params: the URI the step logged each output folder under (its
+    ``explain_lib.output_uris`` tag), else the folder; add the URIs to ``source_uris``."""
+    try:
+        recorded = json.loads(client.get_run(run_id).data.tags.get(OUTPUT_URIS_TAG) or "{}")
+    except json.JSONDecodeError:
+        recorded = {}
+    for name, folder in outputs.items():
+        uri = recorded.get(str(Path(folder).resolve()))
+        if uri:
+            source_uris[folder] = uri
+        client.log_param(run_id, f"outputs.{name}", str(uri or folder)[:PARAM_VALUE_CHARS])
+
+
 def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
              experiment_id: str, parent_run_id: str, tracking_uri: str, log_dir: Path, position: str,
-             label: str) -> str:
+             label: str, source_uris: dict[str, str], started: list[StepRecord]) -> str:
     """Create the job's nested run, run its command with MLFLOW_RUN_ID set, and close the run.
 
     Prints ``position job (run id) ...`` when it starts and ``done in N s`` or ``FAILED after N s``
-    when it ends; the command's stderr lines are echoed meanwhile, prefixed with ``label``.
+    when it ends; the command's stderr lines are echoed meanwhile, prefixed with ``label``. The
+    command learns which URI each input folder is a copy of from ``EXPLAIN_LIB_SOURCE_URIS``, and
+    MLflow's artifact download bars are off (its stderr is for our progress lines and warnings).
     """
     start = time.monotonic()
-    run_id = _create_job_run(client, job, plan, experiment_id=experiment_id, parent_run_id=parent_run_id)
+    run_id = _create_job_run(client, job, plan, experiment_id=experiment_id, parent_run_id=parent_run_id,
+                             source_uris=source_uris)
+    started.append(StepRecord(job.name, run_id))
     status(f"{position} {job.name} (run {run_id}) ...")
     argv = plan[2]
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_RUN_ID": run_id,
-           "MLFLOW_EXPERIMENT_ID": experiment_id, "MLFLOW_DISABLE_TELEMETRY": "true"}
+           "MLFLOW_EXPERIMENT_ID": experiment_id, "MLFLOW_DISABLE_TELEMETRY": "true",
+           "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false", SOURCE_URIS_ENV: json.dumps(source_uris)}
     env.pop("MLFLOW_EXPERIMENT_NAME", None)
     logger.info("pipeline job %r (run %s): %s", job.name, run_id, " ".join(argv))
     logs = log_dir / job.name
@@ -125,6 +147,7 @@ def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str,
         returncode, stderr = _stream(_executable(argv), env, stdout=stdout, label=label)
     (logs / "stderr.txt").write_text(stderr, encoding="utf-8")
     client.log_artifacts(run_id, str(logs), artifact_path="logs")
+    _record_outputs(client, run_id, plan[1], source_uris)
     if returncode == 0:
         client.set_terminated(run_id, "FINISHED")
         status(f"{position} {job.name}: done in {time.monotonic() - start:.1f} s")
@@ -139,6 +162,19 @@ def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str,
                             error=error, stderr_tail=tail)
 
 
+def _describe(client: Any, parent_id: str, pipeline: Pipeline, started: list[StepRecord], *, outcome: str) -> None:
+    """Write the parent run's description (``mlflow.note.content``); a failure to is a warning, not an error."""
+    ran = {record.name: record for record in started}
+    steps = [ran.get(job.name, StepRecord(job.name, None)) for job in pipeline.jobs]
+    try:
+        note = describe_pipeline(client, client.get_run(parent_id), steps, status=outcome,
+                                 pipeline_name=pipeline.display_name or pipeline.path.stem,
+                                 pipeline_file=str(pipeline.path))
+        set_run_note(client, parent_id, note)
+    except Exception as error:  # noqa: BLE001 - the runs are logged; a missing description must not fail them
+        status(f"warning: could not write the description of run {parent_id}: {type(error).__name__}: {error}")
+
+
 def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
                  experiment_name: str | None = None) -> str:
     """Run an Azure ML pipeline-job YAML locally, logging into the current MLflow tracking store.
@@ -148,9 +184,12 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         read the pipeline and its components (PyYAML), apply overrides, order jobs topologically
         render every job's command (outputs -> fresh folders, downstream inputs -> those folders)
         parent run (experiment: experiment_name, else the YAML's experiment_name, else the file name)
-        for each job: nested run (tag mlflow.parentRunId), params inputs.* / outputs.*,
-                      subprocess with MLFLOW_TRACKING_URI and MLFLOW_RUN_ID = the nested run,
-                      stdout/stderr logged as logs/*.txt; non-zero exit -> job and parent FAILED
+        for each job: nested run (tag mlflow.parentRunId), params inputs.* (earlier outputs as the
+                      URIs their steps logged them under), subprocess with MLFLOW_TRACKING_URI and
+                      MLFLOW_RUN_ID = the nested run, stdout/stderr logged as logs/*.txt, params
+                      outputs.* (URIs); non-zero exit -> job and parent FAILED
+        parent description (mlflow.note.content): each step run linked, top features, dashboard,
+                      scorecard and verdict
 
     Progress goes to stderr as it happens: ``explain-lib: [i/n] job (run id) ...`` when a job
     starts, each line of its stderr as ``  job | line``, then ``[i/n] job: done in N s`` (or
@@ -187,13 +226,15 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="explain-lib-pipeline-") as tmp:
         work_dir = Path(tmp)
         plan = _plan(pipeline, work_dir / "outputs")
-        experiment_id = _experiment_id(
+        experiment_id = get_or_create_experiment(
             client, experiment_name or pipeline.experiment_name or pipeline.path.stem)
         parent = client.create_run(experiment_id, run_name=pipeline.display_name, tags={
             f"{TAG_PREFIX}.file": str(pipeline.path),
             f"{TAG_PREFIX}.jobs": json.dumps([job.name for job in pipeline.jobs]),
         })
         parent_id = parent.info.run_id
+        started: list[StepRecord] = []
+        source_uris: dict[str, str] = {}
         try:
             for name, value in pipeline.inputs.items():
                 if value is not None:
@@ -203,14 +244,17 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
             for index, job in enumerate(pipeline.jobs, start=1):
                 _run_job(client, job, plan[job.name], experiment_id=experiment_id, parent_run_id=parent_id,
                          tracking_uri=tracking_uri, log_dir=work_dir / "logs",
-                         position=f"[{index}/{len(pipeline.jobs)}]", label=job.name.ljust(width))
+                         position=f"[{index}/{len(pipeline.jobs)}]", label=job.name.ljust(width),
+                         source_uris=source_uris, started=started)
         except PipelineStepError as error:
             client.set_tag(parent_id, f"{TAG_PREFIX}.failed_job", error.job)
             client.set_tag(parent_id, f"{TAG_PREFIX}.error", f"{error.job}: {error.error}"[:STDERR_TAIL_CHARS])
+            _describe(client, parent_id, pipeline, started, outcome="FAILED")
             client.set_terminated(parent_id, "FAILED")
             raise
         except BaseException:
             client.set_terminated(parent_id, "FAILED")
             raise
+        _describe(client, parent_id, pipeline, started, outcome="FINISHED")
         client.set_terminated(parent_id, "FINISHED")
     return parent_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
@@ -10,7 +12,9 @@ import pandas as pd
 
 from ..errors import InvalidInputError, did_you_mean
 
-__all__ = ["read_table", "split_target"]
+__all__ = ["SOURCE_URIS_ENV", "copied_from", "read_table", "source_uri", "split_target"]
+
+SOURCE_URIS_ENV = "EXPLAIN_LIB_SOURCE_URIS"  # JSON {local folder: the MLflow URI it is a copy of}, set by a runner
 
 _SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
 _MLFLOW_SCHEMES = ("runs", "models", "mlflow-artifacts", "dbfs", "s3", "gs", "wasbs", "abfss", "http", "https")
@@ -52,8 +56,11 @@ def _download(uri: str, destination: str) -> Path:
     import mlflow
     from mlflow.exceptions import MlflowException
 
+    from .._progress import quiet_artifact_transfers
+
     try:
-        return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=destination))
+        with quiet_artifact_transfers():
+            return Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=destination))
     except (MlflowException, OSError) as error:
         message = getattr(error, "message", str(error))
         raise InvalidInputError(
@@ -116,3 +123,57 @@ def split_target(frame: pd.DataFrame, target: str, *, uri: str = "the data") -> 
     if frame.shape[1] < 2:
         raise InvalidInputError(f"{uri} has only the target column {target!r}; there are no features to use.")
     return frame.drop(columns=[target]), frame[target]
+
+
+def _logged_model_uri(folder: Path) -> str | None:
+    """The URI an MLflow model folder was logged under (from its MLmodel file), if it says."""
+    import mlflow
+
+    try:
+        logged = mlflow.models.Model.load(str(folder))
+    except Exception:  # noqa: BLE001 - an unreadable MLmodel: the folder names itself
+        return None
+    if logged.model_id:  # MLflow 3 (its artifact_path is the store path, not a runs:/ path)
+        return f"models:/{logged.model_id}"
+    return f"runs:/{logged.run_id}/{logged.artifact_path}" if logged.run_id and logged.artifact_path else None
+
+
+def copied_from(source: str | Path) -> str | None:
+    """The MLflow URI a local path is a copy of, as a pipeline runner says (``EXPLAIN_LIB_SOURCE_URIS``)."""
+    text = str(source)
+    if urlparse(text).scheme in _MLFLOW_SCHEMES:
+        return None
+    path = Path(urlparse(text).path if text.startswith("file:") else text).expanduser().resolve()
+    try:
+        known = json.loads(os.environ.get(SOURCE_URIS_ENV) or "{}")
+    except json.JSONDecodeError:
+        return None
+    for folder, uri in known.items():
+        base = Path(folder).resolve()
+        if path == base:
+            return uri
+        if base in path.parents:
+            return f"{uri.rstrip('/')}/{path.relative_to(base).as_posix()}"
+    return None
+
+
+def source_uri(source: str | Path | pd.DataFrame) -> str:
+    """Where a step input came from, as a URI that outlives the step: for run history and descriptions.
+
+    An MLflow URI as given; a local folder (or a file in it) that a pipeline runner says is a copy
+    of an MLflow artifact (``EXPLAIN_LIB_SOURCE_URIS``) as that artifact's URI; an MLflow model folder
+    as the URI it was logged under; any other path as an absolute path; a DataFrame as ``"DataFrame"``.
+    """
+    if isinstance(source, pd.DataFrame):
+        return "DataFrame"
+    text = str(source)
+    scheme = urlparse(text).scheme
+    if scheme in _MLFLOW_SCHEMES:
+        return text
+    copied = copied_from(text)
+    if copied is not None:
+        return copied
+    path = Path(urlparse(text).path if scheme == "file" else text).expanduser().resolve()
+    if (path / "MLmodel").is_file():
+        return _logged_model_uri(path) or str(path)
+    return str(path)

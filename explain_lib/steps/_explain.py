@@ -8,11 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import quiet_artifact_transfers
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..models import is_linear_model, split_pipeline, tree_family
-from ._data import read_table, split_target
-from ._run import progress, step_run
+from ..tracking._ui import markdown_text
+from ._data import read_table, source_uri, split_target
+from ._run import describe_run, progress, record_outputs, step_run
 
 __all__ = ["METHODS", "explain"]
 
@@ -30,12 +32,13 @@ def _load_model(model_uri: str) -> tuple[Any, Any]:
     try:
         # Model.load reads the MLmodel file only; get_model_info would also look the model id up in the
         # tracking store, which fails for a model folder copied from another store (a remote job's input).
-        info = mlflow.models.Model.load(uri)
-        columns = None if info.signature is None or info.signature.inputs is None \
-            else info.signature.inputs.input_names()
-        if "sklearn" in info.flavors:
-            return mlflow.sklearn.load_model(uri), columns
-        pyfunc = mlflow.pyfunc.load_model(uri)
+        with quiet_artifact_transfers():
+            info = mlflow.models.Model.load(uri)
+            columns = None if info.signature is None or info.signature.inputs is None \
+                else info.signature.inputs.input_names()
+            if "sklearn" in info.flavors:
+                return mlflow.sklearn.load_model(uri), columns
+            pyfunc = mlflow.pyfunc.load_model(uri)
     except (MlflowException, OSError) as error:
         message = getattr(error, "message", str(error))
         raise InvalidInputError(
@@ -107,6 +110,24 @@ def _explain_rows(explainer: Any, features: pd.DataFrame, labels: pd.Series | No
     if sampling is not None:
         explanation = dataclasses.replace(explanation, params={**explanation.params, "sampling": sampling})
     return explanation, rows, None if row_labels is None else np.asarray(row_labels)
+
+
+def _description(explanation: Explanation, run_id: str, model_source: str, data_source: str) -> list[str]:
+    """The explain step's section of its run's description: what was explained, the top features and,
+    when the upload wrote one, the dashboard."""
+    import mlflow
+
+    top = explanation.global_importance(top_k=5)
+    rows = f"{explanation.n_rows} rows" if explanation.local is not None else "global importance"
+    lines = [f"Explained {markdown_text(model_source)} on {markdown_text(data_source)} with "
+             f"{markdown_text(explanation.method)} ({rows}, {markdown_text(explanation.output_space)} space): "
+             f"explanation `{explanation.id}` under `runs:/{run_id}/explanations/{explanation.id}`.", "",
+             "Top features:", ""]
+    lines += [f"{rank}. {markdown_text(name)}: {value:.4g}" for rank, (name, value) in enumerate(top.items(), start=1)]
+    folder = f"explanations/{explanation.id}"
+    if any(Path(item.path).name == "dashboard.html" for item in mlflow.MlflowClient().list_artifacts(run_id, folder)):
+        lines += ["", f"Dashboard: `{folder}/dashboard.html` (Artifacts tab)."]
+    return lines
 
 
 def explain(
@@ -181,12 +202,13 @@ def explain(
                                     "give target (--target), the label column of the data.")
     if not raw and method not in ("auto", "tree", "linear"):
         raise InvalidParameterError("raw=False (engineered features) applies to method 'auto', 'tree' or 'linear'.")
-    source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+    source = source_uri(data)
     frame = read_table(data)
     model, columns = _load_model(str(model_uri))
     features, labels = _features(frame, target, model, columns, source)
     if len(features) == 0:
         raise InvalidInputError(f"{source} has no rows to explain.")
+    model_source = source_uri(model_uri)
     explainer = _explainer(model, features, method, n_background, 0)
 
     with step_run() as run:
@@ -197,10 +219,12 @@ def explain(
         with progress("uploading the explanation"):
             explanation_id = client.upload_model_explanation(
                 explanation, comment=comment, top_k=top_k, true_ys=None if explanation.local is None else row_labels,
-                model_uri=str(model_uri), init_dataset=features, eval_dataset=rows,
+                model_uri=model_source, init_dataset=features, eval_dataset=rows,
             )
         if explanation_output is not None:
             folder = Path(explanation_output)
             explanation.save(folder)
             (folder / EXPLANATION_ID_FILE).write_text(explanation_id + "\n")
+            record_outputs(run.info.run_id, {folder: f"runs:/{run.info.run_id}/explanations/{explanation_id}"})
+        describe_run(run.info.run_id, "explain", _description(explanation, run.info.run_id, model_source, source))
     return explanation_id

@@ -14,14 +14,14 @@ import pandas as pd
 from ..errors import ExplainLibError, InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
 from ..models import infer_task, model_classes
-from ._data import read_table
+from ..tracking._ui import markdown_text
+from ._data import copied_from, read_table, source_uri
 from ._explain import _features, _load_model
-from ._run import progress, step_run
+from ._run import describe_run, progress, record_outputs, step_run
 from ._train import TARGET_TAG
 
 __all__ = ["TargetMissedError", "scorecard"]
 
-_EXPLANATION_FILE = "explanation.json"
 
 
 class TargetMissedError(ExplainLibError):
@@ -80,22 +80,18 @@ def _explanation(source: str | Path | Explanation | None) -> Explanation | None:
             return ExplanationClient.from_run_id(run_id).download_model_explanation()
         except ExplanationNotFoundError:  # the run has none: the section says so
             return None
-    text = str(source)
-    if text.startswith("runs:/"):
-        parts = text.removeprefix("runs:/").strip("/").split("/")
-        explanation_id = parts[2] if len(parts) >= 3 and parts[1] == "explanations" else None
-        return ExplanationClient.from_run_id(parts[0]).download_model_explanation(explanation_id)
-    folder = Path(text)
-    if not (folder / _EXPLANATION_FILE).is_file():
-        raise InvalidInputError(f"{text!r} is not a saved explanation (no {_EXPLANATION_FILE} in it). Give the "
-                                "explain step's output folder, runs:/<run_id> or runs:/<run_id>/explanations/<id>.")
-    return Explanation.load(folder)
+    from ..tracking._sources import load_explanation_source
+
+    return load_explanation_source(source)[0]
 
 
 def _model_reference(model_uri: str) -> str:
     """The model URI, and for a model folder also the run it was logged from (so the summary names it)."""
     if "://" in model_uri or model_uri.startswith(("runs:/", "models:/")):
         return model_uri
+    copied = copied_from(model_uri)  # a pipeline's copy of a logged model: its URI outlives the folder
+    if copied is not None:
+        return copied
     import mlflow
 
     logged = mlflow.models.Model.load(model_uri)
@@ -130,6 +126,20 @@ def _checked_config(config: Any, frame: pd.DataFrame, model: Any, labels: pd.Ser
         task = checked.model_type or ("regression" if numeric and labels.nunique() > 20 else "classification")
         checked = load_config(config, data=frame, task=task)
     return checked, task
+
+
+def _description(card: Any, uri: str) -> list[str]:
+    """The scorecard step's section of its run's description: the verdict, target by target."""
+    summary = card.summary
+    verdict = f"**passed**: all {len(card.targets)} targets met" if card.passed else \
+        f"**missed** {len(card.missed)} of {len(card.targets)} targets"
+    lines = [f"Scorecard of {markdown_text(summary.model_uri)} on {markdown_text(summary.data_uri)} "
+             f"({summary.n_rows} rows): {verdict}. Files: `{uri}/scorecard.html`, `{uri}/scorecard.pdf`."]
+    if card.targets:
+        lines += ["", "| target | value | threshold | met |", "| --- | --- | --- | --- |"]
+        lines += [f"| {markdown_text(t.label)} | {t.value:.4g} | {markdown_text(t.threshold.text)} | "
+                  f"{'yes' if t.met else '**no**'} |" for t in card.targets]
+    return lines
 
 
 def scorecard(
@@ -187,7 +197,7 @@ def scorecard(
     """
     from ..report.scorecard import compute_scorecard, log_scorecard
 
-    source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+    source = source_uri(data)
     frame = read_table(data)
     model, columns = _load_model(str(model_uri))
     label_column = _target(target, str(model_uri))
@@ -212,6 +222,9 @@ def scorecard(
         card = dataclasses.replace(card, summary=dataclasses.replace(card.summary, run_uri=f"runs:/{run_id}"))
         with progress("writing and logging the scorecard"):
             uri = log_scorecard(card, run_id=run_id, config=checked.source, output=scorecard_output)
+        if scorecard_output is not None:
+            record_outputs(run_id, {scorecard_output: uri})
+        describe_run(run_id, "scorecard", _description(card, uri))
     if fail_on_missed_target and not card.passed:
         raise TargetMissedError(uri, card.missed)
     return uri

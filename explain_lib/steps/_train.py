@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ import numpy as np
 import pandas as pd
 
 from .._keys import check_tags
+from .._progress import quiet_artifact_transfers
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
-from ._data import read_table, split_target
-from ._run import progress, step_run
+from ..tracking._ui import markdown_text
+from ._data import read_table, source_uri, split_target
+from ._run import describe_run, progress, record_outputs, step_run
 
 __all__ = ["MODELS", "TEST_DATA_ARTIFACT", "TEST_DATA_TAG", "TARGET_TAG", "train"]
 
@@ -220,7 +223,7 @@ def train(
     check_tags({TARGET_TAG: str(target)}, what="train")  # tags are written last: check them first
     if not 0 < test_size < 1:
         raise InvalidParameterError(f"test_size must lie strictly between 0 and 1, got {test_size}.")
-    source = "DataFrame" if isinstance(data, pd.DataFrame) else str(data)
+    source = source_uri(data)
     frame = read_table(data)
     features, labels = split_target(frame, target, uri=source)
     features = _with_string_categories(features)
@@ -245,19 +248,27 @@ def train(
                            **{f"model.{key}": value for key, value in estimator_params.items()}})
         train_frame = pd.concat([X_train, y_train], axis=1)
         test_frame = pd.concat([X_test, y_test], axis=1)
-        mlflow.log_input(mlflow.data.from_pandas(train_frame, source=source, name="train", targets=target),
-                         context="training")
-        mlflow.log_input(mlflow.data.from_pandas(test_frame, source=source, name="test", targets=target),
-                         context="testing")
+        with warnings.catch_warnings():
+            # Lineage records, not model signatures: MLflow's integer-column hint and its note that a local
+            # path matches two equivalent source types say nothing about them.
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer", category=UserWarning)
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted",
+                                    category=UserWarning)
+            mlflow.log_input(mlflow.data.from_pandas(train_frame, source=source, name="train", targets=target),
+                             context="training")
+            mlflow.log_input(mlflow.data.from_pandas(test_frame, source=source, name="test", targets=target),
+                             context="testing")
         with progress(f"training {model} ({task}) on {len(X_train)} rows"):
             pipeline.fit(X_train, y_train)
-        mlflow.log_metrics(_metrics(pipeline, task, X_test, y_test))
+        scores = _metrics(pipeline, task, X_test, y_test)
+        mlflow.log_metrics(scores)
         signature = infer_signature(X_train.head(100), pipeline.predict(X_train.head(100)))
         with progress("logging the model"):
             logged = mlflow.sklearn.log_model(pipeline, name=MODEL_ARTIFACT, serialization_format="cloudpickle",
                                               signature=signature, input_example=X_train.head(5))
             if model_output is not None:  # a copy of the logged files: saving again would re-infer requirements
-                mlflow.artifacts.download_artifacts(artifact_uri=logged.model_uri, dst_path=str(model_output))
+                with quiet_artifact_transfers():
+                    mlflow.artifacts.download_artifacts(artifact_uri=logged.model_uri, dst_path=str(model_output))
         with tempfile.TemporaryDirectory(prefix="explain-lib-train-") as tmp:
             test_file = Path(tmp, "test.parquet")
             test_frame.to_parquet(test_file, index=False)
@@ -265,5 +276,15 @@ def train(
         if test_data_output is not None:
             Path(test_data_output).mkdir(parents=True, exist_ok=True)
             test_frame.to_parquet(Path(test_data_output, "test.parquet"), index=False)
+        model_uri, data_folder = f"runs:/{run_id}/{MODEL_ARTIFACT}", f"runs:/{run_id}/{Path(TEST_DATA_ARTIFACT).parent}"
+        record_outputs(run_id, {**({model_output: model_uri} if model_output is not None else {}),
+                                **({test_data_output: data_folder} if test_data_output is not None else {})})
+        describe_run(run_id, "train", [
+            f"Trained **{model}** ({task}, target {markdown_text(target)}) on {markdown_text(source)}: "
+            f"{len(X_train)} training rows, {len(X_test)} held out.", "",
+            "Held-out metrics: " + ", ".join(f"{name.removeprefix('test_')} {value:.4g}"
+                                            for name, value in scores.items()) + ".", "",
+            f"Model `{model_uri}`; test split `runs:/{run_id}/{TEST_DATA_ARTIFACT}`.",
+        ])
         mlflow.set_tags({TEST_DATA_TAG: f"runs:/{run_id}/{TEST_DATA_ARTIFACT}", TARGET_TAG: target})
-    return f"runs:/{run_id}/{MODEL_ARTIFACT}"
+    return model_uri

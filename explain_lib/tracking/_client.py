@@ -455,6 +455,19 @@ class ExplanationClient:
                     self._client.download_artifacts(self._run_id, f"{folder}/{name}", tmp)
             return Explanation.load(meta_path.parent, top_k=top_k)
 
+    def compare(self, other: Any, *, explanation_id: str | None = None, **options: Any) -> Any:
+        """Compare this run's explanation (A: ``explanation_id``, else the newest) with ``other`` (B).
+
+        ``other`` is an ``Explanation``, another ``ExplanationClient``, a run id, ``runs:/<run_id>``,
+        ``runs:/<run_id>/explanations/<id>`` or a saved folder; ``options`` are those of
+        :func:`explain_lib.compare` (``top_k``, ``cohorts``, ``n_bootstrap``, ...). Returns the
+        :class:`~explain_lib.report.comparison.Comparison`; ``log_comparison`` logs it.
+        """
+        from ..report.comparison import compare
+
+        mine = f"runs:/{self._run_id}" + (f"/{art.ARTIFACT_ROOT}/{explanation_id}" if explanation_id else "")
+        return compare(mine, other, tracking_uri=self._tracking_uri, **options)
+
 
 def log_explanation(
     explanation: Explanation,

@@ -1,0 +1,136 @@
+"""Importance over time: every explanation of an experiment's runs lined up, top features plotted.
+
+::
+
+    runs      = the experiment's runs with the model_explanation tag, oldest first
+    table     = one row per committed explanation (run, upload time, id), one column per feature:
+                its global importance from explanation.json (features an explanation lacks: NaN)
+    top       = the top_k features by mean importance over the explanations
+    logged    = drift/importance_over_runs.png, drift/importance_over_runs.json (mlflow.log_table's
+                format) and metrics drift.<feature>.importance at step i (the i-th explanation), which
+                the UI's charts draw as a line per feature
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ...errors import InvalidInputError, InvalidParameterError
+
+__all__ = ["DRIFT_ARTIFACT_DIR", "drift", "importance_over_runs"]
+
+DRIFT_ARTIFACT_DIR = "drift"
+_EXPLANATION_TAG = "explain_lib.explanation."
+_INFO_COLUMNS = ["run_id", "run_name", "explanation_id", "comment", "upload_time"]
+_METRIC_UNSAFE = re.compile(r"[^\w\-. /]")
+
+
+def importance_over_runs(experiment: str, *, comment: str | None = None, tracking_uri: str | None = None
+                         ) -> pd.DataFrame:
+    """One row per explanation uploaded to the experiment's runs (oldest first): run and explanation
+    columns, then each feature's global importance."""
+    import mlflow
+
+    from ...tracking._client import _display_uri
+
+    client = mlflow.MlflowClient(tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        raise InvalidInputError(f"No experiment named {experiment!r} in the MLflow store "
+                                f"{_display_uri(client.tracking_uri)}.")
+    runs = client.search_runs([found.experiment_id], "tags.model_explanation = 'True'", max_results=5000)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="explain-lib-drift-") as tmp:
+        for run in runs:
+            for key, value in run.data.tags.items():
+                if not key.startswith(_EXPLANATION_TAG):
+                    continue
+                entry = json.loads(value)
+                if comment is not None and entry.get("comment") != comment:
+                    continue
+                path = client.download_artifacts(run.info.run_id, f"explanations/{entry['id']}/explanation.json",
+                                                 str(Path(tmp, entry["id"])))
+                ranked = (json.loads(Path(path).read_text(encoding="utf-8")).get("upload") or {}).get("ranked") or {}
+                rows.append({"run_id": run.info.run_id, "run_name": run.info.run_name, "explanation_id": entry["id"],
+                             "comment": entry.get("comment"), "upload_time": entry.get("upload_time") or "",
+                             **dict(zip(ranked.get("features", []), ranked.get("global", []), strict=False))})
+    if not rows:
+        filtered = f" with comment {comment!r}" if comment is not None else ""
+        raise InvalidInputError(f"Experiment {experiment!r} has no uploaded explanations{filtered}; upload some "
+                                "(ExplanationClient.upload_model_explanation, or the explain step) first.")
+    table = pd.DataFrame(rows).sort_values("upload_time", kind="stable").reset_index(drop=True)
+    features = [column for column in table.columns if column not in _INFO_COLUMNS]
+    return table[_INFO_COLUMNS + features]
+
+
+def _plot(table: pd.DataFrame, top: list[str], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(9, 4.5), dpi=110)
+    positions = np.arange(len(table))
+    for feature in top:
+        axis.plot(positions, table[feature].to_numpy(dtype=float), marker="o", label=str(feature))
+    labels = [f"{name or run[:8]}\n{explanation[:6]}" for name, run, explanation in
+              zip(table["run_name"], table["run_id"], table["explanation_id"], strict=True)]
+    axis.set_xticks(positions, labels, fontsize=7, rotation=30, ha="right")
+    axis.set_ylabel("global importance")
+    axis.set_title(f"Importance of the top {len(top)} features over {len(table)} explanations")
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def _metric_key(feature: str) -> str:
+    return "drift." + (_METRIC_UNSAFE.sub("_", str(feature)).strip().strip(".").replace("..", "_")[:200] or "_") \
+        + ".importance"
+
+
+def drift(experiment: str, *, top_k: int = 5, comment: str | None = None, tracking_uri: str | None = None,
+          run_id: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Line up the experiment's explanations and log each top feature's importance over them.
+
+    Logs into ``run_id``, else the active run, else a new run named ``importance-drift`` in the
+    experiment (created here; it holds no explanation, so a later drift leaves it out). Returns the
+    table (see :func:`importance_over_runs`) and the URI of the logged folder ``drift``.
+    """
+    import mlflow
+    from mlflow.entities import Metric
+
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise InvalidParameterError(f"top_k must be a positive integer, got {top_k!r}.")
+    table = importance_over_runs(experiment, comment=comment, tracking_uri=tracking_uri)
+    features = [column for column in table.columns if column not in _INFO_COLUMNS]
+    top = list(table[features].mean(axis=0, skipna=True).sort_values(ascending=False, kind="stable").index[:top_k])
+    client = mlflow.MlflowClient(tracking_uri)
+    created = False
+    if run_id is None:
+        active = mlflow.active_run()
+        if active is not None:
+            run_id = active.info.run_id
+        else:
+            run_id = client.create_run(client.get_experiment_by_name(experiment).experiment_id,
+                                       run_name="importance-drift").info.run_id
+            created = True
+    with tempfile.TemporaryDirectory(prefix="explain-lib-drift-") as tmp:
+        _plot(table, top, Path(tmp, "importance_over_runs.png"))
+        table[_INFO_COLUMNS + top].to_json(Path(tmp, "importance_over_runs.json"), orient="split", index=False)
+        client.log_artifacts(run_id, tmp, DRIFT_ARTIFACT_DIR)
+    now = int(time.time() * 1000)
+    metrics = [Metric(_metric_key(feature), float(value), now, step)
+               for feature in top for step, value in enumerate(table[feature]) if not pd.isna(value)]
+    for start in range(0, len(metrics), 1000):
+        client.log_batch(run_id, metrics=metrics[start:start + 1000])
+    if created:
+        client.set_terminated(run_id)
+    return table, f"runs:/{run_id}/{DRIFT_ARTIFACT_DIR}"
