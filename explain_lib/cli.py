@@ -93,7 +93,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     args = _parser().parse_args(argv)
     try:
-        return args.handler(args)
+        import mlflow
+
+        from .tracking._http import bounded_retries, check_reachable
+
+        # Every command talks to the tracking store: a server that is down is one clear error, at once.
+        tracking_uri = getattr(args, "tracking_uri", None) or mlflow.get_tracking_uri()
+        check_reachable(tracking_uri)
+        with bounded_retries(tracking_uri):
+            return args.handler(args)
     except ExplainLibError as error:
         print(f"explain-lib: error: {error}", file=sys.stderr)
         return _USAGE if isinstance(error, _input_errors()) else 1

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import mlflow
 import pandas as pd
@@ -182,3 +183,33 @@ def test_console_script_is_installed():
         pytest.skip("the explain-lib console script is not installed (pip install -e .)")
     result = subprocess.run([command, "explain", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--explanation-output" in result.stdout
+
+
+# ------------------------------------------------------------------------------------ tracking server down
+@pytest.mark.parametrize("command", [
+    ["train", "--data", "{adult}", "--target", "income"],
+    ["explain", "--model", "runs:/0123456789abcdef0123456789abcdef/model", "--data", "{adult}"],
+    ["list", "--run-id", "0123456789abcdef0123456789abcdef"],
+    ["pipeline", "run", "pipelines/adult_income.yaml"],
+])
+def test_a_tracking_server_that_is_down_is_one_clear_error_within_seconds(command, adult_csv, unused_port,
+                                                                           monkeypatch, capsys):
+    uri = f"http://127.0.0.1:{unused_port}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    start = time.monotonic()
+    code = main([a.replace("{adult}", str(adult_csv)) for a in command])
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 15
+    assert code == 1 and f"tracking server at {uri} did not answer" in err and "Traceback" not in err
+
+
+def test_a_step_called_as_a_function_probes_before_starting_a_run(adult_csv, unused_port, monkeypatch):
+    from explain_lib.steps import train
+    from explain_lib.tracking import TrackingServerUnreachableError
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{unused_port}")
+    start = time.monotonic()
+    with pytest.raises(TrackingServerUnreachableError, match="did not answer"):
+        train(adult_csv, target="income", params={"n_estimators": 5})
+    assert time.monotonic() - start < 15 and mlflow.active_run() is None
