@@ -23,10 +23,11 @@ _USAGE = 2
 def _input_errors() -> tuple[type[Exception], ...]:
     """Errors that mean bad usage or input (exit 2); any other failure exits 1."""
     from .errors import InvalidInputError, InvalidParameterError, SchemaVersionError, UnsupportedModelError
+    from .pipelines import PipelineSpecError
     from .tracking import ExplanationNotFoundError, RunNotFoundError
 
     return (InvalidInputError, InvalidParameterError, UnsupportedModelError, SchemaVersionError, RunNotFoundError,
-            ExplanationNotFoundError)
+            ExplanationNotFoundError, PipelineSpecError)
 
 
 def _demo(args: argparse.Namespace) -> int:
