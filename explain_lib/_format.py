@@ -150,7 +150,8 @@ def write(
         meta["local"] = None
     if data is not None:
         frame = pa.Table.from_pandas(data, preserve_index=False)
-        pq.write_table(frame, directory / DATA_FILE, compression="zstd", use_dictionary=_dictionary_columns(frame.schema))
+        pq.write_table(frame, directory / DATA_FILE, compression="zstd",
+                       use_dictionary=_dictionary_columns(frame.schema))
         meta["data"] = {"file": DATA_FILE}
     else:
         meta["data"] = None

@@ -188,7 +188,7 @@ def test_a_bad_spec_starts_no_run(sqlite_store, tmp_path):
         run_pipeline(ADULT, overrides={"explain_method": "no-such-method"}, experiment_name="adult")
     with pytest.raises(PipelineSpecError, match="does not exist"):
         run_pipeline(tmp_path / "missing.yaml", experiment_name="adult")
-    with pytest.raises(PipelineSpecError, match="input 'sample' of component 'explain_lib_explain' is 'abc'.* type integer"):
+    with pytest.raises(PipelineSpecError, match="input 'sample' of component 'explain_lib_explain' is 'abc'.*integer"):
         run_pipeline(ADULT, overrides={"explain_sample": "abc"}, experiment_name="adult")
     with pytest.raises(PipelineSpecError, match="declares min 1"):
         run_pipeline(ADULT, overrides={"explain_sample": "0"}, experiment_name="adult")
