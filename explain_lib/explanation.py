@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format
+from ._validation import check_positive_int
 from .errors import InvalidInputError, InvalidParameterError, did_you_mean
 
 __all__ = ["Explanation"]
@@ -465,8 +466,4 @@ class Explanation:
 
 
 def _check_top_k(top_k: int | None) -> int | None:
-    if top_k is None:
-        return None
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise InvalidParameterError(f"top_k must be a positive integer or None, got {top_k!r}.")
-    return int(top_k)
+    return check_positive_int(top_k, "top_k")

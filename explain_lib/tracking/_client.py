@@ -23,6 +23,7 @@ from mlflow.utils.autologging_utils import disable_autologging
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
 from .._format import META_FILE
+from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from . import _artifacts as art
@@ -262,8 +263,8 @@ class ExplanationClient:
             raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
         explanation_id = art.check_explanation_id(explanation.id)
         comment = art.check_comment(comment)
-        top_k = art.check_positive_int(top_k, "top_k")
-        points = art.check_positive_int(visualization_points, "visualization_points", allow_none=False)
+        top_k = check_positive_int(top_k, "top_k")
+        points = check_positive_int(visualization_points, "visualization_points", allow_none=False)
         labels = art.check_true_ys(explanation, true_ys)
         if model_uri is not None:
             explanation = dataclasses.replace(explanation, model_uri=str(model_uri))
@@ -338,7 +339,7 @@ class ExplanationClient:
         ExplanationNotFoundError
             No committed upload has that id or matches the filters.
         """
-        art.check_positive_int(top_k, "top_k")
+        check_positive_int(top_k, "top_k")
         entries = self._entries(comment, raw, engineered)
         filters = _describe_filters(comment, raw, engineered)
         if explanation_id is None:
