@@ -23,3 +23,20 @@ def test_none_passes_only_when_allowed():
     assert check_positive_int(None, "top_k") is None
     with pytest.raises(InvalidParameterError, match=r"n_repeats must be a positive integer, got None"):
         check_positive_int(None, "n_repeats", allow_none=False)
+
+
+@pytest.mark.parametrize(("labels", "task"), [
+    (["yes", "no", "yes"], "classification"),
+    ([True, False], "classification"),
+    ([0, 1, 1, 0], "classification"),
+    ([0.0, 1.0, 1.0], "classification"),  # whole numbers read from a file as floats
+    (list(range(21)), "regression"),  # more distinct values than classes
+    ([0.5, 1.5, 2.0], "regression"),
+])
+def test_one_task_rule_from_labels(labels, task):
+    import pandas as pd
+
+    from explain_lib.models import task_from_labels
+
+    assert task_from_labels(pd.Series(labels)) == task
+    assert task_from_labels(np.asarray(labels)) == task

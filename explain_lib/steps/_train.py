@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
+from ..models import task_from_labels
 from ._data import read_table, split_target
 from ._run import progress, step_run
 
@@ -21,7 +22,6 @@ TEST_DATA_ARTIFACT = "data/test.parquet"
 TEST_DATA_TAG = "explain_lib.test_data_uri"
 TARGET_TAG = "explain_lib.target"
 MODEL_ARTIFACT = "model"
-_MAX_CLASSES = 20
 
 
 def _lightgbm(task: str, params: dict[str, Any], seed: int) -> Any:
@@ -56,15 +56,6 @@ MODELS: dict[str, Callable[[str, dict[str, Any], int], Any]] = {
     "linear_regression": _sklearn(None, "sklearn.linear_model.LinearRegression", seeded=False),
 }
 _LINEAR = {"logistic_regression", "linear_regression"}
-
-
-def _task(labels: pd.Series) -> str:
-    """classification for non-numeric, boolean or integer labels with few values, else regression."""
-    if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
-        return "classification"
-    if pd.api.types.is_integer_dtype(labels) and labels.nunique() <= _MAX_CLASSES:
-        return "classification"
-    return "regression"
 
 
 def _categorical_columns(features: pd.DataFrame) -> list[str]:
@@ -209,7 +200,7 @@ def train(
     if labels.isna().any():
         raise InvalidInputError(f"The target column {target!r} has {int(labels.isna().sum())} missing values; "
                                 "drop those rows first.")
-    task = _task(labels)
+    task = task_from_labels(labels)
     try:
         estimator = MODELS[model](task, estimator_params, random_state)
     except TypeError as error:  # an unknown keyword argument of the estimator
