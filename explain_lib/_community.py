@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._validation import check_positive_int
 from .errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -33,11 +34,7 @@ def _rank(values: np.ndarray) -> np.ndarray:
 
 
 def check_top_k(top_k: int | None) -> int | None:
-    if top_k is None:
-        return None
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise InvalidParameterError(f"top_k must be a positive integer or None, got {top_k!r}.")
-    return int(top_k)
+    return check_positive_int(top_k, "top_k")
 
 
 class CommunityAccessors:

@@ -125,6 +125,12 @@ def _read_local(path: Path, info: dict, features: list[str], columns: list[str] 
     return stored
 
 
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns worth dictionary encoding: all but floats. Continuous float values rarely repeat, so a
+    dictionary makes their pages ~1.5x larger than plain encoding (and slower to write)."""
+    return [field.name for field in schema if not pa.types.is_floating(field.type)]
+
+
 def write(
     directory: str | os.PathLike,
     meta: dict[str, Any],
@@ -149,12 +155,15 @@ def write(
     directory.mkdir(parents=True, exist_ok=True)
     if local is not None:
         table, info = _local_table(local, list(meta["features"]), np.dtype(dtype))
-        pq.write_table(table, directory / LOCAL_FILE, compression="zstd")
+        pq.write_table(table, directory / LOCAL_FILE, compression="zstd",
+                       use_dictionary=_dictionary_columns(table.schema))
         meta["local"] = info
     else:
         meta["local"] = None
     if data is not None:
-        data.to_parquet(directory / DATA_FILE, compression="zstd", index=False)
+        frame = pa.Table.from_pandas(data, preserve_index=False)
+        pq.write_table(frame, directory / DATA_FILE, compression="zstd",
+                       use_dictionary=_dictionary_columns(frame.schema))
         meta["data"] = {"file": DATA_FILE}
     else:
         meta["data"] = None

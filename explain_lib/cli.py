@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 
 from ._cli_steps import add_step_commands, print_ui_hint, terminal_safe
@@ -18,6 +17,7 @@ from .errors import ExplainLibError
 __all__ = ["main"]
 
 _USAGE = 2
+DEMO_COMMENT = "adult demo"
 
 
 def _input_errors() -> tuple[type[Exception], ...]:
@@ -30,14 +30,19 @@ def _input_errors() -> tuple[type[Exception], ...]:
         SchemaVersionError,
         UnsupportedModelError,
     )
+    from .pipelines import PipelineSpecError
     from .tracking import ExplanationNotFoundError, RunNotFoundError
 
     return (InvalidInputError, InvalidParameterError, UnsupportedModelError, SchemaVersionError, RunNotFoundError,
-            ExplanationNotFoundError, CorruptExplanationError, ModelNotFittedError)
+            ExplanationNotFoundError, CorruptExplanationError, ModelNotFittedError, PipelineSpecError)
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Train LightGBM on the bundled Adult data, explain it, log both to MLflow, print the top features."""
+    """Train LightGBM on the bundled Adult data, explain it, log both to MLflow, print the top features.
+
+    The explanation is uploaded with :class:`~explain_lib.tracking.ExplanationClient` like any other
+    (comment ``adult demo``), so ``explain-lib list`` and the run's metrics and table views show it.
+    """
     import lightgbm
     import mlflow
     from sklearn.metrics import accuracy_score, roc_auc_score
@@ -45,6 +50,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from .datasets import load_adult
     from .explainers import TabularExplainer
+    from .tracking import ExplanationClient
 
     X, y = load_adult()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=args.random_state,
@@ -64,10 +70,9 @@ def _demo(args: argparse.Namespace) -> int:
     with mlflow.start_run(run_name="adult-lightgbm") as run:
         mlflow.log_params({**params, "model": "lightgbm", "explainer": explainer.method})
         mlflow.log_metrics(metrics)
-        mlflow.log_metrics({f"importance.{name}": float(value) for name, value in top.items()})
-        with tempfile.TemporaryDirectory() as tmp:
-            explanation.save(tmp)
-            mlflow.log_artifacts(tmp, artifact_path=f"explanations/{explanation.id}")
+        # The same upload as every other explanation: listed, downloadable, with its metrics, table and plots.
+        ExplanationClient.from_run(run).upload_model_explanation(
+            explanation, comment=DEMO_COMMENT, true_ys=y_test, init_dataset=X_train, eval_dataset=X_test)
 
     print(f"Adult income, LightGBM: accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f} "
           f"on {len(y_test)} held-out rows.")
@@ -87,10 +92,10 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="train, explain and log a model of the bundled Adult data",
         description="Train a LightGBM classifier on the bundled UCI Adult data, explain it with "
-        "TabularExplainer, log model metrics and the explanation to the MLflow tracking store "
+        "TabularExplainer, log model metrics and upload the explanation to the MLflow tracking store "
         "(MLFLOW_TRACKING_URI, else MLflow's local default) and print the top features.",
     )
-    demo.add_argument("--top-k", type=int, default=10, help="how many top features to print and log (default 10)")
+    demo.add_argument("--top-k", type=int, default=10, help="how many top features to print (default 10)")
     demo.add_argument("--experiment", default="explain-lib-demo", help="MLflow experiment name")
     demo.add_argument("--random-state", type=int, default=0, help="seed for the split and the model")
     demo.set_defaults(handler=_demo)
@@ -103,7 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # stderr is for our progress and warnings
     args = _parser().parse_args(argv)
     try:
-        return args.handler(args)
+        import mlflow
+
+        from .tracking._http import bounded_retries, check_reachable
+
+        # Every command talks to the tracking store: a server that is down is one clear error, at once.
+        tracking_uri = getattr(args, "tracking_uri", None) or mlflow.get_tracking_uri()
+        check_reachable(tracking_uri)
+        with bounded_retries(tracking_uri):
+            return args.handler(args)
     except ExplainLibError as error:
         print(f"explain-lib: error: {terminal_safe(error, keep_newlines=True)}", file=sys.stderr)
         return _USAGE if isinstance(error, _input_errors()) else 1

@@ -6,6 +6,7 @@ is matched by its module and name first, so an uninstalled package is never impo
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ __all__ = [
     "check_fitted",
     "model_input",
     "infer_task",
+    "task_from_labels",
     "model_classes",
     "split_pipeline",
+    "native_booster",
     "tree_family",
     "is_linear_model",
     "predict_scores",
@@ -48,30 +51,50 @@ def _is_xgboost(model: Any) -> bool:
     return "xgboost.core.Booster" in paths or "xgboost.sklearn.XGBModel" in paths
 
 
-_SKLEARN_TREE_CLASSES = {
-    # class name -> output space of its trees for classification
-    "DecisionTreeClassifier": "probability",
-    "ExtraTreeClassifier": "probability",
-    "RandomForestClassifier": "probability",
-    "ExtraTreesClassifier": "probability",
-    "GradientBoostingClassifier": "margin",
-    "HistGradientBoostingClassifier": "margin",
-    "DecisionTreeRegressor": "raw",
-    "ExtraTreeRegressor": "raw",
-    "RandomForestRegressor": "raw",
-    "ExtraTreesRegressor": "raw",
-    "GradientBoostingRegressor": "raw",
-    "HistGradientBoostingRegressor": "raw",
-}
+def native_booster(model: Any) -> Any:
+    """The LightGBM or XGBoost ``Booster`` of a model (the model itself when it is one); None for others."""
+    if _is_lightgbm(model):
+        return model.booster_ if hasattr(model, "booster_") else model
+    if _is_xgboost(model):
+        return model.get_booster() if hasattr(model, "get_booster") else model
+    return None
 
-_SKLEARN_LINEAR_CLASSES = {
-    "LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV", "Lars",
-    "LarsCV", "LassoLars", "LassoLarsCV", "LassoLarsIC", "OrthogonalMatchingPursuit", "BayesianRidge",
-    "ARDRegression", "HuberRegressor", "QuantileRegressor", "TheilSenRegressor", "SGDRegressor",
-    "PassiveAggressiveRegressor", "LogisticRegression", "LogisticRegressionCV", "RidgeClassifier",
-    "RidgeClassifierCV", "SGDClassifier", "Perceptron", "PassiveAggressiveClassifier", "LinearSVC",
-    "LinearSVR",
-}
+
+@functools.cache
+def _sklearn_tree_classes() -> tuple[tuple[type, str], ...]:
+    """scikit-learn's tree models, each with the output space of its trees for classification."""
+    from sklearn import ensemble, tree
+
+    return (
+        (tree.DecisionTreeClassifier, "probability"), (ensemble.RandomForestClassifier, "probability"),
+        (ensemble.ExtraTreesClassifier, "probability"), (ensemble.GradientBoostingClassifier, "margin"),
+        (ensemble.HistGradientBoostingClassifier, "margin"),
+        (tree.DecisionTreeRegressor, "raw"), (ensemble.RandomForestRegressor, "raw"),
+        (ensemble.ExtraTreesRegressor, "raw"), (ensemble.GradientBoostingRegressor, "raw"),
+        (ensemble.HistGradientBoostingRegressor, "raw"),
+    )  # ExtraTreeClassifier / ExtraTreeRegressor are subclasses of the decision trees
+
+
+@functools.cache
+def _sklearn_linear_classes() -> tuple[type, ...]:
+    """scikit-learn's linear models whose decision function is X @ coef_.T + intercept_."""
+    from sklearn import linear_model, svm
+
+    names = (
+        "LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV", "ElasticNet", "ElasticNetCV", "Lars", "LarsCV",
+        "LassoLars", "LassoLarsCV", "LassoLarsIC", "OrthogonalMatchingPursuit", "BayesianRidge", "ARDRegression",
+        "HuberRegressor", "QuantileRegressor", "TheilSenRegressor", "SGDRegressor", "PassiveAggressiveRegressor",
+        "LogisticRegression", "LogisticRegressionCV", "RidgeClassifier", "RidgeClassifierCV", "SGDClassifier",
+        "Perceptron", "PassiveAggressiveClassifier",
+    )
+    return (*(getattr(linear_model, name) for name in names if hasattr(linear_model, name)), svm.LinearSVC,
+            svm.LinearSVR)
+
+
+def _sklearn_tree_space(model: Any) -> str | None:
+    if not type(model).__module__.startswith("sklearn."):
+        return None  # not a scikit-learn model: scikit-learn is not even imported for it
+    return next((space for cls, space in _sklearn_tree_classes() if isinstance(model, cls)), None)
 
 
 def check_fitted(model: Any) -> None:
@@ -125,24 +148,23 @@ def tree_family(model: Any) -> str | None:
         return "lightgbm"
     if _is_xgboost(model):
         return "xgboost"
-    cls = type(model)
-    if cls.__module__.startswith("sklearn.") and cls.__name__ in _SKLEARN_TREE_CLASSES:
+    if _sklearn_tree_space(model) is not None:
         return "sklearn"
     return None
 
 
 def sklearn_tree_output_space(model: Any) -> str:
-    return _SKLEARN_TREE_CLASSES[type(model).__name__]
+    """The output space of a scikit-learn tree model's trees for classification (``tree_family == 'sklearn'``)."""
+    space = _sklearn_tree_space(model)
+    if space is None:
+        raise UnsupportedModelError(f"{type(model).__name__} is not a scikit-learn tree model.")
+    return space
 
 
 def is_linear_model(model: Any) -> bool:
     """A fitted scikit-learn linear model whose decision function is X @ coef_.T + intercept_."""
-    cls = type(model)
-    return (
-        cls.__module__.startswith(("sklearn.linear_model", "sklearn.svm"))
-        and cls.__name__ in _SKLEARN_LINEAR_CLASSES
-        and hasattr(model, "coef_")
-    )
+    return (type(model).__module__.startswith("sklearn.") and isinstance(model, _sklearn_linear_classes())
+            and hasattr(model, "coef_"))
 
 
 def split_pipeline(model: Any) -> tuple[Any | None, Any]:
@@ -194,10 +216,10 @@ def _lightgbm_names(model: Any, booster: Any) -> tuple[str, ...] | None:
 def model_input(model: Any) -> ModelInput:
     """Read the input contract off a fitted model; unknown parts are None."""
     if _is_lightgbm(model):
-        booster = model.booster_ if hasattr(model, "booster_") else model
+        booster = native_booster(model)
         return ModelInput(booster.num_feature(), _lightgbm_names(model, booster), True, _lightgbm_name)
     if _is_xgboost(model):
-        booster = model.get_booster() if hasattr(model, "get_booster") else model
+        booster = native_booster(model)
         return ModelInput(booster.num_features(), _names(booster.feature_names), True)  # None when unnamed
     n_features = getattr(model, "n_features_in_", None)
     names = getattr(model, "feature_names_in_", None)
@@ -246,16 +268,15 @@ def infer_task(model: Any, model_task: str = "auto") -> str | None:
         return model_task
     _, estimator = split_pipeline(model)
     if _is_lightgbm(estimator):
-        booster = estimator.booster_ if hasattr(estimator, "booster_") else estimator
-        objective = _lightgbm_objective(booster)
+        objective = _lightgbm_objective(native_booster(estimator))
         classifying = objective.startswith(("binary", "multiclass", "softmax", "multiclassova", "ova"))
         return "classification" if classifying else "regression"
     if _is_xgboost(estimator):
         if hasattr(estimator, "classes_") or "xgboost.sklearn.XGBClassifier" in _type_path(estimator):
             return "classification"
         if hasattr(estimator, "get_booster") or "xgboost.core.Booster" in _type_path(estimator):
-            booster = estimator.get_booster() if hasattr(estimator, "get_booster") else estimator
-            return "classification" if _xgboost_objective(booster).startswith(("binary:", "multi:")) else "regression"
+            objective = _xgboost_objective(native_booster(estimator))
+            return "classification" if objective.startswith(("binary:", "multi:")) else "regression"
     if hasattr(model, "__sklearn_tags__"):
         from sklearn.base import is_classifier, is_regressor
 
@@ -270,6 +291,25 @@ def infer_task(model: Any, model_task: str = "auto") -> str | None:
     return None  # a plain function: the shape of its output decides
 
 
+MAX_CLASSES = 20  # more distinct whole-number labels than this read as a regression target
+
+
+def task_from_labels(labels: Any) -> str:
+    """'classification' or 'regression' from the labels alone, for when no model says (the one rule).
+
+    Classification: text, categories or booleans, or at most ``MAX_CLASSES`` distinct whole numbers
+    (``0/1``, ``1.0/2.0/3.0``); anything else is regression.
+    """
+    import pandas as pd
+
+    values = pd.Series(np.asarray(labels).ravel()) if not isinstance(labels, pd.Series) else labels
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return "classification"
+    present = values.dropna()
+    whole = bool(np.all(np.mod(present.to_numpy(dtype=np.float64), 1) == 0))
+    return "classification" if whole and present.nunique() <= MAX_CLASSES else "regression"
+
+
 def model_classes(model: Any) -> tuple[Any, ...] | None:
     """The class labels, in the order of the model's outputs, if the model records them."""
     _, estimator = split_pipeline(model)
@@ -279,14 +319,13 @@ def model_classes(model: Any) -> tuple[Any, ...] | None:
     if classes is not None:
         return tuple(np.asarray(classes).tolist())
     if _is_lightgbm(estimator):
-        booster = estimator.booster_ if hasattr(estimator, "booster_") else estimator
-        k = booster.num_model_per_iteration()
+        k = native_booster(estimator).num_model_per_iteration()
         return tuple(range(2 if k == 1 else k))
     if _is_xgboost(estimator):
         import json
 
-        booster = estimator.get_booster() if hasattr(estimator, "get_booster") else estimator
-        k = int(json.loads(booster.save_config())["learner"]["learner_model_param"]["num_class"])
+        config = json.loads(native_booster(estimator).save_config())
+        k = int(config["learner"]["learner_model_param"]["num_class"])
         return tuple(range(max(k, 2)))
     return None
 

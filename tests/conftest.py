@@ -51,6 +51,11 @@ class _Server:
                 time.sleep(0.5)
         return self.uri
 
+    def kill(self) -> None:
+        """Die at once, as a crashed server does (SIGKILL to its process group)."""
+        os.killpg(self.process.pid, 9)
+        self.process.wait()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, 15)
@@ -69,6 +74,14 @@ def mlflow_server(tmp_path_factory):
     GET /health answers.
     """
     started = _Server(tmp_path_factory.mktemp("mlflow-server"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="module")
+def killable_mlflow_server(tmp_path_factory):
+    """A private `mlflow server` a test may kill (``.kill()``), started when first requested; ``.wait()`` as above."""
+    started = _Server(tmp_path_factory.mktemp("killable-mlflow-server"))
     yield started
     started.stop()
 

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 import mlflow
 import pandas as pd
@@ -22,7 +23,7 @@ def test_demo_trains_explains_logs_and_prints_top_features(tmp_path, tracking_ur
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_DISABLE_TELEMETRY": "true"}
     result = subprocess.run(
         [sys.executable, "-m", "explain_lib.cli", "demo", "--top-k", "5"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr
     assert "Top 5 features" in result.stdout
@@ -33,17 +34,18 @@ def test_demo_trains_explains_logs_and_prints_top_features(tmp_path, tracking_ur
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.run_id in result.stdout
     assert run.data.metrics["accuracy"] > 0.8
-    importance_metrics = {k: v for k, v in run.data.metrics.items() if k.startswith("importance.")}
-    assert len(importance_metrics) == 5
 
-    (folder,) = client.list_artifacts(run.info.run_id, "explanations")
-    local_dir = client.download_artifacts(run.info.run_id, folder.path, str(tmp_path / "download"))
-    explanation = Explanation.load(local_dir)
+    from explain_lib.tracking import ExplanationClient
+
+    client = ExplanationClient.from_run_id(run.info.run_id, tracking_uri=tracking_uri)
+    (listed,) = client.list_model_explanations()  # uploaded like every other explanation
+    assert listed["comment"] == "adult demo" and listed["num_examples"] == 8141
+    explanation = client.download_model_explanation(listed["id"])
     top = explanation.global_importance(top_k=5)
-    # the printed ranking, the logged metrics and the saved explanation agree
+    # the printed ranking, the logged metrics and the uploaded explanation agree
     for rank, name in enumerate(top.index, start=1):
         assert f"{rank:2d}. {name}" in result.stdout
-        assert importance_metrics[f"importance.{name}"] == pytest.approx(top[name])
+        assert run.data.metrics[f"explanation/adult demo/importance/{name}"] == pytest.approx(top[name])
     assert explanation.local.shape[1] == 8141
 
 
@@ -182,3 +184,33 @@ def test_console_script_is_installed():
         pytest.skip("the explain-lib console script is not installed (pip install -e .)")
     result = subprocess.run([command, "explain", "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "--explanation-output" in result.stdout
+
+
+# ------------------------------------------------------------------------------------ tracking server down
+@pytest.mark.parametrize("command", [
+    ["train", "--data", "{adult}", "--target", "income"],
+    ["explain", "--model", "runs:/0123456789abcdef0123456789abcdef/model", "--data", "{adult}"],
+    ["list", "--run-id", "0123456789abcdef0123456789abcdef"],
+    ["pipeline", "run", "pipelines/adult_income.yaml"],
+])
+def test_a_tracking_server_that_is_down_is_one_clear_error_within_seconds(command, adult_csv, unused_port,
+                                                                           monkeypatch, capsys):
+    uri = f"http://127.0.0.1:{unused_port}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    start = time.monotonic()
+    code = main([a.replace("{adult}", str(adult_csv)) for a in command])
+    err = capsys.readouterr().err
+    assert time.monotonic() - start < 15
+    assert code == 1 and f"tracking server at {uri} did not answer" in err and "Traceback" not in err
+
+
+def test_a_step_called_as_a_function_probes_before_starting_a_run(adult_csv, unused_port, monkeypatch):
+    from explain_lib.steps import train
+    from explain_lib.tracking import TrackingServerUnreachableError
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{unused_port}")
+    start = time.monotonic()
+    with pytest.raises(TrackingServerUnreachableError, match="did not answer"):
+        train(adult_csv, target="income", params={"n_estimators": 5})
+    assert time.monotonic() - start < 15 and mlflow.active_run() is None

@@ -132,6 +132,31 @@ def test_data_with_category_and_float_columns_round_trips(tmp_path):
     pd.testing.assert_frame_equal(loaded.data, data)
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "coo"])
+def test_float_value_columns_are_plain_encoded_and_smaller_than_with_a_dictionary(tmp_path, sparse):
+    import pyarrow.parquet as pq
+
+    local = local_values(1, 3000, len(FEATURES), seed=4).astype(np.float32)
+    if sparse:
+        local[np.random.default_rng(5).random(local.shape) < 0.9] = 0
+    exp = Explanation(local=local, expected=np.array([1.5]), features=FEATURES, task="regression", output_space="raw",
+                      method="test.method", data=pd.DataFrame(local_values(1, 3000, len(FEATURES), seed=6)[0],
+                                                              columns=FEATURES))
+    exp.save(tmp_path / "saved")
+    assert read_json(tmp_path / "saved")["local"]["layout"] == ("coo" if sparse else "dense")
+    for name in ("local.parquet", "data.parquet"):
+        path = tmp_path / "saved" / name
+        metadata = pq.ParquetFile(path).metadata
+        for j in range(metadata.num_columns):
+            column = metadata.row_group(0).column(j)
+            dictionary = any("DICTIONARY" in encoding for encoding in column.encodings)
+            assert dictionary == (column.physical_type not in ("FLOAT", "DOUBLE")), (name, column.path_in_schema)
+        table = pq.read_table(path)
+        pq.write_table(table, tmp_path / "dictionary.parquet", compression="zstd")  # pyarrow's default encoding
+        assert path.stat().st_size < (tmp_path / "dictionary.parquet").stat().st_size
+    assert_allclose(Explanation.load(tmp_path / "saved").local, local, rtol=0, atol=0)
+
+
 def test_global_only_explanation_round_trips(tmp_path):
     exp = Explanation(local=None, expected=None, features=FEATURES, task="regression", output_space="metric",
                       method="permutation", global_=np.array([0.5, 0.1, 0.0, 2.0, 1e-300]))

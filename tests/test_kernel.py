@@ -131,10 +131,16 @@ def test_plain_function_task_follows_its_output_shape():
         e = np.exp(logits - logits.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)
 
-    explanation = KernelShap(probabilities, background).explain(background[:4])
+    explainer = KernelShap(probabilities, background)
+    assert (explainer.task, explainer.classes) == ("classification", (0, 1, 2))  # settled at construction
+    state = dict(vars(explainer))
+    explanation = explainer.explain(background[:4])
+    assert vars(explainer).keys() == state.keys() and all(vars(explainer)[k] is v for k, v in state.items())
     assert explanation.task == "classification"
     assert explanation.classes == (0, 1, 2)
-    regression = KernelShap(lambda X: X.sum(1), background).explain(background[:4])
+    regression_explainer = KernelShap(lambda X: X.sum(1), background)
+    assert (regression_explainer.task, regression_explainer.classes) == ("regression", None)
+    regression = regression_explainer.explain(background[:4])
     assert regression.task == "regression"
     assert_allclose(regression.local[0], background[:4] - background.mean(0), atol=1e-12)
 

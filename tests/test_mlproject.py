@@ -28,17 +28,25 @@ def _mlproject() -> dict:
     return yaml.safe_load((ROOT / "MLproject").read_text())
 
 
-def test_conda_env_pins_exactly_the_pyproject_dependencies():
+def test_conda_env_installs_the_project_so_pyproject_is_the_one_dependency_list():
     tomllib = pytest.importorskip("tomllib")
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     conda = yaml.safe_load((ROOT / _mlproject()["conda_env"]).read_text())
     (pip,) = [entry["pip"] for entry in conda["dependencies"] if isinstance(entry, dict)]
-    normalize = sorted(re.sub(r"\s+", "", requirement) for requirement in declared)
-    assert sorted(re.sub(r"\s+", "", r) for r in pip if r != ".") == normalize
-    assert "." in pip  # the project itself
+    assert pip == ["."]  # the project (the MLproject's folder): pip resolves its dependencies from pyproject
+    conda_packages = {re.split(r"[=<>! ]", d)[0] for d in conda["dependencies"] if isinstance(d, str)}
+    assert conda_packages == {"python", "pip"}, "a dependency belongs in pyproject.toml, not conda.yaml"
     python = next(d for d in conda["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    minimum = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"].removeprefix(">=")
+    minimum = project["requires-python"].removeprefix(">=")
     assert tuple(map(int, python.split("=")[1].split("."))) >= tuple(map(int, minimum.split(".")))
+    assert (ROOT / _mlproject()["conda_env"]).parent == ROOT  # "." is the folder holding pyproject.toml
+
+
+def test_packaging_metadata_license_and_extras():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"  # an SPDX expression (PEP 639), not a table
+    assert project["optional-dependencies"]["xgboost"] == ["xgboost>=2.1"]  # wheels for every platform
 
 
 def test_entry_points_call_the_cli_with_options_it_accepts():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,7 +192,63 @@ def test_a_bad_spec_starts_no_run(sqlite_store, tmp_path):
         run_pipeline(ADULT, overrides={"explain_method": "no-such-method"}, experiment_name="adult")
     with pytest.raises(PipelineSpecError, match="does not exist"):
         run_pipeline(tmp_path / "missing.yaml", experiment_name="adult")
+    with pytest.raises(PipelineSpecError, match="input 'sample' of component 'explain_lib_explain' is 'abc'.*integer"):
+        run_pipeline(ADULT, overrides={"explain_sample": "abc"}, experiment_name="adult")
+    with pytest.raises(PipelineSpecError, match="declares min 1"):
+        run_pipeline(ADULT, overrides={"explain_sample": "0"}, experiment_name="adult")
+    with pytest.raises(PipelineSpecError, match="type boolean"):
+        run_pipeline(ADULT, overrides={"fail_on_missed_target": "maybe"}, experiment_name="adult")
     assert len(client.search_runs([sqlite_store[1]])) == before
+
+
+def _write_cycle(folder: Path) -> Path:
+    """A pipeline whose two jobs each take the other's output."""
+    component = folder / "component.yaml"
+    component.write_text(yaml.safe_dump({"type": "command", "command": "echo ${{inputs.x}} ${{outputs.y}}",
+                                         "inputs": {"x": {"type": "uri_folder"}}, "outputs": {"y": {}}}))
+    jobs = {name: {"type": "command", "component": "component.yaml",
+                   "inputs": {"x": f"${{{{parent.jobs.{other}.outputs.y}}}}"}}
+            for name, other in (("a", "b"), ("b", "a"))}
+    path = folder / "cycle.yaml"
+    path.write_text(yaml.safe_dump({"type": "pipeline", "jobs": jobs}))
+    return path
+
+
+def test_bad_pipeline_usage_or_input_exits_2_before_any_run(sqlite_store, tmp_path, capsys):
+    from explain_lib.cli import main
+
+    client = MlflowClient(sqlite_store[0])
+    before = len(client.search_runs([sqlite_store[1]]))
+    malformed = tmp_path / "malformed.yaml"
+    malformed.write_text("jobs: [unclosed")
+    cases = [
+        ([str(tmp_path / "missing.yaml")], "does not exist"),
+        ([str(malformed)], "not valid YAML"),
+        ([str(ADULT), "--set", "no_such_input=1"], "has inputs"),
+        ([str(ADULT), "--set", "explain_sample"], "name=value"),
+        ([str(ADULT), "--set", "explain_sample=abc"], "declares type integer"),
+        ([str(_write_cycle(tmp_path))], r"cycle \((a -> b -> a|b -> a -> b)\)"),
+    ]
+    for arguments, message in cases:
+        assert main(["pipeline", "run", *arguments, "--experiment", "adult"]) == 2, arguments
+        assert re.search(message, capsys.readouterr().err), arguments
+    assert len(client.search_runs([sqlite_store[1]])) == before
+
+
+def test_jobs_run_in_dependency_order_ties_in_yaml_order(tmp_path):
+    from explain_lib.pipelines import load_pipeline
+
+    component = tmp_path / "component.yaml"
+    component.write_text(yaml.safe_dump({"type": "command", "command": "echo $[[${{inputs.x}}]] ${{outputs.y}}",
+                                         "inputs": {"x": {"type": "uri_folder", "optional": True}},
+                                         "outputs": {"y": {}}}))
+    after = {"d": "c", "b": "c", "a": None, "c": None}  # YAML order d, b, a, c; d and b need c
+    jobs = {name: {"type": "command", "component": "component.yaml",
+                   "inputs": {} if upstream is None else {"x": f"${{{{parent.jobs.{upstream}.outputs.y}}}}"}}
+            for name, upstream in after.items()}
+    path = tmp_path / "order.yaml"
+    path.write_text(yaml.safe_dump({"type": "pipeline", "jobs": jobs}, sort_keys=False))
+    assert [job.name for job in load_pipeline(path).jobs] == ["a", "c", "d", "b"]
 
 
 def test_pipeline_run_command_against_a_tracking_server(mlflow_server, browser, tmp_path):

@@ -204,6 +204,8 @@ def test_cohorts_report_their_size_and_metrics_against_the_targets(small):
     assert first.metrics[0].target.met == (_by_hand("accuracy_score", over_40) >= 0.7)
     assert first.description == "age > 40" and second.description == "Predicted Y = 1 and sex in {b}"
     assert [t.key for t in card.targets] == ["accuracy_score"]  # cohort verdicts inform; they do not gate
+    assert all(metric.target.informational for cohort in card.cohorts for metric in cohort.metrics)
+    assert not card.targets[0].informational
 
 
 def test_mismatched_lengths_are_refused(small):

@@ -35,10 +35,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 # ---------------------------------------------------------------------------------------------- scorecards
-def _target(key: str, label: str, value: float, text: str) -> TargetResult:
+def _target(key: str, label: str, value: float, text: str, informational: bool = False) -> TargetResult:
     operator, number = re.fullmatch(r"(>=|<=|>|<)(.+)", text).groups()
     threshold = Threshold(operator, float(number), text)
-    return TargetResult(key, label, value, threshold, threshold.is_met(value))
+    return TargetResult(key, label, value, threshold, threshold.is_met(value), informational)
 
 
 def _summary(name: str, task: str, **changes: object) -> Summary:
@@ -75,7 +75,7 @@ def _classification(name: str = "Modèle — Ωμέγα credit") -> Scorecard:
         cohorts=(
             CohortResult("Young adults", "age < 30", 321, (
                 MetricValue("accuracy_score", "Accuracy", 0.81234,
-                            _target("cohort.accuracy_score", "Accuracy (Young adults)", 0.81234, ">=0.85")),)),
+                            _target("cohort.accuracy_score", "Accuracy (Young adults)", 0.81234, ">=0.85", True)),)),
             CohortResult("Married couples", "marital-status is Married-civ-spouse", 1050, (
                 MetricValue("f1_score", "F1 score", 0.70456),)),
         ),
@@ -201,7 +201,8 @@ def test_classification_document_holds_every_fact(rendered, document):
     summary = scorecard.summary
     expected = [
         summary.model_name, summary.model_summary, summary.model_uri, summary.run_uri, summary.date,
-        "1,234 rows", summary.data_uri, "Positive class", ">50K", "NOT PASSED: 1 of 3 targets missed",
+        "1,234 rows", summary.data_uri, "Positive class", ">50K",
+        "NOT PASSED: 1 of 3 targets missed (1 cohort value below target, informational)",
         "n/a", *scorecard.performance.sentences, "900", "180",
     ]
     expected += [_row(t.label, format_value(t.value), str(t.threshold), t.verdict) for t in scorecard.targets]
@@ -209,7 +210,7 @@ def test_classification_document_holds_every_fact(rendered, document):
     expected += [_row(b.label, f"{b.count:,}", format_value(b.metric)) for f in scorecard.data_explorer for b in f.bins]
     for cohort in scorecard.cohorts:
         expected += [cohort.name, cohort.description, f"Size: {cohort.size:,} rows"]
-    expected += [_row("Accuracy", "0.8123", ">= 0.85", "missed"), "Size: 1,050 rows"]
+    expected += [_row("Accuracy", "0.8123", ">= 0.85", "below target"), "Size: 1,050 rows"]
     expected += ["Top 3 features", "expl-42", "kernel_shap", "probability"]
     expected += [_row(str(rank), feature, format_value(value))
                  for rank, (feature, value) in enumerate(scorecard.feature_importance.features, 1)]
@@ -230,6 +231,31 @@ def test_regression_document_holds_metrics_and_passed_verdict(rendered, document
         assert fact in text
     assert "NOT PASSED" not in text
     assert "Positive class" not in text and "Confusion matrix" not in text
+
+
+@pytest.mark.parametrize("document", ["pdf", "html"])
+def test_a_passed_banner_never_contradicts_a_cohort_below_its_target(tmp_path, document):
+    """All gated targets met, one cohort below: the banner says so, and the cohort row is informational, not red."""
+    scorecard = _classification()
+
+    def met(target):
+        return None if target is None else dataclasses.replace(target, met=True)
+
+    scorecard = dataclasses.replace(
+        scorecard, targets=tuple(met(t) for t in scorecard.targets),
+        performance=dataclasses.replace(scorecard.performance, metrics=tuple(
+            dataclasses.replace(m, target=met(m.target)) for m in scorecard.performance.metrics)),
+        fairness=tuple(dataclasses.replace(f, target=met(f.target)) for f in scorecard.fairness))
+    assert scorecard.passed and len(scorecard.cohorts_below_target) == 1
+    pdf = write_pdf(scorecard, tmp_path / "passed.pdf", charts={})
+    html = write_html(scorecard, tmp_path / "passed.html", charts={})
+    text = _pdf_text(pdf) if document == "pdf" else _read_html(html).text
+    assert "PASSED: all 3 targets met (1 cohort value below target, informational)" in text
+    assert "do not decide the scorecard's verdict" in text
+    assert _row("Accuracy", "0.8123", ">= 0.85", "below target") in text and "missed" not in text
+    if document == "html":
+        badges = [attrs["class"] for tag, attrs in _read_html(html).tags if "badge" in (attrs.get("class") or "")]
+        assert "badge info" in badges and "badge missed" not in badges
 
 
 @pytest.mark.parametrize("document", ["pdf", "html"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -105,8 +106,9 @@ def assert_same_explanation(downloaded: Explanation, original: Explanation) -> N
 
 # --------------------------------------------------------------------------------------------- stores
 @pytest.fixture(scope="module", autouse=True)
-def server(mlflow_server):
-    """Start the shared server as soon as this module starts; tests wait for it only when they need it."""
+def server(mlflow_server, killable_mlflow_server):
+    """Start the shared server (and the one a test kills) as soon as this module starts; tests wait for them only
+    when they need them."""
     return mlflow_server
 
 
@@ -385,6 +387,60 @@ def test_two_processes_uploading_to_one_run_at_once(store, tmp_path):
     assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["init_dataset"]
 
 
+SAME_ID_UPLOAD = """
+    import sys, time
+    from pathlib import Path
+    from explain_lib import Explanation
+    from explain_lib.tracking import ExplanationClient, ExplanationExistsError
+
+    uri, run_id, saved, comment, barrier, n_processes = sys.argv[1:7]
+    explanation = Explanation.load(saved)
+    client = ExplanationClient.from_run_id(run_id, tracking_uri=uri)
+    (Path(barrier) / comment).touch()
+    while len(list(Path(barrier).iterdir())) < int(n_processes):
+        time.sleep(0.01)
+    try:
+        client.upload_model_explanation(explanation, comment=comment, plots=False)
+        print("won")
+    except ExplanationExistsError as error:
+        print("exists", error)
+"""
+
+
+def test_uploads_of_one_id_from_four_processes_at_once_one_wins_and_list_matches_store(store, tmp_path):
+    client = new_run(store)
+    shared_id = uuid.uuid4().hex
+    originals = [dataclasses.replace(make_explanation("binary", n_rows=200, seed=20 + n), id=shared_id)
+                 for n in range(4)]
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    children = []
+    for n, original in enumerate(originals):
+        original.save(tmp_path / f"saved{n}", dtype="float64")
+        children.append(run_script(SAME_ID_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / f"saved{n}"),
+                                   f"upload {n}", str(barrier), str(len(originals))))
+    outcomes = []
+    for child in children:
+        output, _ = child.communicate(timeout=180)
+        assert child.returncode == 0, output
+        outcomes.append(output.strip().splitlines()[-1])
+    winners = [n for n, outcome in enumerate(outcomes) if outcome == "won"]
+    assert len(winners) == 1, outcomes
+    assert all(outcome.startswith("exists") and "new id" in outcome
+               for n, outcome in enumerate(outcomes) if n != winners[0]), outcomes
+
+    listed = client.list_model_explanations()
+    assert [(e["id"], e["comment"]) for e in listed] == [(shared_id, f"upload {winners[0]}")]
+    downloaded = client.download_model_explanation(shared_id)
+    assert_same_explanation(downloaded, originals[winners[0]])  # the listed upload's values, not another's
+    run = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id)
+    assert {key.split("/")[1] for key in run.data.metrics} == {f"upload {winners[0]}"}
+    tables = [entry["path"] for entry in json.loads(run.data.tags["mlflow.loggedArtifacts"])]
+    assert tables == [f"explanations/upload_{winners[0]}_global_importance.json"]
+    with pytest.raises(ExplanationExistsError, match="already uploaded"):
+        client.upload_model_explanation(originals[winners[0]], plots=False)
+
+
 # -------------------------------------------------------------------------------------------------- errors
 def test_unknown_explanation_id_says_which_ids_exist(sqlite_store):
     client = new_run(sqlite_store)
@@ -408,9 +464,39 @@ def test_unknown_run_id_is_a_clear_error(store, run_id):
 def test_unreachable_server_fails_fast_naming_the_uri(unused_port):
     uri = f"http://127.0.0.1:{unused_port}"
     start = time.monotonic()
-    with pytest.raises(TrackingServerUnreachableError, match=uri):
+    with pytest.raises(TrackingServerUnreachableError, match=f"{uri} did not answer \\(1 attempt") as error:
         ExplanationClient.from_run_id("0123456789abcdef0123456789abcdef", tracking_uri=uri)
-    assert time.monotonic() - start < 30
+    assert time.monotonic() - start < 15
+    assert "MLFLOW_HTTP_REQUEST_TIMEOUT" in str(error.value)
+
+
+def test_mlflow_retry_settings_make_the_probe_wait_longer(unused_port, monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")  # waits of 1 s and 2 s between the 3 attempts
+    start = time.monotonic()
+    with pytest.raises(TrackingServerUnreachableError, match="3 attempts"):
+        ExplanationClient.from_run_id("0123456789abcdef0123456789abcdef", tracking_uri=f"http://127.0.0.1:{unused_port}")
+    assert time.monotonic() - start >= 3
+
+
+def test_upload_whose_server_dies_midway_fails_within_seconds(killable_mlflow_server, monkeypatch):
+    """The server is killed (SIGKILL) after the artifacts, as the metrics are written: a dead connection is not a
+    write conflict to retry, and MLflow's own retries stay bounded."""
+    uri, retries = killable_mlflow_server.wait(), os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES")
+    client = new_run((uri, mlflow.MlflowClient(uri).create_experiment("dies midway")))
+    real_log_batch, killed_at = mlflow.MlflowClient.log_batch, []
+
+    def kill_the_server_then_log_batch(self, run_id, metrics=(), params=(), tags=(), **kwargs):
+        if metrics and not killed_at:
+            killable_mlflow_server.kill()
+            killed_at.append(time.monotonic())
+        return real_log_batch(self, run_id, metrics=metrics, params=params, tags=tags, **kwargs)
+
+    monkeypatch.setattr(mlflow.MlflowClient, "log_batch", kill_the_server_then_log_batch)
+    with pytest.raises(TrackingServerUnreachableError, match=f"server at {uri} stopped answering"):
+        client.upload_model_explanation(make_explanation("binary"), plots=False)
+    assert killed_at and time.monotonic() - killed_at[0] < 20
+    assert os.environ.get("MLFLOW_HTTP_REQUEST_MAX_RETRIES") == retries  # the bounded retries were put back
 
 
 def test_invalid_upload_arguments_are_refused_before_writing(sqlite_store):

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._validation import check_positive_int
 from ..data import Tabular, as_tabular, refuse_non_finite_output
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
@@ -186,8 +187,7 @@ class Explainer(abc.ABC):
 
         Returns the rows, the labels (or None) and a description of the sampling for ``params``.
         """
-        if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
-            raise InvalidParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}.")
+        check_positive_int(max_rows, "max_rows", allow_none=False)
         tab = as_tabular(X)
         info = {"policy": "stratified_by_prediction", "n_rows_total": tab.n_rows, "random_state": random_state}
         if tab.n_rows <= max_rows:

@@ -82,7 +82,10 @@ class KernelShap(Explainer):
         self.max_batch_rows = max_batch_rows
         self.random_state = random_state
         self.progress = progress
-        self._user_classes = classes
+        if self.task is None:  # a plain function: the width of its output on one background row decides, now
+            n_outputs = self._model_output(self.background)(self.background.to_numpy()[:1]).shape[1]
+            self.task = "classification" if n_outputs > 1 else "regression"
+            self.classes = resolve_classes(self.task, self.model, classes, n_outputs)
 
     def _model_output(self, template: Tabular) -> Callable[[np.ndarray], np.ndarray]:
         """The model as a function of dense arrays, in the input form (DataFrame, dtypes) it was fitted on."""
@@ -102,10 +105,6 @@ class KernelShap(Explainer):
             rows, background = rows.astype(object), background.astype(object)
         predict = self._model_output(tab)
         call_model(predict, rows[:1])  # the model's own complaint about X, as an error of ours
-        if self.task is None:  # a plain function: its output decides
-            n_outputs = predict(background[:1]).shape[1]
-            self.task = "classification" if n_outputs > 1 else "regression"
-            self.classes = resolve_classes(self.task, self.model, self._user_classes, n_outputs)
         local, expected = shapley_values(
             predict, rows, background, self.background_weights, n_samples=self.n_samples,
             exact_max_features=self.exact_max_features, max_batch_rows=self.max_batch_rows,

@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._progress import progress_bar
+from .._validation import check_positive_int
 from ..data import as_labels
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
@@ -344,8 +345,7 @@ class PFIExplainer(Explainer):
                 "PFIExplainer cannot tell whether this function classifies or regresses; pass "
                 "model_task='classification' or model_task='regression'."
             )
-        if isinstance(n_repeats, bool) or not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
-            raise InvalidParameterError(f"n_repeats must be a positive integer, got {n_repeats!r}.")
+        check_positive_int(n_repeats, "n_repeats", allow_none=False)
         if seed is not _NOT_GIVEN:
             if random_state not in (0, seed):
                 raise InvalidParameterError("seed is interpret-community's name for random_state; pass only one.")

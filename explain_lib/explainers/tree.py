@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from ..data import Tabular, as_weights
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError
 from ..explanation import Explanation
-from ..models import check_fitted, sklearn_tree_output_space, tree_family
+from ..models import check_fitted, native_booster, sklearn_tree_output_space, tree_family
 from ._background import sample_rows
 from ._base import Explainer, binary_pair
 
@@ -106,7 +106,9 @@ class TreeShap(Explainer):
                     "output='probability' is available for binary classifiers; explain this "
                     f"{len(self.classes)}-class model with output='auto' (margins) or with KernelShap."
                 )
-            if type(model).__name__ == "HistGradientBoostingClassifier":
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            if isinstance(model, HistGradientBoostingClassifier):
                 # shap's interventional TreeSHAP mis-reads these trees: values off by up to 0.25 in probability
                 raise UnsupportedModelError(
                     "output='probability' is not available for HistGradientBoostingClassifier (shap's "
@@ -135,21 +137,21 @@ class TreeShap(Explainer):
     def _native(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray]:
         n_outputs = 1 if self.task != "classification" or len(self.classes) == 2 else len(self.classes)
         if self.family == "lightgbm":
-            booster = self.model.booster_ if hasattr(self.model, "booster_") else self.model
-            contrib = booster.predict(tab.values, pred_contrib=True)
+            contrib = native_booster(self.model).predict(tab.values, pred_contrib=True)
         else:
             import xgboost
 
-            booster = self.model.get_booster() if hasattr(self.model, "get_booster") else self.model
             matrix = xgboost.DMatrix(tab.values, enable_categorical=tab.is_frame, missing=np.nan)
-            contrib = booster.predict(matrix, pred_contribs=True, strict_shape=False)
+            contrib = native_booster(self.model).predict(matrix, pred_contribs=True, strict_shape=False)
         return _split_bias(_dense_contributions(contrib, n_outputs))
 
     def _shap(self, tab: Tabular, probability: bool) -> tuple[np.ndarray, np.ndarray]:
         import shap
 
         X = tab.to_numpy().astype(np.float64)
-        multiclass_gb = type(self.model).__name__ == "GradientBoostingClassifier" and len(self.classes) > 2
+        from sklearn.ensemble import GradientBoostingClassifier
+
+        multiclass_gb = isinstance(self.model, GradientBoostingClassifier) and len(self.classes) > 2
         if multiclass_gb and not probability:
             return self._gradient_boosting_multiclass(X)
         if probability:

@@ -220,8 +220,11 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
     import mlflow
     from mlflow import MlflowClient
 
+    from ..tracking._http import check_reachable
+
     pipeline = load_pipeline(path, overrides=overrides)
     tracking_uri = mlflow.get_tracking_uri()
+    check_reachable(tracking_uri)  # a server that is down: one clear error before the parent run
     client = MlflowClient(tracking_uri=tracking_uri)
     with tempfile.TemporaryDirectory(prefix="explain-lib-pipeline-") as tmp:
         work_dir = Path(tmp)

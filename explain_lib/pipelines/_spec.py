@@ -10,12 +10,18 @@ What is understood (the subset our specs use; anything else is refused with a me
 - a component's ``command:``: ``${{inputs.<x>}}`` / ``${{outputs.<y>}}`` placeholders, and optional
   ``$[[...]]`` blocks, dropped when an input they mention is unset.
 
-Jobs run in topological order of their ``parent.jobs`` references, ties in YAML order. The
+Every literal job input is checked against its component's declared ``type`` (integer, number,
+boolean, with ``min`` / ``max``) and ``enum`` when the pipeline is read, so a bad value fails before
+the first job runs. Jobs run in topological order of their ``parent.jobs`` references, ties in YAML
+order. The
 component's ``environment`` is ignored here: jobs run in the current Python environment.
 """
 
 from __future__ import annotations
 
+import contextlib
+import graphlib
+import math
 import re
 import shlex
 from collections.abc import Mapping
@@ -170,6 +176,32 @@ def _job_input(value: Any, pipeline_inputs: Mapping[str, str | None], where: str
     return _PARENT_INPUT.sub(lambda match: pipeline_inputs[match.group(1)] or "", value)
 
 
+def _check_type(value: str, declared: Mapping[str, Any], where: str) -> None:
+    """Refuse a literal input value that its component's declared ``type`` (and ``min`` / ``max``) rejects."""
+    kind = declared.get("type")
+    if kind == "boolean":
+        if value.strip().lower() not in ("true", "false"):
+            raise PipelineSpecError(f"{where} is {value!r}, but the component declares type boolean: give true "
+                                    "or false.")
+        return
+    if kind not in ("integer", "number"):
+        return
+    text = value.strip()
+    number: float | None = None
+    if kind == "integer" and re.fullmatch(r"[+-]?\d+", text):
+        number = int(text)
+    elif kind == "number":
+        with contextlib.suppress(ValueError):
+            number = float(text)
+    if number is None or not math.isfinite(number):
+        example = "a whole number such as 500" if kind == "integer" else "a number such as 0.25"
+        raise PipelineSpecError(f"{where} is {value!r}, but the component declares type {kind}: give {example}.")
+    for bound, outside in (("min", number.__lt__), ("max", number.__gt__)):
+        limit = declared.get(bound)
+        if isinstance(limit, (int, float)) and not isinstance(limit, bool) and outside(limit):
+            raise PipelineSpecError(f"{where} is {value!r}, but the component declares {bound} {limit:g}.")
+
+
 def _load_job(name: str, spec: Any, base: Path, pipeline_inputs: Mapping[str, str | None]) -> Job:
     where = f"job {name!r}"
     _check_folder_name(name, "job name")
@@ -208,6 +240,8 @@ def _load_job(name: str, spec: Any, base: Path, pipeline_inputs: Mapping[str, st
         if isinstance(value, str) and "enum" in declared and value not in map(str, declared["enum"]):
             raise PipelineSpecError(f"{where}: input {key!r} is {value!r}, but component {component.name!r} accepts "
                                     f"only {list(declared['enum'])}.{did_you_mean(value, map(str, declared['enum']))}")
+        if isinstance(value, str):
+            _check_type(value, declared, f"{where}: input {key!r} of component {component.name!r}")
         if value is None and not declared.get("optional", False):
             raise PipelineSpecError(f"{where}: required input {key!r} of component {component.name!r} is not set; "
                                     f"bind it in the job's inputs.")
@@ -217,7 +251,7 @@ def _load_job(name: str, spec: Any, base: Path, pipeline_inputs: Mapping[str, st
 
 
 def _run_order(jobs: Mapping[str, Job]) -> tuple[Job, ...]:
-    """Kahn's algorithm, picking ready jobs in YAML order."""
+    """Topological order of the jobs (``graphlib``), picking among ready jobs the first in YAML order."""
     for job in jobs.values():
         for value in job.inputs.values():
             if not isinstance(value, OutputRef):
@@ -229,15 +263,21 @@ def _run_order(jobs: Mapping[str, Job]) -> tuple[Job, ...]:
                 raise PipelineSpecError(
                     f"job {job.name!r} uses output {value.output!r} of job {value.job!r}, which has outputs "
                     f"{list(jobs[value.job].outputs)}.{did_you_mean(value.output, jobs[value.job].outputs)}")
+    sorter = graphlib.TopologicalSorter({name: job.depends_on for name, job in jobs.items()})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        raise PipelineSpecError(f"jobs depend on each other in a cycle ({cycle}); a pipeline must be acyclic.") \
+            from None
+    position = {name: index for index, name in enumerate(jobs)}
     ordered: list[Job] = []
-    done: set[str] = set()
-    while len(ordered) < len(jobs):
-        ready = [job for job in jobs.values() if job.name not in done and set(job.depends_on) <= done]
-        if not ready:
-            stuck = sorted(set(jobs) - done)
-            raise PipelineSpecError(f"jobs {stuck} depend on each other in a cycle; a pipeline must be acyclic.")
-        ordered.append(ready[0])
-        done.add(ready[0].name)
+    ready: list[str] = []
+    while sorter.is_active():
+        ready = sorted([*ready, *sorter.get_ready()], key=position.__getitem__)
+        name = ready.pop(0)
+        ordered.append(jobs[name])
+        sorter.done(name)
     return tuple(ordered)
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 
@@ -45,10 +46,9 @@ _BEESWARM_BINS = 100
 # ---------------------------------------------------------------------------------------------- helpers
 def sample_rows(n_rows: int, max_rows: int | None, random_state: int = 0) -> np.ndarray:
     """Sorted positions of at most ``max_rows`` of ``n_rows`` rows, the same for the same seed."""
+    check_positive_int(max_rows, "max_rows")
     if max_rows is None or n_rows <= max_rows:
         return np.arange(n_rows)
-    if max_rows < 1:
-        raise InvalidParameterError(f"max_rows must be a positive integer or None, got {max_rows!r}.")
     return np.sort(np.random.default_rng(random_state).choice(n_rows, size=max_rows, replace=False))
 
 
@@ -70,9 +70,7 @@ def _importance_label(explanation: Explanation) -> str:
 
 
 def _check_top_k(top_k: int | None) -> int | None:
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1):
-        raise InvalidParameterError(f"top_k must be a positive integer or None, got {top_k!r}.")
-    return top_k
+    return check_positive_int(top_k, "top_k")
 
 
 def _numeric_values(column: pd.Series) -> np.ndarray | None:

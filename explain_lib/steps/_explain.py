@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._progress import quiet_artifact_transfers
+from .._validation import check_positive_int
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..models import is_linear_model, split_pipeline, tree_family
@@ -195,8 +196,7 @@ def explain(
         raise InvalidParameterError(f"Unknown method {method!r}; choose one of {list(METHODS)}." +
                                     did_you_mean(method, METHODS))
     for name, value in (("top_k", top_k), ("sample", sample), ("n_background", n_background)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise InvalidParameterError(f"{name} must be a positive integer, got {value!r}.")
+        check_positive_int(value, name)
     if method == "pfi" and target is None:
         raise InvalidParameterError("method='pfi' measures how much a metric drops, so it needs the true labels: "
                                     "give target (--target), the label column of the data.")

@@ -12,6 +12,7 @@ from pathlib import Path
 import mlflow
 
 from .._progress import status
+from ..tracking._http import bounded_retries, check_reachable
 
 __all__ = ["OUTPUT_URIS_TAG", "describe_run", "progress", "record_outputs", "step_run"]
 
@@ -25,24 +26,29 @@ def step_run() -> Iterator[mlflow.ActiveRun]:
     ``mlflow.start_run()`` resumes the run named by ``MLFLOW_RUN_ID`` and honours
     ``MLFLOW_EXPERIMENT_NAME`` / ``MLFLOW_TRACKING_URI``, so a remote job logs into the run it is given.
     An experiment named by ``MLFLOW_EXPERIMENT_NAME`` that does not exist yet is created here, as a
-    model-development experiment (see :mod:`explain_lib.tracking._ui`).
+    model-development experiment (see :mod:`explain_lib.tracking._ui`). A tracking server that does not
+    answer is reported before any run is started, and MLflow's HTTP retries stay bounded while the step
+    logs (see :mod:`explain_lib.tracking._http`).
     """
     from ..tracking._ui import get_or_create_experiment
 
-    active = mlflow.active_run()
-    if active is not None:
-        yield active
-        return
-    name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    if name and not os.environ.get("MLFLOW_RUN_ID") and not os.environ.get("MLFLOW_EXPERIMENT_ID"):
-        get_or_create_experiment(mlflow.MlflowClient(), name)
-    run = mlflow.start_run()
-    try:
-        yield run
-    except BaseException:
-        mlflow.end_run(status="FAILED")
-        raise
-    mlflow.end_run()
+    tracking_uri = mlflow.get_tracking_uri()
+    check_reachable(tracking_uri)
+    with bounded_retries(tracking_uri):
+        active = mlflow.active_run()
+        if active is not None:
+            yield active
+            return
+        name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
+        if name and not os.environ.get("MLFLOW_RUN_ID") and not os.environ.get("MLFLOW_EXPERIMENT_ID"):
+            get_or_create_experiment(mlflow.MlflowClient(), name)
+        run = mlflow.start_run()
+        try:
+            yield run
+        except BaseException:
+            mlflow.end_run(status="FAILED")
+            raise
+        mlflow.end_run()
 
 
 @contextmanager

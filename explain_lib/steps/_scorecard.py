@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import ExplainLibError, InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
-from ..models import infer_task, model_classes
+from ..models import infer_task, model_classes, task_from_labels
 from ..tracking._ui import markdown_text
 from ._data import copied_from, read_table, source_uri
 from ._explain import _features, _load_model
@@ -116,14 +116,13 @@ def _predict(model: Any, features: pd.DataFrame, task: str) -> tuple[np.ndarray,
 
 def _checked_config(config: Any, frame: pd.DataFrame, model: Any, labels: pd.Series) -> tuple[Any, str]:
     """The checked config and the task: the model's, else the config's ModelType, else the labels'
-    (numbers with more than 20 values: regression)."""
+    (:func:`~explain_lib.models.task_from_labels`)."""
     from ..report.scorecard import load_config
 
     task = infer_task(model) if hasattr(model, "predict") else None
     checked = load_config(config, data=frame, task=task)
     if task is None:
-        numeric = pd.api.types.is_numeric_dtype(labels) and not pd.api.types.is_bool_dtype(labels)
-        task = checked.model_type or ("regression" if numeric and labels.nunique() > 20 else "classification")
+        task = checked.model_type or task_from_labels(labels)
         checked = load_config(config, data=frame, task=task)
     return checked, task
 

@@ -15,6 +15,7 @@ import pandas as pd
 from .._keys import check_tags
 from .._progress import quiet_artifact_transfers
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
+from ..models import task_from_labels
 from ..tracking._ui import markdown_text
 from ._data import read_table, source_uri, split_target
 from ._run import describe_run, progress, record_outputs, step_run
@@ -25,7 +26,6 @@ TEST_DATA_ARTIFACT = "data/test.parquet"
 TEST_DATA_TAG = "explain_lib.test_data_uri"
 TARGET_TAG = "explain_lib.target"
 MODEL_ARTIFACT = "model"
-_MAX_CLASSES = 20
 
 
 def _lightgbm(task: str, params: dict[str, Any], seed: int) -> Any:
@@ -60,15 +60,6 @@ MODELS: dict[str, Callable[[str, dict[str, Any], int], Any]] = {
     "linear_regression": _sklearn(None, "sklearn.linear_model.LinearRegression", seeded=False),
 }
 _LINEAR = {"logistic_regression", "linear_regression"}
-
-
-def _task(labels: pd.Series) -> str:
-    """classification for non-numeric, boolean or integer labels with few values, else regression."""
-    if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
-        return "classification"
-    if pd.api.types.is_integer_dtype(labels) and labels.nunique() <= _MAX_CLASSES:
-        return "classification"
-    return "regression"
 
 
 def _categorical_columns(features: pd.DataFrame) -> list[str]:
@@ -230,7 +221,7 @@ def train(
     if labels.isna().any():
         raise InvalidInputError(f"The target column {target!r} has {int(labels.isna().sum())} missing values; "
                                 "drop those rows first.")
-    task = _task(labels)
+    task = task_from_labels(labels)
     _check_estimator_params(MODELS[model](task, {}, random_state), model, estimator_params)
     try:
         estimator = MODELS[model](task, estimator_params, random_state)

@@ -36,13 +36,39 @@ top_k), feature names reduced to MLflow's key alphabet. Run inputs: ``init_datas
 
 Run tags, written last: ``model_explanation=True`` and the commit marker
 ``explain_lib.explanation.<id>``, whose value is a small JSON with the listing fields (id, comment,
-method, model_task, is_raw, is_engineered, num_features, num_examples, upload_time). Listing reads
-only these tags; an upload without its marker (it died midway) is invisible and can be redone.
-Downloads fetch ``explanation.json`` and the parquet files it names, never plots or the eval sample.
+method, model_task, is_raw, is_engineered, num_features, num_examples, upload_time) and the path of
+its table. Listing reads only these tags; an upload without its marker (it died midway) is invisible
+and can be redone. Downloads fetch ``explanation.json`` and the parquet files it names, never plots
+or the eval sample.
+
+Concurrent uploaders
+--------------------
+Several processes may upload to one run at once. Everything an upload writes is computed locally
+first; then, before its first artifact, it *claims* its id with the run param
+``explain_lib.claim.<id>.<n>`` (a value unique to the attempt). MLflow keeps a param's first value
+and refuses a different one — an atomic create-if-absent in database stores (sqlite, PostgreSQL,
+MySQL, and tracking servers on them) — so of several uploads of one id exactly one wins; the others
+raise :class:`ExplanationExistsError` having written nothing, and what is listed is what is stored.
+A claim left by an attempt that died (on this host, by a process that is gone) is taken over with the
+next ``<n>``, so a died upload can be redone. The run's ``mlflow.loggedArtifacts`` table list, one
+tag every writer replaces, is repaired after each commit marker: the writer sets it to the union of
+what is listed and every committed explanation's table, reads it back and repeats until complete;
+the writer whose write lands last sees it complete. MLflow's file store has no atomic insert: there
+the claim narrows, but does not close, the race. Details: :mod:`explain_lib.tracking._concurrency`.
+
+A tracking server that does not answer
+--------------------------------------
+An HTTP tracking server is probed once (a HEAD request, 10 s timeout) before a client, a step or a
+command writes anything: a server that is down is a :class:`TrackingServerUnreachableError` naming
+the URI within seconds, instead of MLflow's ~250 s of retries. While we write, MLflow's own retries
+are lowered to 2 (back-off factor 1), so an upload whose server dies midway fails within seconds of
+the last answer, and a dead connection is never retried as a write conflict. A slow or rate-limited
+server: set ``MLFLOW_HTTP_REQUEST_TIMEOUT`` (seconds), ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` and
+``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR``; when set, the probe uses them and MLflow's values are kept.
 
 Failures are :class:`~explain_lib.errors.ExplainLibError` subclasses: :class:`RunNotFoundError`,
 :class:`ExplanationNotFoundError`, :class:`ExplanationExistsError`,
-:class:`TrackingServerUnreachableError` (an HTTP server that does not answer within ~30 s) and
+:class:`TrackingServerUnreachableError` (an HTTP server that does not answer) and
 :class:`TrackingError` (anything else MLflow refused, with the store named).
 """
 

@@ -37,15 +37,6 @@ _MAX_TABLE_CLASSES = 20
 
 
 # ------------------------------------------------------------------------------------------ validation
-def check_positive_int(value: Any, name: str, *, allow_none: bool = True) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        expected = "a positive integer or None" if allow_none else "a positive integer"
-        raise InvalidParameterError(f"{name} must be {expected}, got {value!r}.")
-    return int(value)
-
-
 def check_explanation_id(explanation_id: str) -> str:
     """The id names a directory and a tag: letters, digits, '_' and '-' only."""
     if not isinstance(explanation_id, str) or not _ID_PATTERN.match(explanation_id):

@@ -7,12 +7,10 @@ import dataclasses
 import functools
 import hashlib
 import json
-import random
 import tempfile
 import time
-import urllib.parse
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,80 +20,39 @@ import pandas as pd
 from mlflow.entities import DatasetInput, InputTag, Metric, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.utils.autologging_utils import disable_autologging
-from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_LOGGED_ARTIFACTS
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
 from .._format import DATA_FILE, LOCAL_FILE, META_FILE, read_meta
-from .._keys import check_tags, tag_json, tag_value_limit
+from .._keys import check_tags, tag_json
+from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from . import _artifacts as art
-from ._errors import (
-    ExplanationExistsError,
-    ExplanationNotFoundError,
-    RunNotFoundError,
-    TrackingError,
-    TrackingServerUnreachableError,
-)
+from ._concurrency import Claim, register_tables, retry_conflicts
+from ._errors import ExplanationNotFoundError, RunNotFoundError, TrackingError, TrackingServerUnreachableError
+from ._http import bounded_retries, check_reachable, display_uri, is_connection_failure
 
 __all__ = ["ExplanationClient", "log_explanation"]
 
 INIT_DATASET_CONTEXT = "explanation_init"
 EVAL_DATASET_CONTEXT = "explanation_eval"
-_PROBE_ATTEMPTS = 3
-_PROBE_TIMEOUT = (4.0, 4.0)  # connect, read: at most ~27 s with the waits between attempts
-_BATCH = 1000  # MLflow's limit of metrics per log_batch
 _MISSING_RUN_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE")
-_WRITE_ATTEMPTS = 5
-# What a store answers when a concurrent writer inserted the same row first (sqlite: IntegrityError)
-_CONFLICT_CODES = ("BAD_REQUEST", "INTERNAL_ERROR", "RESOURCE_ALREADY_EXISTS", "ABORTED", "TEMPORARILY_UNAVAILABLE")
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def _display_uri(uri: str) -> str:
-    """The tracking URI without credentials (user:password@, query strings), for messages."""
-    parsed = urllib.parse.urlparse(uri)
-    if not parsed.netloc:
-        return uri
-    return parsed._replace(netloc=parsed.netloc.rpartition("@")[2], query="", fragment="").geturl()
-
-
-def _check_reachable(tracking_uri: str) -> None:
-    """Fail fast, naming the URI, when an HTTP tracking server does not answer.
-
-    MLflow retries an unreachable server with exponential back-off for minutes
-    (``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` = 7, factor 2); one cheap HEAD request to the tracking URI
-    with three bounded attempts turns that into an error within about 30 s. Any HTTP answer, even
-    an error status, means the server is there; TLS problems are left to MLflow's own settings.
-    """
-    if urllib.parse.urlparse(tracking_uri).scheme not in ("http", "https"):
-        return
-    import requests
-
-    last_error: Exception | None = None
-    for attempt in range(_PROBE_ATTEMPTS):
-        try:
-            requests.head(tracking_uri, timeout=_PROBE_TIMEOUT, allow_redirects=False)
-            return
-        except requests.exceptions.SSLError:
-            return
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as error:
-            last_error = error
-            if attempt + 1 < _PROBE_ATTEMPTS:
-                time.sleep(2.0**attempt)
-    raise TrackingServerUnreachableError(
-        f"The MLflow tracking server at {_display_uri(tracking_uri)} did not answer ({_PROBE_ATTEMPTS} attempts, "
-        f"{_PROBE_TIMEOUT[0]:g} s timeout each): {type(last_error).__name__}. Check that the server is running "
-        "and that MLFLOW_TRACKING_URI (or tracking_uri=) names it."
-    ) from last_error
-
-
 @contextlib.contextmanager
 def _mlflow_errors(action: str, tracking_uri: str) -> Iterator[None]:
     """Re-raise MLflow's errors as TrackingError saying what we were doing and where."""
     try:
         yield
     except MlflowException as error:
-        raise TrackingError(f"Could not {action} in the MLflow store {_display_uri(tracking_uri)}: {error.message}") \
+        if is_connection_failure(error):
+            raise TrackingServerUnreachableError(
+                f"Could not {action}: the MLflow tracking server at {display_uri(tracking_uri)} stopped answering "
+                f"({error.message}). Nothing is listed until an upload's last write, so upload again once the "
+                "server is back; for a slow server raise MLFLOW_HTTP_REQUEST_MAX_RETRIES / MLFLOW_HTTP_REQUEST_TIMEOUT."
+            ) from error
+        raise TrackingError(f"Could not {action} in the MLflow store {display_uri(tracking_uri)}: {error.message}") \
             from error
 
 
@@ -171,7 +128,7 @@ class ExplanationClient:
     RunNotFoundError
         The run does not exist in the store, or was deleted.
     TrackingServerUnreachableError
-        An HTTP tracking server did not answer within about 30 s.
+        An HTTP tracking server did not answer its probe (about 10 s; see ``MLFLOW_HTTP_REQUEST_TIMEOUT``).
     """
 
     def __init__(self, run_id: str | None = None, *, tracking_uri: str | None = None) -> None:
@@ -187,7 +144,7 @@ class ExplanationClient:
             raise InvalidParameterError(f"run_id must be a string, got {type(run_id).__name__}.")
         self._tracking_uri = tracking_uri or mlflow.get_tracking_uri()
         self._run_id = run_id
-        _check_reachable(self._tracking_uri)
+        check_reachable(self._tracking_uri)
         self._client = mlflow.MlflowClient(tracking_uri=self._tracking_uri)
         self._get_run()
 
@@ -210,13 +167,14 @@ class ExplanationClient:
         return self._tracking_uri
 
     def __repr__(self) -> str:
-        return f"ExplanationClient(run_id={self._run_id!r}, tracking_uri={_display_uri(self._tracking_uri)!r})"
+        return f"ExplanationClient(run_id={self._run_id!r}, tracking_uri={display_uri(self._tracking_uri)!r})"
 
     # ------------------------------------------------------------------------------------- internals
     def _get_run(self) -> mlflow.entities.Run:
-        uri = _display_uri(self._tracking_uri)
+        uri = display_uri(self._tracking_uri)
         try:
-            run = self._client.get_run(self._run_id)
+            with bounded_retries(self._tracking_uri):
+                run = self._client.get_run(self._run_id)
         except MlflowException as error:
             if error.error_code in _MISSING_RUN_CODES:
                 raise RunNotFoundError(
@@ -234,7 +192,7 @@ class ExplanationClient:
 
     def _entries(self, comment: str | None, raw: bool | None, engineered: bool | None) -> list[dict[str, Any]]:
         """Committed uploads (from the run's tags only), filtered, newest first."""
-        _check_reachable(self._tracking_uri)
+        check_reachable(self._tracking_uri)
         entries = []
         for key, value in self._get_run().data.tags.items():
             if not key.startswith(art.TAG_PREFIX):
@@ -255,44 +213,6 @@ class ExplanationClient:
                 entries.append(entry)
         entries.sort(key=lambda entry: (entry.get("upload_time") or "", entry.get("id") or ""), reverse=True)
         return entries
-
-    def _write(self, write: Callable[[], Any]) -> None:
-        """Run an idempotent MLflow write, again when a concurrent writer made it conflict.
-
-        Two processes writing the same new tag, dataset or metric key to one run at once can collide
-        in the store (sqlite: "UNIQUE constraint failed"); the second attempt sees the first's row.
-        """
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                write()
-                return
-            except MlflowException as error:
-                if error.error_code not in _CONFLICT_CODES or attempt + 1 == _WRITE_ATTEMPTS:
-                    raise
-                time.sleep(random.uniform(0.05, 0.3) * (attempt + 1))
-
-    def _register_table(self, artifact_file: str) -> None:
-        """Add ``artifact_file`` to the run's table list (the tag the UI reads to offer table views).
-
-        The list is one tag updated by read-modify-write, so a concurrent upload can drop our entry:
-        re-read after writing and add it again until it is there.
-        """
-        wanted = {"path": artifact_file, "type": "table"}
-        for _ in range(_WRITE_ATTEMPTS):
-            listed = json.loads(self._client.get_run(self._run_id).data.tags.get(MLFLOW_LOGGED_ARTIFACTS, "[]"))
-            if wanted in listed:
-                return
-            value = json.dumps([*listed, wanted])
-            if len(value) > tag_value_limit():  # the store would cut the list, and the UI could not read it
-                warnings.warn(f"Not listing {artifact_file!r} in the run's {MLFLOW_LOGGED_ARTIFACTS!r} tag: the "
-                              "list is full for the store's tag size.", UserWarning, stacklevel=3)
-                return
-            self._write(functools.partial(self._client.set_tag, self._run_id, MLFLOW_LOGGED_ARTIFACTS, value))
-            time.sleep(random.uniform(0.05, 0.25))
-        raise TrackingError(
-            f"Could not add {artifact_file!r} to the table list of run {self._run_id!r}: other writers kept "
-            f"replacing the {MLFLOW_LOGGED_ARTIFACTS!r} tag. Upload again."
-        )
 
     # ---------------------------------------------------------------------------------------- public
     def upload_model_explanation(
@@ -349,8 +269,8 @@ class ExplanationClient:
             raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
         explanation_id = art.check_explanation_id(explanation.id)
         comment = art.check_comment(comment)
-        top_k = art.check_positive_int(top_k, "top_k")
-        points = art.check_positive_int(visualization_points, "visualization_points", allow_none=False)
+        top_k = check_positive_int(top_k, "top_k")
+        points = check_positive_int(visualization_points, "visualization_points", allow_none=False)
         labels = art.check_true_ys(explanation, true_ys)
         if model_uri is not None:
             explanation = dataclasses.replace(explanation, model_uri=str(model_uri))
@@ -358,43 +278,40 @@ class ExplanationClient:
                                       _dataset_input(eval_dataset, "eval_dataset", EVAL_DATASET_CONTEXT)) if entry]
         lineage = [{"name": i.dataset.name, "digest": i.dataset.digest, "context": i.tags[0].value} for i in inputs]
 
-        _check_reachable(self._tracking_uri)
-        marker = art.TAG_PREFIX + explanation_id
-        if marker in self._get_run().data.tags:
-            raise ExplanationExistsError(
-                f"Explanation {explanation_id!r} is already uploaded to run {self._run_id!r}. Uploads are never "
-                "overwritten; to upload it again give it a new id: dataclasses.replace(explanation, "
-                "id=uuid.uuid4().hex)."
-            )
+        check_reachable(self._tracking_uri)
         upload_time = art.utc_now()
         group = art.label(explanation, comment)
         table_name = f"{group.replace(' ', '_')}_global_importance.json"
-        entry = art.list_entry(explanation, comment=comment, upload_time=upload_time)
-        commit_tags = check_tags({art.MODEL_EXPLANATION_TAG: "True", marker: tag_json(entry)},
+        table_path = f"{art.ARTIFACT_ROOT}/{table_name}"
+        entry = {**art.list_entry(explanation, comment=comment, upload_time=upload_time), "table": table_path}
+        commit_tags = check_tags({art.MODEL_EXPLANATION_TAG: "True", art.TAG_PREFIX + explanation_id: tag_json(entry)},
                                  what=f"upload of explanation {explanation_id!r}")
         with tempfile.TemporaryDirectory(prefix="explain-lib-upload-") as tmp, disable_autologging(), \
+                bounded_retries(self._tracking_uri), \
                 _mlflow_errors(f"upload explanation {explanation_id!r} to run {self._run_id!r}", self._tracking_uri):
+            # Everything is computed before the first write, so bad input leaves the run untouched.
             files, table = Path(tmp, "files"), Path(tmp, table_name)
             files.mkdir()
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
                              upload_time=upload_time, run_id=self._run_id)
-            # mlflow.log_table's format (JSON, orient="split"); its tag update is done by _register_table,
+            # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
-            self._client.log_artifacts(self._run_id, str(files), f"{art.ARTIFACT_ROOT}/{explanation_id}")
-            self._client.log_artifact(self._run_id, str(table), art.ARTIFACT_ROOT)
-            self._register_table(f"{art.ARTIFACT_ROOT}/{table_name}")
             timestamp = int(time.time() * 1000)
             metrics = [Metric(key, value, timestamp, 0)
                        for key, value in art.metric_entries(explanation, group, top_k).items()]
-            for batch in (metrics[start:start + _BATCH] for start in range(0, len(metrics), _BATCH)):
-                self._write(functools.partial(self._client.log_batch, self._run_id, metrics=batch))
-            if inputs:
-                self._write(functools.partial(self._client.log_inputs, self._run_id, datasets=inputs))
-            # The commit marker: written last, in one request with model_explanation=True.
-            commit = [RunTag(key, value) for key, value in commit_tags.items()]
-            self._write(functools.partial(self._client.log_batch, self._run_id, tags=commit))
+            with Claim(self._client, self._run_id, explanation_id):  # ExplanationExistsError when another won
+                self._client.log_artifacts(self._run_id, str(files), f"{art.ARTIFACT_ROOT}/{explanation_id}")
+                self._client.log_artifact(self._run_id, str(table), art.ARTIFACT_ROOT)
+                if metrics:  # MlflowClient.log_batch splits them into batches of the store's size
+                    retry_conflicts(functools.partial(self._client.log_batch, self._run_id, metrics=metrics))
+                if inputs:
+                    retry_conflicts(functools.partial(self._client.log_inputs, self._run_id, datasets=inputs))
+                # The commit marker: written last, in one request with model_explanation=True.
+                commit = [RunTag(key, value) for key, value in commit_tags.items()]
+                retry_conflicts(functools.partial(self._client.log_batch, self._run_id, tags=commit))
+            register_tables(self._client, self._run_id)
         return explanation_id
 
     def list_model_explanations(
@@ -429,7 +346,7 @@ class ExplanationClient:
         ExplanationNotFoundError
             No committed upload has that id or matches the filters.
         """
-        art.check_positive_int(top_k, "top_k")
+        check_positive_int(top_k, "top_k")
         entries = self._entries(comment, raw, engineered)
         filters = _describe_filters(comment, raw, engineered)
         if explanation_id is None:
@@ -446,7 +363,7 @@ class ExplanationClient:
                 f"{len(known)}: {known[:10]}." + did_you_mean(str(explanation_id), known)
             )
         folder = f"{art.ARTIFACT_ROOT}/{explanation_id}"
-        with tempfile.TemporaryDirectory(prefix="explain-lib-download-") as tmp, \
+        with tempfile.TemporaryDirectory(prefix="explain-lib-download-") as tmp, bounded_retries(self._tracking_uri), \
                 _mlflow_errors(f"download explanation {explanation_id!r} of run {self._run_id!r}", self._tracking_uri):
             meta_path = Path(self._client.download_artifacts(self._run_id, f"{folder}/{META_FILE}", tmp))
             meta = read_meta(meta_path.parent)  # the fixed file names only: no name from the file is followed

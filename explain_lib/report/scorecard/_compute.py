@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -226,8 +227,10 @@ def _cohorts(config: ScorecardConfig, scorer: _Scorer, data: pd.DataFrame, prima
     results = []
     for cohort in config.cohorts:
         rows = _cohort_rows(cohort, data, scorer)
-        if config.metrics:
-            metrics = _configured(config, scorer, rows, prefix=("cohort", cohort.name))
+        if config.metrics:  # each against the whole test set's target, informational only
+            metrics = tuple(metric if metric.target is None else dataclasses.replace(
+                metric, target=dataclasses.replace(metric.target, informational=True))
+                for metric in _configured(config, scorer, rows, prefix=("cohort", cohort.name)))
         else:
             metrics = (MetricValue(primary, label_metric(primary), scorer.value(primary, rows)),)
         results.append(CohortResult(cohort.name, cohort.describe(), len(rows), metrics))

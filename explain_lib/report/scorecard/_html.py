@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ._charts import chart_key
 from ._charts import charts as draw_charts
 from ._result import Scorecard, format_value
-from ._wording import EMPTY, SECTIONS, summary_facts, verdict_line
+from ._wording import COHORT_NOTE, EMPTY, SECTIONS, summary_facts, verdict_line
 
 __all__ = ["write_html"]
 
@@ -73,6 +73,7 @@ def write_html(scorecard: Scorecard, path: str | Path, *, charts: dict[str, byte
         facts=summary_facts(scorecard.summary),
         status=_status(scorecard),
         verdict_text=verdict_line(scorecard),
+        cohort_note=COHORT_NOTE,
         sections=SECTIONS,
         empty=EMPTY,
         images=images,

@@ -19,7 +19,7 @@ from fpdf.fonts import FontFace
 from ._charts import CHART_DPI, chart_key
 from ._charts import charts as draw_charts
 from ._result import MetricValue, Scorecard, TargetResult, format_value
-from ._wording import EMPTY, SECTIONS, summary_facts, verdict_line
+from ._wording import COHORT_NOTE, EMPTY, SECTIONS, summary_facts, verdict_line
 
 __all__ = ["write_pdf"]
 
@@ -133,7 +133,7 @@ def _image(pdf: FPDF, png: bytes | None, title: str) -> None:
     pdf.ln(3)
 
 
-def _target_cells(target: TargetResult | None) -> list[str]:
+def _target_cells(target: TargetResult | None) -> list[str]:  # informational verdicts have no colour style
     return [str(target.threshold), target.verdict] if target is not None else ["—", "—"]
 
 
@@ -203,6 +203,8 @@ def _cohorts(pdf: FPDF, scorecard: Scorecard) -> None:
     _heading(pdf, SECTIONS[3])
     if not scorecard.cohorts:
         _paragraph(pdf, EMPTY["cohorts"])
+    elif scorecard.cohort_targets:
+        _paragraph(pdf, COHORT_NOTE)
     for cohort in scorecard.cohorts:
         _subheading(pdf, cohort.name)
         if cohort.description:

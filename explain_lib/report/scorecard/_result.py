@@ -66,10 +66,20 @@ class TargetResult:
     value: float
     threshold: Threshold
     met: bool
+    informational: bool = False  # a cohort's value against the whole test set's target: shown, never gated
 
     @property
     def verdict(self) -> str:
+        """``met`` / ``missed`` for a target that decides the verdict; ``meets target`` / ``below target``
+        (no colour) for an informational one."""
+        if self.informational:
+            return "meets target" if self.met else "below target"
         return "met" if self.met else "missed"
+
+    @property
+    def style(self) -> str:
+        """How the verdict is coloured: ``met`` (green), ``missed`` (red) or ``info`` (neutral)."""
+        return "info" if self.informational else self.verdict
 
 
 @dataclass(frozen=True)
@@ -203,3 +213,13 @@ class Scorecard:
     @property
     def missed(self) -> tuple[TargetResult, ...]:
         return tuple(target for target in self.targets if not target.met)
+
+    @property
+    def cohorts_below_target(self) -> tuple[TargetResult, ...]:
+        """Cohort values below their (informational) targets: reported, never part of the verdict."""
+        return tuple(metric.target for cohort in self.cohorts for metric in cohort.metrics
+                     if metric.target is not None and not metric.target.met)
+
+    @property
+    def cohort_targets(self) -> int:
+        return sum(metric.target is not None for cohort in self.cohorts for metric in cohort.metrics)

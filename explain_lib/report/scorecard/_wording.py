@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._result import Scorecard, Summary
 
-__all__ = ["EMPTY", "SECTIONS", "summary_facts", "verdict_line"]
+__all__ = ["COHORT_NOTE", "EMPTY", "SECTIONS", "summary_facts", "verdict_line"]
 
 SECTIONS = ("1. Summary", "2. Performance", "3. Data explorer", "4. Cohorts", "5. Feature importance", "6. Fairness")
 """The section headings of both documents, in order."""
@@ -25,14 +25,25 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+COHORT_NOTE = ("Cohort values are compared with the whole test set's targets for information only: "
+               "they do not decide the scorecard's verdict.")
+"""What the cohort section says when its metrics carry targets."""
+
+
 def verdict_line(scorecard: Scorecard) -> str:
-    """The overall verdict in words, e.g. ``PASSED: all 2 targets met`` or ``NOT PASSED: 1 of 2 targets missed``."""
+    """The overall verdict in words, e.g. ``PASSED: all 2 targets met`` or ``NOT PASSED: 1 of 2 targets missed``.
+
+    Cohort values below a target are counted after the verdict, as informational, so a passed
+    banner never reads as if nothing fell short.
+    """
     total = len(scorecard.targets)
+    below = len(scorecard.cohorts_below_target)
+    cohorts = f" ({below} cohort {'value' if below == 1 else 'values'} below target, informational)" if below else ""
     if total == 0:
-        return "No targets set (Metrics.<name>.threshold)"
+        return "No targets set (Metrics.<name>.threshold)" + cohorts
     if scorecard.passed:
-        return f"PASSED: all {_plural(total, 'target')} met"
-    return f"NOT PASSED: {len(scorecard.missed)} of {_plural(total, 'target')} missed"
+        return f"PASSED: all {_plural(total, 'target')} met" + cohorts
+    return f"NOT PASSED: {len(scorecard.missed)} of {_plural(total, 'target')} missed" + cohorts
 
 
 def summary_facts(summary: Summary) -> list[tuple[str, str]]:
