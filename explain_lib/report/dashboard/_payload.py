@@ -10,7 +10,8 @@ Per explanation view::
      "global": [...], "per_class": [[...]] | None,       # over every explained row, as in the explanation
      "n_rows_total": N, "rows": int32 positions of the sampled rows,
      "local": float32 (n_stored_outputs, n_rows, n_features), "binary_mirrored": bool,
-     "columns": [{"kind": "numeric", "values": float32} | {"kind": "categorical", "categories", "codes": int32}],
+     "columns": [{"kind": "numeric", "values": float32}
+                 | {"kind": "categorical", "categories", "codes": uint8 (255 missing) or int32 (-1 missing)}],
      "predicted": column | None, "true": column | None,
      "cohorts": [{"name", "description", "mask": uint8}]}
 
@@ -83,6 +84,9 @@ def _column(values: pd.Series | np.ndarray, categories: Sequence[Any] | None = N
         remap[-1] = -1
         codes = remap[codes]
         names = [names[i] for i in order]
+    if len(names) < 255:  # one byte a row; 255 marks a missing value
+        codes = np.where(codes < 0, 255, codes)
+        return {"kind": "categorical", "categories": names, "codes": encode_array(codes, "uint8")}
     return {"kind": "categorical", "categories": names, "codes": encode_array(codes, "int32")}
 
 

@@ -33,7 +33,8 @@ function esc(text) {
 }
 function decode(array) {
   if (!array) return null;
-  const bytes = Uint8Array.from(atob(array.b64), c => c.charCodeAt(0));
+  const text = atob(array.b64), bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
   const Type = {float32: Float32Array, int32: Int32Array, uint8: Uint8Array}[array.dtype];
   return new Type(bytes.buffer);
 }
@@ -65,8 +66,27 @@ function chart(node, option) {
 }
 window.addEventListener("resize", () => charts.forEach(c => c.resize()));
 function tooltip(formatter) { return {trigger: "item", confine: true, formatter}; }
+const STEPS = 8;
+// Points [x, y, colour in 0..1 or NaN, ...] as one canvas-fast ("large") series per colour step, plus grey.
+function colourSeries(points, symbolSize) {
+  const groups = Array.from({length: STEPS + 1}, () => []);
+  for (const p of points) groups[Number.isNaN(p[2]) ? STEPS : Math.min(STEPS - 1, Math.floor(p[2] * STEPS))].push(p);
+  return groups.map((data, i) => ({type: "scatter", data, symbolSize, large: true, largeThreshold: 400,
+    itemStyle: {color: i === STEPS ? GREY : mix((i + 0.5) / STEPS), opacity: 0.8}}));
+}
+function colourLegend(title, low, high) {
+  return el("div", {class: "legend"}, el("span", {text: title}), el("span", {text: low}),
+    el("span", {class: "ramp", style: `background: linear-gradient(90deg, ${mix(0)}, ${mix(0.5)}, ${mix(1)})`}),
+    el("span", {text: high}), el("span", {class: "ramp grey", style: `background: ${GREY}`}), el("span", {text: "missing"}));
+}
 
 // --------------------------------------------------------------------------------------- the data
+function decodeColumn(c) {
+  if (!c) return null;
+  if (c.kind === "numeric") return {kind: "numeric", values: decode(c.values)};
+  const raw = decode(c.codes), codes = raw instanceof Uint8Array ? Int32Array.from(raw, x => x === 255 ? -1 : x) : raw;
+  return {kind: "categorical", categories: c.categories, codes};
+}
 function prepare(view) {
   const v = Object.assign({}, view);
   v.nf = v.features.length;
@@ -74,14 +94,9 @@ function prepare(view) {
   v.rows = decode(view.rows);
   v.n = v.rows ? v.rows.length : 0;
   v.nClasses = v.classes ? v.classes.length : 1;
-  v.columns = (view.columns || []).map(c => c.kind === "numeric"
-    ? {kind: "numeric", values: decode(c.values)}
-    : {kind: "categorical", categories: c.categories, codes: decode(c.codes)});
-  for (const key of ["predicted", "true"]) {
-    const c = view[key];
-    v[key] = !c ? null : c.kind === "numeric" ? {kind: "numeric", values: decode(c.values)}
-      : {kind: "categorical", categories: c.categories, codes: decode(c.codes)};
-  }
+  v.columns = (view.columns || []).map(decodeColumn);
+  v.predicted = decodeColumn(view.predicted);
+  v["true"] = decodeColumn(view["true"]);
   v.cohorts = view.cohorts.map(c => ({name: c.name, description: c.description, mask: decode(c.mask), predefined: true}));
   return v;
 }
@@ -350,15 +365,13 @@ function summaryTab(section) {
     return {type: "rect", shape: {x: start[0], y: start[1] - height / 2, width: Math.max(1, end[0] - start[0]), height},
       style: {fill: Number.isNaN(c) ? GREY : mix(c)}};
   }, encode: {x: [0, 1], y: 2}}]
-    : [{type: "scatter", data: colourData, symbolSize: 4, itemStyle: {opacity: 0.8}},
-       {type: "scatter", data: greyData, symbolSize: 4, itemStyle: {color: GREY, opacity: 0.8}}];
-  chart(node, {grid: {left: 10, right: 70, top: 20, bottom: 40, containLabel: true}, animation: false,
+    : colourSeries(colourData.concat(greyData), 4);
+  section.insertBefore(colourLegend("feature value:", "low", "high"), node);
+  chart(node, {grid: {left: 10, right: 30, top: 20, bottom: 40, containLabel: true}, animation: false,
     xAxis: {type: "value", name: `local value (${v.task === "regression" ? v.output_name : v.output_space})`,
-      nameLocation: "middle", nameGap: 26, scale: true},
-    yAxis: {type: "value", min: -1, max: k, interval: 1, splitLine: {show: false}, axisTick: {show: false},
+      nameLocation: "middle", nameGap: 26, scale: true, axisLine: {onZero: false}},
+    yAxis: {type: "value", min: -1, max: k, interval: 1, axisLine: {onZero: false}, splitLine: {show: false}, axisTick: {show: false},
       axisLabel: {formatter: y => names[k - 1 - y] ?? "", width: 240, overflow: "truncate"}},
-    visualMap: dense ? undefined : {type: "continuous", min: 0, max: 1, dimension: 2, seriesIndex: 0, right: 0,
-      top: "middle", text: ["high", "low"], calculable: false, inRange: {color: [mix(0), mix(0.5), mix(1)]}},
     series});
 }
 
@@ -515,7 +528,7 @@ function compareRows(detail) {
 // How strongly feature j's local values vary with feature c at similar values of j (shap's
 // approximate_interactions): rows sorted by j's value, cut in chunks, |correlation| summed over chunks.
 function interactionOrder(j) {
-  const v = V(), step = Math.max(1, Math.floor(v.n / 5000)), sample = [];
+  const v = V(), step = Math.max(1, Math.floor(v.n / 2000)), sample = [];
   for (let r = 0; r < v.n; r += step) sample.push(r);
   const xj = r => numeric(v.columns[j], r);
   sample.sort((a, b) => (xj(a) || 0) - (xj(b) || 0));
@@ -547,12 +560,16 @@ function featureSelect(id, options, selected, onchange, label) {
 function axisFor(col, name) {
   if (col.kind === "categorical") {
     const cats = col.categories;
-    return {type: "value", name, nameLocation: "middle", nameGap: 28, min: -1, max: cats.length, interval: 1,
-      splitLine: {show: false}, axisLabel: {formatter: x => cats[x] ?? "", rotate: cats.length > 6 ? 30 : 0, width: 120, overflow: "truncate"}};
+    return {type: "value", name, nameLocation: "middle", nameGap: cats.length > 6 ? 64 : 28, min: -1, max: cats.length,
+      interval: 1, splitLine: {show: false}, axisLine: {onZero: false}, axisLabel: {formatter: x => cats[x] ?? "", rotate: cats.length > 6 ? 30 : 0, width: 120, overflow: "truncate"}};
   }
-  return {type: "value", name, nameLocation: "middle", nameGap: 28, scale: true};
+  return {type: "value", name, nameLocation: "middle", nameGap: 28, scale: true, axisLine: {onZero: false}};
 }
-function position(col, r) { return col.kind === "categorical" ? (col.codes[r] < 0 ? NaN : col.codes[r] + 0.6 * jitter(r)) : col.values[r]; }
+// A row's position on an axis; categories are strips, jittered by a fixed function of the row (and axis).
+function position(col, r, axis = 0) {
+  if (col.kind !== "categorical") return col.values[r];
+  return col.codes[r] < 0 ? NaN : col.codes[r] + 0.6 * jitter(r + axis * 7919.5);
+}
 function dependenceTab(section) {
   const v = V();
   section.append(el("h2", {text: "Dependence"}));
@@ -574,18 +591,19 @@ function dependenceTab(section) {
     (Number.isNaN(scale[r]) ? grey : coloured).push([x, localValue(outputOf(r), r, j), scale[r], r]);
   }
   const node = el("div", {class: "chart", id: "dependence-chart", "data-points": coloured.length + grey.length});
+  if (colour) {
+    const ends = colour.kind === "categorical" ? [colour.categories[0], colour.categories[colour.categories.length - 1]] : ["low", "high"];
+    section.append(colourLegend(`colour: ${v.features[state.depColour]}`, ends[0], ends[1]));
+  }
   section.append(node);
   if (every > 1) section.append(el("p", {class: "note", text: `Every ${every}th row drawn (${(coloured.length + grey.length).toLocaleString()} of ${v.n.toLocaleString()}).`}));
   const colourName = state.depColour === null ? "" : v.features[state.depColour];
-  chart(node, {grid: {left: 10, right: 90, top: 20, bottom: 50, containLabel: true}, animation: false,
-    xAxis: axisFor(col, v.features[j]), yAxis: {type: "value", name: "local value", scale: true},
+  chart(node, {grid: {left: 10, right: 30, top: 30, bottom: 50, containLabel: true}, animation: false,
+    xAxis: axisFor(col, v.features[j]), yAxis: {type: "value", name: "local value", scale: true, axisLine: {onZero: false}},
     tooltip: tooltip(p => `row ${v.rows[p.value[3]]}<br>${esc(v.features[j])} = ${esc(fmt(cellValue(col, p.value[3])))}` +
       `<br>local value ${fmt(p.value[1])}` + (colour ? `<br>${esc(colourName)} = ${esc(fmt(cellValue(colour, p.value[3])))}` : "")),
-    visualMap: colour ? {type: "continuous", min: 0, max: 1, dimension: 2, seriesIndex: 0, right: 0, top: "middle",
-      text: colour.kind === "categorical" ? [colour.categories[colour.categories.length - 1], colour.categories[0]] : ["high", "low"],
-      inRange: {color: [mix(0), mix(0.5), mix(1)]}, calculable: false} : undefined,
-    series: [{type: "scatter", symbolSize: 5, data: coloured, itemStyle: {opacity: 0.75, color: colour ? undefined : "#1f6fb2"}},
-             {type: "scatter", symbolSize: 5, data: grey, itemStyle: {color: GREY, opacity: 0.75}}]});
+    series: colour ? colourSeries(coloured.concat(grey), 5)
+      : [{type: "scatter", symbolSize: 5, data: coloured.concat(grey), large: true, itemStyle: {color: "#1f6fb2", opacity: 0.75}}]});
 }
 
 // ------------------------------------------------------------------------------- 5. data explorer
@@ -610,7 +628,7 @@ function explorerTab(section) {
   const err = v.task !== "regression" ? errorColumn() : null;
   const groups = err ? [[], []] : [[]], every = stride(v.n);
   for (let r = 0; r < v.n; r += every) {
-    const x = position(col, r), y = position(yCol, r);
+    const x = position(col, r), y = position(yCol, r, 1);
     if (Number.isNaN(x) || Number.isNaN(y)) continue;
     groups[err ? err.codes[r] : 0].push([x, y, r]);
   }
@@ -619,11 +637,11 @@ function explorerTab(section) {
   const name = usable.find(t => t[0] === state.exTarget)[1];
   chart(node, {grid: {left: 10, right: 30, top: 30, bottom: 50, containLabel: true}, animation: false,
     legend: err ? {top: 0} : undefined,
-    xAxis: axisFor(col, v.features[state.exFeature]), yAxis: Object.assign(axisFor(yCol, name), {nameLocation: "end", nameGap: 10}),
+    xAxis: axisFor(col, v.features[state.exFeature]), yAxis: Object.assign(axisFor(yCol, name), {nameLocation: "end", nameGap: 10, nameTextStyle: {align: "left"}}),
     tooltip: tooltip(p => `row ${v.rows[p.value[2]]}<br>${esc(v.features[state.exFeature])} = ${esc(fmt(cellValue(col, p.value[2])))}` +
       `<br>${esc(name)} = ${esc(fmt(cellValue(yCol, p.value[2])))}`),
     series: groups.map((data, i) => ({type: "scatter", name: err ? ["correct", "wrong"][i] : name, data, symbolSize: 5,
-      itemStyle: {opacity: 0.7, color: err ? ["#2b8a3e", "#e03131"][i] : "#1f6fb2"}}))});
+      large: true, largeThreshold: 400, itemStyle: {opacity: 0.7, color: err ? ["#2b8a3e", "#e03131"][i] : "#1f6fb2"}}))});
 }
 
 // ------------------------------------------------------------------------------------- 6. cohorts
