@@ -188,15 +188,23 @@ function cellValue(col, r) {
 }
 function numeric(col, r) { return col.kind === "numeric" ? col.values[r] : (col.codes[r] < 0 ? NaN : col.codes[r]); }
 // Colour position in [0, 1] of each row's value (5th-95th percentile for numbers), NaN when missing.
+const scales = new WeakMap();
 function colourScale(col) {
+  if (!col) return new Float32Array(V().n).fill(NaN);
+  if (!scales.has(col)) scales.set(col, computeScale(col));
+  return scales.get(col);
+}
+function computeScale(col) {
   const v = V(), out = new Float32Array(v.n);
-  if (!col) return out.fill(NaN);
   if (col.kind === "categorical") {
     const m = Math.max(1, col.categories.length - 1);
     for (let r = 0; r < v.n; r++) out[r] = col.codes[r] < 0 ? NaN : col.codes[r] / m;
     return out;
   }
-  const finite = Array.from(col.values).filter(x => !Number.isNaN(x)).sort((a, b) => a - b);
+  const sorted = Float32Array.from(col.values).sort();  // numeric order, NaN last
+  let known = sorted.length;
+  while (known > 0 && Number.isNaN(sorted[known - 1])) known--;
+  const finite = sorted.subarray(0, known);
   let lo = quantile(finite, 0.05), hi = quantile(finite, 0.95);
   if (!(hi > lo)) { lo = finite[0]; hi = finite[finite.length - 1]; }
   for (let r = 0; r < v.n; r++) {
