@@ -59,7 +59,7 @@ class Opened:
 
 def _open(browser, tmp_path_factory, name, explanation, **options) -> Opened:
     path = tmp_path_factory.mktemp("dashboard") / f"{name}.html"
-    path.write_text(dashboard_html(explanation, **options), encoding="utf-8")
+    explanation.to_html(path, **options)
     opened = Opened(browser, path)
     yield opened
     opened.page.close()
@@ -340,7 +340,7 @@ def test_upload_writes_the_dashboard_with_both_kinds_and_cohorts(uploaded, adult
     assert meta["upload"]["dashboard"] == "dashboard.html"
     # a config naming a column the rows lack is refused before anything is logged
     other = Explanation(**{**_fields(raw), "id": "other"})
-    with pytest.raises(InvalidParameterError, match="no column 'height'"):
+    with pytest.raises(InvalidParameterError, match="filters on 'height', which the explanation's rows do not have"):
         explanations.upload_model_explanation(other, true_ys=y, cohorts={"Cohorts": [
             {"name": "Tall", "cohort_filter_list": [{"method": "greater", "arg": [1], "column": "height"}]}]})
     assert "explain_lib.explanation.other" not in client.get_run(run_id).data.tags
@@ -377,3 +377,19 @@ def test_to_html_refuses_bad_points(tmp_path, multiclass_explanation):
     with pytest.raises(InvalidParameterError, match="visualization_points"):
         multiclass_explanation.to_html(tmp_path / "x.html", visualization_points=0)
     assert not (tmp_path / "x.html").exists()
+
+
+def test_global_only_explanation_shows_importance_and_says_what_is_missing(browser, tmp_path):
+    explanation = Explanation(local=None, expected=None, features=["a", "b", SCRIPT], task="regression",
+                              output_space="metric", method="pfi", global_=np.array([0.5, 0.25, 1.0]))
+    path = tmp_path / "pfi.html"
+    path.write_text(dashboard_html(explanation, true_ys=None), encoding="utf-8")
+    opened = Opened(browser, path)
+    try:
+        assert list(opened.table("#importance-table")) == [SCRIPT, "a", "b"]
+        assert "global only" in opened.page.text_content("header")
+        opened.tab("summary")
+        assert "global importances only" in opened.page.text_content("#tab-summary .empty")
+        opened.assert_clean()
+    finally:
+        opened.page.close()

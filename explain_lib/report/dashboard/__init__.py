@@ -52,11 +52,12 @@ def _labels(explanation: Explanation, true_ys: Any) -> np.ndarray | None:
     return check_true_ys(explanation, true_ys)
 
 
-def _cohort_specs(cohorts: Any, explanation: Explanation, frame: pd.DataFrame) -> tuple[Any, ...]:
+def _cohort_specs(cohorts: Any, task: str) -> tuple[Any, ...]:
     """CohortSpecs from a scorecard config (path, mapping or ScorecardConfig) or a list of CohortSpecs.
 
-    A config is read by the scorecard's own reader, checked against the explained rows (feature
-    names and category values, ``True Y`` and ``Predicted Y``).
+    A config is read by the scorecard's own reader. It is not checked against the rows here: the
+    page shows a sample, where a rare category may be absent; the filters' columns are checked when
+    the cohorts are applied (:func:`._payload.cohort_masks`).
     """
     if cohorts is None:
         return ()
@@ -67,7 +68,7 @@ def _cohort_specs(cohorts: Any, explanation: Explanation, frame: pd.DataFrame) -
     if isinstance(cohorts, Sequence) and not isinstance(cohorts, str) and \
             all(isinstance(c, CohortSpec) for c in cohorts):
         return tuple(cohorts)
-    return load_config(cohorts, data=frame if len(frame.columns) else None, task=explanation.task).cohorts
+    return load_config(cohorts, task=task).cohorts
 
 
 def _sample(explanation: Explanation, labels: np.ndarray | None, points: int,
@@ -127,13 +128,8 @@ def dashboard_html(
         true_y = sample[TRUE_Y_COLUMN].to_numpy() if TRUE_Y_COLUMN in sample else None
     else:
         rows, predicted, true_y = _sample(explanation, _labels(explanation, true_ys), points)
-    masks = []
-    if cohorts is not None and rows is not None:
-        # Checked against every explained row (as the scorecard checks its table), applied to the sample.
-        everything, all_predicted, all_labels = _sample(explanation, _labels(explanation, true_ys), points,
-                                                        np.arange(explanation.n_rows))
-        specs = _cohort_specs(cohorts, explanation, row_frame(explanation, everything, all_predicted, all_labels))
-        masks = cohort_masks(specs, row_frame(explanation, rows, predicted, true_y))
+    specs = _cohort_specs(cohorts, explanation.task)
+    masks = [] if rows is None else cohort_masks(specs, row_frame(explanation, rows, predicted, true_y))
     views = [view_payload(explanation, rows=rows, predicted=predicted, true_y=true_y, cohorts=masks)]
     for other in others:
         if other.id == explanation.id:

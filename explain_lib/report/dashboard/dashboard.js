@@ -272,6 +272,7 @@ function renderTab() {
   if (needsLocal && !hasLocal()) {
     section.append(el("div", {class: "empty", text: `This ${V().method} explanation has global importances only; ` +
       "explain rows with a SHAP or surrogate method to see this view."}));
+    document.body.dataset.rendered = state.tab;
     return;
   }
   ({importance: importanceTab, summary: summaryTab, individual: individualTab, dependence: dependenceTab,
