@@ -38,6 +38,7 @@ __all__ = ["DASHBOARD_FILE", "dashboard_html", "output_name", "write_dashboard"]
 
 DASHBOARD_FILE = "dashboard.html"
 PAYLOAD_VERSION = 1
+_SCRIPTS = ("dashboard.js", "views.js", "analysis.js")  # the page's own code, in load order
 
 
 def _check_points(value: Any) -> int:
@@ -147,7 +148,7 @@ def dashboard_html(
     }
     package = __name__
     return render_page(title=payload["title"], payload=payload,
-                       scripts=[vendored_js(), read_asset(package, "dashboard.js")],
+                       scripts=[vendored_js(), *(read_asset(package, name) for name in _SCRIPTS)],
                        styles=[read_asset(package, "dashboard.css")])
 
 

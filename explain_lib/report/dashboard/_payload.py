@@ -31,10 +31,10 @@ import pandas as pd
 from ...errors import InvalidParameterError
 from ...explanation import Explanation
 from .._page import encode_array
+from ..scorecard._config import PREDICTED_Y as PREDICTED_NAME
+from ..scorecard._config import TRUE_Y as TRUE_NAME
 
 __all__ = ["cohort_masks", "output_name", "row_frame", "view_payload"]
-
-PREDICTED_NAME, TRUE_NAME = "Predicted Y", "True Y"  # the Responsible AI dashboard's names, as in scorecards
 
 
 def output_name(explanation: Explanation, cls: Any = None) -> str:
