@@ -277,7 +277,7 @@ def write_upload(
 
         write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
-                        title=f"Explanation of run {run_id}" + (f": {comment}" if comment else ""))
+                        title=f"Explanation of run {run_id}")
     upload = {
         "schema_version": UPLOAD_SCHEMA_VERSION,
         "run_id": run_id,

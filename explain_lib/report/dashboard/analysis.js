@@ -176,7 +176,7 @@ function metrics(mask) {
   } else if (pred && truth) {
     out.accuracy = n ? right / n : NaN; out["error rate"] = n ? 1 - right / n : NaN;
   }
-  if (pred && pred.kind === "categorical") {
+  if (pred && pred.kind === "categorical" && v.classes.length === 2) {  // the positive class's share
     const positive = v.classes[v.classes.length - 1];
     let hits = 0;
     for (let r = 0; r < v.n; r++) if ((!mask || mask[r]) && cellValue(pred, r) === positive) hits++;
