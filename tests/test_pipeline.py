@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,8 @@ def _pipeline_copy(tmp_path: Path, edit) -> Path:
     """A copy of the Adult pipeline in tmp_path (paths made absolute), changed by ``edit(spec)``."""
     spec = yaml.safe_load(ADULT.read_text(encoding="utf-8"))
     spec["inputs"]["adult_data"]["path"] = str(ROOT / "explain_lib/datasets/adult.csv.gz")
+    config = spec["inputs"]["scorecard_config"]
+    config["path"] = str((ADULT.parent / config["path"]).resolve())
     for job in spec["jobs"].values():
         job["component"] = str((ADULT.parent / job["component"]).resolve())
     edit(spec)
@@ -197,6 +200,8 @@ def test_pipeline_run_command_against_a_tracking_server(mlflow_server, tmp_path)
     """`explain-lib pipeline run` end to end, logging over HTTP through the server's artifact proxy."""
     uri = mlflow_server.wait()
     env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": str(Path(sys.executable).parent)}
+    if "PYTHONPATH" in os.environ:  # the steps' commands run the explain_lib under test, not another install
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     result = subprocess.run(
         [sys.executable, "-m", "explain_lib.cli", "pipeline", "run", str(ADULT), "--set", "explain_sample=200",
          "--experiment", "adult-http"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
