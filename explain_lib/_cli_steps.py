@@ -102,7 +102,7 @@ def _explain(args: argparse.Namespace) -> int:
         explanation_id = explain(args.model, args.data, target=args.target, method=args.method,
                                  comment=args.comment, top_k=args.top_k, raw=args.raw,
                                  n_background=args.n_background, sample=args.sample,
-                                 explanation_output=args.explanation_output)
+                                 explanation_output=args.explanation_output, cohorts=args.cohorts)
     print(explanation_id)
     return 0
 
@@ -288,6 +288,8 @@ def _add_explain(commands: Any) -> None:
                         help="explain at most N rows (a seeded sample stratified by prediction)")
     parser.add_argument("--explanation-output", type=_optional(str), default=None, metavar="DIR",
                         help="also save the explanation to this folder (with explanation_id.txt)")
+    parser.add_argument("--cohorts", type=_optional(str), default=None, metavar="FILE",
+                        help="a scorecard config (YAML/JSON) whose Cohorts the dashboard offers predefined")
     parser.set_defaults(handler=_explain)
 
 

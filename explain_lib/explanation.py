@@ -436,6 +436,22 @@ class Explanation(CommunityAccessors):
             single_row=bool(meta.get("single_row", False)),
         )
 
+    def to_html(self, path: str | os.PathLike, *, visualization_points: int = 5000, true_ys: Any = None,
+                cohorts: Any = None, others: Sequence[Explanation] = (), title: str | None = None,
+                comment: str | None = None) -> str:
+        """Write the interactive dashboard (one self-contained HTML file, no network) to ``path``.
+
+        At most ``visualization_points`` rows (a seeded sample) go into the page; ``true_ys`` (one
+        label per row) adds true-label, error and metric views; ``cohorts`` is a scorecard config
+        (its ``Cohorts``) or a list of CohortSpecs; ``others`` adds e.g. the raw / engineered
+        counterpart for the page's toggle. Returns the path written. See
+        :mod:`explain_lib.report.dashboard`.
+        """
+        from .report.dashboard import write_dashboard
+
+        return str(write_dashboard(path, self, visualization_points=visualization_points, true_ys=true_ys,
+                                   cohorts=cohorts, others=others, title=title, comment=comment))
+
     def __repr__(self) -> str:
         rows = "global only" if self.local is None else f"{self.n_rows} rows"
         return (

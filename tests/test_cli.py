@@ -165,7 +165,7 @@ def test_a_failing_step_exits_1_and_marks_its_run_failed(store, adult_csv, capsy
     ("train", ["--data", "--target", "--model", "--params", "--test-size", "--random-state", "--model-output",
                "--test-data-output"]),
     ("explain", ["--model", "--data", "--target", "--method", "--comment", "--top-k", "--raw", "--no-raw",
-                 "--n-background", "--sample", "--explanation-output"]),
+                 "--n-background", "--sample", "--explanation-output", "--cohorts"]),
     ("list", ["--run-id", "--tracking-uri"]),
     ("show", ["--run-id", "--explanation-id", "--top-k", "--tracking-uri"]),
 ])

@@ -21,7 +21,8 @@ SAMPLE_VALUES = {"data": "data.csv", "target": "income", "model": "lightgbm", "p
                  "test_size": "0.25", "random_state": "0", "method": "auto", "comment": "", "top_k": "",
                  "n_background": "100", "sample": "", "pipeline": "pipelines/adult_income.yaml",
                  "config": "pipelines/scorecards/adult_income.yaml", "explanation": "",
-                 "fail_on_missed_target": "false", "baseline": "runs:/abc", "candidate": "runs:/def", "gate": ""}
+                 "fail_on_missed_target": "false", "baseline": "runs:/abc", "candidate": "runs:/def", "gate": "",
+                 "cohorts": ""}
 
 
 def _mlproject() -> dict:

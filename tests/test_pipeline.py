@@ -86,7 +86,7 @@ def test_step_parameters_are_logged_on_the_nested_runs(adult_run):
     assert train.tags["explain_lib.pipeline.component"] == "explain_lib_train:0.1.0"
 
 
-def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, sqlite_store):
+def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, sqlite_store, tmp_path):
     client, parent_id = adult_run
     children = _children(client, parent_id)
     train_id, explain_id = children["train"].info.run_id, children["explain"].info.run_id
@@ -95,6 +95,9 @@ def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, sql
     listed = ExplanationClient.from_run_id(explain_id, tracking_uri=sqlite_store[0]).list_model_explanations()
     assert len(listed) == 1
     assert listed[0]["comment"] == "adult-income"
+    page = client.download_artifacts(explain_id, f"explanations/{listed[0]['id']}/dashboard.html", str(tmp_path))
+    text = Path(page).read_text(encoding="utf-8")
+    assert all(f'"name":"{name}"' in text for name in ("Over 40", "Women", "Long hours, no degree"))
 
 
 def test_scorecard_run_holds_the_scorecard_of_the_trained_model_and_its_explanation(adult_run, tmp_path):
@@ -122,6 +125,8 @@ def _pipeline_copy(tmp_path: Path, edit) -> Path:
     """A copy of the Adult pipeline in tmp_path (paths made absolute), changed by ``edit(spec)``."""
     spec = yaml.safe_load(ADULT.read_text(encoding="utf-8"))
     spec["inputs"]["adult_data"]["path"] = str(ROOT / "explain_lib/datasets/adult.csv.gz")
+    config = spec["inputs"]["scorecard_config"]
+    config["path"] = str((ADULT.parent / config["path"]).resolve())
     for job in spec["jobs"].values():
         job["component"] = str((ADULT.parent / job["component"]).resolve())
     edit(spec)

@@ -167,6 +167,7 @@ def test_linear_method_explains_a_logistic_regression(store, adult, trained):
     ({"data": "missing.parquet"}, InvalidInputError, "No such file"),
     ({"model": "runs:/0123456789abcdef0123456789abcdef/model"}, InvalidInputError, "Could not load"),
     ({"sample": 0}, InvalidParameterError, "sample"),
+    ({"cohorts": "missing.yaml"}, InvalidParameterError, "not a file"),
 ])
 def test_explain_refuses_bad_input_before_logging(trained, kwargs, error, message):
     _, out = trained

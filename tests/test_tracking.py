@@ -173,7 +173,8 @@ def test_artifact_layout_metrics_table_and_lineage(store, tmp_path):
     mlflow_client = mlflow.MlflowClient(client.tracking_uri)
     folder = f"explanations/{original.id}"
     files = {a.path.removeprefix(folder + "/") for a in mlflow_client.list_artifacts(client.run_id, folder)}
-    assert files == {"explanation.json", "local.parquet", "data.parquet", "eval_sample.parquet", "plots"}
+    assert files == {"explanation.json", "local.parquet", "data.parquet", "eval_sample.parquet", "plots",
+                     "dashboard.html"}
     plots = {a.path.rsplit("/", 1)[1] for a in mlflow_client.list_artifacts(client.run_id, f"{folder}/plots")}
     top3 = [name.replace("/", "_") for name in original.get_ranked_global_names(3)]
     dependence = {f"dependence_{rank}_{name}.png" for rank, name in enumerate(top3, start=1)}

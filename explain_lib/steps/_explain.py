@@ -143,6 +143,7 @@ def explain(
     n_background: int = 100,
     sample: int | None = None,
     explanation_output: str | Path | None = None,
+    cohorts: str | Path | None = None,
 ) -> str:
     """Explain an MLflow model on a table and upload the explanation to the active MLflow run.
 
@@ -178,6 +179,8 @@ def explain(
         Explain at most this many rows (a seeded sample stratified by the model's prediction).
     explanation_output
         A folder to also save the explanation to (``Explanation.save``), with ``explanation_id.txt``.
+    cohorts
+        A scorecard config (YAML / JSON) whose ``Cohorts`` become the dashboard's predefined cohorts.
 
     Returns
     -------
@@ -202,6 +205,9 @@ def explain(
                                     "give target (--target), the label column of the data.")
     if not raw and method not in ("auto", "tree", "linear"):
         raise InvalidParameterError("raw=False (engineered features) applies to method 'auto', 'tree' or 'linear'.")
+    if cohorts is not None and not Path(cohorts).is_file():
+        raise InvalidParameterError(f"cohorts names {str(cohorts)!r}, which is not a file; give the scorecard config "
+                                    "(YAML or JSON) whose Cohorts the dashboard should offer.")
     source = source_uri(data)
     frame = read_table(data)
     model, columns = _load_model(str(model_uri))
@@ -219,7 +225,7 @@ def explain(
         with progress("uploading the explanation"):
             explanation_id = client.upload_model_explanation(
                 explanation, comment=comment, top_k=top_k, true_ys=None if explanation.local is None else row_labels,
-                model_uri=model_source, init_dataset=features, eval_dataset=rows,
+                model_uri=model_source, init_dataset=features, eval_dataset=rows, cohorts=cohorts,
             )
         if explanation_output is not None:
             folder = Path(explanation_output)

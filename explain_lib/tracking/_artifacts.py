@@ -232,8 +232,15 @@ def write_upload(
     plots: bool,
     upload_time: str,
     run_id: str,
+    dashboard: bool = False,
+    others: Sequence[Explanation] = (),
+    cohorts: Any = None,
 ) -> None:
-    """Write every file of one upload into ``directory``; explanation.json goes last."""
+    """Write every file of one upload into ``directory``; explanation.json goes last.
+
+    ``dashboard`` adds dashboard.html, drawn from the same eval sample (rows, predictions, labels),
+    with ``others`` (e.g. the run's explanation of the other feature kind) and predefined ``cohorts``.
+    """
     from ..report.plots import sample_rows, save_plots
 
     stored = reduce_to_top_k(explanation, top_k)
@@ -246,6 +253,12 @@ def write_upload(
     if plots:
         written_plots = [f"{PLOTS_DIR}/{name}" for name in
                          save_plots(explanation, directory / PLOTS_DIR, max_rows=visualization_points)]
+    if dashboard:
+        from ..report.dashboard import DASHBOARD_FILE, write_dashboard
+
+        write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
+                        cohorts=cohorts, visualization_points=visualization_points, comment=comment,
+                        title=f"Explanation of run {run_id}")
     upload = {
         "schema_version": UPLOAD_SCHEMA_VERSION,
         "run_id": run_id,
@@ -260,5 +273,6 @@ def write_upload(
             "file": EVAL_SAMPLE_FILE, "rows": len(sample), "columns": [str(c) for c in sample.columns],
         },
         "plots": written_plots,
+        "dashboard": "dashboard.html" if dashboard else None,
     }
     stored.save(directory, dtype="float32", extra={"upload": upload})  # explanation.json goes last

@@ -227,6 +227,8 @@ class ExplanationClient:
         eval_dataset: Any = None,
         visualization_points: int = 5000,
         plots: bool = True,
+        dashboard: bool = True,
+        cohorts: Any = None,
     ) -> str:
         """Upload ``explanation`` to the run under ``explanations/<explanation.id>/``.
 
@@ -254,6 +256,13 @@ class ExplanationClient:
             At most this many rows in the eval sample and the plots (a seeded random sample).
         plots
             Draw the PNG plots (global bar, beeswarm, dependence of the top 3 features).
+        dashboard
+            Write ``dashboard.html``, the interactive page the MLflow UI previews (up to
+            ``visualization_points`` rows). When the run already holds an explanation of the other
+            kind (raw vs engineered), the newest one is included for the page's toggle.
+        cohorts
+            Predefined cohorts for the dashboard: a scorecard config (file, mapping or
+            ``ScorecardConfig``) whose ``Cohorts`` use the Responsible AI dashboard's filter format.
 
         Returns
         -------
@@ -279,6 +288,7 @@ class ExplanationClient:
         lineage = [{"name": i.dataset.name, "digest": i.dataset.digest, "context": i.tags[0].value} for i in inputs]
 
         check_reachable(self._tracking_uri)
+        others = self._other_kind(explanation) if dashboard else ()
         upload_time = art.utc_now()
         group = art.label(explanation, comment)
         table_name = f"{group.replace(' ', '_')}_global_importance.json"
@@ -294,7 +304,8 @@ class ExplanationClient:
             files.mkdir()
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
-                             upload_time=upload_time, run_id=self._run_id)
+                             upload_time=upload_time, run_id=self._run_id, dashboard=dashboard, others=others,
+                             cohorts=cohorts)
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
@@ -313,6 +324,13 @@ class ExplanationClient:
                 retry_conflicts(functools.partial(self._client.log_batch, self._run_id, tags=commit))
             register_tables(self._client, self._run_id)
         return explanation_id
+
+    def _other_kind(self, explanation: Explanation) -> tuple[Explanation, ...]:
+        """The run's newest explanation of the other feature kind (raw vs engineered), for the dashboard's toggle."""
+        if not (explanation.is_raw or explanation.is_engineered):
+            return ()
+        entries = self._entries(None, None, True) if explanation.is_raw else self._entries(None, True, None)
+        return (self.download_model_explanation(entries[0]["id"]),) if entries else ()
 
     def list_model_explanations(
         self, *, comment: str | None = None, raw: bool | None = None, engineered: bool | None = None
@@ -397,6 +415,8 @@ def log_explanation(
     eval_dataset: Any = None,
     visualization_points: int = 5000,
     plots: bool = True,
+    dashboard: bool = True,
+    cohorts: Any = None,
 ) -> str:
     """Upload ``explanation`` to the active MLflow run (started if there is none), like ``mlflow.shap``.
 
@@ -411,6 +431,7 @@ def log_explanation(
     client = ExplanationClient(run.info.run_id, tracking_uri=mlflow.get_tracking_uri())
     explanation_id = client.upload_model_explanation(
         explanation, comment=comment, top_k=top_k, true_ys=true_ys, model_uri=model_uri, init_dataset=init_dataset,
-        eval_dataset=eval_dataset, visualization_points=visualization_points, plots=plots,
+        eval_dataset=eval_dataset, visualization_points=visualization_points, plots=plots, dashboard=dashboard,
+        cohorts=cohorts,
     )
     return f"{run.info.artifact_uri.rstrip('/')}/{art.ARTIFACT_ROOT}/{explanation_id}"

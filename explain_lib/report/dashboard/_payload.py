@@ -1,0 +1,170 @@
+"""The dashboard's data: one explanation (or a raw and an engineered one) as compact, page-ready JSON.
+
+Big arrays are base64 float32 / int32 (see :mod:`explain_lib.report._page`); strings (feature, class
+and category names, comments) are plain JSON strings that the page only ever puts in the DOM as text.
+
+Per explanation view::
+
+    {"kind": "raw" | "engineered" | "model", "id", "method", "task", "output_space", "output_name",
+     "features": [...], "classes": [...] | None, "expected": [...],
+     "global": [...], "per_class": [[...]] | None,       # over every explained row, as in the explanation
+     "n_rows_total": N, "rows": int32 positions of the sampled rows,
+     "local": float32 (n_stored_outputs, n_rows, n_features), "binary_mirrored": bool,
+     "columns": [{"kind": "numeric", "values": float32}
+                 | {"kind": "categorical", "categories", "codes": uint8 (255 missing) or int32 (-1 missing)}],
+     "predicted": column | None, "true": column | None,
+     "cohorts": [{"name", "description", "mask": uint8}]}
+
+A binary explanation's class 0 values are the negation of class 1's; when they are (to 1e-9) only
+class 1 is stored and ``binary_mirrored`` tells the page to negate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ...errors import InvalidParameterError
+from ...explanation import Explanation
+from .._page import encode_array
+from ..scorecard._config import PREDICTED_Y as PREDICTED_NAME
+from ..scorecard._config import TRUE_Y as TRUE_NAME
+
+__all__ = ["cohort_masks", "output_name", "row_frame", "view_payload"]
+
+
+def output_name(explanation: Explanation, cls: Any = None) -> str:
+    """What the explanation's output is, in words: "log-odds of >50K", "probability of 2", "prediction"."""
+    if explanation.task == "regression":
+        return "the model's prediction" if explanation.output_space == "raw" else f"{explanation.output_space}"
+    if cls is None:
+        cls = explanation.classes[-1] if len(explanation.classes) == 2 else "each class"
+    if explanation.output_space == "probability":
+        return f"probability of {cls}"
+    if explanation.output_space == "margin":
+        return f"log-odds of {cls}" if len(explanation.classes) == 2 else f"raw score (margin) of {cls}"
+    return f"{explanation.output_space} of {cls}"
+
+
+def _finite_list(values: np.ndarray | None) -> list | None:
+    """A JSON-ready list; NaN / infinities become None (JSON has none)."""
+    if values is None:
+        return None
+    return [[None if not math.isfinite(v) else v for v in row] if isinstance(row, list)
+            else (None if not math.isfinite(row) else row) for row in np.asarray(values, dtype=float).tolist()]
+
+
+def _column(values: pd.Series | np.ndarray, categories: Sequence[Any] | None = None) -> dict[str, Any]:
+    """Numeric (bool included) as float32 with NaN for missing; anything else as codes into names."""
+    series = pd.Series(values).reset_index(drop=True)
+    numeric = (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)) \
+        and not isinstance(series.dtype, pd.CategoricalDtype)
+    if numeric and categories is None:
+        return {"kind": "numeric", "values": encode_array(series.to_numpy(dtype=np.float64, na_value=np.nan))}
+    names: list[str] = [str(c) for c in categories] if categories is not None else []
+    position = {name: i for i, name in enumerate(names)}
+    codes = np.full(len(series), -1, dtype=np.int32)
+    missing = series.isna().to_numpy()
+    for i, value in enumerate(series.tolist()):
+        if missing[i]:
+            continue
+        key = str(value)
+        if key not in position:
+            position[key] = len(names)
+            names.append(key)
+        codes[i] = position[key]
+    if categories is None:  # categories in sorted order reads better in legends and filters
+        order = sorted(range(len(names)), key=lambda i: _sort_key(names[i]))
+        remap = np.empty(len(names) + 1, dtype=np.int32)
+        remap[np.asarray(order, dtype=np.int64)] = np.arange(len(names), dtype=np.int32)
+        remap[-1] = -1
+        codes = remap[codes]
+        names = [names[i] for i in order]
+    if len(names) < 255:  # one byte a row; 255 marks a missing value
+        codes = np.where(codes < 0, 255, codes)
+        return {"kind": "categorical", "categories": names, "codes": encode_array(codes, "uint8")}
+    return {"kind": "categorical", "categories": names, "codes": encode_array(codes, "int32")}
+
+
+def _sort_key(text: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(text), text)
+    except ValueError:
+        return (1, 0.0, text)
+
+
+def cohort_masks(cohorts: Sequence[Any], frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Predefined cohorts (:class:`~explain_lib.report.scorecard.CohortSpec`) evaluated with their own masks."""
+    out = []
+    for cohort in cohorts:
+        mask = np.ones(len(frame), dtype=bool)
+        for cohort_filter in cohort.filters:
+            if cohort_filter.column not in frame.columns:
+                known = [str(c) for c in frame.columns]
+                raise InvalidParameterError(
+                    f"Cohort {cohort.name!r} filters on {cohort_filter.column!r}, which the explanation's rows do not "
+                    f"have; they have {known[:30]}. Use a feature of the explanation, {TRUE_NAME!r} or "
+                    f"{PREDICTED_NAME!r}."
+                )
+            mask &= cohort_filter.mask(frame[cohort_filter.column])
+        out.append({"name": cohort.name, "description": cohort.describe(), "mask": encode_array(mask, "uint8")})
+    return out
+
+
+def row_frame(explanation: Explanation, rows: np.ndarray | None, predicted: Any, true_y: Any) -> pd.DataFrame:
+    """The sampled rows' feature values with ``Predicted Y`` / ``True Y`` columns: what cohorts filter."""
+    frame = pd.DataFrame(index=range(0 if rows is None else len(rows)))
+    if explanation.data is not None and rows is not None:
+        frame = explanation.data.iloc[rows].reset_index(drop=True)
+    for name, values in ((PREDICTED_NAME, predicted), (TRUE_NAME, true_y)):
+        if values is not None:
+            frame[name] = np.asarray(values)
+    return frame
+
+
+def view_payload(explanation: Explanation, *, rows: np.ndarray | None, predicted: Any = None,
+                 true_y: Any = None, cohorts: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The page's data for one explanation, on the sampled ``rows`` (positions into its rows).
+
+    ``predicted`` and ``true_y`` hold one value per sampled row (None when unknown); ``cohorts`` are
+    the predefined cohorts' masks on those rows (:func:`cohort_masks`).
+    """
+    kind = "raw" if explanation.is_raw else "engineered" if explanation.is_engineered else "model"
+    view: dict[str, Any] = {
+        "kind": kind, "id": explanation.id, "method": explanation.method, "task": explanation.task,
+        "output_space": explanation.output_space,
+        "output_name": output_name(explanation),
+        "class_output_names": None if explanation.classes is None else
+        [output_name(explanation, c) for c in explanation.classes],
+        "features": list(explanation.features),
+        "classes": None if explanation.classes is None else [str(c) for c in explanation.classes],
+        "expected": _finite_list(explanation.expected),
+        "global": _finite_list(explanation.global_),
+        "per_class": _finite_list(explanation.per_class),
+        "n_rows_total": explanation.n_rows, "rows": None, "local": None, "binary_mirrored": False,
+        "columns": None, "predicted": None, "true": None, "cohorts": [],
+    }
+    if explanation.local is None or rows is None:
+        return view
+    rows = np.asarray(rows, dtype=np.int64)
+    local = explanation.local[:, rows]
+    mirrored = local.shape[0] == 2 and bool(np.allclose(local[0], -local[1], rtol=0, atol=1e-9))
+    view.update(rows=encode_array(rows, "int32"), local=encode_array(local[1:] if mirrored else local),
+                binary_mirrored=mirrored)
+    if explanation.data is not None:
+        data = explanation.data.iloc[rows].reset_index(drop=True)
+        view["columns"] = [_column(data[name]) for name in explanation.features]
+    classes = None if explanation.classes is None else list(explanation.classes)
+    for key, name, values in (("predicted", PREDICTED_NAME, predicted), ("true", TRUE_NAME, true_y)):
+        if values is None:
+            continue
+        values = pd.Series(np.asarray(values, dtype=object) if classes else np.asarray(values, dtype=np.float64))
+        if len(values) != len(rows):
+            raise InvalidParameterError(f"{name} needs one value per sampled row ({len(rows)}), got {len(values)}.")
+        view[key] = _column(values, classes)
+    view["cohorts"] = list(cohorts)
+    return view
