@@ -394,8 +394,8 @@ class Explanation:
         raw = shap_explanation.display_data if shap_explanation.display_data is not None else shap_explanation.data
         data = None
         if raw is not None and np.ndim(raw) == 2 and np.shape(raw) == (n_rows, len(features)):
-            data = pd.DataFrame(raw, columns=features) if not isinstance(raw, pd.DataFrame) else raw
-            data.columns = features
+            data = raw.set_axis(features, axis=1) if isinstance(raw, pd.DataFrame) \
+                else pd.DataFrame(raw, columns=features)
         return cls(local=local, expected=expected, features=features, task=task, output_space=output_space,
                    method=method, classes=classes, params=dict(params or {}), data=data, model_uri=model_uri)
 
