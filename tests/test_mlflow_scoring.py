@@ -181,6 +181,16 @@ def test_log_checks_before_logging(store, pipeline):
     assert mlflow.MlflowClient().list_artifacts(run.info.run_id) == []
 
 
+def test_model_names_missing_columns_even_without_mlflow_schema_checks(logged):
+    from mlflow.exceptions import MlflowException
+
+    python_model = mlflow.pyfunc.load_model(logged[0].model_uri).unwrap_python_model()
+    rows = _data(3, 2)[0].drop(columns="colour").assign(color="red")
+    with pytest.raises(MlflowException, match=r"missing columns \['colour'\] \(unexpected: \['color'\]\)") as error:
+        python_model.predict(None, rows)
+    assert error.value.get_http_status_code() == 400
+
+
 # --------------------------------------------------------------------------------- run monitoring hook
 def test_batches_append_to_the_run(logged, pipeline):
     scoring = logged[1]
@@ -239,6 +249,15 @@ def test_mlflow_selects_our_evaluator_only_when_asked():
     assert "explain_lib" in chosen(None, {"explain_lib": {"max_rows": 30}})  # an option of ours: opted in
     assert chosen(["default", "explain_lib"], None)[-1] == "explain_lib"  # named
     assert chosen("explain_lib", None) == ["explain_lib"]
+
+
+def test_evaluator_ignores_the_built_in_evaluators_options_with_a_warning(caplog):
+    from explain_lib.mlflow._evaluator import _options
+
+    with caplog.at_level(logging.WARNING, logger="explain_lib.mlflow._evaluator"):
+        options = _options({"max_rows": 5, "pos_label": 1, "max_row": 3})
+    assert options["max_rows"] == 5 and "pos_label" not in options
+    assert "ignores options ['pos_label', 'max_row']" in caplog.text and "Did you mean 'max_rows'" in caplog.text
 
 
 def test_evaluate_logs_our_explanation_only_when_named(store, pipeline):

@@ -49,16 +49,16 @@ def _discovering() -> bool:
 
 
 def _options(evaluator_config: Any) -> dict[str, Any]:
-    from ..errors import InvalidParameterError, did_you_mean
+    """Our options over the defaults. Other keys are ignored with a warning: with no evaluators named,
+    MLflow hands every evaluator the same flat config, so it holds the built-in evaluators' keys too."""
+    from ..errors import did_you_mean
 
     given = dict(evaluator_config or {})
     unknown = [key for key in given if key not in DEFAULTS]
     if unknown:
-        raise InvalidParameterError(
-            f"Unknown explain_lib evaluator option(s) {unknown}; it takes {sorted(DEFAULTS)}."
-            + did_you_mean(str(unknown[0]), DEFAULTS)
-        )
-    return {**DEFAULTS, **given}
+        _logger.warning("explain_lib evaluator ignores options %s (it takes %s).%s", unknown, sorted(DEFAULTS),
+                        "".join(did_you_mean(str(key), DEFAULTS) for key in unknown))
+    return {**DEFAULTS, **{key: value for key, value in given.items() if key in DEFAULTS}}
 
 
 def _raw_model(model: Any) -> Any:
