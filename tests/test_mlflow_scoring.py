@@ -212,14 +212,20 @@ def test_batches_append_to_the_run(logged, pipeline):
 
 
 # ------------------------------------------------------------------------------------- load_explanation
-def test_load_explanation_inverts_log_explanation(logged, pipeline):
+@pytest.fixture(scope="module")
+def model_run(store, pipeline):
+    """One run with the pipeline logged (and registered) as an sklearn model, and its explanation."""
     model, X, _ = pipeline
     explanation = TabularExplainer(model, X).explain(X[:20])
     with mlflow.start_run() as run:
         artifact_uri = log_explanation(explanation, plots=False)
-        mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle",
-                                 registered_model_name="scoring-test-model")
-    run_id = run.info.run_id
+        info = mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle",
+                                        registered_model_name="scoring-test-model")
+    return run.info.run_id, info.model_uri, explanation, artifact_uri
+
+
+def test_load_explanation_inverts_log_explanation(model_run):
+    run_id, _, explanation, artifact_uri = model_run
     for uri in (artifact_uri, f"runs:/{run_id}", f"runs:/{run_id}/explanations/{explanation.id}",
                 "models:/scoring-test-model/1"):
         loaded = load_explanation(uri)
@@ -260,10 +266,9 @@ def test_evaluator_ignores_the_built_in_evaluators_options_with_a_warning(caplog
     assert "ignores options ['pos_label', 'max_row']" in caplog.text and "Did you mean 'max_rows'" in caplog.text
 
 
-def test_evaluate_logs_our_explanation_only_when_named(store, pipeline):
-    model, X, y = pipeline
-    with mlflow.start_run():
-        model_uri = mlflow.sklearn.log_model(model, name="model", serialization_format="cloudpickle").model_uri
+def test_evaluate_logs_our_explanation_only_when_named(pipeline, model_run):
+    _, X, y = pipeline
+    model_uri = model_run[1]
     data = X[:200].assign(label=y[:200])
     quiet = {"log_model_explainability": False}
 

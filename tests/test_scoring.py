@@ -215,3 +215,16 @@ def test_scoring_frame_explains_each_rows_predicted_class(mixed):
     assert_allclose(every["expected_value_0"], explanation.expected[0])
     with pytest.raises(InvalidParameterError, match="class labels"):
         scoring_frame(explanation, predicted, classes=[7])
+
+
+def test_mimic_scoring_with_transformations_explains_raw_rows(mixed):
+    X, _, pipe = mixed
+    prep, model = pipe[0], pipe[-1]
+    mimic = MimicExplainer(model, X, "lightgbm", transformations=prep, explainable_model_args={"n_estimators": 20})
+    offline = mimic.explain(X[:15])
+    scoring = ScoringExplainer(mimic)
+    online = scoring.explain_local(X[:15])
+    assert online.features == ("age", "hours", "colour") == offline.features and online.is_raw
+    assert_allclose(online.local, offline.local, rtol=0, atol=1e-9)
+    with pytest.raises(InvalidParameterError, match="raw features only"):
+        scoring.explain_local(X[:2], get_raw=False)
