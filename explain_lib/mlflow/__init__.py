@@ -45,7 +45,7 @@ _ARTIFACT_URI = re.compile(r"/(?P<run_id>[0-9a-f]{32})/artifacts/explanations/(?
 _RUNS_URI = re.compile(r"^runs:/(?P<run_id>[^/]+)(?:/explanations/(?P<explanation_id>[A-Za-z0-9_-]+))?/?$")
 
 
-# ------------------------------------------------------------------------------------------ helpers
+# ---------------------------------------------------------------------------------------- internals
 def _default_pip_requirements() -> list[str]:
     import importlib.metadata
 
