@@ -1,0 +1,97 @@
+"""Copies of fitted explainers that keep only what explaining new rows needs.
+
+A scoring explainer travels to a server or a Spark executor, so it must not carry the training
+data it was built from. Each explainer kind has one function here that returns a shallow copy of
+it (the original is never changed) without its training rows:
+
+* ``TreeShap``: the trees (and, for ``output="probability"``, its <= ``n_background`` sampled rows).
+* ``LinearShap``: the coefficients and the background *mean* (one row), which is all the
+  interventional closed form uses; ``correlation_dependent`` keeps its background (it needs the
+  covariance).
+* ``KernelShap``: the model and its background summary (<= ``n_background`` weighted rows).
+* ``MimicExplainer``: the fitted surrogate and how raw rows become its inputs; the teacher model,
+  its training rows and the augmented rows are dropped (a linear surrogate keeps their mean).
+* ``TabularExplainer``: its transformation, feature map and the lean copy of the method it chose.
+
+A new explainer kind (DeepShap, for one) becomes scorable by adding its function to ``_LEANERS``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import Tabular
+from ..errors import UnsupportedModelError
+from ..explainers import KernelShap, LinearShap, MimicExplainer, TabularExplainer, TreeShap
+from ..explainers._base import Explainer
+from ..explainers._surrogates import LinearExplainableModel
+
+__all__ = ["lean_copy"]
+
+
+def _mean_row(rows: Any) -> Any:
+    """One row holding the column means, in the rows' own form (DataFrame or array)."""
+    if isinstance(rows, pd.DataFrame):
+        return rows.mean(numeric_only=False).to_frame().T.astype(np.float64)
+    return np.asarray(rows, dtype=np.float64).mean(axis=0, keepdims=True)
+
+
+def _as_is(explainer: Explainer) -> Explainer:
+    return copy.copy(explainer)
+
+
+def _linear(explainer: LinearShap) -> LinearShap:
+    lean = copy.copy(explainer)
+    if explainer.feature_perturbation == "interventional":  # the closed form reads only the mean
+        lean.background = Tabular(explainer.mean.reshape(1, -1).copy(), explainer.background.features)
+        lean.background_weights = np.ones(1)
+    return lean
+
+
+def _mimic(explainer: MimicExplainer) -> MimicExplainer:
+    surrogate = explainer._fit()  # trains now if it has not yet: the scoring copy never needs the teacher
+    lean = copy.copy(explainer)
+    lean.model = None
+    lean._teacher = None
+    lean._examples = None
+    # Tree surrogates ignore the background; linear ones use only its mean (interventional closed form).
+    lean._background = _mean_row(explainer._background) if isinstance(surrogate, LinearExplainableModel) else None
+    return lean
+
+
+def _tabular(explainer: TabularExplainer) -> TabularExplainer:
+    lean = copy.copy(explainer)
+    lean.explainer = lean_copy(explainer.explainer)
+    return lean
+
+
+_LEANERS: dict[type, Callable[[Any], Explainer]] = {
+    TreeShap: _as_is,
+    KernelShap: _as_is,
+    LinearShap: _linear,
+    MimicExplainer: _mimic,
+    TabularExplainer: _tabular,
+}
+
+
+def lean_copy(explainer: Any) -> Explainer:
+    """A copy of a fitted explainer without its training data (see the module docstring)."""
+    for kind, make in _LEANERS.items():
+        if isinstance(explainer, kind):
+            return make(explainer)
+    name = type(explainer).__name__
+    if name == "PFIExplainer":
+        raise UnsupportedModelError(
+            "PFIExplainer gives global importances only (a metric's drop over a whole data set), so it cannot "
+            "explain single rows at scoring time. Build the scoring explainer from TabularExplainer, TreeShap, "
+            "LinearShap, KernelShap or MimicExplainer."
+        )
+    raise UnsupportedModelError(
+        f"A scoring explainer is built from a fitted TabularExplainer, TreeShap, LinearShap, KernelShap or "
+        f"MimicExplainer, not {name}. To start from a model, use ScoringExplainer.from_model(model, background)."
+    )
