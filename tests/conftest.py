@@ -104,6 +104,7 @@ def spark():
     """One pyspark ``local[2]`` session for the test session (starting one takes ~10 s); Java 17 from Debian."""
     from pyspark.sql import SparkSession
 
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python UDF workers run this venv, not PATH's python
     session = (SparkSession.builder.master("local[2]").appName("explain-lib-tests")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")

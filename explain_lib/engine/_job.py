@@ -81,6 +81,8 @@ def open_job(job: Path, identity: dict[str, Any], *, resume: bool) -> set[int]:
         with atomic_path(manifest) as temporary:
             temporary.write_text(json.dumps({"format": FORMAT, "version": VERSION, "identity": identity}, indent=1))
     (job / PARTS).mkdir(exist_ok=True)
+    for leftover in (job / PARTS).glob(".*.tmp"):  # half-written by a killed run; never counted as done
+        leftover.unlink(missing_ok=True)
     return {int(p.name[5:11]) for p in (job / PARTS).glob("part-*.parquet")}
 
 

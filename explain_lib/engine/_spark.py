@@ -74,13 +74,38 @@ def _block_sums(n_outputs: int, features: list[str]) -> Any:
     return block
 
 
+def _numbered(frame: Any, sql: Any) -> tuple[Any, int]:
+    """The frame with ``_row``: 0, 1, 2, ... in the frame's order; and its row count.
+
+    ``monotonically_increasing_id`` is (partition << 33) + position in the partition; one small
+    aggregate counts the rows of each partition, and their running sum turns ids into row numbers.
+    The input must read the same rows in the same order twice (files do; an unordered shuffle may not).
+    """
+    functions = sql.functions
+    tagged = frame.withColumn("_id", functions.monotonically_increasing_id())
+    counts = sorted((row["_partition"], row["count"]) for row in
+                    tagged.groupBy(functions.shiftright("_id", 33).alias("_partition")).count().collect())
+    offsets, total = [], 0
+    for partition, count in counts:
+        offsets.append((partition, total))
+        total += count
+    if not offsets:
+        return tagged.withColumn(ROW, functions.col("_id")).drop("_id"), 0
+    table = frame.sparkSession.createDataFrame(offsets, "_partition long, _offset long")
+    numbered = (tagged.withColumn("_partition", functions.shiftright("_id", 33))
+                .join(functions.broadcast(table), "_partition")
+                .withColumn(ROW, functions.col("_offset") + functions.col("_id").bitwiseAND((1 << 33) - 1))
+                .drop("_id", "_partition", "_offset"))
+    return numbered, total
+
+
 def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format: str = "parquet",
                   mode: str = "errorifexists") -> Explanation:
     """Explain every row of a Spark DataFrame; local values to ``output_uri``, importances to the driver.
 
     ::
 
-        rows numbered in the DataFrame's order (zipWithIndex)
+        rows numbered 0, 1, ... in the DataFrame's order (partition sizes, then running offsets)
         explainer pickled once, broadcast; each Python worker unpickles it once
         mapInPandas: batch -> explainer.explain(batch).local -> rows (_row, _output, one column per feature)
         written with frame.write.format(output_format).save(output_uri)
@@ -120,8 +145,9 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
     features, n_outputs = list(probe.features), probe.local.shape[0]
     spark = frame.sparkSession
     broadcast = spark.sparkContext.broadcast(_dumps(explainer))
+    functions = sql.functions
     try:
-        indexed = frame.rdd.zipWithIndex().map(lambda pair: (*pair[0], pair[1])).toDF([*columns, ROW])
+        indexed, n_rows = _numbered(frame, sql)
         schema = sql.types.StructType(
             [sql.types.StructField(ROW, sql.types.LongType(), False),
              sql.types.StructField(OUTPUT, sql.types.IntegerType(), False)]
@@ -131,8 +157,7 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
     finally:
         broadcast.unpersist()
     stored = spark.read.format(output_format).load(output_uri)
-    n_rows = stored.filter(sql.functions.col(OUTPUT) == 0).count()
-    sums = (stored.groupBy(sql.functions.expr(f"{ROW} div {_importance.BLOCK_ROWS}").alias("_block"))
+    sums = (stored.groupBy(functions.expr(f"{ROW} div {_importance.BLOCK_ROWS}").alias("_block"))
             .applyInPandas(_block_sums(n_outputs, features), "block long, sums array<double>").collect())
     by_block = {row["block"]: np.asarray(row["sums"], dtype=np.float64).reshape(n_outputs, len(features))
                 for row in sums}
