@@ -53,6 +53,10 @@ def _sync_dir(folder: Path) -> None:
         os.close(descriptor)
 
 
+def _leftover(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
 def part_path(job: Path, index: int, suffix: str) -> Path:
     return job / PARTS / f"part-{index:06d}{suffix}"
 
@@ -75,13 +79,13 @@ def open_job(job: Path, identity: dict[str, Any], *, resume: bool) -> set[int]:
                 f"(stored {[stored['identity'].get(k) for k in differs]}, now {[identity[k] for k in differs]}). "
                 "Resume only the same input, explainer and chunk size; start other work in a new job directory.")
     else:
-        if job.exists() and any(job.iterdir()):
+        if job.exists() and any(not _leftover(p) for p in job.iterdir()):
             raise JobMismatchError(f"{job} is not empty and holds no job; give an empty or new job directory.")
-        (job / PARTS).mkdir(parents=True, exist_ok=True)
-        with atomic_path(manifest) as temporary:
+        job.mkdir(parents=True, exist_ok=True)
+        with atomic_path(manifest) as temporary:  # first: a folder with parts always says whose they are
             temporary.write_text(json.dumps({"format": FORMAT, "version": VERSION, "identity": identity}, indent=1))
     (job / PARTS).mkdir(exist_ok=True)
-    for leftover in (job / PARTS).glob(".*.tmp"):  # half-written by a killed run; never counted as done
+    for leftover in [*job.glob(".*.tmp"), *(job / PARTS).glob(".*.tmp")]:  # half-written by a killed run
         leftover.unlink(missing_ok=True)
     return {int(p.name[5:11]) for p in (job / PARTS).glob("part-*.parquet")}
 
