@@ -14,7 +14,7 @@ Figures, each next to its peer measured in the same run:
 * scaling: a KernelShap job (exact, 8 features, logistic regression) on ``--kernel-rows`` rows, on 2
   workers vs 1. Target >= 1.8x.
 
-    python benchmarks/scale.py [--rows 1000000] [--kernel-rows 100000] [--chunk-rows 50000]
+    python benchmarks/scale.py [--rows 1000000] [--kernel-rows 100000] [--chunk-rows 50000] [--trees 300]
 
 The full size takes a long time on 2 cores (LightGBM's TreeSHAP does ~1,000 rows/s per core for this
 model): pass smaller --rows / --kernel-rows on a busy machine and say so when quoting the figures.
@@ -142,6 +142,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--kernel-rows", type=int, default=100_000)
     parser.add_argument("--chunk-rows", type=int, default=50_000)
+    parser.add_argument("--trees", type=int, default=300, help="fewer trees make a full-size memory check quick")
+    parser.add_argument("--skip-kernel", action="store_true")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--child", choices=("tree", "kernel"))
     parser.add_argument("--work")
@@ -161,14 +163,14 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="explain-lib-scale-"))
     args.work = str(work)
-    print(f"rows {args.rows:,} x 40, LightGBM 300 trees; kernel rows {args.kernel_rows:,}; "
+    print(f"rows {args.rows:,} x 40, LightGBM {args.trees} trees; kernel rows {args.kernel_rows:,}; "
           f"chunk_rows {args.chunk_rows:,}; workers {args.workers}; {os.cpu_count()} cores; work in {work}")
     X, y = make_classification(n_samples=args.rows, n_features=40, n_informative=13, random_state=0)
     columns = [f"f{j}" for j in range(40)]
     frame = pd.DataFrame(X, columns=columns)
     frame.to_parquet(work / "rows.parquet", row_group_size=65_536)
     train = min(50_000, args.rows)
-    model = lightgbm.LGBMClassifier(n_estimators=300, num_leaves=31, verbose=-1, random_state=0)
+    model = lightgbm.LGBMClassifier(n_estimators=args.trees, num_leaves=31, verbose=-1, random_state=0)
     model.fit(frame.iloc[:train], y[:train])
     (work / "model.pkl").write_bytes(pickle.dumps(model))
 
@@ -190,6 +192,8 @@ def main() -> None:
     print(f"peak RSS    job + workers {peaks['tree']:.2f} GB, job {peaks['job']:.2f} GB (anonymous "
           f"{peaks['job_anon']:.2f} GB)  vs  target 2 GB; the rows alone are {args.rows * 40 * 8 / 2**30:.2f} GB")
 
+    if args.skip_kernel:
+        return
     Xk, yk = make_classification(n_samples=args.kernel_rows, n_features=8, n_informative=5, random_state=1)
     (work / "kernel.pkl").write_bytes(pickle.dumps((LogisticRegression().fit(Xk, yk), Xk)))
     one, _ = _run_child("kernel", args, model=work / "kernel.pkl", workers=1)

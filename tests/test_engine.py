@@ -37,7 +37,7 @@ def explainers(rows):
         "tree": TreeShap(booster),
         "linear": LinearShap(LogisticRegression(max_iter=500).fit(X, three), X.iloc[:100]),
         "kernel": KernelShap(LinearRegression().fit(X, X.x0 - 2 * X.x4), X.iloc[:20]),
-        "mimic": MimicExplainer(booster, X, "lightgbm"),
+        "mimic": MimicExplainer(booster, X.iloc[:300], "lightgbm", augment_data=False),
     }
 
 
@@ -62,7 +62,8 @@ def test_chunked_explanation_equals_the_in_memory_one(method, explainers, rows, 
     # importances merged from the chunks as they finished == the block rule on the whole matrix
     per_output, global_ = aggregate(np.array(chunked.local))
     assert np.array_equal(chunked.global_, global_)
-    if np.array_equal(chunked.local, reference.local):  # same values in, same bits out
+    if method != "kernel":  # same values in, same bits out (kernel's batched model calls differ in the last bit)
+        assert np.array_equal(chunked.local, reference.local)
         _same_importances(chunked, reference)
     assert_allclose(chunked.global_, np.abs(reference.local).mean(axis=1).mean(axis=0), rtol=1e-13)
 
@@ -143,12 +144,15 @@ def test_a_job_directory_resumes_only_its_own_job(explainers, rows, tmp_path):
     _same_importances(again, first)
 
 
-def test_status_lines_off_a_terminal(explainers, rows, capsys):
+def test_status_lines_off_a_terminal_and_a_bar_when_asked(explainers, rows, capsys):
     explain_chunked(explainers["tree"], rows.iloc[:600], chunk_rows=200, workers=1, progress=None,
                     progress_interval=0)
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("explain-lib: explained")]
     assert lines[0].startswith("explain-lib: explained 200/600 rows (33%)") and "rows/s, ETA" in lines[0]
     assert lines[-1].startswith("explain-lib: explained 600/600 rows (100%)")
+    explain_chunked(explainers["tree"], rows.iloc[:600], chunk_rows=200, workers=1, progress=True)
+    bar = capsys.readouterr().err
+    assert "600/600" in bar and "row/s" in bar and "explain-lib: explained" not in bar
 
 
 def test_on_disk_explanation_saves_cohorts_and_round_trips(explainers, rows, tmp_path):
