@@ -79,9 +79,13 @@ def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, p
         progress.update(chunk.n_rows)
 
     if workers == 1:
-        _start_worker(payload, None)
-        for chunk, rows in todo:
-            finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
+        global _EXPLAINER
+        _start_worker(payload, None)  # a copy, as a worker would have: the caller's explainer stays untouched
+        try:
+            for chunk, rows in todo:
+                finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
+        finally:
+            _EXPLAINER = None
         return
     import multiprocessing
 

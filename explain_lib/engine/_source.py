@@ -155,7 +155,10 @@ def _csv_chunks(path: str, chunks: list[Chunk]) -> Iterator[tuple[Chunk, pd.Data
     for chunk in chunks:
         end = chunk.source_start + chunk.n_rows
         while buffer_start + sum(b.num_rows for b in buffered) < end:
-            buffered.append(reader.read_next_batch())
+            try:
+                buffered.append(reader.read_next_batch())
+            except (OSError, ValueError) as error:  # pyarrow's parse errors derive from these
+                raise InvalidInputError(f"Could not read {path!r} near row {buffer_start}: {error}") from error
         table = pa.Table.from_batches(buffered)
         yield chunk, table.slice(chunk.source_start - buffer_start, chunk.n_rows).to_pandas()
         rest = table.slice(end - buffer_start)

@@ -138,7 +138,10 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
     if ROW in frame.columns or OUTPUT in frame.columns:
         raise InvalidParameterError(f"Columns {ROW!r} and {OUTPUT!r} are the engine's own; rename them in the input.")
     columns = list(frame.columns)
-    probe = explainer.explain(frame.limit(1).toPandas())
+    first = frame.limit(1).toPandas()
+    if not len(first):
+        raise InvalidParameterError("The Spark DataFrame has no rows to explain.")
+    probe = explainer.explain(first)
     if probe.local is None:
         raise InvalidParameterError(f"{type(explainer).__name__} gives global importances only; the Spark engine "
                                     "explains rows. Use a method with local values (tree, linear, kernel, mimic).")
