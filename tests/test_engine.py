@@ -91,10 +91,10 @@ class _CountingTree(TreeShap):
 
 
 def test_folder_of_parquet_files_on_two_processes(explainers, rows, tmp_path):
-    """Three files, the last one empty; each worker unpickles the explainer once, not once per chunk."""
+    """Four files, the first and last empty; each worker unpickles the explainer once, not once per chunk."""
     folder = tmp_path / "data"
     folder.mkdir()
-    for name, part in (("a", rows.iloc[:3000]), ("b", rows.iloc[3000:]), ("c", rows.iloc[:0])):
+    for name, part in (("0", rows.iloc[:0]), ("a", rows.iloc[:3000]), ("b", rows.iloc[3000:]), ("c", rows.iloc[:0])):
         part.to_parquet(folder / f"{name}.parquet", row_group_size=700)
     explainer = _CountingTree(explainers["tree"].model)
     explainer.log = str(tmp_path / "unpickled.txt")

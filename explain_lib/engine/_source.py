@@ -131,20 +131,37 @@ def plan(data: Any, chunk_rows: int) -> tuple[list[Source], list[Chunk]]:
     return sources, chunks
 
 
-def _parquet_rows(path: str, start: int, stop: int) -> pd.DataFrame:
-    """Rows [start, stop) of a Parquet file, reading only the row groups they lie in."""
-    import pyarrow.parquet as pq
+class _ParquetReader:
+    """Rows [start, stop) of Parquet files, reading only the row groups they lie in.
 
-    handle = pq.ParquetFile(path)
-    groups, first_row, row = [], None, 0
-    for g in range(handle.metadata.num_row_groups):
-        n = handle.metadata.row_group(g).num_rows
-        if row < stop and row + n > start:
-            groups.append(g)
-            first_row = row if first_row is None else first_row
-        row += n
-    table = handle.read_row_groups(groups)
-    return table.slice(start - first_row, stop - start).to_pandas()
+    The last row group read is kept: consecutive chunks that share a row group read it once.
+    """
+
+    def __init__(self) -> None:
+        self.kept: tuple[str, int, Any] | None = None
+
+    def _group(self, handle: Any, path: str, group: int) -> Any:
+        if self.kept is None or self.kept[:2] != (path, group):
+            self.kept = (path, group, handle.read_row_group(group))
+        return self.kept[2]
+
+    def rows(self, path: str, start: int, stop: int) -> pd.DataFrame:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        handle = pq.ParquetFile(path)
+        pieces, row = [], 0
+        for group in range(handle.metadata.num_row_groups):
+            n = handle.metadata.row_group(group).num_rows
+            if row < stop and row + n > start:
+                table = self._group(handle, path, group)
+                pieces.append(table.slice(max(start - row, 0), min(stop, row + n) - max(start, row)))
+            row += n
+        return pa.concat_tables(pieces).to_pandas()
+
+
+def _parquet_rows(path: str, start: int, stop: int) -> pd.DataFrame:
+    return _ParquetReader().rows(path, start, stop)
 
 
 def _csv_chunks(path: str, chunks: list[Chunk]) -> Iterator[tuple[Chunk, pd.DataFrame]]:
@@ -169,6 +186,7 @@ def read_chunks(data: Any, sources: list[Source], chunks: list[Chunk],
                 skip: set[int]) -> Iterator[tuple[Chunk, Any]]:
     """(chunk, rows) for every chunk not in ``skip``, in order; every chunk's columns checked against the first's."""
     columns: list[str] | None = None
+    parquet = _ParquetReader()
     for position, source in enumerate(sources):
         mine = [c for c in chunks if c.source == position]
         if source.kind == "csv":
@@ -183,7 +201,7 @@ def read_chunks(data: Any, sources: list[Source], chunks: list[Chunk],
             elif source.kind == "array":
                 rows = data[chunk.source_start:chunk.source_start + chunk.n_rows]
             elif source.kind == "parquet":
-                rows = _parquet_rows(source.name, chunk.source_start, chunk.source_start + chunk.n_rows)
+                rows = parquet.rows(source.name, chunk.source_start, chunk.source_start + chunk.n_rows)
             if isinstance(rows, pd.DataFrame):
                 names = [str(c) for c in rows.columns]
                 if columns is None:
@@ -194,8 +212,8 @@ def read_chunks(data: Any, sources: list[Source], chunks: list[Chunk],
 
 
 def first_rows(data: Any, sources: list[Source], n: int = 1) -> Any:
-    """The first ``n`` rows of the data (to probe the explainer with)."""
-    source = sources[0]
+    """The first ``n`` rows of the data (to probe the explainer with): from the first source that has rows."""
+    source = next(s for s in sources if s.n_rows)
     if source.kind == "frame":
         return data.iloc[:n].reset_index(drop=True)
     if source.kind == "array":
