@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import tempfile
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -92,8 +94,8 @@ def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, p
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")  # fork would copy the parent's native thread pools
     pending: dict[Future, _source.Chunk] = {}
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                             initargs=(payload, threads)) as pool:
+    with _thread_limit(threads), ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                                     initargs=(payload, threads)) as pool:
         try:
             for chunk, rows in todo:
                 pending[pool.submit(_explain_chunk, str(job), chunk, rows, *task_args)] = chunk
@@ -106,6 +108,22 @@ def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, p
                 future.cancel()
             wait(pending)  # chunks under way finish and keep their parts
             raise
+
+
+@contextlib.contextmanager
+def _thread_limit(threads: int) -> Iterator[None]:
+    """Thread-count variables for the workers this block spawns (numpy's BLAS reads them when it loads,
+    before the pool initializer runs); the parent's own values come back afterwards."""
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _collect(pending: dict[Future, Any], finished: Any, how: str) -> None:
