@@ -74,6 +74,14 @@ def _boolean(text: str) -> bool:
     return value in ("true", "1", "yes")
 
 
+def _switch(text: str) -> bool:
+    """true / false (any case, also yes / no, 1 / 0): how a component passes a boolean input's value."""
+    value = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.strip().lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
+
+
 def _optional(convert: Any) -> Any:
     """``convert``, except that an empty string means "not given" (how MLproject passes an unset option)."""
     def parse(text: str) -> Any:
@@ -102,7 +110,9 @@ def _explain(args: argparse.Namespace) -> int:
         explanation_id = explain(args.model, args.data, target=args.target, method=args.method,
                                  comment=args.comment, top_k=args.top_k, raw=args.raw,
                                  n_background=args.n_background, sample=args.sample,
-                                 explanation_output=args.explanation_output, cohorts=args.cohorts)
+                                 explanation_output=args.explanation_output, cohorts=args.cohorts,
+                                 chunk_rows=args.chunk_rows, workers=args.workers, resume=args.resume,
+                                 engine=args.engine)
     print(explanation_id)
     return 0
 
@@ -290,6 +300,15 @@ def _add_explain(commands: Any) -> None:
                         help="also save the explanation to this folder (with explanation_id.txt)")
     parser.add_argument("--cohorts", type=_optional(str), default=None, metavar="FILE",
                         help="a scorecard config (YAML/JSON) whose Cohorts the dashboard offers predefined")
+    parser.add_argument("--chunk-rows", type=_optional(_positive_int), default=None, metavar="N",
+                        help="explain in chunks of N rows on every core, local values on disk (default: chunks of "
+                        "50000 from 200000 rows on)")
+    parser.add_argument("--workers", type=_optional(_positive_int), default=None, metavar="N",
+                        help="processes for chunked explaining (default: every core)")
+    parser.add_argument("--resume", type=_switch, nargs="?", const=True, default=False, metavar="true|false",
+                        help="continue the chunked job an interrupted run of this step left behind")
+    parser.add_argument("--engine", default="local", choices=("local", "spark"),
+                        help="local (this machine) or spark (the active Spark session); default local")
     parser.set_defaults(handler=_explain)
 
 

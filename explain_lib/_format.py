@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +58,24 @@ def _corrupt(path: Path, problem: str) -> CorruptExplanationError:
     )
 
 
+_WRITE_ROWS = 65_536  # local values are checked and written this many rows at a time (bounded memory)
+
+
+def _row_blocks(n_rows: int) -> range:
+    return range(0, n_rows, _WRITE_ROWS)
+
+
 def _is_binary_symmetric(local: np.ndarray) -> bool:
-    return local.shape[0] == 2 and np.array_equal(local[0], -local[1])
+    return local.shape[0] == 2 and all(
+        np.array_equal(local[0, start:start + _WRITE_ROWS], -local[1, start:start + _WRITE_ROWS])
+        for start in _row_blocks(local.shape[1]))
 
 
-def _local_table(local: np.ndarray, features: list[str], dtype: np.dtype) -> tuple[pa.Table, dict]:
+def _local_tables(local: np.ndarray, features: list[str], dtype: np.dtype) -> tuple[Iterator[pa.Table], dict]:
+    """The tables of local.parquet, in order (one for COO; a block of rows at a time for dense), and its info.
+
+    Row by row block, so a memory-mapped matrix of any size is written in bounded memory.
+    """
     n_outputs, n_rows, n_features = local.shape
     info: dict[str, Any] = {
         "file": LOCAL_FILE,
@@ -73,7 +87,7 @@ def _local_table(local: np.ndarray, features: list[str], dtype: np.dtype) -> tup
     if _is_binary_symmetric(local):
         stored = local[1:]
         info["binary_symmetric"] = True
-    nonzero = np.count_nonzero(stored)
+    nonzero = sum(int(np.count_nonzero(stored[:, start:start + _WRITE_ROWS])) for start in _row_blocks(n_rows))
     if stored.size and nonzero <= _COO_MAX_DENSITY * stored.size:
         out_idx, row_idx, feat_idx = np.nonzero(stored)
         table = pa.table(
@@ -85,11 +99,16 @@ def _local_table(local: np.ndarray, features: list[str], dtype: np.dtype) -> tup
             }
         )
         info["layout"] = "coo"
-    else:
-        flat = stored.reshape(-1, n_features)
-        table = pa.table({name: flat[:, j].astype(dtype) for j, name in enumerate(features)})
-        info["layout"] = "dense"
-    return table, info
+        return iter([table]), info
+    info["layout"] = "dense"
+
+    def dense() -> Iterator[pa.Table]:  # output-major: every row of output 0, then of output 1, ...
+        for output in range(stored.shape[0]):
+            for start in _row_blocks(n_rows) if n_rows else [0]:
+                block = np.asarray(stored[output, start:start + _WRITE_ROWS])
+                yield pa.table({name: block[:, j].astype(dtype) for j, name in enumerate(features)})
+
+    return dense(), info
 
 
 def _read_local(path: Path, info: dict, features: list[str], columns: list[str] | None) -> np.ndarray:
@@ -154,9 +173,13 @@ def write(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     if local is not None:
-        table, info = _local_table(local, list(meta["features"]), np.dtype(dtype))
-        pq.write_table(table, directory / LOCAL_FILE, compression="zstd",
-                       use_dictionary=_dictionary_columns(table.schema))
+        tables, info = _local_tables(local, list(meta["features"]), np.dtype(dtype))
+        writer = None
+        for table in tables:
+            writer = writer or pq.ParquetWriter(directory / LOCAL_FILE, table.schema, compression="zstd",
+                                                use_dictionary=_dictionary_columns(table.schema))
+            writer.write_table(table)
+        writer.close()
         meta["local"] = info
     else:
         meta["local"] = None

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _format
+from . import _format, _importance
 from ._community import CommunityAccessors, _rank
 from ._community import check_top_k as _check_top_k
 from .errors import (
@@ -68,7 +68,10 @@ def _plain(value: Any) -> Any:
 
 
 def _frozen_array(values: Any, ndim: int, name: str) -> np.ndarray:
-    array = np.array(values, dtype=np.float64, copy=True)  # our own copy: the caller may reuse theirs
+    if isinstance(values, np.memmap) and values.dtype == np.float64 and not values.flags.writeable:
+        array = values  # local values on disk (explain_lib.engine): read-only already, never copied into memory
+    else:
+        array = np.array(values, dtype=np.float64, copy=True)  # our own copy: the caller may reuse theirs
     if array.ndim != ndim:
         raise InvalidInputError(f"Explanation.{name} must have {ndim} dimensions, got shape {array.shape}.")
     if not np.isfinite(array).all():  # the door: NaN / inf would be logged as 1.8e308 or break rankings
@@ -85,10 +88,10 @@ def aggregate(local: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-output and global importance from local values.
 
     ``per_output[k] = mean over rows of |local[k]|``; ``global = mean over outputs of per_output``
-    (the rule interpret-community uses, so global rankings agree with it).
+    (the rule interpret-community uses, so global rankings agree with it). Rows are summed in fixed
+    blocks (:mod:`explain_lib._importance`), so chunked and distributed runs give the same bits.
     """
-    per_output = np.abs(local).mean(axis=1) if local.shape[1] else np.zeros(local.shape[::2])
-    return per_output, per_output.mean(axis=0)
+    return _importance.aggregate(local)
 
 
 @dataclass(frozen=True, eq=False)

@@ -201,3 +201,23 @@ def test_read_table_refuses_ambiguous_folders_and_unknown_formats(adult, tmp_pat
     (tmp_path / "c.json").write_text("{}")
     with pytest.raises(InvalidInputError, match="expected a .csv"):
         read_table(tmp_path / "c.json")
+
+
+def test_explain_in_chunks_uploads_the_in_memory_importances(trained, capfd):
+    _, out = trained
+    with mlflow.start_run():
+        in_memory = explain(str(out / "model"), str(out / "test"), target="income", sample=300)
+        chunked = explain(str(out / "model"), str(out / "test"), target="income", sample=300, chunk_rows=97,
+                          workers=1)
+        client = ExplanationClient()
+        expected, got = (client.download_model_explanation(i) for i in (in_memory, chunked))
+    assert "local engine" in capfd.readouterr().err
+    assert got.params["engine"]["n_chunks"] == 4 and got.is_raw and got.features == expected.features
+    np.testing.assert_allclose(got.local, expected.local, rtol=0, atol=1e-6)  # uploads store float32
+    assert np.array_equal(got.global_, expected.global_) and np.array_equal(got.per_class, expected.per_class)
+    before = _runs()
+    for kwargs, message in (({"chunk_rows": 0}, "chunk_rows must be a positive integer"),
+                            ({"engine": "dask"}, "choose one of"), ({"method": "pfi", "chunk_rows": 10}, "pfi")):
+        with pytest.raises(InvalidParameterError, match=message):
+            explain(str(out / "model"), str(out / "test"), target="income", **kwargs)
+    assert _runs() == before

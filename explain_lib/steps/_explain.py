@@ -20,7 +20,10 @@ from ._run import describe_run, progress, record_outputs, step_run
 __all__ = ["METHODS", "explain"]
 
 METHODS = ("auto", "tree", "linear", "kernel", "mimic", "pfi")
+ENGINES = ("local", "spark")
 EXPLANATION_ID_FILE = "explanation_id.txt"
+ENGINE_MIN_ROWS = 200_000  # from this many rows on, the local engine explains in chunks (bounded memory, all cores)
+ENGINE_CHUNK_ROWS = 50_000
 
 
 def _load_model(model_uri: str) -> tuple[Any, Any]:
@@ -93,6 +96,48 @@ def _explainer(model: Any, background: pd.DataFrame, method: str, n_background: 
     return PFIExplainer(model, random_state=random_state)
 
 
+class _TabularRows:
+    """A TabularExplainer with its raw / engineered choice fixed, so the engine can call ``explain(X)``."""
+
+    def __init__(self, explainer: Any, raw: bool | None):
+        self.explainer, self.raw = explainer, raw
+
+    def explain(self, X: Any) -> Explanation:
+        return self.explainer.explain(X, raw=self.raw)
+
+
+def _scaled(explainer: Any, model_uri: str, data: str | Path | pd.DataFrame, rows: pd.DataFrame, raw: bool, engine: str,
+            chunk_rows: int | None, workers: int | None, resume: bool, output: str | Path | None) -> Explanation:
+    """Explain ``rows`` with the chunked local engine or, for ``engine="spark"``, on Spark."""
+    import hashlib
+    import shutil
+    import tempfile
+
+    from ..engine import explain_chunked, explain_spark
+    from ..explainers import TabularExplainer
+
+    if isinstance(explainer, TabularExplainer):
+        explainer = _TabularRows(explainer, raw if explainer.feature_map is not None else None)
+    if engine == "spark":
+        from pyspark.sql import SparkSession
+
+        if output is None:
+            raise InvalidParameterError("engine='spark' writes the local values next to the saved explanation: give "
+                                        "explanation_output (--explanation-output).")
+        spark = SparkSession.builder.getOrCreate()
+        target = str(output).rstrip("/") + "/local_values"
+        uri = target if "://" in target or target.startswith("dbfs:") else Path(target).absolute().as_uri()
+        return explain_spark(explainer, spark.createDataFrame(rows), uri, mode="overwrite")
+    # One job folder per (model, data, chunk size): a rerun with resume continues it, one without starts over.
+    key = hashlib.sha256(repr((model_uri, str(data) if not isinstance(data, pd.DataFrame) else id(data),
+                               rows.shape, chunk_rows)).encode()).hexdigest()[:16]
+    job = Path(tempfile.gettempdir(), "explain-lib-jobs", key)
+    if not resume:
+        shutil.rmtree(job, ignore_errors=True)
+    return explain_chunked(explainer, rows, chunk_rows=chunk_rows or ENGINE_CHUNK_ROWS, workers=workers,
+                           job_dir=job, resume=job.exists(), progress=None)
+
+
 def _explain_rows(explainer: Any, features: pd.DataFrame, labels: pd.Series | None, sample: int | None,
                   raw: bool) -> tuple[Explanation, pd.DataFrame, np.ndarray | None]:
     """Explain (a stratified sample of) the rows: the explanation, the explained rows and their labels."""
@@ -144,6 +189,10 @@ def explain(
     sample: int | None = None,
     explanation_output: str | Path | None = None,
     cohorts: str | Path | None = None,
+    chunk_rows: int | None = None,
+    workers: int | None = None,
+    resume: bool = False,
+    engine: str = "local",
 ) -> str:
     """Explain an MLflow model on a table and upload the explanation to the active MLflow run.
 
@@ -181,6 +230,16 @@ def explain(
         A folder to also save the explanation to (``Explanation.save``), with ``explanation_id.txt``.
     cohorts
         A scorecard config (YAML / JSON) whose ``Cohorts`` become the dashboard's predefined cohorts.
+    chunk_rows
+        Explain in chunks of this many rows with :mod:`explain_lib.engine` (local values on disk, every
+        core). By default the engine takes over from 200,000 rows, in chunks of 50,000.
+    workers
+        Processes of the chunked engine; None uses every core.
+    resume
+        Continue the chunked job that an earlier, interrupted run of the same step left behind.
+    engine
+        ``local`` (this machine) or ``spark`` (the active Spark session; the local values go to
+        ``explanation_output``/local_values as Parquet, the upload carries the importances).
 
     Returns
     -------
@@ -203,6 +262,13 @@ def explain(
     if method == "pfi" and target is None:
         raise InvalidParameterError("method='pfi' measures how much a metric drops, so it needs the true labels: "
                                     "give target (--target), the label column of the data.")
+    if engine not in ENGINES:
+        raise InvalidParameterError(f"Unknown engine {engine!r}; choose one of {list(ENGINES)}." +
+                                    did_you_mean(engine, ENGINES))
+    chunk_rows, workers = check_positive_int(chunk_rows, "chunk_rows"), check_positive_int(workers, "workers")
+    if method == "pfi" and (chunk_rows is not None or engine == "spark"):
+        raise InvalidParameterError("method='pfi' gives global importances only; the chunked and Spark engines "
+                                    "explain rows. Drop --chunk-rows / --engine spark, or choose another method.")
     if not raw and method not in ("auto", "tree", "linear"):
         raise InvalidParameterError("raw=False (engineered features) applies to method 'auto', 'tree' or 'linear'.")
     if cohorts is not None and not Path(cohorts).is_file():
@@ -219,8 +285,20 @@ def explain(
 
     with step_run() as run:
         n_rows = len(features) if sample is None else min(sample, len(features))
-        with progress(f"explaining {n_rows} rows with {type(explainer).__name__}"):
-            explanation, rows, row_labels = _explain_rows(explainer, features, labels, sample, raw)
+        scaled = method != "pfi" and (engine == "spark" or chunk_rows is not None or n_rows >= ENGINE_MIN_ROWS)
+        with progress(f"explaining {n_rows} rows with {type(explainer).__name__}"
+                      + (f" ({engine} engine)" if scaled else "")):
+            if scaled:
+                rows, row_labels = features, labels
+                if sample is not None and sample < len(features):
+                    rows, row_labels, _ = explainer.stratified_sample(features, labels, sample, 0)
+                    rows = pd.DataFrame(rows, columns=features.columns) if not isinstance(rows, pd.DataFrame) \
+                        else rows.reset_index(drop=True)
+                explanation = _scaled(explainer, str(model_uri), data, rows, raw, engine, chunk_rows, workers, resume,
+                                      explanation_output)
+                row_labels = None if row_labels is None else np.asarray(row_labels)
+            else:
+                explanation, rows, row_labels = _explain_rows(explainer, features, labels, sample, raw)
         client = ExplanationClient.from_run_id(run.info.run_id)
         with progress("uploading the explanation"):
             explanation_id = client.upload_model_explanation(

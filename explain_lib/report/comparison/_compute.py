@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._validation import check_int
 from ...errors import InvalidInputError, InvalidParameterError
 from ...explanation import Explanation
 
@@ -348,8 +349,7 @@ def compare_explanations(
     _check(a, b)
     for name, value, low in (("top_k", top_k, 1), ("n_bootstrap", n_bootstrap, 0),
                              ("n_permutations", n_permutations, 0), ("max_rows", max_rows, 2)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise InvalidParameterError(f"{name} must be an integer >= {low}, got {value!r}.")
+        check_int(value, name, minimum=low)
     if not 0 < alpha < 1:
         raise InvalidParameterError(f"alpha must lie strictly between 0 and 1, got {alpha!r}.")
     common = [name for name in a.features if name in set(b.features)]

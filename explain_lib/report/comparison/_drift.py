@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...errors import InvalidInputError, InvalidParameterError
+from ..._validation import check_positive_int
+from ...errors import InvalidInputError
 
 __all__ = ["DRIFT_ARTIFACT_DIR", "drift", "importance_over_runs"]
 
@@ -107,8 +108,7 @@ def drift(experiment: str, *, top_k: int = 5, comment: str | None = None, tracki
     import mlflow
     from mlflow.entities import Metric
 
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
-        raise InvalidParameterError(f"top_k must be a positive integer, got {top_k!r}.")
+    top_k = check_positive_int(top_k, "top_k", allow_none=False)
     table = importance_over_runs(experiment, comment=comment, tracking_uri=tracking_uri)
     features = [column for column in table.columns if column not in _INFO_COLUMNS]
     top = list(table[features].mean(axis=0, skipna=True).sort_values(ascending=False, kind="stable").index[:top_k])

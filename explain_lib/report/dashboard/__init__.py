@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._validation import check_positive_int
 from ...errors import InvalidParameterError
 from ...explanation import Explanation
 from .._page import read_asset, render_page, vendored_js
@@ -42,9 +43,7 @@ _SCRIPTS = ("dashboard.js", "views.js", "analysis.js")  # the page's own code, i
 
 
 def _check_points(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidParameterError(f"visualization_points must be a positive integer, got {value!r}.")
-    return int(value)
+    return check_positive_int(value, "visualization_points", allow_none=False)
 
 
 def _labels(explanation: Explanation, true_ys: Any) -> np.ndarray | None:

@@ -1,0 +1,15 @@
+"""Errors of the chunked engine, inside explain-lib's hierarchy."""
+
+from __future__ import annotations
+
+from ..errors import InvalidInputError, InvalidParameterError
+
+__all__ = ["JobMismatchError", "SchemaDriftError"]
+
+
+class SchemaDriftError(InvalidInputError):
+    """A chunk's columns differ from the first chunk's (e.g. one file of a folder has other columns)."""
+
+
+class JobMismatchError(InvalidParameterError):
+    """A job directory holds another job (other input, explainer or chunk size) than the one asked to resume."""

@@ -1,0 +1,220 @@
+"""The local engine: explain rows chunk by chunk on every core, resumably, with memory bounded by the chunk size."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import _importance
+from .._validation import check_positive_int
+from ..errors import InvalidParameterError
+from ..explanation import Explanation
+from . import _job, _source
+from ._progress import RowProgress
+
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_EXPLAINER: Any = None  # this process's copy of the job's explainer, unpickled once by _start_worker
+
+
+def _dumps(explainer: Any) -> bytes:
+    try:
+        import cloudpickle
+    except ImportError:  # pragma: no cover - mlflow depends on cloudpickle
+        import pickle as cloudpickle
+    return cloudpickle.dumps(explainer)
+
+
+def _start_worker(payload: bytes, threads: int | None) -> None:
+    """Pool initializer: runs once per worker process, so the explainer is unpickled once per worker."""
+    import pickle
+
+    global _EXPLAINER
+    if threads is not None:  # before the model's native library loads, so its thread pool takes the limit
+        for name in _THREAD_VARIABLES:
+            os.environ[name] = str(threads)
+    _EXPLAINER = pickle.loads(payload)
+    if hasattr(_EXPLAINER, "progress"):  # one bar for the job, none per chunk
+        _EXPLAINER.progress = False
+
+
+def _explain_chunk(job: str, chunk: _source.Chunk, rows: Any, n_rows: int, n_outputs: int,
+                   features: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Explain one chunk, write its part (summary, then values) and return its importance summary."""
+    try:
+        explanation = _EXPLAINER.explain(rows)
+        local = explanation.local
+        if local is None or local.shape != (n_outputs, chunk.n_rows, len(features)) \
+                or explanation.features != features:
+            raise InvalidParameterError(
+                f"The explainer gave local values of shape {None if local is None else local.shape} over "
+                f"{len(explanation.features)} features for a chunk of {chunk.n_rows} rows; expected "
+                f"({n_outputs}, {chunk.n_rows}, {len(features)}) over the first chunk's features.")
+        summary = _importance.chunk_summary(chunk.start, local, n_rows)
+        _job.write_part(Path(job), chunk.index, local, features, summary)
+        return summary
+    except Exception as error:
+        error.add_note(f"(while explaining chunk {chunk.index}: rows {chunk.start}..{chunk.stop - 1})")
+        raise
+
+
+def _identity(sources: list[_source.Source], payload: bytes, chunk_rows: int, n_rows: int) -> dict[str, Any]:
+    inputs = json.dumps([[s.name, s.kind, s.n_rows, s.fingerprint] for s in sources]).encode()
+    return {"input": hashlib.sha256(inputs).hexdigest(), "explainer": hashlib.sha256(payload).hexdigest(),
+            "chunk_rows": int(chunk_rows), "n_rows": int(n_rows)}
+
+
+def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, progress: RowProgress,
+         accumulator: _importance.BlockAccumulator) -> None:
+    """Explain every chunk ``todo`` yields; on an error, let the chunks under way finish (parts stay), then raise."""
+    def finished(summary: dict[str, np.ndarray], chunk: _source.Chunk) -> None:
+        accumulator.add_summary(summary)
+        progress.update(chunk.n_rows)
+
+    if workers == 1:
+        global _EXPLAINER
+        _start_worker(payload, None)  # a copy, as a worker would have: the caller's explainer stays untouched
+        try:
+            for chunk, rows in todo:
+                finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
+        finally:
+            _EXPLAINER = None
+        return
+    import multiprocessing
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")  # fork would copy the parent's native thread pools
+    pending: dict[Future, _source.Chunk] = {}
+    with _thread_limit(threads), ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                                     initargs=(payload, threads)) as pool:
+        try:
+            for chunk, rows in todo:
+                pending[pool.submit(_explain_chunk, str(job), chunk, rows, *task_args)] = chunk
+                while len(pending) >= 2 * workers:  # bounded memory: at most two chunks per worker in flight
+                    _collect(pending, finished, FIRST_COMPLETED)
+            while pending:
+                _collect(pending, finished, FIRST_COMPLETED)
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            wait(pending)  # chunks under way finish and keep their parts
+            raise
+
+
+@contextlib.contextmanager
+def _thread_limit(threads: int) -> Iterator[None]:
+    """Thread-count variables for the workers this block spawns (numpy's BLAS reads them when it loads,
+    before the pool initializer runs); the parent's own values come back afterwards."""
+    saved = {name: os.environ.get(name) for name in _THREAD_VARIABLES}
+    os.environ.update({name: str(threads) for name in _THREAD_VARIABLES})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _collect(pending: dict[Future, Any], finished: Any, how: str) -> None:
+    done, _ = wait(pending, return_when=how)
+    for future in done:
+        chunk = pending.pop(future)
+        finished(future.result(), chunk)
+
+
+def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, workers: int | None = None,
+                    job_dir: str | os.PathLike | None = None, resume: bool = False, progress: bool | None = None,
+                    progress_interval: float = 30.0) -> Explanation:
+    """Explain every row of ``data`` in chunks, on ``workers`` processes, resumably.
+
+    ::
+
+        chunks = rows of data cut into runs of chunk_rows (never across two files)
+        each worker process unpickles the explainer once, then for each chunk it is given:
+            local = explainer.explain(chunk rows).local
+            write parts/part-<i>.npz (importance summary) and parts/part-<i>.parquet (values)
+        the parent merges the summaries as they arrive (global / per-class importances, bit-identical
+        to Explanation(local=all rows)) and finally assembles local.npy, memory-mapped
+
+    Parameters
+    ----------
+    explainer
+        Any explainer with local values (tree, linear, kernel, mimic, TabularExplainer); it is probed on
+        the first row, then pickled once for the job.
+    data
+        A DataFrame, a 2-D array, or a Parquet / CSV (.csv.gz) file or a folder of them (read in row
+        groups / streamed with pyarrow; every file must have the same columns).
+    chunk_rows
+        Rows per chunk: memory holds about ``2 * workers`` chunks (plus one Parquet row group).
+    workers
+        Processes; None uses every core. 1 explains in this process.
+    job_dir
+        Where parts, the manifest and the assembled ``local.npy`` go; a new temporary folder when None.
+        The returned explanation's local values are memory-mapped from it: keep it while you use them.
+    resume
+        Continue the job in ``job_dir``: only chunks without a finished part are explained. The job must
+        be the same (input, explainer and chunk size), else :class:`JobMismatchError`.
+    progress
+        True: a bar; False: silent; None: a bar on a terminal, else a status line every
+        ``progress_interval`` seconds.
+
+    Returns
+    -------
+    Explanation
+        ``local`` is a read-only ``numpy.memmap``; ``data`` is None (the rows stay where they were).
+
+    Raises
+    ------
+    SchemaDriftError
+        A file's columns differ from the first chunk's; chunks under way finish, their parts are kept.
+    JobMismatchError
+        ``job_dir`` holds another job, or holds one and ``resume`` is False.
+    """
+    if workers is None:
+        workers = os.cpu_count() or 1
+    workers = check_positive_int(workers, "workers", allow_none=False)
+    sources, chunks = _source.plan(data, chunk_rows)
+    n_rows = chunks[-1].stop if chunks else 0
+    if n_rows == 0:
+        raise InvalidParameterError("The data has no rows to explain.")
+    probe = explainer.explain(_source.first_rows(data, sources))
+    if probe.local is None:
+        raise InvalidParameterError(
+            f"{type(explainer).__name__} gives global importances only ({probe.method}); the engine explains rows "
+            "chunk by chunk. Use a method with local values (tree, linear, kernel, mimic).")
+    payload = _dumps(explainer)
+    if resume and job_dir is None:
+        raise InvalidParameterError("resume=True needs the job_dir of the job to continue.")
+    job = Path(job_dir) if job_dir is not None else Path(tempfile.mkdtemp(prefix="explain-lib-job-"))
+    done = _job.open_job(job, _identity(sources, payload, chunk_rows, n_rows), resume=resume)
+    n_outputs, features = probe.local.shape[0], probe.features
+    accumulator = _importance.BlockAccumulator(n_rows, n_outputs, len(features))
+    for index in sorted(done):
+        accumulator.add_summary(_job.read_summary(job, index))
+    rows_done = sum(chunks[i].n_rows for i in done)
+    bar = RowProgress(n_rows, rows_done, type(explainer).__name__, show=progress, interval=progress_interval)
+    try:
+        todo = _source.read_chunks(data, sources, chunks, skip=done)
+        _run(job, todo, min(workers, len(chunks) - len(done)) or 1, payload, (n_rows, n_outputs, features),
+             bar, accumulator)
+    finally:
+        bar.close()
+    per_output, global_ = accumulator.result()
+    local = _job.assemble(job, chunks, n_outputs, features)
+    return dataclasses.replace(
+        probe, local=local, global_=global_, per_class=per_output if probe.task == "classification" else None,
+        data=None, id=uuid.uuid4().hex,
+        params={**probe.params, "engine": {"name": "local", "chunk_rows": int(chunk_rows), "n_chunks": len(chunks)}},
+    )

@@ -1,0 +1,176 @@
+"""The Spark engine: the same explainers over a Spark DataFrame, via ``mapInPandas``.
+
+Nothing here touches the driver's file system: the local values go to ``output_uri`` through Spark's
+writer (any URI the cluster can write: ``s3a://``, ``abfss://``, ``dbfs:/``, ``file:/``), and only the
+importance block sums (a few KB) come back to the driver.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .. import _importance
+from ..errors import InvalidParameterError
+from ..explanation import Explanation
+from ._local import _dumps
+
+ROW = "_row"
+OUTPUT = "_output"
+_EXPLAINERS: dict[str, Any] = {}  # per Python worker: job token -> explainer, unpickled once
+
+
+def _import_spark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError as error:
+        raise ImportError('The Spark engine needs pyspark: pip install "explain-lib[spark]"') from error
+    return pyspark.sql
+
+
+def _explainer(broadcast: Any, token: str) -> Any:
+    import pickle
+
+    if token not in _EXPLAINERS:
+        explainer = pickle.loads(broadcast.value)
+        if hasattr(explainer, "progress"):
+            explainer.progress = False
+        _EXPLAINERS[token] = explainer
+    return _EXPLAINERS[token]
+
+
+def _explain_batches(broadcast: Any, columns: list[str], features: list[str], n_outputs: int) -> Any:
+    import pandas as pd
+
+    token = uuid.uuid4().hex
+
+    def explain(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        explainer = _explainer(broadcast, token)
+        for batch in batches:
+            if not len(batch):
+                continue
+            local = explainer.explain(batch[columns].reset_index(drop=True)).local
+            rows = batch[ROW].to_numpy(dtype=np.int64)
+            out = pd.DataFrame(local.reshape(-1, local.shape[2]), columns=features)
+            out.insert(0, OUTPUT, np.repeat(np.arange(n_outputs, dtype=np.int32), len(rows)))
+            out.insert(0, ROW, np.tile(rows, n_outputs))
+            yield out
+
+    return explain
+
+
+def _block_sums(n_outputs: int, features: list[str]) -> Any:
+    import pandas as pd
+
+    def block(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.sort_values([OUTPUT, ROW])
+        local = frame[features].to_numpy(dtype=np.float64).reshape(n_outputs, -1, len(features))
+        sums = _importance.block_abs_sum(local).reshape(-1)
+        return pd.DataFrame({"block": [int(frame[ROW].iloc[0]) // _importance.BLOCK_ROWS], "sums": [sums.tolist()]})
+
+    return block
+
+
+def _numbered(frame: Any, sql: Any) -> tuple[Any, int]:
+    """The frame with ``_row``: 0, 1, 2, ... in the frame's order; and its row count.
+
+    ``monotonically_increasing_id`` is (partition << 33) + position in the partition; one small
+    aggregate counts the rows of each partition, and their running sum turns ids into row numbers.
+    The input must read the same rows in the same order twice (files do; an unordered shuffle may not).
+    """
+    functions = sql.functions
+    tagged = frame.withColumn("_id", functions.monotonically_increasing_id())
+    counts = sorted((row["_partition"], row["count"]) for row in
+                    tagged.groupBy(functions.shiftright("_id", 33).alias("_partition")).count().collect())
+    offsets, total = [], 0
+    for partition, count in counts:
+        offsets.append((partition, total))
+        total += count
+    if not offsets:
+        return tagged.withColumn(ROW, functions.col("_id")).drop("_id"), 0
+    table = frame.sparkSession.createDataFrame(offsets, "_partition long, _offset long")
+    numbered = (tagged.withColumn("_partition", functions.shiftright("_id", 33))
+                .join(functions.broadcast(table), "_partition")
+                .withColumn(ROW, functions.col("_offset") + functions.col("_id").bitwiseAND((1 << 33) - 1))
+                .drop("_id", "_partition", "_offset"))
+    return numbered, total
+
+
+def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format: str = "parquet",
+                  mode: str = "errorifexists") -> Explanation:
+    """Explain every row of a Spark DataFrame; local values to ``output_uri``, importances to the driver.
+
+    ::
+
+        rows numbered 0, 1, ... in the DataFrame's order (partition sizes, then running offsets)
+        explainer pickled once, broadcast; each Python worker unpickles it once
+        mapInPandas: batch -> explainer.explain(batch).local -> rows (_row, _output, one column per feature)
+        written with frame.write.format(output_format).save(output_uri)
+        read back, grouped by block of rows -> block sums (explain_lib._importance) -> driver
+
+    The global and per-class importances are bit-identical to the local engine's on the same rows.
+
+    Parameters
+    ----------
+    explainer
+        Any explainer with local values; probed on the first row, then broadcast.
+    frame
+        A ``pyspark.sql.DataFrame`` of the model's input columns.
+    output_uri
+        Where the local values go: one row per (row, output) with columns ``_row``, ``_output`` and one
+        float64 column per feature. Parquet by default (Delta can adopt it in place with
+        ``CONVERT TO DELTA``); ``output_format="delta"`` writes Delta where it is installed.
+    mode
+        Spark's save mode; by default an existing output is an error.
+
+    Returns
+    -------
+    Explanation
+        Global (and per-class) importances and the expected values; ``local`` is None and
+        ``params["engine"]["local_values_uri"]`` says where the local values are.
+    """
+    sql = _import_spark()
+    if not isinstance(frame, sql.DataFrame):
+        raise InvalidParameterError(f"engine='spark' explains a pyspark DataFrame, got {type(frame).__name__}.")
+    if ROW in frame.columns or OUTPUT in frame.columns:
+        raise InvalidParameterError(f"Columns {ROW!r} and {OUTPUT!r} are the engine's own; rename them in the input.")
+    columns = list(frame.columns)
+    first = frame.limit(1).toPandas()
+    if not len(first):
+        raise InvalidParameterError("The Spark DataFrame has no rows to explain.")
+    probe = explainer.explain(first)
+    if probe.local is None:
+        raise InvalidParameterError(f"{type(explainer).__name__} gives global importances only; the Spark engine "
+                                    "explains rows. Use a method with local values (tree, linear, kernel, mimic).")
+    features, n_outputs = list(probe.features), probe.local.shape[0]
+    spark = frame.sparkSession
+    broadcast = spark.sparkContext.broadcast(_dumps(explainer))
+    functions = sql.functions
+    try:
+        indexed, n_rows = _numbered(frame, sql)
+        schema = sql.types.StructType(
+            [sql.types.StructField(ROW, sql.types.LongType(), False),
+             sql.types.StructField(OUTPUT, sql.types.IntegerType(), False)]
+            + [sql.types.StructField(name, sql.types.DoubleType(), True) for name in features])
+        local = indexed.mapInPandas(_explain_batches(broadcast, columns, features, n_outputs), schema)
+        local.write.format(output_format).mode(mode).save(output_uri)
+    finally:
+        broadcast.unpersist()
+    stored = spark.read.format(output_format).load(output_uri)
+    sums = (stored.groupBy(functions.expr(f"{ROW} div {_importance.BLOCK_ROWS}").alias("_block"))
+            .applyInPandas(_block_sums(n_outputs, features), "block long, sums array<double>").collect())
+    by_block = {row["block"]: np.asarray(row["sums"], dtype=np.float64).reshape(n_outputs, len(features))
+                for row in sums}
+    per_output, global_ = _importance.importances_from_block_sums(
+        (by_block[b] for b in sorted(by_block)), n_rows, (n_outputs, len(features)))
+    return Explanation(
+        local=None, expected=probe.expected, features=features, task=probe.task, output_space=probe.output_space,
+        method=probe.method, classes=probe.classes, global_=global_,
+        per_class=per_output if probe.task == "classification" else None, id=uuid.uuid4().hex,
+        params={**probe.params, "engine": {"name": "spark", "local_values_uri": str(output_uri),
+                                           "format": output_format, "n_rows": int(n_rows)}},
+        fidelity=probe.fidelity, is_raw=probe.is_raw, is_engineered=probe.is_engineered, model_uri=probe.model_uri,
+    )
