@@ -108,10 +108,8 @@ def test_the_pipeline_description_links_the_dashboard_only_when_the_explanation_
     step = store.create_run(experiment_id, run_name="explain <b>", tags={"mlflow.parentRunId": parent.info.run_id})
     explanation = dataclasses.replace(regression(n_rows=20), features=("age", "<script>alert(1)</script>", "hours",
                                                                        "f3", "f4"))
-    explanation_id = ExplanationClient.from_run_id(step.info.run_id).upload_model_explanation(explanation, plots=False)
-    if with_dashboard:
-        (tmp_path / "dashboard.html").write_text("<p>dashboard</p>")
-        store.log_artifact(step.info.run_id, str(tmp_path / "dashboard.html"), f"explanations/{explanation_id}")
+    explanation_id = ExplanationClient.from_run_id(step.info.run_id).upload_model_explanation(
+        explanation, plots=False, dashboard=with_dashboard)
     note = describe_pipeline(store, parent, [StepRecord("explain <b>", step.info.run_id), StepRecord("later", None)],
                              status="FAILED", pipeline_name="p", pipeline_file="/x/p.yaml")
     link = f"(#/experiments/{experiment_id}/runs/{step.info.run_id}/artifacts)"

@@ -54,7 +54,13 @@ def _linear(explainer: LinearShap) -> LinearShap:
 
 
 def _mimic(explainer: MimicExplainer) -> MimicExplainer:
-    surrogate = explainer._fit()  # trains now if it has not yet: the scoring copy never needs the teacher
+    if explainer.shap_values_output == "teacher_probability":
+        raise UnsupportedModelError(
+            "shap_values_output='teacher_probability' rescales each row by the teacher model's own "
+            "probabilities, so it needs the teacher at scoring time. Build the scoring explainer from a "
+            "MimicExplainer with shap_values_output='default' or 'probability' (the surrogate's own)."
+        )
+    surrogate = explainer.surrogate  # trained at construction: the scoring copy never needs the teacher
     lean = copy.copy(explainer)
     lean.model = None
     lean._teacher = None
