@@ -39,13 +39,13 @@ def importance_over_runs(experiment: str, *, comment: str | None = None, trackin
     columns, then each feature's global importance."""
     import mlflow
 
-    from ...tracking._client import _display_uri
+    from ...tracking._http import display_uri
 
     client = mlflow.MlflowClient(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         raise InvalidInputError(f"No experiment named {experiment!r} in the MLflow store "
-                                f"{_display_uri(client.tracking_uri)}.")
+                                f"{display_uri(client.tracking_uri)}.")
     runs = client.search_runs([found.experiment_id], "tags.model_explanation = 'True'", max_results=5000)
     rows = []
     with tempfile.TemporaryDirectory(prefix="explain-lib-drift-") as tmp:
