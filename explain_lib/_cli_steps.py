@@ -163,8 +163,11 @@ def _drift(args: argparse.Namespace) -> int:
     from .report.comparison import drift
 
     with contextlib.redirect_stdout(sys.stderr):
-        table, uri = drift(args.experiment, top_k=args.top_k, comment=args.comment, tracking_uri=args.tracking_uri)
-    print(f"explain-lib: {len(table)} explanations of experiment {args.experiment!r} lined up", file=sys.stderr)
+        table, uri = drift(args.experiment, batches=args.batches, top_k=args.top_k, comment=args.comment,
+                           tracking_uri=args.tracking_uri)
+    what = (f"explanations of experiment {args.experiment!r}" if args.batches is None
+            else f"scored batches of run {args.batches!r}")
+    print(f"explain-lib: {len(table)} {what} lined up", file=sys.stderr)
     print(uri)
     return 0
 
@@ -374,12 +377,15 @@ def _add_compare(commands: Any) -> None:
     parser.set_defaults(handler=_compare)
 
     drift = commands.add_parser(
-        "drift", help="plot each top feature's importance over an experiment's explanations",
+        "drift", help="plot each top feature's importance over an experiment's explanations or a run's scored batches",
         description="Line up every explanation uploaded to the runs of an experiment (oldest first) and log "
         "drift/importance_over_runs.png, drift/importance_over_runs.json and drift.<feature>.importance metrics "
         "(one step per explanation) to the active MLflow run, else a new run 'importance-drift' in the experiment. "
-        "Prints the URI of the logged folder.")
-    drift.add_argument("--experiment", required=True, metavar="NAME", help="the MLflow experiment")
+        "With --batches RUN_ID, line up the batches ScoringExplainer.log_batch_importances logged to that run "
+        "instead (drift/importance_over_batches.*, one step per batch). Prints the URI of the logged folder.")
+    source = drift.add_mutually_exclusive_group(required=True)
+    source.add_argument("--experiment", metavar="NAME", help="the MLflow experiment")
+    source.add_argument("--batches", metavar="RUN_ID", help="the run a scoring explainer logged its batches to")
     drift.add_argument("--top-k", type=_positive_int, default=5, metavar="N",
                        help="plot the N features with the highest mean importance (default 5)")
     drift.add_argument("--comment", default=None, metavar="TEXT", help="only explanations uploaded with this comment")

@@ -1,23 +1,31 @@
 """The comparison report in real Chromium (standalone and in the MLflow UI), what it logs, the command
-and its gate's exit codes, alone and in a pipeline run."""
+and its gate's exit codes, alone and in a pipeline run; drift over an experiment's explanations and
+over a scoring explainer's logged batches."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
 import mlflow
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from comparison_cases import cases
 from mlflow import MlflowClient
 from mlflow_ui import artifact_preview
+from numpy.testing import assert_allclose
+from sklearn.linear_model import LinearRegression
 
-from explain_lib import ExplanationClient
+from explain_lib import ExplanationClient, TabularExplainer
 from explain_lib.cli import main
+from explain_lib.errors import InvalidInputError, InvalidParameterError, SchemaVersionError
 from explain_lib.pipelines import PipelineStepError, run_pipeline
 from explain_lib.report.comparison import compare_explanations, drift, log_comparison, write_html
+from explain_lib.scoring import ScoringExplainer
 from explain_lib.tracking._ui import NOTE_TAG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,3 +250,107 @@ def test_a_top_k_upload_is_compared_on_what_it_stored_without_calling_the_rest_v
     comparison = ExplanationClient.from_run_id(runs["approved"]).compare(run_id, **FAST)
     assert len(comparison.vanished) == 0 and len(comparison.features) == 4
     assert any("B was uploaded with only its top 4 of 10 features" in note for note in comparison.notes)
+
+
+# ------------------------------------------------------------------- drift over a run's scored batches
+BATCH_FEATURES = ["x0", "x1", "x2"]
+
+
+def _batch(n_rows: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    X = pd.DataFrame(np.random.default_rng(seed).normal(size=(n_rows, 3)), columns=BATCH_FEATURES)
+    X["x0"] += shift
+    return X
+
+
+@pytest.fixture(scope="module")
+def scored(store):
+    """A run of the store's experiment holding three scored batches; the third has x0 shifted by 4."""
+    uri, experiment_id, _ = store
+    client = MlflowClient(uri)
+    background = _batch(200, 0)
+    model = LinearRegression().fit(background, background @ np.array([1.0, 2.0, 0.1]))
+    scoring = ScoringExplainer(TabularExplainer(model, background))
+    batches = {"mon": _batch(60, 1), "tue": _batch(70, 2), "wed": _batch(50, 3, shift=4.0)}
+    run_id = client.create_run(experiment_id, run_name="scoring").info.run_id
+    for batch_id, rows in batches.items():
+        scoring.log_batch_importances(run_id, rows, batch_id=batch_id)
+    client.set_terminated(run_id)
+    return uri, experiment_id, run_id, scoring, batches
+
+
+@pytest.fixture(scope="module")
+def batch_drift(scored):
+    run_id = scored[2]
+    table, report = drift(batches=run_id, top_k=2)
+    return table, report.split("/")[1]
+
+
+def test_the_batches_line_up_with_an_offline_explain_of_each(scored, batch_drift):
+    _, _, run_id, scoring, batches = scored
+    table, _ = batch_drift
+    assert list(table["batch_id"]) == ["mon", "tue", "wed"] and list(table["step"]) == [0, 1, 2]
+    assert list(table["n_rows"]) == [60, 70, 50] and set(table["run_id"]) == {run_id}
+    for row, rows in zip(table.itertuples(index=False), batches.values(), strict=True):
+        offline = scoring.explain_local(rows).global_importance()
+        assert_allclose([getattr(row, name) for name in BATCH_FEATURES], offline[BATCH_FEATURES].to_numpy(),
+                        rtol=1e-12)
+    x0, x1 = table["x0"].to_numpy(), table["x1"].to_numpy()
+    assert x0[2] > 3 * max(x0[0], x0[1])  # the shifted batch: x0's importance jumps
+    assert np.ptp(x1) < 0.3 * x1.mean()  # the untouched feature stays put
+
+
+def test_the_plot_table_and_metrics_are_logged_per_batch(scored, batch_drift, tmp_path):
+    uri, experiment_id, run_id, _, _ = scored
+    table, drift_run = batch_drift
+    client = MlflowClient(uri)
+    for feature in ("x0", "x1"):  # the top 2 by mean importance
+        history = sorted(client.get_metric_history(drift_run, f"drift.{feature}.importance"), key=lambda m: m.step)
+        assert [m.step for m in history] == [0, 1, 2]
+        assert [m.value for m in history] == list(table[feature])
+    assert client.get_metric_history(drift_run, "drift.x2.importance") == []
+    png = Path(client.download_artifacts(drift_run, "drift/importance_over_batches.png", str(tmp_path)))
+    assert png.read_bytes()[:8] == PNG
+    logged_table = json.loads(Path(client.download_artifacts(
+        drift_run, "drift/importance_over_batches.json", str(tmp_path))).read_text(encoding="utf-8"))
+    assert logged_table["columns"] == ["run_id", "batch_id", "step", "logged_at", "n_rows", "x0", "x1"]
+    assert [row[1] for row in logged_table["data"]] == ["mon", "tue", "wed"]
+    drift_info = client.get_run(drift_run).info
+    assert (drift_info.run_name, drift_info.experiment_id, drift_info.status) == (
+        "importance-drift", experiment_id, "FINISHED")
+    assert drift_run != run_id
+
+
+def test_the_command_plots_a_runs_batches_and_refuses_a_run_without_any(scored, capsys):
+    uri, experiment_id, run_id, _, _ = scored
+    assert main(["drift", "--batches", run_id, "--top-k", "1"]) == 0
+    captured = capsys.readouterr()
+    assert "3 scored batches of run" in captured.err
+    drift_run = captured.out.strip().split("/")[1]
+    client = MlflowClient(uri)
+    assert set(client.get_run(drift_run).data.metrics) == {"drift.x0.importance"}
+    drift_runs = len(client.search_runs([experiment_id], "attributes.run_name = 'importance-drift'"))
+    empty = client.create_run(experiment_id, run_name="nothing scored").info.run_id
+    assert main(["drift", "--batches", empty]) == 2
+    assert "log_batch_importances" in capsys.readouterr().err
+    assert main(["drift", "--batches", "no-such-run"]) == 2
+    assert "No MLflow run 'no-such-run'" in capsys.readouterr().err
+    assert len(client.search_runs([experiment_id], "attributes.run_name = 'importance-drift'")) == drift_runs
+    with pytest.raises(SystemExit):  # one source only
+        main(["drift", "--batches", run_id, "--experiment", "retrains"])
+    assert client.list_artifacts(empty) == []
+
+
+def test_bad_arguments_are_refused_before_anything_is_logged(scored):
+    _, _, run_id, _, _ = scored
+    with pytest.raises(InvalidParameterError, match="exactly one of experiment"):
+        drift("retrains", batches=run_id)
+    with pytest.raises(InvalidParameterError, match="exactly one of experiment"):
+        drift()
+    with pytest.raises(InvalidParameterError, match="scored batches have no comment"):
+        drift(batches=run_id, comment="monday")
+    with pytest.raises(InvalidInputError, match="holds no scored batches"):
+        drift(batches=MlflowClient().create_run(scored[1]).info.run_id)
+    future = MlflowClient().create_run(scored[1]).info.run_id
+    MlflowClient().log_text(future, json.dumps({"schema_version": 99}), "scoring/batches/000000_later.json")
+    with pytest.raises(SchemaVersionError, match="000000_later.json .* schema version 99"):
+        drift(batches=future)

@@ -19,17 +19,20 @@ One artifact per batch (the full numbers, for drift computations)::
          "mean_local" (n_outputs x n_features: signed mean of the local values)}
 
 A reader lists ``scoring/batches/`` and orders by ``step`` (then ``logged_at``: two scorers
-logging at the same moment may share a step).
+logging at the same moment may share a step); :func:`read_batches` does, and ``explain-lib drift
+--batches RUN_ID`` plots the result.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidParameterError
+from ..errors import CorruptExplanationError, InvalidInputError, InvalidParameterError, SchemaVersionError
 from ..explanation import Explanation
 
 BATCH_DIR = "scoring/batches"
@@ -88,3 +91,37 @@ def log_batch(explanation: Explanation, run_id: str, *, batch_id: str | None = N
     for start in range(0, len(metrics), _MAX_METRICS_PER_CALL):
         client.log_batch(run_id, metrics=metrics[start:start + _MAX_METRICS_PER_CALL])
     return {"step": step, "artifact": artifact, "metrics": values}
+
+
+def read_batches(run_id: str, *, tracking_uri: str | None = None) -> list[dict[str, Any]]:
+    """Every batch record the run holds (the JSON files above), ordered by step, then logged_at."""
+    import mlflow
+
+    from ..tracking import ExplanationClient
+
+    tracking_uri = tracking_uri or mlflow.get_tracking_uri()
+    ExplanationClient.from_run_id(run_id, tracking_uri=tracking_uri)  # the run exists, the server answers
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
+    if not client.list_artifacts(run_id, BATCH_DIR):
+        raise InvalidInputError(f"Run {run_id!r} holds no scored batches ({BATCH_DIR}/ is empty); log some with "
+                                "ScoringExplainer.log_batch_importances(run_id, X_batch) first.")
+    records = []
+    with tempfile.TemporaryDirectory(prefix="explain-lib-batches-") as tmp:
+        folder = Path(client.download_artifacts(run_id, BATCH_DIR, tmp))
+        for path in sorted(folder.glob("*.json")):
+            name = f"{BATCH_DIR}/{path.name} of run {run_id!r}"
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                version = int(record["schema_version"])
+                if version > SCHEMA_VERSION:
+                    raise SchemaVersionError(f"{name} has schema version {version}; this explain-lib reads up to "
+                                             f"{SCHEMA_VERSION}. Upgrade explain-lib.")
+                record["step"] = int(record["step"])
+                if len(record["features"]) != len(record["global"]):
+                    raise ValueError("features and global differ in length")
+            except (ValueError, KeyError, TypeError) as error:
+                raise CorruptExplanationError(f"{name} is not a batch record ({error!r}); it was not written by "
+                                              "log_batch_importances.") from error
+            records.append(record)
+    return sorted(records, key=lambda record: (record["step"], str(record.get("logged_at") or ""),
+                                               str(record.get("batch_id") or "")))

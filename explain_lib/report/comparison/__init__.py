@@ -12,7 +12,8 @@ baseline (e.g. the last approved model), B the candidate::
     log_comparison(comparison, gate="top5_unchanged")   # comparison.html + .png, compare.* metrics
 
 ``drift(experiment)`` lines up the explanations of every run of an experiment and logs each top
-feature's importance over runs.
+feature's importance over runs; ``drift(batches=run_id)`` does the same over the batches a scoring
+explainer logged to that run.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def compare(
 
 
 def drift(*args: Any, **kwargs: Any) -> Any:
-    """Each top feature's importance over the runs of an experiment (see ``._drift.drift``)."""
+    """Each top feature's importance over the runs of an experiment, or over a run's scored batches (see
+    ``._drift.drift``)."""
     from ._drift import drift as run_drift
 
     return run_drift(*args, **kwargs)

@@ -1,14 +1,18 @@
-"""Importance over time: every explanation of an experiment's runs lined up, top features plotted.
+"""Importance over time: every explanation of an experiment's runs (or every scored batch a scoring
+explainer logged to a run) lined up, top features plotted.
 
 ::
 
     runs      = the experiment's runs with the model_explanation tag, oldest first
     table     = one row per committed explanation (run, upload time, id), one column per feature:
                 its global importance from explanation.json (features an explanation lacks: NaN)
-    top       = the top_k features by mean importance over the explanations
+    batches   = or, with batches=RUN_ID: one row per scored batch of that run (batch id, step, time,
+                rows), one column per feature: the batch's global importance from its
+                scoring/batches/*.json record (explain_lib.mlflow._monitor), ordered by step
+    top       = the top_k features by mean importance over the rows
     logged    = drift/importance_over_runs.png, drift/importance_over_runs.json (mlflow.log_table's
-                format) and metrics drift.<feature>.importance at step i (the i-th explanation), which
-                the UI's charts draw as a line per feature
+                format; ..._over_batches.* for batches) and metrics drift.<feature>.importance at step
+                i (the i-th row), which the UI's charts draw as a line per feature
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ import numpy as np
 import pandas as pd
 
 from ..._validation import check_positive_int
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, InvalidParameterError
 
-__all__ = ["DRIFT_ARTIFACT_DIR", "drift", "importance_over_runs"]
+__all__ = ["DRIFT_ARTIFACT_DIR", "drift", "importance_over_batches", "importance_over_runs"]
 
 DRIFT_ARTIFACT_DIR = "drift"
 _EXPLANATION_TAG = "explain_lib.explanation."
 _INFO_COLUMNS = ["run_id", "run_name", "explanation_id", "comment", "upload_time"]
+_BATCH_COLUMNS = ["run_id", "batch_id", "step", "logged_at", "n_rows"]
 _METRIC_UNSAFE = re.compile(r"[^\w\-. /]")
 
 
@@ -39,13 +44,13 @@ def importance_over_runs(experiment: str, *, comment: str | None = None, trackin
     columns, then each feature's global importance."""
     import mlflow
 
-    from ...tracking._client import _display_uri
+    from ...tracking._http import display_uri
 
     client = mlflow.MlflowClient(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         raise InvalidInputError(f"No experiment named {experiment!r} in the MLflow store "
-                                f"{_display_uri(client.tracking_uri)}.")
+                                f"{display_uri(client.tracking_uri)}.")
     runs = client.search_runs([found.experiment_id], "tags.model_explanation = 'True'", max_results=5000)
     rows = []
     with tempfile.TemporaryDirectory(prefix="explain-lib-drift-") as tmp:
@@ -71,7 +76,21 @@ def importance_over_runs(experiment: str, *, comment: str | None = None, trackin
     return table[_INFO_COLUMNS + features]
 
 
-def _plot(table: pd.DataFrame, top: list[str], path: Path) -> None:
+def importance_over_batches(run_id: str, *, tracking_uri: str | None = None) -> pd.DataFrame:
+    """One row per scored batch that ``ScoringExplainer.log_batch_importances`` logged to the run (by
+    step): batch columns, then each feature's global importance in that batch."""
+    from ...mlflow._monitor import read_batches
+
+    records = read_batches(run_id, tracking_uri=tracking_uri)
+    rows = [{"run_id": run_id, "batch_id": record.get("batch_id"), "step": record["step"],
+             "logged_at": record.get("logged_at") or "", "n_rows": record.get("n_rows"),
+             **dict(zip(record["features"], record["global"], strict=True))} for record in records]
+    table = pd.DataFrame(rows)
+    features = [column for column in table.columns if column not in _BATCH_COLUMNS]
+    return table[_BATCH_COLUMNS + features]
+
+
+def _plot(table: pd.DataFrame, top: list[str], labels: list[str], what: str, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -81,11 +100,9 @@ def _plot(table: pd.DataFrame, top: list[str], path: Path) -> None:
     positions = np.arange(len(table))
     for feature in top:
         axis.plot(positions, table[feature].to_numpy(dtype=float), marker="o", label=str(feature))
-    labels = [f"{name or run[:8]}\n{explanation[:6]}" for name, run, explanation in
-              zip(table["run_name"], table["run_id"], table["explanation_id"], strict=True)]
     axis.set_xticks(positions, labels, fontsize=7, rotation=30, ha="right")
     axis.set_ylabel("global importance")
-    axis.set_title(f"Importance of the top {len(top)} features over {len(table)} explanations")
+    axis.set_title(f"Importance of the top {len(top)} features over {len(table)} {what}")
     axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     figure.savefig(path)
@@ -97,34 +114,53 @@ def _metric_key(feature: str) -> str:
         + ".importance"
 
 
-def drift(experiment: str, *, top_k: int = 5, comment: str | None = None, tracking_uri: str | None = None,
-          run_id: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Line up the experiment's explanations and log each top feature's importance over them.
+def drift(experiment: str | None = None, *, batches: str | None = None, top_k: int = 5, comment: str | None = None,
+          tracking_uri: str | None = None, run_id: str | None = None) -> tuple[pd.DataFrame, str]:
+    """Line up the experiment's explanations, or the scored batches of run ``batches``, and log each top
+    feature's importance over them.
 
-    Logs into ``run_id``, else the active run, else a new run named ``importance-drift`` in the
-    experiment (created here; it holds no explanation, so a later drift leaves it out). Returns the
-    table (see :func:`importance_over_runs`) and the URI of the logged folder ``drift``.
+    Give exactly one of ``experiment`` and ``batches`` (the id of the run that
+    ``ScoringExplainer.log_batch_importances`` logged to). Logs into ``run_id``, else the active run,
+    else a new run named ``importance-drift`` in the experiment (of the batches' run; created here;
+    it holds no explanation, so a later drift leaves it out). Returns the table (see
+    :func:`importance_over_runs`, :func:`importance_over_batches`) and the URI of the logged folder
+    ``drift``.
     """
     import mlflow
     from mlflow.entities import Metric
 
     top_k = check_positive_int(top_k, "top_k", allow_none=False)
-    table = importance_over_runs(experiment, comment=comment, tracking_uri=tracking_uri)
-    features = [column for column in table.columns if column not in _INFO_COLUMNS]
-    top = list(table[features].mean(axis=0, skipna=True).sort_values(ascending=False, kind="stable").index[:top_k])
+    if (experiment is None) == (batches is None):
+        raise InvalidParameterError("Give exactly one of experiment= (line up its runs' explanations) and batches= "
+                                    "(the id of the run a scoring explainer logged its batches to).")
+    if batches is not None and comment is not None:
+        raise InvalidParameterError("comment= selects explanations of an experiment; scored batches have no comment. "
+                                    "Drop it, or pass experiment= instead of batches=.")
     client = mlflow.MlflowClient(tracking_uri)
+    if batches is None:
+        table = importance_over_runs(experiment, comment=comment, tracking_uri=tracking_uri)
+        info, name, what = _INFO_COLUMNS, "importance_over_runs", "explanations"
+        labels = [f"{run_name or run[:8]}\n{explanation[:6]}" for run_name, run, explanation in
+                  zip(table["run_name"], table["run_id"], table["explanation_id"], strict=True)]
+    else:
+        table = importance_over_batches(batches, tracking_uri=tracking_uri)
+        info, name, what = _BATCH_COLUMNS, "importance_over_batches", "scored batches"
+        labels = [f"{step}\n{str(batch)[:8]}" for step, batch in zip(table["step"], table["batch_id"], strict=True)]
+    features = [column for column in table.columns if column not in info]
+    top = list(table[features].mean(axis=0, skipna=True).sort_values(ascending=False, kind="stable").index[:top_k])
     created = False
     if run_id is None:
         active = mlflow.active_run()
         if active is not None:
             run_id = active.info.run_id
         else:
-            run_id = client.create_run(client.get_experiment_by_name(experiment).experiment_id,
-                                       run_name="importance-drift").info.run_id
+            experiment_id = (client.get_experiment_by_name(experiment).experiment_id if batches is None
+                             else client.get_run(batches).info.experiment_id)
+            run_id = client.create_run(experiment_id, run_name="importance-drift").info.run_id
             created = True
     with tempfile.TemporaryDirectory(prefix="explain-lib-drift-") as tmp:
-        _plot(table, top, Path(tmp, "importance_over_runs.png"))
-        table[_INFO_COLUMNS + top].to_json(Path(tmp, "importance_over_runs.json"), orient="split", index=False)
+        _plot(table, top, labels, what, Path(tmp, f"{name}.png"))
+        table[info + top].to_json(Path(tmp, f"{name}.json"), orient="split", index=False)
         client.log_artifacts(run_id, tmp, DRIFT_ARTIFACT_DIR)
     now = int(time.time() * 1000)
     metrics = [Metric(_metric_key(feature), float(value), now, step)
