@@ -45,11 +45,11 @@ def _demo(args: argparse.Namespace) -> int:
     """
     import lightgbm
     import mlflow
-    from sklearn.metrics import accuracy_score, roc_auc_score
     from sklearn.model_selection import train_test_split
 
     from .datasets import load_adult
     from .explainers import TabularExplainer
+    from .metrics import metric_function
     from .tracking import ExplanationClient
 
     X, y = load_adult()
@@ -58,7 +58,8 @@ def _demo(args: argparse.Namespace) -> int:
     params = {"n_estimators": 200, "learning_rate": 0.05, "num_leaves": 31, "random_state": args.random_state}
     model = lightgbm.LGBMClassifier(**params, verbose=-1).fit(X_train, y_train)
     proba = model.predict_proba(X_test)[:, 1]
-    metrics = {"accuracy": accuracy_score(y_test, proba > 0.5), "roc_auc": roc_auc_score(y_test, proba)}
+    metrics = {"accuracy": metric_function("accuracy")(y_test, proba > 0.5),
+               "roc_auc": metric_function("roc_auc", classes=model.classes_)(y_test, proba)}
 
     explainer = TabularExplainer(model, X_train)
     explanation = explainer.explain(X_test)

@@ -16,6 +16,7 @@ from ..data import as_labels
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import transformer_of
+from ..metrics import ALIASES, METRICS, lookup, metric_function
 from ..models import ModelInput, call_model, model_classes
 from ._base import Explainer
 
@@ -25,82 +26,34 @@ _C, _R = "classification", "regression"
 _NOT_GIVEN: Any = object()
 _STACK_BYTES = 64 * 2**20  # a worker predicts all repeats of a feature in one call if its stacked copy fits
 
-# name -> (sklearn.metrics function, model response, greater_is_better, task, keyword arguments).
-# Responses: "predict" (labels or values), "proba" (predict_proba), "score" (decision_function or
-# predict_proba, as scikit-learn's ranking scorers use them).
-_METRICS: dict[str, tuple[str, str, bool, str, dict[str, Any]]] = {
-    "accuracy": ("accuracy_score", "predict", True, _C, {}),
-    "balanced_accuracy": ("balanced_accuracy_score", "predict", True, _C, {}),
-    **{f"{name}{suffix}": (f"{name}_score", "predict", True, _C, {"average": average})
-       for name in ("f1", "precision", "recall")
-       for suffix, average in (("", "binary"), ("_macro", "macro"), ("_micro", "micro"), ("_weighted", "weighted"))},
-    "fbeta": ("fbeta_score", "predict", True, _C, {"average": "binary"}),
-    "roc_auc": ("roc_auc_score", "score", True, _C, {"multi_class": "ovr"}),
-    **{f"roc_auc_{scheme}{suffix}": ("roc_auc_score", "proba", True, _C, {"multi_class": scheme, "average": average})
-       for scheme in ("ovr", "ovo") for suffix, average in (("", "macro"), ("_weighted", "weighted"))},
-    "average_precision": ("average_precision_score", "score", True, _C, {}),
-    "log_loss": ("log_loss", "proba", False, _C, {}),
-    "brier_score_loss": ("brier_score_loss", "proba", False, _C, {}),
-    "r2": ("r2_score", "predict", True, _R, {}),
-    "explained_variance": ("explained_variance_score", "predict", True, _R, {}),
-    **{name: (name, "predict", False, _R, {}) for name in (
-        "max_error", "mean_absolute_error", "mean_squared_error", "root_mean_squared_error", "mean_squared_log_error",
-        "root_mean_squared_log_error", "median_absolute_error", "mean_absolute_percentage_error",
-        "mean_poisson_deviance", "mean_gamma_deviance")},
-}
-# interpret-community's names (the sklearn functions) and scikit-learn's negated scorer names
-_ALIASES = {
-    **{f"{name}_score": name for name in ("accuracy", "balanced_accuracy", "f1", "precision", "recall", "fbeta",
-                                          "roc_auc", "average_precision", "r2", "explained_variance")},
-    **{f"neg_{name}": name for name, spec in _METRICS.items() if not spec[2]},
-    "neg_brier_score": "brier_score_loss",
-}
-
 
 def _metric_name(metric: str, task: str) -> str:
-    """The canonical name of a metric (aliases resolved), checked against the task."""
+    """The canonical name of a metric (aliases resolved), checked against the task; a scikit-learn scorer
+    name our table lacks is scored by that scorer."""
     from sklearn.metrics import get_scorer_names
 
-    name = _ALIASES.get(metric, metric)
-    if name not in _METRICS and name not in get_scorer_names():
-        hint = did_you_mean(metric, [*_METRICS, *_ALIASES, *get_scorer_names()])
+    name = ALIASES.get(metric, metric)
+    if name not in METRICS:
+        if name in get_scorer_names():
+            return name
+        hint = did_you_mean(metric, [*METRICS, *ALIASES, *get_scorer_names()])
         raise InvalidParameterError(
-            f"Unknown metric {metric!r}.{hint} Valid names: {', '.join(_METRICS)}, their neg_ / _score spellings, "
+            f"Unknown metric {metric!r}.{hint} Valid names: {', '.join(METRICS)}, their neg_ / _score spellings, "
             "and scikit-learn's scorer names (sklearn.metrics.get_scorer_names()); or pass a function "
             "metric(y_true, y_pred) -> float."
         )
-    if name in _METRICS and _METRICS[name][3] != task:
-        raise InvalidParameterError(f"metric {metric!r} scores {_METRICS[name][3]}, but the model does {task}.")
+    if lookup(metric, task=task).greater_is_better is None:
+        raise InvalidParameterError(f"metric {metric!r} has no better direction, so its drop does not rank "
+                                    "features; pick a score or a loss (e.g. 'accuracy').")
     return name
 
 
-def _call_metric(function: Callable, kwargs: dict[str, Any], positive_column: bool, y_true: Any,
-                 y_pred: np.ndarray) -> float:
-    if positive_column and y_pred.ndim == 2:
-        y_pred = y_pred[:, -1]
+def _call_metric(function: Callable, kwargs: dict[str, Any], y_true: Any, y_pred: np.ndarray) -> float:
     return float(function(y_true, y_pred, **kwargs))
 
 
 def _call_scorer(scorer: Callable, model: Any, y_true: Any, rows: Any) -> float:
     return float(scorer(model, rows, y_true))
-
-
-def _named_metric(name: str, labels: tuple | None, metric_args: dict[str, Any]) -> Callable[[Any, Any], float]:
-    """metric(y_true, predictions) for a name of our table, bound to the class labels."""
-    import sklearn.metrics
-
-    function_name, _, _, _, kwargs = _METRICS[name]
-    kwargs = dict(kwargs)
-    binary = labels is not None and len(labels) == 2
-    if kwargs.get("average") == "binary":
-        kwargs.update({"pos_label": labels[1]} if binary else {"average": "macro"})
-    if name == "average_precision" and binary:
-        kwargs["pos_label"] = labels[1]
-    if name in ("log_loss", "brier_score_loss") or name.startswith("roc_auc") and not binary:
-        kwargs["labels"] = list(labels)
-    positive_column = binary and function_name in ("roc_auc_score", "average_precision_score")
-    return functools.partial(_call_metric, getattr(sklearn.metrics, function_name), {**kwargs, **metric_args},
-                             positive_column)
 
 
 def _response(model: Any, response: str, binary: bool) -> Callable[[Any], Any]:
@@ -360,7 +313,7 @@ class PFIExplainer(Explainer):
         if not callable(metric):
             self._metric_name = _metric_name(metric or ("accuracy" if self.task == _C else "mean_absolute_error"),
                                              self.task)
-            if self._metric_name not in _METRICS and (metric_args or is_function):
+            if self._metric_name not in METRICS and (metric_args or is_function):
                 raise InvalidParameterError(
                     f"metric {metric!r} is scored by scikit-learn's scorer, which takes neither metric_args nor "
                     "a function as model; use a name from our table or a callable metric."
@@ -389,17 +342,17 @@ class PFIExplainer(Explainer):
         if callable(self.metric):
             response = "proba" if self.for_classifier_use_predict_proba and self.task == _C else "predict"
             predict = self.model if self.is_function else _response(self._scored_model, response, False)
-            score = functools.partial(_call_metric, self.metric, self.metric_args, False)
+            score = functools.partial(_call_metric, self.metric, self.metric_args)
             name = getattr(self.metric, "__name__", type(self.metric).__name__)
             return predict, score, name, not self.is_error_metric
         name = self._metric_name
-        if name not in _METRICS:
+        if name not in METRICS:
             from sklearn.metrics import get_scorer
 
             return None, functools.partial(_call_scorer, get_scorer(name), self._scored_model), name, True
         binary = labels is not None and len(labels) == 2
-        predict = self.model if self.is_function else _response(self._scored_model, _METRICS[name][1], binary)
-        return predict, _named_metric(name, labels, self.metric_args), name, _METRICS[name][2]
+        predict = self.model if self.is_function else _response(self._scored_model, METRICS[name].response, binary)
+        return predict, metric_function(name, classes=labels, **self.metric_args), name, METRICS[name].greater_is_better
 
     def explain(self, X: Any, y: Any = None) -> Explanation:
         """Permutation importance of each column of ``X`` for predicting the true labels ``y``."""

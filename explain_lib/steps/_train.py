@@ -9,12 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from .._keys import check_tags
 from .._progress import quiet_artifact_transfers
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
+from ..metrics import metric_function
 from ..models import task_from_labels
 from ..tracking._ui import markdown_text
 from ._data import read_table, source_uri, split_target
@@ -98,23 +98,24 @@ def _with_string_categories(features: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _metrics(pipeline: Any, task: str, features: pd.DataFrame, labels: pd.Series) -> dict[str, float]:
-    from sklearn import metrics
+# the logged name of each held-out metric -> its name in the shared metric table
+_REGRESSION_METRICS = {"test_r2": "r2", "test_mae": "mean_absolute_error", "test_rmse": "root_mean_squared_error"}
 
+
+def _metrics(pipeline: Any, task: str, features: pd.DataFrame, labels: pd.Series) -> dict[str, float]:
     predicted = pipeline.predict(features)
     if task == "regression":
-        return {"test_r2": metrics.r2_score(labels, predicted),
-                "test_mae": metrics.mean_absolute_error(labels, predicted),
-                "test_rmse": float(np.sqrt(metrics.mean_squared_error(labels, predicted)))}
-    scores = {"test_accuracy": metrics.accuracy_score(labels, predicted)}
+        return {key: metric_function(name)(labels, predicted) for key, name in _REGRESSION_METRICS.items()}
     classes = list(pipeline.classes_)
+    scores = {"test_accuracy": metric_function("accuracy", classes=classes)(labels, predicted)}
     if len(classes) == 2:
-        scores["test_f1"] = metrics.f1_score(labels, predicted, pos_label=classes[1])
+        scores["test_f1"] = metric_function("f1", classes=classes)(labels, predicted)
         if hasattr(pipeline, "predict_proba") and labels.nunique() == 2:
-            scores["test_roc_auc"] = metrics.roc_auc_score(labels == classes[1], pipeline.predict_proba(features)[:, 1])
+            scores["test_roc_auc"] = metric_function("roc_auc", classes=classes)(labels,
+                                                                                pipeline.predict_proba(features))
     else:
-        scores["test_f1_macro"] = metrics.f1_score(labels, predicted, average="macro")
-    return {key: float(value) for key, value in scores.items()}
+        scores["test_f1_macro"] = metric_function("f1_macro", classes=classes)(labels, predicted)
+    return scores
 
 
 def _check_params(params: dict[str, Any] | str | None) -> dict[str, Any]:
