@@ -27,6 +27,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import InvalidInputError, InvalidParameterError, did_you_mean
+from .models import is_column_transformer, is_pipeline
 
 __all__ = ["FeatureMap", "feature_map", "names_of", "raw_feature_names", "transformer_of"]
 
@@ -324,10 +325,10 @@ def feature_map(
         return FeatureMap(matrix, raw, [f"e{i}" for i in range(matrix.shape[1])])
     allow_all = allow_all_transformations
 
-    if type(transformations).__name__ == "Pipeline":  # a ColumnTransformer (or any step) then further steps
+    if is_pipeline(transformations):  # a ColumnTransformer (or any step) then further steps
         steps = [step for _, step in transformations.steps if step is not None and not _is(step, "passthrough")]
         first = steps[0]
-        if type(first).__name__ == "ColumnTransformer":
+        if is_column_transformer(first):
             mapping = feature_map(first, raw_features, sample=sample, allow_all_transformations=allow_all)
             matrix, raw = mapping.matrix.toarray(), mapping.raw_features
         else:
@@ -342,7 +343,7 @@ def feature_map(
             rows = None if rows is None else step.transform(rows)
         return FeatureMap(matrix, raw, _engineered_names(transformations, matrix.shape[1]))
 
-    if type(transformations).__name__ == "ColumnTransformer":
+    if is_column_transformer(transformations):
         if raw_features is None:
             names_in = getattr(transformations, "feature_names_in_", None)
             if names_in is None:

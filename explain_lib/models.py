@@ -167,9 +167,23 @@ def is_linear_model(model: Any) -> bool:
             and hasattr(model, "coef_"))
 
 
+def is_pipeline(obj: Any) -> bool:
+    """A scikit-learn ``Pipeline`` (or a subclass, such as imbalanced-learn's)."""
+    from sklearn.pipeline import Pipeline
+
+    return isinstance(obj, Pipeline)
+
+
+def is_column_transformer(obj: Any) -> bool:
+    """A scikit-learn ``ColumnTransformer`` (or a subclass)."""
+    from sklearn.compose import ColumnTransformer
+
+    return isinstance(obj, ColumnTransformer)
+
+
 def split_pipeline(model: Any) -> tuple[Any | None, Any]:
     """(the steps before the final estimator, or None; the final estimator) of an sklearn Pipeline."""
-    if "sklearn.pipeline.Pipeline" in _type_path(model):
+    if is_pipeline(model):
         if len(model.steps) == 1:
             return None, model.steps[-1][1]
         return model[:-1], model.steps[-1][1]
@@ -231,10 +245,10 @@ def _allows_nan(step: Any) -> bool:
     False for every Pipeline and ColumnTransformer), a ColumnTransformer's parts decide together."""
     if isinstance(step, str):  # "passthrough": what follows decides, and it says so itself
         return True
-    if "sklearn.pipeline.Pipeline" in _type_path(step):
+    if is_pipeline(step):
         steps = [s for _, s in step.steps if s is not None and not (isinstance(s, str) and s == "passthrough")]
         return _allows_nan(steps[0]) if steps else True
-    if "sklearn.compose._column_transformer.ColumnTransformer" in _type_path(step):
+    if is_column_transformer(step):
         parts = getattr(step, "transformers_", step.transformers)
         return all(_allows_nan(transformer) for _, transformer, _ in parts)
     if hasattr(step, "__sklearn_tags__"):
