@@ -54,7 +54,7 @@ def _linear(explainer: LinearShap) -> LinearShap:
 
 
 def _mimic(explainer: MimicExplainer) -> MimicExplainer:
-    surrogate = explainer._fit()  # trains now if it has not yet: the scoring copy never needs the teacher
+    surrogate = explainer.surrogate  # trained at construction: the scoring copy never needs the teacher
     lean = copy.copy(explainer)
     lean.model = None
     lean._teacher = None
