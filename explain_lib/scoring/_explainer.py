@@ -100,9 +100,12 @@ class ScoringExplainer:
                 raise InvalidParameterError(
                     "A MimicExplainer explains its surrogate over the raw features only; use get_raw=None or True."
                 )
+            if get_raw and not explanation.is_raw and self.feature_maps is not None:
+                return explanation.to_raw(self.feature_maps)
             if get_raw and not explanation.is_raw:
                 raise InvalidParameterError(
-                    "get_raw=True needs transformations on the original explainer; this one has none."
+                    "get_raw=True needs transformations on the original explainer or feature_maps= here; this one "
+                    "has neither."
                 )
             return explanation
         if get_raw:
