@@ -82,6 +82,7 @@ save(scoring_explainer, directory=OUTPUT_DIR, exist_ok=True)
 scoring_explainer = joblib.load(os.path.join(OUTPUT_DIR, "scoring_explainer.pkl"))
 data = pd.read_json(io.StringIO(x_test.to_json(orient="records")), orient="records")  # the request body
 results["served"] = scoring_explainer.explain(data)
+results["features"] = scoring_explainer.features
 results["loaded"] = load(OUTPUT_DIR).explain(data)
 results["predictions"] = clf.predict(data).tolist()
 '''
@@ -94,6 +95,7 @@ def test_a_saved_scoring_explainer_explains_in_the_scoring_script_as_offline(tmp
     assert_allclose(np.asarray(results["served"]), offline, atol=1e-10)
     assert_allclose(np.asarray(results["loaded"]), offline, atol=1e-10)
     assert len(results["predictions"]) == 40
+    assert results["features"] == ("Age", "MonthlyIncome", "Department")  # the served values' columns
 
 
 MIMIC_WRAPPER_SAMPLE = '''
@@ -147,6 +149,7 @@ with open(SCORING_PATH, "wb") as stream:
 scoring_explainer = joblib.load(SCORING_PATH)
 results["scored_engineered"] = scoring_explainer.explain(X_test_transform)
 results["scored_raw"] = scoring_explainer.explain(X_test_transform, get_raw=True)
+results["scored_features"] = scoring_explainer.features, scoring_explainer.raw_features
 '''
 
 
@@ -170,6 +173,7 @@ def test_the_automl_mimic_wrapper_flow_uploads_engineered_and_raw_and_scores_the
 
     assert_allclose(np.asarray(results["scored_engineered"]), eng_local, atol=1e-10)
     assert_allclose(np.asarray(results["scored_raw"]), raw_local, atol=1e-10)
+    assert results["scored_features"][0] == engineered.features and len(results["scored_features"][1]) == 3
 
 
 @pytest.fixture(scope="module")
