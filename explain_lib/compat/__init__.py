@@ -9,7 +9,9 @@ One ``sed`` moves a notebook over (see MIGRATION.md)::
 The explainers are explain-lib's own (``TabularExplainer``, ``MimicExplainer``, ``PFIExplainer``,
 the surrogates), which take interpret-community's arguments; ``KernelExplainer``, ``TreeExplainer``,
 ``LinearExplainer`` translate its keyword names; ``save_explanation`` / ``load_explanation`` read and
-write its saved folder format; ``ExplanationClient`` keeps run history in MLflow.
+write its saved folder format; ``ExplanationClient`` keeps run history in MLflow, and ``MimicWrapper``
+(azureml-interpret's) explains and uploads in one call. ``compat.scoring.scoring_explainer`` holds the
+scoring explainers of :mod:`explain_lib.scoring`.
 """
 
 from ..explainers import (
@@ -33,6 +35,10 @@ def __getattr__(name: str):
         from . import _history
 
         return getattr(_history, name)
+    if name == "MimicWrapper":
+        from .mimic_wrapper import MimicWrapper
+
+        return MimicWrapper
     raise AttributeError(f"module 'explain_lib.compat' has no attribute {name!r}")
 
 
@@ -45,6 +51,7 @@ __all__ = [
     "LinearExplainableModel",
     "LinearExplainer",
     "MimicExplainer",
+    "MimicWrapper",
     "ModelTask",
     "PFIExplainer",
     "SGDExplainableModel",

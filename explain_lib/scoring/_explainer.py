@@ -100,9 +100,12 @@ class ScoringExplainer:
                 raise InvalidParameterError(
                     "A MimicExplainer explains its surrogate over the raw features only; use get_raw=None or True."
                 )
+            if get_raw and not explanation.is_raw and self.feature_maps is not None:
+                return explanation.to_raw(self.feature_maps)
             if get_raw and not explanation.is_raw:
                 raise InvalidParameterError(
-                    "get_raw=True needs transformations on the original explainer; this one has none."
+                    "get_raw=True needs transformations on the original explainer or feature_maps= here; this one "
+                    "has neither."
                 )
             return explanation
         if get_raw:
@@ -131,6 +134,28 @@ class ScoringExplainer:
     def fit(self, X: Any, y: Any = None) -> ScoringExplainer:
         """Nothing to fit (scikit-learn's interface, so a scoring explainer can sit in a Pipeline)."""
         return self
+
+    # ------------------------------------------------------------ feature names
+    @property
+    def raw_features(self) -> tuple[str, ...] | None:
+        """Raw feature names (of the original explainer's transformations, or of ``feature_maps``), if any."""
+        mapping = getattr(self.explainer, "feature_map", None) or self.feature_maps
+        return None if mapping is None else tuple(mapping.raw_features)
+
+    @property
+    def engineered_features(self) -> tuple[str, ...] | None:
+        """Names of the columns the model takes (after the transformations, if any)."""
+        own = getattr(self.explainer, "feature_map", None)
+        if own is not None:
+            return tuple(own.engineered_features)
+        names = getattr(_inner(self.explainer), "features", None)
+        return None if names is None else tuple(names)
+
+    @property
+    def features(self) -> tuple[str, ...] | None:
+        """Names of the features :meth:`explain` returns by default (``get_raw=None``), in its order."""
+        own = getattr(self.explainer, "feature_map", None)
+        return tuple(own.raw_features) if own is not None else self.engineered_features
 
     # ------------------------------------------------------------ persistence
     def _metadata(self) -> dict[str, Any]:
