@@ -26,19 +26,16 @@ import dataclasses
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
 import lightgbm
 import mlflow
 import numpy as np
+from _local_server import start_server, stop_server
 from sklearn.datasets import make_classification
 
 from explain_lib import Explanation, TreeShap
@@ -123,33 +120,6 @@ def _timed(runs: dict[str, Callable[[int], object]], repeats: int) -> dict[str, 
     return times
 
 
-def _start_server(root: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed with the process
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'db'}",
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, uri
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"mlflow server did not start: {(root / 'server.log').read_text()[-2000:]}")
-
-
-def _stop_server(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, 15)
-    process.wait(timeout=30)
-
-
 def _print_table(title: str, rows: list[tuple[str, float | None, float, float | None]], baseline: str) -> None:
     print(f"\n{title}")
     base = {name: (size, save) for name, size, save, _ in rows}[baseline]
@@ -213,7 +183,7 @@ def main() -> None:
         print(f"target >= 10x smaller and >= 10x faster to save than interpret-community's JSON: "
               f"{'met' if met else 'missed'} ({size_ratio:.1f}x smaller, {save_ratio:.1f}x faster)")
 
-        server, uri = _start_server(root)
+        server, uri = start_server(root, timeout=120)
         try:
             experiment = mlflow.MlflowClient(uri).create_experiment("bench")
             mlflow_client = mlflow.MlflowClient(uri)
@@ -238,7 +208,7 @@ def main() -> None:
             }
             times = _timed(transfer, args.repeats)
         finally:
-            _stop_server(server)
+            stop_server(server)
         print(f"\nThrough a local mlflow server ({uri}, sqlite backend, proxied artifacts)")
         for name, values in times.items():
             print(f"  {name:50s} {statistics.median(values):8.3f} s")

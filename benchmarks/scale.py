@@ -26,43 +26,15 @@ import argparse
 import json
 import os
 import pickle
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(root: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    env.pop("MLFLOW_TRACKING_URI", None)
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'db'}",
-         "--artifacts-destination", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"], stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True)
-    uri = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, uri
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("mlflow server did not start")
+from _local_server import start_server, stop_server
 
 
 def _peak_rss(process: subprocess.Popen) -> dict[str, float]:
@@ -182,12 +154,12 @@ def main() -> None:
     native = time.perf_counter() - start
     del X, frame
 
-    server, uri = _start_server(work)
+    server, uri = start_server(work)
     try:
         times, peaks = _run_child("tree", args, model=work / "model.pkl", parquet=work / "rows.parquet", server=uri,
                                   workers=args.workers)
     finally:
-        os.killpg(server.pid, 15)
+        stop_server(server)
     print(f"throughput  engine {args.rows / times['explain']:,.0f} rows/s ({times['explain']:.1f} s)  vs  "
           f"native pred_contrib {args.rows / native:,.0f} rows/s ({native:.1f} s)  ratio "
           f"{native / times['explain']:.2f}x (target >= 0.9x)")

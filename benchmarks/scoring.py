@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 import lightgbm
 import mlflow
 import pandas as pd
+from _local_server import free_port
 from sklearn.datasets import make_classification
 
 from explain_lib import TreeShap
@@ -42,14 +42,8 @@ from explain_lib.mlflow import save_scoring_explainer
 BATCHES = (1, 100, 10_000)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _serve(model_path: str, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '')}"}
     command = [sys.executable, "-m", "mlflow", "models", "serve", "-m", model_path, "--env-manager", "local",
                "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
