@@ -39,7 +39,6 @@ BATCH_DIR = "scoring/batches"
 GROUP = "scored_batches"
 ROWS_METRIC = f"explanation/{GROUP}/rows"
 SCHEMA_VERSION = 1
-_MAX_METRICS_PER_CALL = 1000  # MLflow's limit per log_batch
 
 
 def batch_summary(explanation: Explanation, *, batch_id: str, step: int, logged_at: str) -> dict[str, Any]:
@@ -88,8 +87,7 @@ def log_batch(explanation: Explanation, run_id: str, *, batch_id: str | None = N
     values = {ROWS_METRIC: float(summary["n_rows"]),
               **art.metric_entries(explanation, GROUP, explanation.n_features)}
     metrics = [Metric(key, value, timestamp, step) for key, value in values.items()]
-    for start in range(0, len(metrics), _MAX_METRICS_PER_CALL):
-        client.log_batch(run_id, metrics=metrics[start:start + _MAX_METRICS_PER_CALL])
+    client.log_batch(run_id, metrics=metrics)  # MLflow splits it into batches the store takes
     return {"step": step, "artifact": artifact, "metrics": values}
 
 

@@ -18,7 +18,6 @@ explainer logged to a run) lined up, top features plotted.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..._keys import MetricKeys
 from ..._validation import check_positive_int
 from ...errors import InvalidInputError, InvalidParameterError
 
@@ -35,7 +35,6 @@ DRIFT_ARTIFACT_DIR = "drift"
 _EXPLANATION_TAG = "explain_lib.explanation."
 _INFO_COLUMNS = ["run_id", "run_name", "explanation_id", "comment", "upload_time"]
 _BATCH_COLUMNS = ["run_id", "batch_id", "step", "logged_at", "n_rows"]
-_METRIC_UNSAFE = re.compile(r"[^\w\-. /]")
 
 
 def importance_over_runs(experiment: str, *, comment: str | None = None, tracking_uri: str | None = None
@@ -109,11 +108,6 @@ def _plot(table: pd.DataFrame, top: list[str], labels: list[str], what: str, pat
     plt.close(figure)
 
 
-def _metric_key(feature: str) -> str:
-    return "drift." + (_METRIC_UNSAFE.sub("_", str(feature)).strip().strip(".").replace("..", "_")[:200] or "_") \
-        + ".importance"
-
-
 def drift(experiment: str | None = None, *, batches: str | None = None, top_k: int = 5, comment: str | None = None,
           tracking_uri: str | None = None, run_id: str | None = None) -> tuple[pd.DataFrame, str]:
     """Line up the experiment's explanations, or the scored batches of run ``batches``, and log each top
@@ -163,10 +157,10 @@ def drift(experiment: str | None = None, *, batches: str | None = None, top_k: i
         table[info + top].to_json(Path(tmp, f"{name}.json"), orient="split", index=False)
         client.log_artifacts(run_id, tmp, DRIFT_ARTIFACT_DIR)
     now = int(time.time() * 1000)
-    metrics = [Metric(_metric_key(feature), float(value), now, step)
+    keys = MetricKeys()  # valid, distinct keys however the features are named
+    metrics = [Metric(keys.key("drift", feature, "importance"), float(value), now, step)
                for feature in top for step, value in enumerate(table[feature]) if not pd.isna(value)]
-    for start in range(0, len(metrics), 1000):
-        client.log_batch(run_id, metrics=metrics[start:start + 1000])
+    client.log_batch(run_id, metrics=metrics)  # MLflow splits it into batches the store takes
     if created:
         client.set_terminated(run_id)
     return table, f"runs:/{run_id}/{DRIFT_ARTIFACT_DIR}"

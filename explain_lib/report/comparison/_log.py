@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..._keys import MetricKeys
 from ...errors import InvalidParameterError, did_you_mean
 from ._compute import TOP_GATE, Comparison
 from ._report import write_html, write_png
@@ -21,7 +22,6 @@ PASSED_TAG = "compare.passed"
 GATE_TAG = "compare.gate"
 GATES = ("top5_unchanged", "none_flagged", "top<k>_unchanged")
 _TOP_GATE = re.compile(r"^top(\d+)_unchanged$")
-_METRIC_UNSAFE = re.compile(r"[^\w\-. /]")
 
 
 def parse_gate(gate: str | None) -> tuple[str, int] | None:
@@ -46,23 +46,12 @@ def gate_passed(comparison: Comparison, gate: str | None) -> bool:
     return comparison.top_unchanged(k) if kind == "top" else not comparison.flagged
 
 
-def _metric_name(feature: str, taken: set[str]) -> str:
-    stem = _METRIC_UNSAFE.sub("_", str(feature)).strip().strip(".") or "_"
-    stem = stem.replace("..", "_")[:200]
-    key, n = f"compare.{stem}.rank_shift", 1
-    while key in taken:
-        n += 1
-        key = f"compare.{stem}_{n}.rank_shift"
-    taken.add(key)
-    return key
-
-
 def comparison_metrics(comparison: Comparison, gate: str | None = None) -> dict[str, float]:
     """``compare.<feature>.rank_shift`` of each tested feature (the top_k of A or B), ``compare.max_rank_shift``,
     ``compare.top5_unchanged`` (1 / 0; and ``top<k>_unchanged`` for a gate on another k), counts of flagged,
     appeared and vanished features, and ``compare.passed`` when there is a gate."""
-    taken: set[str] = set()
-    metrics = {_metric_name(row.feature, taken): float(row.rank_shift)
+    keys = MetricKeys()  # valid, distinct keys however the features are named
+    metrics = {keys.key("compare", row.feature, "rank_shift"): float(row.rank_shift)
                for row in comparison.features.itertuples() if row.tested}
     metrics["compare.max_rank_shift"] = float(comparison.max_rank_shift)
     metrics[f"compare.top{TOP_GATE}_unchanged"] = float(comparison.top_unchanged(TOP_GATE))
@@ -139,8 +128,7 @@ def log_comparison(comparison: Comparison, *, run_id: str | None = None, gate: s
             client.log_artifact(run_id, str(file), artifact_path=COMPARISON_ARTIFACT_DIR)
     now = int(time.time() * 1000)
     metrics = [Metric(key, value, now, 0) for key, value in comparison_metrics(comparison, gate).items()]
-    for start in range(0, len(metrics), 1000):
-        client.log_batch(run_id, metrics=metrics[start:start + 1000])
+    client.log_batch(run_id, metrics=metrics)  # MLflow splits it into batches the store takes
     set_run_note(client, run_id, "\n".join(_description(comparison, gate, uri)), section="compare")
     client.set_tag(run_id, GATE_TAG, gate or "none")
     client.set_tag(run_id, PASSED_TAG, "true" if gate_passed(comparison, gate) else "false")
