@@ -15,8 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import InvalidParameterError
+
 __all__ = ["EXPERIMENT_KIND", "EXPERIMENT_KIND_TAG", "NOTE_TAG", "get_or_create_experiment", "markdown_text",
-           "run_link", "set_run_note"]
+           "run_id_or_active", "run_link", "set_run_note"]
 
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"
@@ -25,6 +27,18 @@ NOTE_OWNER_TAG = "explain_lib.note"  # "true" while the description is the one w
 MAX_NOTE_CHARS = 7000  # a tag value holds at most 8000 characters in MLflow's SQL stores
 _SECTION = re.compile(r"^#### (?P<title>.+)$", re.MULTILINE)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def run_id_or_active(run_id: str | None, caller: str) -> str:
+    """``run_id``, else the active run's id; without either, an error naming ``caller`` and the fix."""
+    import mlflow
+
+    if run_id is not None:
+        return run_id
+    active = mlflow.active_run()
+    if active is None:
+        raise InvalidParameterError(f"{caller} needs run_id or an active MLflow run (mlflow.start_run()).")
+    return active.info.run_id
 
 
 def get_or_create_experiment(client: Any, name: str) -> str:

@@ -109,15 +109,11 @@ def log_comparison(comparison: Comparison, *, run_id: str | None = None, gate: s
     import mlflow
     from mlflow.entities import Metric
 
-    from ...tracking._ui import set_run_note
+    from ...tracking._ui import run_id_or_active, set_run_note
 
     parse_gate(gate)  # a bad gate is refused before anything is logged
     client = mlflow.MlflowClient(tracking_uri)
-    if run_id is None:
-        active = mlflow.active_run()
-        if active is None:
-            raise InvalidParameterError("log_comparison needs run_id or an active MLflow run (mlflow.start_run()).")
-        run_id = active.info.run_id
+    run_id = run_id_or_active(run_id, "log_comparison")
     uri = f"runs:/{run_id}/{COMPARISON_ARTIFACT_DIR}"
     with tempfile.TemporaryDirectory(prefix="explain-lib-compare-") as tmp:
         folder = Path(tmp if output is None else output)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from ..._keys import MetricKeys
-from ...errors import InvalidParameterError
 from ._result import Scorecard, TargetResult
 
 __all__ = ["PASSED_TAG", "SCORECARD_ARTIFACT_DIR", "log_scorecard", "scorecard_metrics", "write_scorecard"]
@@ -80,12 +79,10 @@ def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Ma
     import yaml
     from mlflow.entities import Metric
 
+    from ...tracking._ui import run_id_or_active
+
     client = mlflow.MlflowClient(tracking_uri)
-    if run_id is None:
-        active = mlflow.active_run()
-        if active is None:
-            raise InvalidParameterError("log_scorecard needs run_id or an active MLflow run (mlflow.start_run()).")
-        run_id = active.info.run_id
+    run_id = run_id_or_active(run_id, "log_scorecard")
     now = int(time.time() * 1000)  # every key is made valid before the first write: never half-logged
     metrics = [Metric(key, value, now, 0) for key, value in scorecard_metrics(scorecard).items()]
     with tempfile.TemporaryDirectory(prefix="explain-lib-scorecard-") as tmp:
