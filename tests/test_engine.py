@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -32,12 +33,14 @@ def explainers(rows):
     X = rows.iloc[:600]
     binary = (X.x0 + X.x1 * X.x2 > 0).astype(int)
     three = pd.cut(X.x0 + X.x3, [-np.inf, -0.5, 0.5, np.inf], labels=False)
-    booster = lgb.LGBMClassifier(n_estimators=30, num_leaves=7, verbose=-1).fit(X, binary)
+    # one thread: LightGBM's OpenMP threads crawl on a loaded machine (seconds for a model this size)
+    booster = lgb.LGBMClassifier(n_estimators=30, num_leaves=7, verbose=-1, n_jobs=1).fit(X, binary)
     return {
         "tree": TreeShap(booster),
         "linear": LinearShap(LogisticRegression(max_iter=500).fit(X, three), X.iloc[:100]),
         "kernel": KernelShap(LinearRegression().fit(X, X.x0 - 2 * X.x4), X.iloc[:20]),
-        "mimic": MimicExplainer(booster, X.iloc[:300], "lightgbm", augment_data=False),
+        "mimic": MimicExplainer(booster, X.iloc[:300], "lightgbm", augment_data=False,
+                                explainable_model_args={"n_jobs": 1}),
     }
 
 
@@ -138,8 +141,13 @@ def test_a_job_directory_resumes_only_its_own_job(explainers, rows, tmp_path):
                         resume=True)
     with pytest.raises(JobMismatchError, match="its explainer differ"):
         explain_chunked(explainers["mimic"], data, chunk_rows=300, workers=1, job_dir=tmp_path, resume=True)
-    again = explain_chunked(explainers["tree"], data, chunk_rows=300, workers=1, job_dir=tmp_path, resume=True,
-                            progress=False)
+    model = explainers["tree"].model
+    other = pickle.loads(pickle.dumps(model)).set_params(n_estimators=29).fit(data, data.x0 > 0)
+    with pytest.raises(JobMismatchError, match="its explainer differ"):  # same class, another model
+        explain_chunked(TreeShap(other), data, chunk_rows=300, workers=1, job_dir=tmp_path, resume=True)
+    # the same model unpickled from a file (other pickle bytes, same content) continues the job
+    again = explain_chunked(TreeShap(pickle.loads(pickle.dumps(model))), data, chunk_rows=300, workers=1,
+                            job_dir=tmp_path, resume=True, progress=False)
     assert np.array_equal(again.local, first.local)
     _same_importances(again, first)
 

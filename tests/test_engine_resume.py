@@ -38,9 +38,10 @@ def job_inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("resume")
     rng = np.random.default_rng(3)
     rows = pd.DataFrame(rng.normal(size=(800, 5)), columns=[f"x{j}" for j in range(5)])
-    model = lgb.LGBMRegressor(n_estimators=200, num_leaves=15, verbose=-1).fit(rows, rows.x0 * rows.x1 + rows.x2)
-    (folder / "model.pkl").write_bytes(pickle.dumps(model))
-    model = pickle.loads((folder / "model.pkl").read_bytes())  # the very object the job process will load
+    # one thread: LightGBM's OpenMP threads crawl on a loaded machine
+    model = lgb.LGBMRegressor(n_estimators=200, num_leaves=15, verbose=-1, n_jobs=1).fit(
+        rows, rows.x0 * rows.x1 + rows.x2)
+    (folder / "model.pkl").write_bytes(pickle.dumps(model))  # the job process unpickles it; resumes use this one
     rows.to_parquet(folder / "rows.parquet", row_group_size=300)
     (folder / "job.py").write_text(JOB)
     reference = explain_chunked(TreeShap(model), folder / "rows.parquet", chunk_rows=CHUNK_ROWS, workers=1,

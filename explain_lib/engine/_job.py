@@ -7,8 +7,9 @@ Layout::
     parts/part-000012.parquet chunk 12's local values: one float64 column per feature, output-major rows
     local.npy                every part assembled, (n_outputs, n_rows, n_features) float64, memory-mapped
 
-Every file is written to a temporary name, fsync'ed and renamed, so a file either exists whole or
+Every part is written to a temporary name, fsync'ed and renamed, so a file either exists whole or
 not at all. A chunk is finished when its ``.parquet`` exists: the summary is written before it.
+``local.npy`` is rebuilt from the parts by every run (renamed into place whole, not fsync'ed).
 """
 
 from __future__ import annotations
@@ -119,24 +120,39 @@ def read_part(job: Path, index: int, n_outputs: int, features: tuple[str, ...]) 
     return values.reshape(n_outputs, -1, len(features))
 
 
-def assemble(job: Path, chunks: list[Any], n_outputs: int, features: tuple[str, ...]) -> np.memmap:
-    """Every part into one (n_outputs, n_rows, n_features) float64 ``.npy`` file, opened memory-mapped read-only.
+class LocalValues:
+    """``local.npy`` filled part by part as chunks finish: (n_outputs, n_rows, n_features) float64.
 
-    Written with plain file writes, part by part, so memory holds one part at a time.
+    The parent writes each finished part into its rows while the workers explain the next chunks, so no
+    serial pass over every part is left for the end; memory holds one part at a time. The file is written
+    under a temporary name and renamed by :meth:`finish`; it is derived from the parts (every run rebuilds
+    it), so a killed run leaves only a leftover that the next run removes.
     """
-    n_rows = chunks[-1].stop if chunks else 0
-    n_features = len(features)
-    path = job / LOCAL
-    with atomic_path(path) as temporary:
-        with open(temporary, "wb") as handle:
-            header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
-                      "shape": (n_outputs, n_rows, n_features)}
-            np.lib.format.write_array_header_1_0(handle, header)
-            origin = handle.tell()
-            handle.truncate(origin + 8 * n_outputs * n_rows * n_features)
-            for chunk in chunks:
-                values = read_part(job, chunk.index, n_outputs, features)
-                for output in range(n_outputs):
-                    handle.seek(origin + 8 * n_features * (output * n_rows + chunk.start))
-                    handle.write(np.ascontiguousarray(values[output]).tobytes())
-    return np.load(path, mmap_mode="r")
+
+    def __init__(self, job: Path, n_rows: int, n_outputs: int, features: tuple[str, ...]):
+        self.job, self.n_rows, self.n_outputs, self.features = job, n_rows, n_outputs, features
+        self.path = job / LOCAL
+        self.temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by finish() / discard()
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
+                  "shape": (n_outputs, n_rows, len(features))}
+        np.lib.format.write_array_header_1_0(self.handle, header)
+        self.origin = self.handle.tell()
+        self.handle.truncate(self.origin + 8 * n_outputs * n_rows * len(features))
+
+    def add(self, chunk: Any) -> None:
+        """Copy chunk ``chunk``'s finished part into its rows."""
+        values = read_part(self.job, chunk.index, self.n_outputs, self.features)
+        for output in range(self.n_outputs):
+            self.handle.seek(self.origin + 8 * len(self.features) * (output * self.n_rows + chunk.start))
+            self.handle.write(np.ascontiguousarray(values[output]).tobytes())
+
+    def finish(self) -> np.memmap:
+        """Rename the filled file into place; it opens memory-mapped read-only."""
+        self.handle.close()
+        os.replace(self.temporary, self.path)
+        return np.load(self.path, mmap_mode="r")
+
+    def discard(self) -> None:
+        self.handle.close()
+        self.temporary.unlink(missing_ok=True)

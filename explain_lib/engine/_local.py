@@ -23,7 +23,9 @@ from ..explanation import Explanation
 from . import _job, _source
 from ._progress import RowProgress
 
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# native thread pools a worker's libraries size from the environment when they load (OpenMP: LightGBM,
+# XGBoost; BLAS: numpy, scipy; numba's parallel loops)
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 _EXPLAINER: Any = None  # this process's copy of the job's explainer, unpickled once by _start_worker
 
 
@@ -68,19 +70,48 @@ def _explain_chunk(job: str, chunk: _source.Chunk, rows: Any, n_rows: int, n_out
         raise
 
 
-def _identity(sources: list[_source.Source], payload: bytes, chunk_rows: int, n_rows: int) -> dict[str, Any]:
+def _explainer_digest(explainer: Any, payload: bytes) -> str:
+    """A digest of the explainer's content that does not depend on how its objects were loaded.
+
+    Pickle bytes also record which objects are shared (a string both the model and the explainer point
+    to is written once, then referenced): a model unpickled from a file gives other bytes than the one
+    trained in this process, with equal content. Pickled without the memo ("fast" mode) every object is
+    written out by value, so equal content gives equal bytes; a self-referencing explainer cannot be
+    written that way and is identified by its plain pickle.
+    """
+    import io
+
+    try:
+        import cloudpickle
+
+        buffer = io.BytesIO()
+        pickler = cloudpickle.Pickler(buffer, protocol=5)
+        pickler.fast = True
+        pickler.dump(explainer)
+        content = buffer.getvalue()
+    except (ImportError, ValueError, RecursionError):
+        content = payload
+    return hashlib.sha256(content).hexdigest()
+
+
+def _identity(sources: list[_source.Source], explainer: str, chunk_rows: int, n_rows: int) -> dict[str, Any]:
     inputs = json.dumps([[s.name, s.kind, s.n_rows, s.fingerprint] for s in sources]).encode()
-    return {"input": hashlib.sha256(inputs).hexdigest(), "explainer": hashlib.sha256(payload).hexdigest(),
+    return {"input": hashlib.sha256(inputs).hexdigest(), "explainer": explainer,
             "chunk_rows": int(chunk_rows), "n_rows": int(n_rows)}
 
 
-def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, progress: RowProgress,
-         accumulator: _importance.BlockAccumulator) -> None:
-    """Explain every chunk ``todo`` yields; on an error, let the chunks under way finish (parts stay), then raise."""
-    def finished(summary: dict[str, np.ndarray], chunk: _source.Chunk) -> None:
-        accumulator.add_summary(summary)
-        progress.update(chunk.n_rows)
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
+
+def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, finished: Any) -> None:
+    """Explain every chunk ``todo`` yields, calling ``finished(summary, chunk)`` in this process as each one ends.
+
+    On an error, the chunks under way finish (their parts stay), then it is raised.
+    """
     if workers == 1:
         global _EXPLAINER
         _start_worker(payload, None)  # a copy, as a worker would have: the caller's explainer stays untouched
@@ -92,23 +123,25 @@ def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, p
         return
     import multiprocessing
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, _cores() // workers)  # W workers x threads = the cores: no oversubscription
     context = multiprocessing.get_context("spawn")  # fork would copy the parent's native thread pools
     pending: dict[Future, _source.Chunk] = {}
-    with _thread_limit(threads), ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                                     initargs=(payload, threads)) as pool:
+    with _thread_limit(threads):  # the workers spawn at the first submit
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(payload, threads))
         try:
-            for chunk, rows in todo:
+            for chunk, rows in todo:  # reading the next chunk overlaps the workers' explaining
                 pending[pool.submit(_explain_chunk, str(job), chunk, rows, *task_args)] = chunk
-                while len(pending) >= 2 * workers:  # bounded memory: at most two chunks per worker in flight
-                    _collect(pending, finished, FIRST_COMPLETED)
+                _collect(pending, finished, block=len(pending) >= 2 * workers)  # at most 2 a worker in flight
             while pending:
-                _collect(pending, finished, FIRST_COMPLETED)
+                _collect(pending, finished, block=True)
         except BaseException:
             for future in pending:
                 future.cancel()
             wait(pending)  # chunks under way finish and keep their parts
+            pool.shutdown(wait=True)
             raise
+    pool.shutdown(wait=False)  # every result is in: the workers exit while this process finishes the job
 
 
 @contextlib.contextmanager
@@ -127,9 +160,10 @@ def _thread_limit(threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _collect(pending: dict[Future, Any], finished: Any, how: str) -> None:
-    done, _ = wait(pending, return_when=how)
-    for future in done:
+def _collect(pending: dict[Future, Any], finished: Any, *, block: bool) -> None:
+    """Hand every finished chunk to ``finished``; with ``block``, wait for at least one first."""
+    done, _ = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+    for future in sorted(done, key=lambda f: pending[f].index):
         chunk = pending.pop(future)
         finished(future.result(), chunk)
 
@@ -146,7 +180,7 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
             local = explainer.explain(chunk rows).local
             write parts/part-<i>.npz (importance summary) and parts/part-<i>.parquet (values)
         the parent merges the summaries as they arrive (global / per-class importances, bit-identical
-        to Explanation(local=all rows)) and finally assembles local.npy, memory-mapped
+        to Explanation(local=all rows)) and copies each part into local.npy, memory-mapped at the end
 
     Parameters
     ----------
@@ -198,21 +232,35 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
     if resume and job_dir is None:
         raise InvalidParameterError("resume=True needs the job_dir of the job to continue.")
     job = Path(job_dir) if job_dir is not None else Path(tempfile.mkdtemp(prefix="explain-lib-job-"))
-    done = _job.open_job(job, _identity(sources, payload, chunk_rows, n_rows), resume=resume)
+    identity = _identity(sources, _explainer_digest(explainer, payload), chunk_rows, n_rows)
+    done = _job.open_job(job, identity, resume=resume)
     n_outputs, features = probe.local.shape[0], probe.features
     accumulator = _importance.BlockAccumulator(n_rows, n_outputs, len(features))
-    for index in sorted(done):
-        accumulator.add_summary(_job.read_summary(job, index))
-    rows_done = sum(chunks[i].n_rows for i in done)
-    bar = RowProgress(n_rows, rows_done, type(explainer).__name__, show=progress, interval=progress_interval)
+    values = _job.LocalValues(job, n_rows, n_outputs, features)
+    bar = None
     try:
+        for index in sorted(done):
+            accumulator.add_summary(_job.read_summary(job, index))
+            values.add(chunks[index])
+        bar = RowProgress(n_rows, sum(chunks[i].n_rows for i in done), type(explainer).__name__, show=progress,
+                          interval=progress_interval)
+
+        def finished(summary: dict[str, np.ndarray], chunk: _source.Chunk) -> None:
+            accumulator.add_summary(summary)
+            values.add(chunk)  # while the workers explain the next chunks
+            bar.update(chunk.n_rows)
+
         todo = _source.read_chunks(data, sources, chunks, skip=done)
         _run(job, todo, min(workers, len(chunks) - len(done)) or 1, payload, (n_rows, n_outputs, features),
-             bar, accumulator)
+             finished)
+    except BaseException:
+        values.discard()
+        raise
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
+    local = values.finish()
     per_output, global_ = accumulator.result()
-    local = _job.assemble(job, chunks, n_outputs, features)
     return dataclasses.replace(
         probe, local=local, global_=global_, per_class=per_output if probe.task == "classification" else None,
         data=None, id=uuid.uuid4().hex,
