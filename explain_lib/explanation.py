@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import os
 import sys
@@ -37,20 +38,28 @@ _VERSIONED_PACKAGES = ("explain-lib", "numpy", "pandas", "scikit-learn", "scipy"
 _IMPORT_NAMES = {"explain-lib": "explain_lib", "scikit-learn": "sklearn"}
 
 
+@functools.cache
+def _installed_version(package: str) -> str | None:
+    """The installed version of ``package`` (None if absent), looked up once per process: the lookup
+    reads package metadata from disk (several ms each) and every Explanation records these."""
+    names = (package, "xgboost-cpu") if package == "xgboost" else (package,)
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return None
+
+
 def _library_versions() -> dict[str, str]:
     """Versions of the packages that can shape an explanation and are loaded in this process."""
     versions = {}
     for package in _VERSIONED_PACKAGES:
         if _IMPORT_NAMES.get(package, package) not in sys.modules and package != "explain-lib":
             continue
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            if package == "xgboost":
-                try:
-                    versions[package] = importlib.metadata.version("xgboost-cpu")
-                except importlib.metadata.PackageNotFoundError:
-                    pass
+        version = _installed_version(package)
+        if version is not None:
+            versions[package] = version
     return versions
 
 

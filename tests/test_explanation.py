@@ -382,3 +382,19 @@ def test_unknown_task_or_output_space_is_rejected(kwargs):
                 output_space="raw", method="m")
     with pytest.raises(InvalidParameterError):
         Explanation(**{**base, **kwargs})
+
+
+def test_versions_name_each_loaded_package_and_are_looked_up_once_per_process():
+    import importlib.metadata
+    import sys
+
+    from explain_lib.explanation import _installed_version, _library_versions
+
+    exp = Explanation(local=local_values(2, 3, len(FEATURES), seed=0), expected=np.zeros(2), features=FEATURES,
+                      task="classification", output_space="margin", method="m", classes=(0, 1))
+    assert exp.versions["numpy"] == importlib.metadata.version("numpy") == np.__version__
+    assert exp.versions["explain-lib"] == importlib.metadata.version("explain-lib")
+    assert ("scikit-learn" in exp.versions) == ("sklearn" in sys.modules)
+    lookups = _installed_version.cache_info().misses
+    assert _library_versions() == dict(exp.versions)
+    assert _installed_version.cache_info().misses == lookups  # no second read of the package metadata
