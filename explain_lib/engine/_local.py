@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -110,38 +111,69 @@ def _cores() -> int:
 def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, finished: Any) -> None:
     """Explain every chunk ``todo`` yields, calling ``finished(summary, chunk)`` in this process as each one ends.
 
-    On an error, the chunks under way finish (their parts stay), then it is raised.
+    ``workers`` processes explain: this one and ``workers - 1`` spawned ones. This process explains a
+    chunk whenever the spawned workers have two chunks each in hand, so it works from the first second
+    while they start (a fresh interpreter importing explain-lib and the model's library: ~1-2 s) and
+    the machine runs one interpreter fewer. On an error, the chunks under way finish (their parts stay),
+    then it is raised.
     """
-    if workers == 1:
-        global _EXPLAINER
-        _start_worker(payload, None)  # a copy, as a worker would have: the caller's explainer stays untouched
-        try:
+    global _EXPLAINER
+    _start_worker(payload, None)  # a copy, as a worker would have: the caller's explainer stays untouched
+    try:
+        if workers == 1:
             for chunk, rows in todo:
                 finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
-        finally:
-            _EXPLAINER = None
-        return
+            return
+        threads = max(1, _cores() // workers)  # W processes x threads = the cores: no oversubscription
+        with _thread_limit(threads), _threads_here(threads):  # the workers spawn at the first submit
+            _run_pool(job, todo, workers - 1, threads, payload, task_args, finished)
+    finally:
+        _EXPLAINER = None
+
+
+def _run_pool(job: Path, todo: Any, spawned: int, threads: int, payload: bytes, task_args: tuple,
+              finished: Any) -> None:
     import multiprocessing
 
-    threads = max(1, _cores() // workers)  # W workers x threads = the cores: no oversubscription
     context = multiprocessing.get_context("spawn")  # fork would copy the parent's native thread pools
+    pool = ProcessPoolExecutor(spawned, mp_context=context, initializer=_start_worker, initargs=(payload, threads))
     pending: dict[Future, _source.Chunk] = {}
-    with _thread_limit(threads):  # the workers spawn at the first submit
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                   initargs=(payload, threads))
-        try:
-            for chunk, rows in todo:  # reading the next chunk overlaps the workers' explaining
+    try:
+        for chunk, rows in todo:  # reading the next chunk overlaps the workers' explaining
+            _collect(pending, finished, block=False)
+            if len(pending) < 2 * spawned:
                 pending[pool.submit(_explain_chunk, str(job), chunk, rows, *task_args)] = chunk
-                _collect(pending, finished, block=len(pending) >= 2 * workers)  # at most 2 a worker in flight
-            while pending:
-                _collect(pending, finished, block=True)
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            wait(pending)  # chunks under way finish and keep their parts
-            pool.shutdown(wait=True)
-            raise
+            else:  # the workers have enough in hand: explain this one here
+                finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
+        while pending:
+            _collect(pending, finished, block=True)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        wait(pending)  # chunks under way finish and keep their parts
+        pool.shutdown(wait=True)
+        raise
     pool.shutdown(wait=False)  # every result is in: the workers exit while this process finishes the job
+
+
+@contextlib.contextmanager
+def _threads_here(threads: int) -> Iterator[None]:
+    """This process's native thread pools (BLAS, OpenMP, numba) limited to ``threads`` while it explains
+    next to its workers; they are loaded already, so the environment variables do not reach them."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        threadpool_limits = None
+    numba = sys.modules.get("numba")
+    numba_threads = numba.get_num_threads() if numba is not None else None
+    if numba is not None:
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        with threadpool_limits(limits=threads) if threadpool_limits else contextlib.nullcontext():
+            yield
+    finally:
+        if numba is not None:
+            numba.set_num_threads(numba_threads)
 
 
 @contextlib.contextmanager
@@ -193,7 +225,8 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
     chunk_rows
         Rows per chunk: memory holds about ``2 * workers`` chunks (plus one Parquet row group).
     workers
-        Processes; None uses every core. 1 explains in this process.
+        Processes that explain: this one and ``workers - 1`` spawned ones, each with cores / workers native
+        threads; None uses every core. 1 explains in this process only.
     job_dir
         Where parts, the manifest and the assembled ``local.npy`` go; a new temporary folder when None.
         The returned explanation's local values are memory-mapped from it: keep it while you use them.
