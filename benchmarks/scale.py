@@ -60,20 +60,28 @@ def _clock(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def _peak_rss(process: subprocess.Popen) -> dict[str, float]:
-    """Sample the process tree's RSS until it exits: peaks of the tree and of the job process (GB)."""
+def _sample(process: subprocess.Popen) -> dict[str, float]:
+    """Sample the process tree until it exits: peak RSS of the tree and of the job process (GB), and the
+    CPU seconds of the job's workers (their last sample; a worker's final 0.1 s may be missed)."""
     import psutil
 
-    root, peaks = psutil.Process(process.pid), {"tree": 0, "job": 0}
+    root, peaks, worker_cpu = psutil.Process(process.pid), {"tree": 0, "job": 0}, {}
     while process.poll() is None:
         try:
-            tree = [root, *root.children(recursive=True)]
-            peaks["tree"] = max(peaks["tree"], sum(p.memory_info().rss for p in tree if p.is_running()))
+            workers = root.children(recursive=True)
+            peaks["tree"] = max(peaks["tree"], sum(p.memory_info().rss for p in [root, *workers] if p.is_running()))
             peaks["job"] = max(peaks["job"], root.memory_info().rss)
+            for worker in workers:
+                times = worker.cpu_times()
+                worker_cpu[worker.pid] = times.user + times.system
         except psutil.Error:
             pass
         time.sleep(0.1)
-    return {key: value / 2**30 for key, value in peaks.items()}
+    return {**{key: value / 2**30 for key, value in peaks.items()}, "worker_cpu": max(worker_cpu.values(), default=0)}
+
+
+def _cpu_time() -> float:
+    return time.process_time()
 
 
 # ------------------------------------------------------------------ measured jobs (child processes)
@@ -85,10 +93,10 @@ def _child_tree(args: argparse.Namespace) -> None:
     with open(args.model, "rb") as handle:
         model = pickle.load(handle)
     times = {}
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_time()
     explanation = explain_chunked(TreeShap(model), args.parquet, chunk_rows=args.chunk_rows, workers=args.workers,
                                   job_dir=Path(args.work, f"job-{os.getpid()}"), progress=False)
-    times["explain"] = time.perf_counter() - start
+    times["explain"], times["cpu"] = time.perf_counter() - start, _cpu_time() - cpu
     if args.server:
         import mlflow
 
@@ -113,14 +121,14 @@ def _child_kernel(args: argparse.Namespace) -> None:
     with open(args.model, "rb") as handle:
         model, rows = pickle.load(handle)
     explainer = KernelShap(model, rows[:20], progress=False)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_time()
     if args.workers == 0:
         for first in range(0, len(rows), args.chunk_rows):
             explainer.explain(rows[first:first + args.chunk_rows])
     else:
         explain_chunked(explainer, rows, chunk_rows=args.chunk_rows, workers=args.workers,
                         job_dir=Path(args.work, f"kernel-{os.getpid()}"), progress=False)
-    print(json.dumps({"explain": time.perf_counter() - start}))
+    print(json.dumps({"explain": time.perf_counter() - start, "cpu": _cpu_time() - cpu}))
 
 
 def _run_child(kind: str, args: argparse.Namespace, *, env: dict | None = None, **extra: object) -> tuple[dict, dict]:
@@ -130,7 +138,7 @@ def _run_child(kind: str, args: argparse.Namespace, *, env: dict | None = None, 
             argv += [f"--{key.replace('_', '-')}", str(value)]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, env={**os.environ, **(env or {})})
     peaks: dict[str, float] = {}
-    sampler = threading.Thread(target=lambda: peaks.update(_peak_rss(process)))
+    sampler = threading.Thread(target=lambda: peaks.update(_sample(process)))
     sampler.start()
     out, _ = process.communicate()
     sampler.join()
@@ -154,10 +162,17 @@ def _tree_setup(args: argparse.Namespace, work: Path) -> tuple[object, np.ndarra
     return model.booster_, X
 
 
-def _native(booster: object, X: np.ndarray, cores: int) -> float:
-    start = time.perf_counter()
+def _native(booster: object, X: np.ndarray, cores: int) -> tuple[float, float]:
+    """Wall and CPU seconds of LightGBM's own contributions on every core."""
+    start, cpu = time.perf_counter(), _cpu_time()
     booster.predict(X, pred_contrib=True, num_threads=cores)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu_time() - cpu
+
+
+def _idle_estimate(times: dict, peaks: dict) -> float:
+    """Wall seconds the job would take on an idle machine: its busiest process's CPU time (the job's own
+    process and its workers explain side by side; CPU time hardly depends on the load)."""
+    return max(times["cpu"], peaks.get("worker_cpu", 0))
 
 
 def _tree_figures(args: argparse.Namespace, work: Path, booster: object, X: np.ndarray, cores: int) -> None:
@@ -165,10 +180,10 @@ def _tree_figures(args: argparse.Namespace, work: Path, booster: object, X: np.n
     server = uri = None
     if memory:
         server, uri = start_server(work)
-    natives, engines, ratios, peaks, loads = [], [], [], None, []
+    natives, engines, ratios, idle_ratios, peaks, loads = [], [], [], [], None, []
     try:
         for repeat in range(args.tree_repeats if throughput else 1):
-            native = _native(booster, X, cores) if throughput else None
+            native, native_cpu = _native(booster, X, cores) if throughput else (None, None)
             upload = memory and repeat == 0  # the first job of the run also saves and uploads
             times, tree_peaks = _run_child("tree", args, model=work / "model.pkl", parquet=work / "rows.parquet",
                                            chunk_rows=args.chunk_rows, workers=args.workers,
@@ -180,6 +195,7 @@ def _tree_figures(args: argparse.Namespace, work: Path, booster: object, X: np.n
                 natives.append(native)
                 engines.append(times["explain"])
                 ratios.append(native / times["explain"])
+                idle_ratios.append(native_cpu / cores / _idle_estimate(times, tree_peaks))
     finally:
         if server is not None:
             stop_server(server)
@@ -191,6 +207,8 @@ def _tree_figures(args: argparse.Namespace, work: Path, booster: object, X: np.n
         print(f"            ratio {ratio:.2f}x, median of {len(ratios)} (each {', '.join(f'{r:.2f}' for r in ratios)})"
               f"  target >= 0.9x: {'met' if ratio >= 0.9 else 'MISSED'}   [{_load()}; "
               f"loads {', '.join(f'{value:.1f}' for value in loads)}]")
+        print(f"            from CPU time (load-independent), an idle machine would give about "
+              f"{statistics.median(idle_ratios):.2f}x (native CPU / {cores} vs the engine's busiest process)")
     if memory:
         print(f"memory      peak RSS job + workers {peaks['tree']:.2f} GB, job {peaks['job']:.2f} GB  vs  target 2 GB: "
               f"{'met' if peaks['tree'] <= 2 else 'MISSED'} (explain {saved['explain']:.0f} s, save "
@@ -211,14 +229,18 @@ def _kernel_setup(args: argparse.Namespace, work: Path) -> None:
 
 def _kernel_figure(args: argparse.Namespace, work: Path) -> None:
     runs: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    idle: dict[int, list[float]] = {1: [], 2: []}
     loads = []
     for _ in range(args.repeats):
         for workers in (1, 2, 0):
-            times, _ = _run_child("kernel", args, env=ONE_THREAD, model=work / "kernel.pkl",
-                                  chunk_rows=args.kernel_chunk_rows, workers=workers)
+            times, peaks = _run_child("kernel", args, env=ONE_THREAD, model=work / "kernel.pkl",
+                                      chunk_rows=args.kernel_chunk_rows, workers=workers)
             runs[workers].append(times["explain"])
+            if workers:
+                idle[workers].append(_idle_estimate(times, peaks))
         loads.append(os.getloadavg()[0])
     ratios = [one / two for one, two in zip(runs[1], runs[2], strict=True)]
+    idle_ratios = [one / two for one, two in zip(idle[1], idle[2], strict=True)]
     one, two, compute, ratio = (statistics.median(runs[1]), statistics.median(runs[2]), statistics.median(runs[0]),
                                 statistics.median(ratios))
     print(f"scaling     kernel job on {args.kernel_rows:,} rows, chunks of {args.kernel_chunk_rows:,}: 2 workers "
@@ -227,6 +249,9 @@ def _kernel_figure(args: argparse.Namespace, work: Path) -> None:
     print(f"            reference: the explainer alone on the same chunks in one process {compute:.1f} s "
           f"(2 workers' overhead over half of it: {two - compute / 2:.1f} s)  [{_load()}; "
           f"loads {', '.join(f'{value:.1f}' for value in loads)}]")
+    print(f"            from CPU time (load-independent), an idle machine would give about "
+          f"{statistics.median(idle_ratios):.2f}x (1 worker {statistics.median(idle[1]):.1f} s CPU; 2 workers' "
+          f"busiest process {statistics.median(idle[2]):.1f} s CPU)")
 
 
 def _estimate(args: argparse.Namespace, booster: object | None, X: np.ndarray | None, work: Path,
@@ -235,7 +260,7 @@ def _estimate(args: argparse.Namespace, booster: object | None, X: np.ndarray | 
     total = 0.0
     if booster is not None:
         sample = X[:min(len(X), 2000)]
-        native = _native(booster, sample, cores) * args.rows / len(sample)  # the engine takes about as long
+        native = _native(booster, sample, cores)[0] * args.rows / len(sample)  # the engine takes about as long
         total += args.tree_repeats * 2 * native if "throughput" in args.only else native
         if "memory" in args.only:
             total += 60 * args.rows / 1e6 + 20  # save + upload: about a minute per million rows; the server
