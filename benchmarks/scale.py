@@ -256,18 +256,18 @@ def _kernel_figure(args: argparse.Namespace, work: Path) -> None:
 
 def _estimate(args: argparse.Namespace, booster: object | None, X: np.ndarray | None, work: Path,
               cores: int) -> float:
-    """Seconds the measured parts will take, from short calibrations (on a quiet machine; load stretches it)."""
+    """Seconds the measured parts will take on a quiet machine, from the CPU time of short calibrations."""
     total = 0.0
     if booster is not None:
         sample = X[:min(len(X), 2000)]
-        native = _native(booster, sample, cores)[0] * args.rows / len(sample)  # the engine takes about as long
+        native = _native(booster, sample, cores)[1] / cores * args.rows / len(sample)  # the engine: about as long
         total += args.tree_repeats * 2 * native if "throughput" in args.only else native
         if "memory" in args.only:
             total += 60 * args.rows / 1e6 + 20  # save + upload: about a minute per million rows; the server
     if "scaling" in args.only:
         times, _ = _run_child("kernel", args, env=ONE_THREAD, model=work / "kernel-calibration.pkl", chunk_rows=500,
                               workers=0)
-        compute = times["explain"] * args.kernel_rows / 1000
+        compute = times["cpu"] * args.kernel_rows / 1000
         total += args.repeats * (2 * compute + compute / 2 + 3 + 3 * 2)  # 1 worker, in-process, 2 workers; starts
     return total
 
