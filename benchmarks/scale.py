@@ -280,7 +280,8 @@ def main() -> None:
                         "of throughput): minutes, not the targets' sizes")
     parser.add_argument("--rows", type=int, help="rows explained by TreeShap (default 1,000,000; quick 20,000)")
     parser.add_argument("--trees", type=int, default=300)
-    parser.add_argument("--chunk-rows", type=int, help="TreeShap job's chunks (default rows / 40, 2,000..25,000)")
+    parser.add_argument("--chunk-rows", type=int, help="TreeShap job's chunks (default rows / 100, 500..10,000: "
+                        "a short tail when the last chunks finish)")
     parser.add_argument("--kernel-rows", type=int, help="default 100,000; quick 20,000")
     parser.add_argument("--kernel-chunk-rows", type=int, default=2_000)
     parser.add_argument("--repeats", type=int, help="interleaved repeats of every figure (default: throughput 1, "
@@ -300,7 +301,7 @@ def main() -> None:
     args.only = tuple(args.only or FIGURES)
     args.rows = args.rows or (20_000 if args.quick else 1_000_000)
     args.kernel_rows = args.kernel_rows or (20_000 if args.quick else 100_000)
-    args.chunk_rows = args.chunk_rows or min(25_000, max(2_000, args.rows // 40))  # enough chunks to share
+    args.chunk_rows = args.chunk_rows or min(10_000, max(500, args.rows // 100))
     args.tree_repeats = args.repeats or (3 if args.quick else 1)
     args.repeats = args.repeats or 3
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

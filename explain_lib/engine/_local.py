@@ -108,7 +108,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, finished: Any) -> None:
+def _run(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, task_args: tuple, finished: Any) -> None:
     """Explain every chunk ``todo`` yields, calling ``finished(summary, chunk)`` in this process as each one ends.
 
     ``workers`` processes explain: this one and ``workers - 1`` spawned ones. This process explains a
@@ -126,22 +126,24 @@ def _run(job: Path, todo: Any, workers: int, payload: bytes, task_args: tuple, f
             return
         threads = max(1, _cores() // workers)  # W processes x threads = the cores: no oversubscription
         with _thread_limit(threads), _threads_here(threads):  # the workers spawn at the first submit
-            _run_pool(job, todo, workers - 1, threads, payload, task_args, finished)
+            _run_pool(job, todo, n_todo, workers - 1, threads, payload, task_args, finished)
     finally:
         _EXPLAINER = None
 
 
-def _run_pool(job: Path, todo: Any, spawned: int, threads: int, payload: bytes, task_args: tuple,
+def _run_pool(job: Path, todo: Any, n_todo: int, spawned: int, threads: int, payload: bytes, task_args: tuple,
               finished: Any) -> None:
+    """Chunks to the spawned workers while they hold fewer than two each, else explained here. Near the end
+    the workers get one each, so no worker is left with a queue while this process has nothing to do."""
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # fork would copy the parent's native thread pools
     pool = ProcessPoolExecutor(spawned, mp_context=context, initializer=_start_worker, initargs=(payload, threads))
     pending: dict[Future, _source.Chunk] = {}
     try:
-        for chunk, rows in todo:  # reading the next chunk overlaps the workers' explaining
+        for handed, (chunk, rows) in enumerate(todo):  # reading the next chunk overlaps the workers' explaining
             _collect(pending, finished, block=False)
-            if len(pending) < 2 * spawned:
+            if len(pending) < (2 * spawned if n_todo - handed > 2 * (spawned + 1) else spawned):
                 pending[pool.submit(_explain_chunk, str(job), chunk, rows, *task_args)] = chunk
             else:  # the workers have enough in hand: explain this one here
                 finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
@@ -284,8 +286,8 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
             bar.update(chunk.n_rows)
 
         todo = _source.read_chunks(data, sources, chunks, skip=done)
-        _run(job, todo, min(workers, len(chunks) - len(done)) or 1, payload, (n_rows, n_outputs, features),
-             finished)
+        n_todo = len(chunks) - len(done)
+        _run(job, todo, n_todo, min(workers, n_todo) or 1, payload, (n_rows, n_outputs, features), finished)
     except BaseException:
         values.discard()
         raise
