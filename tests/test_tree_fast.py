@@ -16,10 +16,11 @@ import xgboost
 from numpy.testing import assert_allclose
 
 from explain_lib import InvalidParameterError, TreeShap, UnsupportedModelError
+from explain_lib.explainers import tree as tree_module
 from explain_lib.explainers._fasttree import FastTreeShap
 from explain_lib.explainers._tree_arrays import tree_arrays
 
-N_ROWS, N_FEATURES = 600, 8
+N_ROWS, N_FEATURES = 600, 6
 
 
 def _data(task, seed=0):
@@ -155,28 +156,63 @@ def test_xgboost_equals_enumeration_in_float64_and_pred_contribs_to_float32(task
     assert_allclose(ours.sum(-1) + explanation.expected[-len(ours):, None], margin, rtol=0, atol=2e-5)
 
 
-def test_categorical_splits_fall_back_to_native_and_say_why():
+def _categorical_model(n_estimators=10):
     X, y = _data("bin")
     X[:, 4] = np.floor(np.abs(X[:, 4]) * 3)
     y = (y + (X[:, 4] == 1)) % 2
-    model = lightgbm.LGBMClassifier(n_estimators=10, num_leaves=7, verbose=-1, n_jobs=1, min_child_samples=5,
-                                    min_data_per_group=5, cat_smooth=1).fit(X, y, categorical_feature=[4])
-    explanation = TreeShap(model).explain(np.tile(X[:100], (200, 1)))  # big enough for auto to try
+    return lightgbm.LGBMClassifier(n_estimators=n_estimators, num_leaves=7, verbose=-1, n_jobs=1, min_child_samples=5,
+                                   min_data_per_group=5, cat_smooth=1).fit(X, y, categorical_feature=[4]), X
+
+
+def test_categorical_splits_fall_back_to_native_and_say_why(monkeypatch):
+    monkeypatch.setattr(tree_module, "FAST_MIN_ROW_TREES", 1000)
+    model, X = _categorical_model()
+    rows = X[:200]  # big enough for auto to try
+    explanation = TreeShap(model).explain(rows)
     assert explanation.params["algorithm"] == "native"
     assert "categorical" in explanation.params["fast_unavailable"]
-    assert_allclose(explanation.local[1], _native_lightgbm(model, np.tile(X[:100], (200, 1)))[0][0], atol=1e-12)
-    with pytest.raises(UnsupportedModelError, match="categorical"):
+    assert_allclose(explanation.local[1], _native_lightgbm(model, rows)[0][0], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("case", ["categorical", "linear trees", "averages its trees", "dart"])
+def test_models_we_do_not_reproduce_are_refused_by_the_fast_path(case):
+    X, y = _data("bin")
+    small = {"n_estimators": 3, "verbose": -1, "n_jobs": 1}
+    model = {
+        "categorical": lambda: _categorical_model(3)[0],
+        "linear trees": lambda: lightgbm.LGBMRegressor(linear_tree=True, **small).fit(X, y),
+        "averages its trees": lambda: lightgbm.LGBMClassifier(boosting_type="rf", bagging_freq=1, bagging_fraction=0.5,
+                                                              **small).fit(X, y),
+        "dart": lambda: xgboost.XGBClassifier(booster="dart", n_estimators=3, max_depth=2, n_jobs=1).fit(X, y),
+    }[case]()
+    with pytest.raises(UnsupportedModelError, match=case):
         TreeShap(model, algorithm="fast").explain(X[:5])
 
 
-def test_auto_takes_fast_only_for_many_row_trees_and_params_say_which_ran():
+@pytest.mark.parametrize("objective", ["binary:logitraw", "reg:logistic", "count:poisson", "reg:gamma",
+                                       "multi:softmax"])
+def test_xgboost_base_score_is_mapped_to_margins_per_objective(objective):
+    X, y = _data("multi")
+    uneven = np.where(X[:, 5] > 0.8, 2, np.where(y == 2, 0, y))  # uneven classes: a base score each
+    y = {"binary:logitraw": y == 0, "reg:logistic": y == 2, "count:poisson": y, "reg:gamma": y + 1.0,
+         "multi:softmax": uneven}[objective].astype(float)
+    cls = xgboost.XGBClassifier if objective == "multi:softmax" else xgboost.XGBRegressor
+    model = cls(objective=objective, n_estimators=4, max_depth=3, n_jobs=1).fit(X, y)
+    fast = TreeShap(model, algorithm="fast").explain(X[:50])
+    native = TreeShap(model, algorithm="native").explain(X[:50])
+    assert_allclose(fast.expected, native.expected, rtol=0, atol=2e-6)
+    assert_allclose(fast.local, native.local, rtol=0, atol=2e-6)
+
+
+def test_auto_takes_fast_only_for_many_row_trees_and_params_say_which_ran(monkeypatch):
+    monkeypatch.setattr(tree_module, "FAST_MIN_ROW_TREES", 1000)
     model, X = _lightgbm("bin")
     explainer = TreeShap(model)
     state = dict(vars(explainer))
-    small = explainer.explain(X[:10])
-    large = explainer.explain(np.tile(X, (20, 1)))  # 12000 rows x 25 trees
+    small = explainer.explain(X[:39])  # 39 rows x 25 trees
+    large = explainer.explain(X[:40])
     assert (small.params["algorithm"], large.params["algorithm"]) == ("native", "fast")
-    assert TreeShap(model, algorithm="native").explain(np.tile(X, (20, 1))).params["algorithm"] == "native"
+    assert TreeShap(model, algorithm="native").explain(X).params["algorithm"] == "native"
     assert vars(explainer).keys() == state.keys() and all(vars(explainer)[k] is v for k, v in state.items())
     with pytest.raises(InvalidParameterError, match="algorithm"):
         TreeShap(model, algorithm="fastest")

@@ -167,37 +167,42 @@ def _lightgbm(booster: Any) -> TreeArrays:
     def cover(node):
         return node["internal_count"] if "split_feature" in node else node["leaf_count"]
 
-    for index, tree in enumerate(dump["tree_info"]):
-        if tree.get("is_linear"):
+    def leaf_value(node):
+        if "leaf_coeff" in node:
             raise _Unsupported("the model has linear trees (linear_tree=True)")
+        return node["leaf_value"]
+
+    for index, tree in enumerate(dump["tree_info"]):
         structure = tree["tree_structure"]
         builder.add_tree(index % per_iteration, structure, lambda n: (n["left_child"], n["right_child"]),
-                         split, lambda n: n["leaf_value"], cover)
+                         split, leaf_value, cover)
     return builder.build(per_iteration, int(dump["max_feature_idx"]) + 1, np.zeros(per_iteration), False,
                          "lightgbm")
 
 
 # ------------------------------------------------------------------- XGBoost
 _IDENTITY = {"reg:squarederror", "reg:squaredlogerror", "reg:pseudohubererror", "reg:absoluteerror",
-             "reg:quantileerror", "binary:hinge", "multi:softmax", "multi:softprob", "reg:linear"}
+             "reg:quantileerror", "binary:hinge", "binary:logitraw", "multi:softmax", "multi:softprob",
+             "reg:linear"}
 _LOG = {"count:poisson", "reg:gamma", "reg:tweedie", "survival:cox"}
-_LOGIT = {"binary:logistic", "reg:logistic", "binary:logitraw"}
+_LOGIT = {"binary:logistic", "reg:logistic"}
 
 
-def _base_margin(learner: dict) -> float:
-    """XGBoost's base score in margin space (it stores it in the objective's output space)."""
+def _base_margin(learner: dict, n_groups: int) -> np.ndarray:
+    """XGBoost's base score per output in margin space (it stores it in the objective's output space)."""
     text = learner["learner_model_param"]["base_score"].strip("[]")
-    values = [float(v) for v in text.split(",") if v.strip()]
-    if len(set(values)) != 1:
-        raise _Unsupported("the model has a base score per output")
-    score = float(np.float32(values[0]))
+    scores = [float(np.float32(float(v))) for v in text.split(",") if v.strip()]
+    if len(scores) == 1:
+        scores = scores * n_groups
+    if len(scores) != n_groups:
+        raise _Unsupported(f"the model has {len(scores)} base scores for {n_groups} outputs")
     objective = learner["objective"]["name"]
     if objective in _IDENTITY:
-        return score
+        return np.asarray(scores)
     if objective in _LOG:
-        return math.log(score)
+        return np.log(scores)
     if objective in _LOGIT:
-        return -math.log(1.0 / score - 1.0)
+        return np.asarray([-math.log(1.0 / score - 1.0) for score in scores])
     raise _Unsupported(f"the objective {objective!r} has a base score we do not map to margins")
 
 
@@ -229,7 +234,7 @@ def _xgboost(booster: Any) -> TreeArrays:
         builder.add_tree(int(group), 0, lambda n, left=left, right=right: (left[n], right[n]), split,
                          lambda n, conditions=conditions: float(conditions[n]),
                          lambda n, hessian=hessian: float(np.float32(hessian[n])))
-    base = np.full(n_groups, _base_margin(learner))
+    base = _base_margin(learner, n_groups)
     return builder.build(n_groups, int(params["num_feature"]), base, True, "xgboost")
 
 
