@@ -15,7 +15,7 @@ from ..models import check_fitted, native_booster, sklearn_tree_output_space, tr
 from ._background import sample_rows
 from ._base import Explainer, binary_pair
 
-__all__ = ["TreeShap"]
+__all__ = ["TreeShap", "settled_for_rows"]
 
 #: rows x trees from which ``algorithm="auto"`` uses the tabulated TreeSHAP: below it, building the
 #: tables (parsing the dump, numba's start-up) costs more than the booster's own TreeSHAP saves
@@ -89,6 +89,36 @@ def _n_trees(model: Any) -> int:
     if hasattr(booster, "num_trees"):  # LightGBM
         return int(booster.num_trees())
     return int(booster.num_boosted_rounds())  # XGBoost: one tree per round and output
+
+
+def _shallow_copy(obj: Any) -> Any:
+    """A new object of the same class sharing the attributes (not a pickling round trip)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def settled_for_rows(explainer: Any, n_rows: int | None) -> Any:
+    """The explainer to explain ``n_rows`` rows in parts (chunks), with ``algorithm="auto"`` decided
+    once for the whole job (``None``: a job too large to count, e.g. a Spark DataFrame), so every part
+    runs the same algorithm and the values do not depend on the part sizes. A TreeShap, or a
+    TabularExplainer that wraps one, comes back as a settled copy sharing the lookup-table cache;
+    any other explainer comes back unchanged. ``explainer`` itself is not changed."""
+    from .tabular import TabularExplainer
+
+    if isinstance(explainer, TabularExplainer) and isinstance(explainer.explainer, TreeShap):
+        settled = _shallow_copy(explainer)
+        settled.explainer = settled_for_rows(explainer.explainer, n_rows)
+        return settled
+    if not isinstance(explainer, TreeShap) or explainer.algorithm != "auto" \
+            or explainer.family not in ("lightgbm", "xgboost") or explainer.output == "probability":
+        return explainer
+    settled = _shallow_copy(explainer)
+    if n_rows is None or n_rows * _n_trees(explainer.model) >= FAST_MIN_ROW_TREES:
+        settled._min_row_trees = 0  # the rows' kind (sparse, categorical) still decides, alike for every part
+    else:
+        settled.algorithm = "native"
+    return settled
 
 
 class TreeShap(Explainer):
@@ -181,6 +211,7 @@ class TreeShap(Explainer):
         self.output = output
         self.algorithm = algorithm
         self._fast = _FastTreeMemo()
+        self._min_row_trees: int | None = None  # None: FAST_MIN_ROW_TREES
         self.n_background = n_background
         self.random_state = random_state
         self.background = None
@@ -197,7 +228,8 @@ class TreeShap(Explainer):
         if self.algorithm == "auto":
             if tab.is_sparse or not tab.is_numeric:
                 return None, None
-            if tab.n_rows * _n_trees(self.model) < FAST_MIN_ROW_TREES:
+            threshold = FAST_MIN_ROW_TREES if self._min_row_trees is None else self._min_row_trees
+            if tab.n_rows * _n_trees(self.model) < threshold:
                 return None, None
         elif not tab.is_numeric:
             raise InvalidInputError(
