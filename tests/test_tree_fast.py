@@ -8,6 +8,7 @@ import itertools
 import json
 import math
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import lightgbm
 import numpy as np
@@ -246,3 +247,13 @@ def test_chunked_jobs_settle_the_algorithm_once_so_chunk_sizes_do_not_change_the
     assert few.params["algorithm"] == "native"  # 60 rows x 75 trees: not worth the tables
     np.testing.assert_array_equal(few.local, TreeShap(model, algorithm="native").explain(X[:60]).local)
     assert explainer.algorithm == "auto"
+
+
+def test_threads_sharing_an_explainer_build_the_tables_once_and_agree():
+    model, X = _lightgbm("reg")
+    explainer = TreeShap(model, algorithm="fast")
+    reference = TreeShap(model, algorithm="fast").explain(X).local
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda part: explainer.explain(X).local, range(8)))
+    assert all(np.array_equal(result, reference) for result in results)
+    assert explainer._fast.get(model)[0] is explainer._fast.get(model)[0]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 
 import numba
 import numpy as np
@@ -37,6 +38,9 @@ _ZERO = float(np.float32(1e-35))
 _ROW_BLOCK = 64  # rows per parallel task: each task walks all trees over its rows (tables stay in cache)
 _DEFAULT_TABLE_BYTES = 512 * 2**20
 _MAX_TABLE_FEATURES = 16
+#: one parallel kernel at a time: numba's fallback threading layer (workqueue) is not thread-safe,
+#: and each call already keeps every thread busy
+_KERNEL_LOCK = threading.Lock()
 
 
 def _shapley_weights() -> np.ndarray:
@@ -228,7 +232,8 @@ class FastTreeShap:
         self._table_start = table_start
         self._path_coef = coef
         self.tabulated_leaves = int(tabulated.sum())
-        _build_tables(trees.leaf_start, trees.path_ratio, trees.leaf_value, table_start, _WEIGHTS, self._table)
+        with _KERNEL_LOCK:
+            _build_tables(trees.leaf_start, trees.path_ratio, trees.leaf_value, table_start, _WEIGHTS, self._table)
         self._expected = self._expected_values()
 
     def _expected_values(self) -> np.ndarray:
@@ -254,10 +259,11 @@ class FastTreeShap:
         dtype = np.float32 if trees.float32_input else np.float64
         X = np.ascontiguousarray(np.asarray(X).astype(dtype, copy=False), dtype=np.float64)
         out = np.zeros((X.shape[0], trees.n_groups, X.shape[1]))
-        _explain_rows(X, trees.feature, trees.threshold, trees.missing, trees.default_left, trees.left, trees.right,
-                      trees.position, trees.first, trees.leaf, trees.leaf_value, trees.leaf_start,
-                      trees.path_feature, trees.path_ratio, self._path_coef, self._table_start, self._table,
-                      _WEIGHTS, trees.root, trees.group, trees.max_depth, _ZERO, out)
+        with _KERNEL_LOCK:
+            _explain_rows(X, trees.feature, trees.threshold, trees.missing, trees.default_left, trees.left,
+                          trees.right, trees.position, trees.first, trees.leaf, trees.leaf_value, trees.leaf_start,
+                          trees.path_feature, trees.path_ratio, self._path_coef, self._table_start, self._table,
+                          _WEIGHTS, trees.root, trees.group, trees.max_depth, _ZERO, out)
         return out.transpose(1, 0, 2), self._expected.copy()
 
     def __getstate__(self) -> dict:
