@@ -236,11 +236,11 @@ def test_chunked_jobs_settle_the_algorithm_once_so_chunk_sizes_do_not_change_the
     monkeypatch.setattr(tree_module, "FAST_MIN_ROW_TREES", 5000)  # 25 x 3 trees: fast from 67 rows on
     model, X = _lightgbm("multi")
     explainer = TreeShap(model)
-    reference = explainer.explain(X)  # 600 rows: fast
+    reference = explainer.explain(X[:200])  # 200 rows x 75 trees: fast
     assert reference.params["algorithm"] == "fast"
-    for chunk_rows in (50, 599):  # chunks alone would be native (50 x 75 row-trees) or fast
-        chunked = explain_chunked(explainer, X, chunk_rows=chunk_rows, workers=1, job_dir=tmp_path / str(chunk_rows),
-                                  progress=False)
+    for chunk_rows in (60, 200):  # chunks alone would be native (60 x 75 row-trees) or fast
+        chunked = explain_chunked(explainer, X[:200], chunk_rows=chunk_rows, workers=1,
+                                  job_dir=tmp_path / str(chunk_rows), progress=False)
         assert chunked.params["algorithm"] == "fast"
         np.testing.assert_array_equal(chunked.local, reference.local)
     few = explain_chunked(explainer, X[:60], chunk_rows=40, workers=1, job_dir=tmp_path / "few", progress=False)
