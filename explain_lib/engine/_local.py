@@ -20,6 +20,7 @@ import numpy as np
 from .. import _importance
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError
+from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
 from . import _job, _source
 from ._progress import RowProgress
@@ -258,6 +259,7 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
     n_rows = chunks[-1].stop if chunks else 0
     if n_rows == 0:
         raise InvalidParameterError("The data has no rows to explain.")
+    explainer = settled_for_rows(explainer, n_rows)  # every chunk runs the same TreeSHAP algorithm
     probe = explainer.explain(_source.first_rows(data, sources))
     if probe.local is None:
         raise InvalidParameterError(

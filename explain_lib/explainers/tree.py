@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,12 @@ from ..models import check_fitted, native_booster, sklearn_tree_output_space, tr
 from ._background import sample_rows
 from ._base import Explainer, binary_pair
 
-__all__ = ["TreeShap"]
+__all__ = ["TreeShap", "settled_for_rows"]
+
+#: rows x trees from which ``algorithm="auto"`` uses the tabulated TreeSHAP: below it, building the
+#: tables (parsing the dump, numba's start-up) costs more than the booster's own TreeSHAP saves
+FAST_MIN_ROW_TREES = 200_000
+_ALGORITHMS = ("auto", "native", "fast")
 
 
 def _dense_contributions(contrib: Any, n_outputs: int) -> np.ndarray:
@@ -53,6 +59,68 @@ def _gradient_boosting_trees(model: Any, k: int) -> dict[str, Any]:
             "input_dtype": np.float32, "internal_dtype": np.float64}
 
 
+class _FastTreeMemo:
+    """The tabulated TreeSHAP of a model, built on first use: a pure cache, thread-safe, pickled empty."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: tuple[Any, str | None] | None = None
+
+    def get(self, model: Any) -> tuple[Any, str | None]:
+        """(FastTreeShap, None), or (None, why the model needs the booster's own TreeSHAP)."""
+        with self._lock:
+            if self._built is None:
+                from ._fasttree import FastTreeShap
+                from ._tree_arrays import tree_arrays
+
+                trees, reason = tree_arrays(model)
+                self._built = (None if trees is None else FastTreeShap(trees), reason)
+            return self._built
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
+
+
+def _n_trees(model: Any) -> int:
+    booster = native_booster(model)
+    if hasattr(booster, "num_trees"):  # LightGBM
+        return int(booster.num_trees())
+    return int(booster.num_boosted_rounds())  # XGBoost: one tree per round and output
+
+
+def _shallow_copy(obj: Any) -> Any:
+    """A new object of the same class sharing the attributes (not a pickling round trip)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
+
+
+def settled_for_rows(explainer: Any, n_rows: int | None) -> Any:
+    """The explainer to explain ``n_rows`` rows in parts (chunks), with ``algorithm="auto"`` decided
+    once for the whole job (``None``: a job too large to count, e.g. a Spark DataFrame), so every part
+    runs the same algorithm and the values do not depend on the part sizes. A TreeShap, or a
+    TabularExplainer that wraps one, comes back as a settled copy sharing the lookup-table cache;
+    any other explainer comes back unchanged. ``explainer`` itself is not changed."""
+    from .tabular import TabularExplainer
+
+    if isinstance(explainer, TabularExplainer) and isinstance(explainer.explainer, TreeShap):
+        settled = _shallow_copy(explainer)
+        settled.explainer = settled_for_rows(explainer.explainer, n_rows)
+        return settled
+    if not isinstance(explainer, TreeShap) or explainer.algorithm != "auto" \
+            or explainer.family not in ("lightgbm", "xgboost") or explainer.output == "probability":
+        return explainer
+    settled = _shallow_copy(explainer)
+    if n_rows is None or n_rows * _n_trees(explainer.model) >= FAST_MIN_ROW_TREES:
+        settled._min_row_trees = 0  # the rows' kind (sparse, categorical) still decides, alike for every part
+    else:
+        settled.algorithm = "native"
+    return settled
+
+
 class TreeShap(Explainer):
     """Exact SHAP values of tree ensembles (TreeSHAP, Lundberg et al. 2020).
 
@@ -70,11 +138,20 @@ class TreeShap(Explainer):
         against ``background`` (binary classifiers).
     n_background : int
         At most this many background rows are used (a seeded, weight-proportional sample).
+    algorithm : {"auto", "native", "fast"}
+        For LightGBM and XGBoost margins: ``"native"`` calls the booster's own TreeSHAP;
+        ``"fast"`` runs our tabulated TreeSHAP (numba, parallel over rows; same values to
+        floating-point rounding); ``"auto"`` takes ``"fast"`` when rows x trees reaches
+        ``FAST_MIN_ROW_TREES`` and the model and rows allow it (numeric splits, dense numeric
+        rows), else ``"native"``. ``params["algorithm"]`` says which one ran.
 
     Notes
     -----
     LightGBM models are explained by LightGBM's own ``predict(pred_contrib=True)`` and XGBoost by
-    ``predict(pred_contribs=True)`` (sparse CSR input stays sparse); scikit-learn models by
+    ``predict(pred_contribs=True)`` (sparse CSR input stays sparse), or, for many rows, by our
+    tabulated path-dependent TreeSHAP (Yang 2021, "Fast TreeSHAP" v2: per leaf, a table of the
+    SHAP weight for every pattern of satisfied path features, built once; a row costs one walk
+    of each tree plus one lookup per leaf and path feature); scikit-learn models by
     ``shap.TreeExplainer`` (path-dependent, no background needed). Additivity holds exactly:
     ``local.sum(-1) + expected`` equals the model output in ``output_space``.
     """
@@ -83,13 +160,20 @@ class TreeShap(Explainer):
 
     def __init__(self, model: Any, background: Any = None, *, output: str = "auto", n_background: int = 100,
                  background_weights: Any = None, features: Any = None, classes: Any = None,
-                 model_task: str = "auto", random_state: int | None = 0):
+                 model_task: str = "auto", random_state: int | None = 0, algorithm: str = "auto"):
         check_fitted(model)
         self.family = tree_family(model)
         if self.family is None:
             raise UnsupportedModelError(
                 f"TreeShap explains LightGBM, XGBoost and scikit-learn tree models, not {type(model).__name__}. "
                 "Use LinearShap for linear models, KernelShap for anything else, or TabularExplainer to choose."
+            )
+        if algorithm not in _ALGORITHMS:
+            raise InvalidParameterError(f"algorithm must be 'auto', 'native' or 'fast', got {algorithm!r}.")
+        if algorithm == "fast" and (self.family not in ("lightgbm", "xgboost") or output == "probability"):
+            raise InvalidParameterError(
+                "algorithm='fast' explains LightGBM and XGBoost margins; use algorithm='auto' for "
+                f"{'output=probability' if output == 'probability' else type(model).__name__}."
             )
         if output not in ("auto", "margin", "probability"):
             raise InvalidParameterError(f"output must be 'auto', 'margin' or 'probability', got {output!r}.")
@@ -125,6 +209,9 @@ class TreeShap(Explainer):
                 f"{type(model).__name__} averages leaf probabilities and has no margin; use output='auto'."
             )
         self.output = output
+        self.algorithm = algorithm
+        self._fast = _FastTreeMemo()
+        self._min_row_trees: int | None = None  # None: FAST_MIN_ROW_TREES
         self.n_background = n_background
         self.random_state = random_state
         self.background = None
@@ -134,6 +221,37 @@ class TreeShap(Explainer):
             self.background = sample_rows(tab, weights, n_background, random_state)
 
     # ------------------------------------------------------------ back ends
+    def _choose_fast(self, tab: Tabular) -> tuple[Any, str | None]:
+        """(FastTreeShap or None, why not) for these rows of a LightGBM / XGBoost model."""
+        if self.algorithm == "native":
+            return None, None
+        if self.algorithm == "auto":
+            if tab.is_sparse or not tab.is_numeric:
+                return None, None
+            threshold = FAST_MIN_ROW_TREES if self._min_row_trees is None else self._min_row_trees
+            if tab.n_rows * _n_trees(self.model) < threshold:
+                return None, None
+        elif not tab.is_numeric:
+            raise InvalidInputError(
+                f"algorithm='fast' takes numeric columns; {tab.non_numeric_columns()[:10]} are not. Encode them "
+                "or use algorithm='auto' (the booster's own TreeSHAP handles its categorical columns)."
+            )
+        fast, reason = self._fast.get(self.model)
+        if fast is None and self.algorithm == "fast":
+            raise UnsupportedModelError(f"algorithm='fast' cannot explain this model: {reason}. "
+                                        "Use algorithm='auto' or 'native'.")
+        return fast, reason
+
+    def _fast_values(self, fast: Any, tab: Tabular) -> tuple[np.ndarray, np.ndarray]:
+        values = tab.values
+        if tab.is_sparse:  # absent entries: 0 for LightGBM, missing for XGBoost (as their predict reads CSR)
+            coo = values.tocoo()
+            values = np.full(values.shape, 0.0 if self.family == "lightgbm" else np.nan)
+            values[coo.row, coo.col] = coo.data
+        else:
+            values = tab.to_numpy()
+        return fast.shap_values(values)
+
     def _native(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray]:
         n_outputs = 1 if self.task != "classification" or len(self.classes) == 2 else len(self.classes)
         if self.family == "lightgbm":
@@ -202,7 +320,8 @@ class TreeShap(Explainer):
             local, expected = self._shap(tab, probability=True)
             output_space = "probability"
         elif native:
-            local, expected = self._native(tab)
+            fast, fast_unavailable = self._choose_fast(tab)
+            local, expected = self._native(tab) if fast is None else self._fast_values(fast, tab)
             output_space = "margin" if self.task == "classification" else "raw"
         else:
             local, expected = self._shap(tab, probability=False)
@@ -210,6 +329,10 @@ class TreeShap(Explainer):
         if self.task == "classification" and len(self.classes) == 2 and local.shape[0] == 1:
             local, expected = binary_pair(local[0], float(expected[0]), 1.0 if output_space == "probability" else 0.0)
         params = {"output": self.output, "backend": "shap" if probability or not native else self.family}
+        if native and not probability:
+            params["algorithm"] = "native" if fast is None else "fast"
+            if fast_unavailable:
+                params["fast_unavailable"] = fast_unavailable
         if probability:
             params.update(n_background=self.background.n_rows, random_state=self.random_state)
         return self._explanation(tab, local, expected, output_space=output_space, params=params)
