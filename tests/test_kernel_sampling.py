@@ -117,6 +117,20 @@ def test_a_row_gets_the_same_bits_alone_as_in_any_batch_with_a_blas_model():
         assert np.array_equal(among_others[:, 7:16], batch)
 
 
+def test_values_do_not_depend_on_the_blas_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    X, bg, w = data(30, n_rows=1, n_bg=3)
+    coef = np.linspace(-1, 1, 30)
+
+    def f(Z):
+        return np.tanh(Z @ coef) * Z[:, 0]
+
+    default = shapley_values(f, X, bg, w, n_samples=2000).phi  # solves big enough for threaded BLAS
+    with threadpool_limits(limits=1):
+        assert np.array_equal(shapley_values(f, X, bg, w, n_samples=2000).phi, default)
+
+
 def test_kernel_shap_reports_error_and_budget_in_params():
     rng = np.random.default_rng(3)
     background, rows = rng.normal(size=(20, 12)), rng.normal(size=(4, 12))

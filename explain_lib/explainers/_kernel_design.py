@@ -8,15 +8,28 @@ row gets the same design whichever rows are explained with it.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
-__all__ = ["Design", "kernel_design", "min_budget"]
+__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread"]
 
 N_GROUPS = 4  # jackknife groups of sampled pairs
+
+
+@functools.cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context with numpy's BLAS on one thread: our small solves then give the same bits whatever
+    thread count the process runs with (a chunked engine's workers run with one)."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 @dataclass(frozen=True)
@@ -191,4 +204,5 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
                     w_g[members & out] = 0.0
             blocks.append(w_g)
     weights = np.stack(blocks)
-    return Design(z, weights, np.stack([_inverse(z, row) for row in weights]))
+    with one_blas_thread():
+        return Design(z, weights, np.stack([_inverse(z, row) for row in weights]))

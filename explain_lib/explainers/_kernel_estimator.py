@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from ._kernel_design import Design, kernel_design
+from ._kernel_design import Design, kernel_design, one_blas_thread
 
 __all__ = ["DEFAULT_TOLERANCE", "ShapleyResult", "default_budget", "shapley_values"]
 
@@ -133,12 +133,13 @@ def _kernel_values(
     pred = _predict_2d(predict, synth, max_batch_rows)  # fixed-size calls: the row alone
     fx = pred[-1]
     phi = None
-    for b, design in enumerate(designs):
-        delta = fx - bg_pred[b]  # (K,): f(x) - f(b), imposed as sum(phi_b)
-        y = pred[offsets[b] : offsets[b + 1]].T - bg_pred[b][:, None] - design.masks[:, -1] * delta[:, None]
-        head = design.solve(y)  # (K, 1 + G, m - 1)
-        phi_b = np.concatenate([head, (delta[:, None] - head.sum(axis=-1))[..., None]], axis=-1)
-        phi = weights[b] * phi_b if phi is None else phi + weights[b] * phi_b
+    with one_blas_thread():  # the same bits whatever the BLAS thread count
+        for b, design in enumerate(designs):
+            delta = fx - bg_pred[b]  # (K,): f(x) - f(b), imposed as sum(phi_b)
+            y = pred[offsets[b] : offsets[b + 1]].T - bg_pred[b][:, None] - design.masks[:, -1] * delta[:, None]
+            head = design.solve(y)  # (K, 1 + G, m - 1)
+            phi_b = np.concatenate([head, (delta[:, None] - head.sum(axis=-1))[..., None]], axis=-1)
+            phi = weights[b] * phi_b if phi is None else phi + weights[b] * phi_b
     groups = designs[0].n_groups
     if groups == 0:
         return phi[:, 0], np.zeros(len(fx))
@@ -332,7 +333,8 @@ def shapley_values(
                     enumerations[m] = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
                 masks = enumerations[m]
                 v = _coalition_values(predict, X[i], cols, masks, background, w, max_batch_rows, n_out)
-                phi[:, i, cols] = _exact(v, masks)
+                with one_blas_thread():
+                    phi[:, i, cols] = _exact(v, masks)
                 used[i] = 2**m
             elif m:
                 budget = start or (min(default_budget(m), cap or default_budget(m)))
