@@ -64,7 +64,7 @@ def test_sampled_values_match_exact_enumeration_and_the_error_estimate_is_calibr
         true_errors.append(np.sqrt((true_rms**2).mean()))
         estimates.append(np.sqrt((result.error**2).mean()))
         np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], nonlinear(X)[None], atol=1e-10)
-    # same order as the true error: measured 0.9-1.7x on average over rows (3 data seeds x 10 seeds);
+    # same order as the true error: measured 0.75-1.8x on average over rows (3 data seeds x 5 seeds);
     # a single row's estimate is noisier (0.3-4x)
     for ratio in ratios:
         assert 0.4 < np.sqrt((ratio**2).mean()) < 3
@@ -86,10 +86,10 @@ def test_auto_budget_doubles_until_the_estimate_meets_the_tolerance(twelve):
     spread = np.sqrt(w @ (nonlinear(bg) - w @ nonlinear(bg)) ** 2)
     assert not result.at_cap.any()
     assert np.all(result.error[0] / spread <= tolerance)
-    # 4096 would cover all 2^12 - 2 coalitions
-    assert result.n_samples.max() > 256 and set(result.n_samples) <= {256, 512, 1024, 2048, 2**12 - 2}
+    # doublings of the default 384; 6144 would cover all 2^12 - 2 coalitions
+    assert result.n_samples.max() > 384 and set(result.n_samples) <= {384, 768, 1536, 3072, 2**12 - 2}
     true_rms = np.sqrt(((result.phi[0] - exact[0]) ** 2).mean(axis=-1))
-    assert np.all(true_rms / spread < 3 * tolerance)  # the true error follows (measured <= 1.6 x tolerance)
+    assert np.all(true_rms / spread < 3 * tolerance)  # the true error follows (measured <= 1.4 x tolerance)
 
 
 def test_auto_budget_stops_at_the_cap_with_a_warning_and_says_so_in_params():

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread"]
+__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread", "solve"]
 
 N_GROUPS = 4  # jackknife groups of sampled pairs
 
@@ -51,16 +51,19 @@ class Design:
     def n_groups(self) -> int:
         return len(self.weights) - 1
 
-    def solve(self, y: np.ndarray) -> np.ndarray:
-        """phi_1..phi_{m-1} (K, 1 + G, m - 1) from y(S) = v(S) - v(empty) - z_S,m * delta (K, c).
 
-        The constrained least squares with phi_m = delta - sum_{j<m} phi_j eliminated: with
-        a_S = z_S,<m - z_S,m, phi_{<m} = (A' W A)^+ A' W y. Shapes depend on the design only, so a
-        row's arithmetic is the same whichever rows are solved with it.
-        """
-        a = self.masks[:, :-1].astype(np.float64) - self.masks[:, -1:]
-        rhs = (self.weights[None, :, :] * y[:, None, :]) @ a
-        return (self.inverse[None] @ rhs[..., None])[..., 0]
+def solve(masks: np.ndarray, weights: np.ndarray, inverse: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """phi_1..phi_{m-1} (..., K, 1 + G, m - 1) from y(S) = v(S) - v(empty) - z_S,m * delta (..., K, c),
+    for designs stacked on the leading axes of ``masks`` (..., c, m), ``weights`` (..., 1 + G, c)
+    and ``inverse`` (..., 1 + G, m - 1, m - 1).
+
+    The constrained least squares with phi_m = delta - sum_{j<m} phi_j eliminated: with
+    a_S = z_S,<m - z_S,m, phi_{<m} = (A' W A)^+ A' W y. Shapes depend on the designs only, so a
+    row's arithmetic is the same whichever rows are solved with it.
+    """
+    a = masks[..., :-1].astype(np.float64) - masks[..., -1:]
+    rhs = (weights[..., None, :, :] * y[..., :, None, :]) @ a[..., None, :, :]
+    return (inverse[..., None, :, :, :] @ rhs[..., None])[..., 0]
 
 
 def _layer_mass(m: int) -> np.ndarray:
@@ -144,6 +147,7 @@ def _inverse(masks: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.linalg.solve(normal, np.eye(len(normal)))
 
 
+@functools.lru_cache(maxsize=256)
 def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     """The coalitions for m >= 2 features and about ``budget`` coalitions, drawn from
     (``seed``, m, budget, ``reference``): each background row gets a design of its own.
@@ -156,6 +160,8 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     divided by the number drawn, so each stratum's mass is exact. Sampled pairs are dealt round
     robin into ``N_GROUPS`` jackknife groups; leaving one group out (its strata reweighted) gives
     the replicate estimates whose spread estimates the error.
+
+    Designs are cached (they are pure functions of their arguments; their arrays are read-only).
     """
     rng = np.random.default_rng([int(seed), m, int(budget), int(reference)])
     mass = _layer_mass(m)
@@ -205,4 +211,7 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
             blocks.append(w_g)
     weights = np.stack(blocks)
     with one_blas_thread():
-        return Design(z, weights, np.stack([_inverse(z, row) for row in weights]))
+        inverse = np.stack([_inverse(z, row) for row in weights])
+    for array in (z, weights, inverse):
+        array.setflags(write=False)
+    return Design(z, weights, inverse)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from ._kernel_design import Design, kernel_design, one_blas_thread
+from ._kernel_design import kernel_design, one_blas_thread, solve
 
 __all__ = ["DEFAULT_TOLERANCE", "ShapleyResult", "default_budget", "shapley_values"]
 
@@ -101,11 +101,31 @@ def _exact(v: np.ndarray, masks: np.ndarray) -> np.ndarray:
     return phi
 
 
+@dataclass(frozen=True)
+class _Designs:
+    """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
+    weights (n_bg, 1 + G, c), inverse (n_bg, 1 + G, m - 1, m - 1). All have the same c and G: the
+    allotment per stratum depends on (m, budget) only."""
+
+    masks: np.ndarray
+    weights: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
+        designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
+        return cls(*(np.stack([getattr(d, name) for d in designs]) for name in ("masks", "weights", "inverse")))
+
+    @property
+    def n_groups(self) -> int:
+        return self.weights.shape[1] - 1
+
+
 def _kernel_values(
     predict: Predict,
     x: np.ndarray,
     cols: np.ndarray,
-    designs: list[Design],
+    designs: _Designs,
     background: np.ndarray,
     bg_pred: np.ndarray,
     weights: np.ndarray,
@@ -121,26 +141,20 @@ def _kernel_values(
     out of every design, var_j = (G-1)/G sum_g (phi_j^(-g) - mean)^2, and the row's error is the
     root mean square over features of sqrt(var_j) (0 when every coalition was enumerated).
     """
-    n_feat = len(x)
-    sizes = [len(d.masks) for d in designs]
-    synth = np.empty((sum(sizes) + 1, n_feat), dtype=x.dtype)
-    offsets = np.cumsum([0] + sizes)
-    full = np.zeros((max(sizes), n_feat), dtype=bool)
-    for b, design in enumerate(designs):
-        full[: sizes[b], cols] = design.masks
-        synth[offsets[b] : offsets[b + 1]] = np.where(full[: sizes[b]], x[None, :], background[b][None, :])
-    synth[-1] = x
+    n_bg, c, m = designs.masks.shape
+    full = np.zeros((n_bg, c, len(x)), dtype=bool)
+    full[:, :, cols] = designs.masks
+    synth = np.concatenate([np.where(full, x, background[:, None, :]).reshape(n_bg * c, len(x)), x[None, :]])
     pred = _predict_2d(predict, synth, max_batch_rows)  # fixed-size calls: the row alone
     fx = pred[-1]
-    phi = None
+    values = pred[:-1].reshape(n_bg, c, -1).transpose(0, 2, 1)  # (n_bg, K, c)
+    delta = fx - bg_pred  # (n_bg, K): f(x) - f(b), imposed as sum(phi_b)
+    y = values - bg_pred[:, :, None] - designs.masks[:, None, :, -1] * delta[:, :, None]
     with one_blas_thread():  # the same bits whatever the BLAS thread count
-        for b, design in enumerate(designs):
-            delta = fx - bg_pred[b]  # (K,): f(x) - f(b), imposed as sum(phi_b)
-            y = pred[offsets[b] : offsets[b + 1]].T - bg_pred[b][:, None] - design.masks[:, -1] * delta[:, None]
-            head = design.solve(y)  # (K, 1 + G, m - 1)
-            phi_b = np.concatenate([head, (delta[:, None] - head.sum(axis=-1))[..., None]], axis=-1)
-            phi = weights[b] * phi_b if phi is None else phi + weights[b] * phi_b
-    groups = designs[0].n_groups
+        head = solve(designs.masks, designs.weights, designs.inverse, y)  # (n_bg, K, 1 + G, m - 1)
+    phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
+    phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
+    groups = designs.n_groups
     if groups == 0:
         return phi[:, 0], np.zeros(len(fx))
     replicates = phi[:, 1:]
@@ -169,8 +183,8 @@ def _check(X: np.ndarray, background: np.ndarray, weights: np.ndarray) -> np.nda
 
 
 def default_budget(m: int) -> int:
-    """Coalitions per background row on the Kernel SHAP path for m varying features: max(256, 4 m)."""
-    return max(256, 4 * m)
+    """Coalitions per background row on the Kernel SHAP path for m varying features: max(384, 8 m)."""
+    return max(384, 8 * m)
 
 
 @dataclass(frozen=True)
@@ -252,7 +266,7 @@ def shapley_values(
     n_samples : int, "auto" or None, default None
         Coalitions per background row on the Kernel SHAP path (the model sees ``n_samples`` x
         background rows synthetic rows per explained row, as in shap's ``nsamples``); None:
-        ``default_budget(m)`` = max(256, 4 m). "auto": start there and double, row by row, until
+        ``default_budget(m)`` = max(384, 8 m). "auto": start there and double, row by row, until
         the row's estimated error is at most ``tolerance`` times the output's spread, or
         ``max_samples`` is reached.
     tolerance : float, default 0.005
@@ -323,7 +337,7 @@ def shapley_values(
     seed = random_state if random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
     varying = _varying(X, background)
     enumerations: dict[int, np.ndarray] = {}
-    designs: dict[tuple[int, int], list[Design]] = {}
+    designs: dict[tuple[int, int], _Designs] = {}
     with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
         for i in range(n_rows):
             cols = np.flatnonzero(varying[i])
@@ -340,11 +354,11 @@ def shapley_values(
                 budget = start or (min(default_budget(m), cap or default_budget(m)))
                 while True:
                     if (m, budget) not in designs:
-                        designs[m, budget] = [kernel_design(m, budget, seed, b) for b in range(len(background))]
+                        designs[m, budget] = _Designs.build(m, budget, seed, len(background))
                     values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], background,
                                                        bg_pred, w, max_batch_rows)
-                    used[i] = len(designs[m, budget][0].masks)
-                    if not auto or designs[m, budget][0].n_groups == 0 or (row_error / scale).max() <= tolerance:
+                    used[i] = designs[m, budget].masks.shape[1]
+                    if not auto or designs[m, budget].n_groups == 0 or (row_error / scale).max() <= tolerance:
                         break
                     if budget >= (cap or 16 * default_budget(m)):
                         at_cap[i] = True
