@@ -140,3 +140,18 @@ def test_kernel_shap_reports_error_and_budget_in_params():
     exact = KernelShap(nonlinear, background, exact_max_features=12).explain(rows)
     assert exact.params["error"] == 0.0 and exact.params["n_samples"] == 2**12
     assert math.isfinite(sampled.params["error"])
+
+
+def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path):
+    from explain_lib.engine import explain_chunked
+
+    X, y = make_classification(n_samples=200, n_features=12, n_informative=6, random_state=3)
+    explainer = KernelShap(LogisticRegression(max_iter=500).fit(X, y), X[:8], n_samples=64, progress=False)
+    rows = X[100:131]
+    reference = explainer.explain(rows)
+    assert reference.params["estimator"] == "kernel_regression"
+    for chunk_rows in (7, 31):
+        chunked = explain_chunked(explainer, rows, chunk_rows=chunk_rows, workers=1, job_dir=tmp_path / str(chunk_rows),
+                                  progress=False)
+        assert np.array_equal(chunked.local, reference.local)
+        assert np.array_equal(chunked.global_, reference.global_)
