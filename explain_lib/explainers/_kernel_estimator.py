@@ -333,7 +333,6 @@ def shapley_values(
         return ShapleyResult(phi, expected, error, used, at_cap)
     scale = _output_scale(bg_pred, w, expected)
     start = None if auto or n_samples is None else int(n_samples)
-    cap = max_samples
     seed = random_state if random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
     varying = _varying(X, background)
     enumerations: dict[int, np.ndarray] = {}
@@ -351,7 +350,8 @@ def shapley_values(
                     phi[:, i, cols] = _exact(v, masks)
                 used[i] = 2**m
             elif m:
-                budget = start or (min(default_budget(m), cap or default_budget(m)))
+                limit = max_samples or 16 * default_budget(m)  # the cap of "auto"
+                budget = start or min(default_budget(m), limit)
                 while True:
                     if (m, budget) not in designs:
                         designs[m, budget] = _Designs.build(m, budget, seed, len(background))
@@ -360,10 +360,10 @@ def shapley_values(
                     used[i] = designs[m, budget].masks.shape[1]
                     if not auto or designs[m, budget].n_groups == 0 or (row_error / scale).max() <= tolerance:
                         break
-                    if budget >= (cap or 16 * default_budget(m)):
+                    if budget >= limit:
                         at_cap[i] = True
                         break
-                    budget = min(2 * budget, cap or 16 * default_budget(m))
+                    budget = min(2 * budget, limit)
                 phi[:, i, cols], error[:, i] = values, row_error
             bar.update(1)
     return ShapleyResult(phi, expected, error, used, at_cap)
