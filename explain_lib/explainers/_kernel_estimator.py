@@ -6,6 +6,7 @@ explain and a weighted background sample; it works on object-dtype (mixed) data 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,17 +89,27 @@ def _coalition_values(
     return out
 
 
-def _exact(v: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Shapley values from v (K, 2^m) over all 2^m coalitions (``masks`` in bitmask order): (K, m)."""
-    m = masks.shape[1]
+@functools.lru_cache(maxsize=32)
+def _enumeration(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All 2^m coalitions in bitmask order (2^m, m), and per feature j the indices of the coalitions
+    S without j and of S + j (m, 2^(m-1)) with their Shapley weights |S|!(m-|S|-1)!/m! (m, 2^(m-1))."""
+    masks = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
     sizes = masks.sum(axis=1)
-    idx = np.arange(len(masks))
-    coef = np.array([1.0 / (m * math.comb(m - 1, s)) for s in range(m)])  # |S|!(m-|S|-1)!/m!
-    phi = np.empty((v.shape[0], m))
-    for j in range(m):
-        without = idx[~masks[:, j]]  # coalitions S not containing j; S + j is S | 2^j
-        phi[:, j] = (v[:, without | (1 << j)] - v[:, without]) @ coef[sizes[without]]
-    return phi
+    coef = np.array([1.0 / (m * math.comb(m - 1, s)) for s in range(m)])
+    idx = np.arange(2**m)
+    without = np.stack([idx[~masks[:, j]] for j in range(m)])
+    with_j = without | (1 << np.arange(m))[:, None]
+    for array in (masks, without, with_j):
+        array.setflags(write=False)
+    return masks, without, with_j, coef[sizes[without]]
+
+
+def _exact(v: np.ndarray, m: int) -> np.ndarray:
+    """Shapley values (K, m) from v (K, 2^m) over all 2^m coalitions in bitmask order:
+    phi_j = sum_{S not containing j} |S|!(m-|S|-1)!/m! (v(S + j) - v(S)), elementwise and summed
+    per feature (no BLAS, the same bits for the same v; an ignored feature's differences are 0)."""
+    _, without, with_j, weight = _enumeration(m)
+    return ((v[:, with_j] - v[:, without]) * weight).sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -335,19 +346,14 @@ def shapley_values(
     start = None if auto or n_samples is None else int(n_samples)
     seed = random_state if random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
     varying = _varying(X, background)
-    enumerations: dict[int, np.ndarray] = {}
     designs: dict[tuple[int, int], _Designs] = {}
     with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
         for i in range(n_rows):
             cols = np.flatnonzero(varying[i])
             m = len(cols)
             if m and (m <= exact_max_features or m == 1):  # all 2^m coalitions, v(empty) and v(all) included
-                if m not in enumerations:
-                    enumerations[m] = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
-                masks = enumerations[m]
-                v = _coalition_values(predict, X[i], cols, masks, background, w, max_batch_rows, n_out)
-                with one_blas_thread():
-                    phi[:, i, cols] = _exact(v, masks)
+                v = _coalition_values(predict, X[i], cols, _enumeration(m)[0], background, w, max_batch_rows, n_out)
+                phi[:, i, cols] = _exact(v, m)
                 used[i] = 2**m
             elif m:
                 limit = max_samples or 16 * default_budget(m)  # the cap of "auto"
