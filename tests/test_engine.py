@@ -65,9 +65,8 @@ def test_chunked_explanation_equals_the_in_memory_one(method, explainers, rows, 
     # importances merged from the chunks as they finished == the block rule on the whole matrix
     per_output, global_ = aggregate(np.array(chunked.local))
     assert np.array_equal(chunked.global_, global_)
-    if method != "kernel":  # same values in, same bits out (kernel's batched model calls differ in the last bit)
-        assert np.array_equal(chunked.local, reference.local)
-        _same_importances(chunked, reference)
+    assert np.array_equal(chunked.local, reference.local)  # same values in, same bits out
+    _same_importances(chunked, reference)
     assert_allclose(chunked.global_, np.abs(reference.local).mean(axis=1).mean(axis=0), rtol=1e-13)
 
 

@@ -47,7 +47,7 @@ def test_feature_the_model_ignores_gets_near_zero_with_the_sampled_estimator():
 
     explanation = KernelShap(f, background, n_samples=1500).explain(rows)
     assert explanation.params["estimator"] == "kernel_regression"
-    # sampled coalitions leave a sampling error (about 1% of the largest value at this budget) on
+    # sampled coalitions leave a sampling error (0.1-0.6% of the largest value at this budget) on
     # every feature, the ignored one included; enumeration of all 2^12 coalitions gives exactly 0
     largest = np.abs(explanation.local[0]).max(axis=1)
     assert np.all(np.abs(explanation.local[0, :, 11]) <= 0.02 * largest)

@@ -74,10 +74,10 @@ def _nonlinear(rows: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------- KernelShap
 @pytest.mark.parametrize("max_batch_rows, updates", [
-    (500, [2, 2, 2]),  # 32 coalitions x 7 background rows = 224 synthetic rows per row: 2 rows per block
+    (500, [1] * 6),  # 32 coalitions x 7 background rows = 224 synthetic rows per row, each row alone
     (100, [1] * 6),  # a row's coalitions do not fit: split, and the row counts once all its blocks are done
 ])
-def test_kernel_bar_advances_per_block_of_rows_up_to_the_row_count(monkeypatch, max_batch_rows, updates):
+def test_kernel_bar_advances_per_row_up_to_the_row_count(monkeypatch, max_batch_rows, updates):
     rng = np.random.default_rng(0)
     rows, background, weights = rng.normal(size=(6, 5)), rng.normal(size=(7, 5)), np.full(7, 1 / 7)
     bars = _record_bars(monkeypatch)

@@ -6,15 +6,19 @@ explain and a weighted background sample; it works on object-dtype (mixed) data 
 
 from __future__ import annotations
 
-import itertools
+import functools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._progress import progress_bar
+from ._kernel_design import kernel_design, one_blas_thread, solve
 
-__all__ = ["shapley_values"]
+__all__ = ["DEFAULT_TOLERANCE", "ShapleyResult", "default_budget", "shapley_values"]
+
+DEFAULT_TOLERANCE = 0.005  # n_samples="auto": RMS error / output spread over the background
 
 Predict = Callable[[np.ndarray], np.ndarray]
 
@@ -59,127 +63,114 @@ def _varying(X: np.ndarray, background: np.ndarray) -> np.ndarray:
 
 def _coalition_values(
     predict: Predict,
-    rows: np.ndarray,
+    x: np.ndarray,
+    cols: np.ndarray,
     masks: np.ndarray,
     background: np.ndarray,
     weights: np.ndarray,
     max_batch_rows: int,
     n_out: int,
-    rows_done: Callable[[int], object],
 ) -> np.ndarray:
-    """v_x(S) = sum_b w_b f(x_S, background_b,notS) for every row x and mask S: (K, n_rows, n_masks).
+    """v_x(S) = sum_b w_b f(x_S, background_b,notS) for one row x and every mask S over ``cols``: (K, c).
 
-    As many rows as fit go into one predict call; a row whose coalitions do not fit is split.
-    ``rows_done(n)`` is called each time the values of ``n`` more rows are complete.
+    The row's synthetic rows go to ``predict`` on their own, in calls whose sizes depend only on
+    the number of masks, background rows and ``max_batch_rows``: the same row gives the same calls,
+    hence the same bits, whichever rows are explained with it.
     """
-    n_rows, n_masks, n_bg = len(rows), len(masks), len(background)
-    out = np.empty((n_out, n_rows, n_masks))
-    if n_rows == 0 or n_masks == 0:
-        rows_done(n_rows)
-        return out
-
-    def block(r: slice, c: slice) -> None:
-        xs, ms = rows[r], masks[c]
-        synth = np.where(ms[None, :, None, :], xs[:, None, None, :], background[None, None, :, :])
-        pred = _predict_2d(predict, synth.reshape(-1, rows.shape[1]), max_batch_rows)
-        pred = pred.reshape(len(xs), len(ms), n_bg, n_out)
-        out[:, r, c] = _weighted_mean(pred, weights).transpose(2, 0, 1)
-
-    if n_masks * n_bg <= max_batch_rows:
-        step = max_batch_rows // (n_masks * n_bg)
-        for start in range(0, n_rows, step):
-            block(slice(start, start + step), slice(None))
-            rows_done(min(step, n_rows - start))
-    else:
-        step = max(1, max_batch_rows // n_bg)
-        for i in range(n_rows):
-            for start in range(0, n_masks, step):
-                block(slice(i, i + 1), slice(start, start + step))
-            rows_done(1)
+    n_bg, n_feat = background.shape
+    out = np.empty((n_out, len(masks)))
+    step = max(1, max_batch_rows // n_bg)
+    for start in range(0, len(masks), step):
+        part = np.zeros((min(step, len(masks) - start), n_feat), dtype=bool)
+        part[:, cols] = masks[start : start + step]
+        synth = np.where(part[:, None, :], x[None, None, :], background[None, :, :])
+        pred = _predict_2d(predict, synth.reshape(-1, n_feat), max_batch_rows).reshape(len(part), n_bg, n_out)
+        out[:, start : start + len(part)] = _weighted_mean(pred, weights).T
     return out
 
 
-def _exact(v: np.ndarray, masks: np.ndarray) -> np.ndarray:
-    """Shapley values from v over all 2^m coalitions (``masks`` in bitmask order): (K, n, m)."""
-    m = masks.shape[1]
+@functools.lru_cache(maxsize=32)
+def _enumeration(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All 2^m coalitions in bitmask order (2^m, m), and per feature j the indices of the coalitions
+    S without j and of S + j (m, 2^(m-1)) with their Shapley weights |S|!(m-|S|-1)!/m! (m, 2^(m-1))."""
+    masks = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
     sizes = masks.sum(axis=1)
-    idx = np.arange(len(masks))
-    coef = np.array([1.0 / (m * math.comb(m - 1, s)) for s in range(m)])  # |S|!(m-|S|-1)!/m!
-    phi = np.empty(v.shape[:2] + (m,))
-    for j in range(m):
-        without = idx[~masks[:, j]]  # coalitions S not containing j; S + j is S | 2^j
-        phi[..., j] = (v[..., without | (1 << j)] - v[..., without]) @ coef[sizes[without]]
-    return phi
+    coef = np.array([1.0 / (m * math.comb(m - 1, s)) for s in range(m)])
+    idx = np.arange(2**m)
+    without = np.stack([idx[~masks[:, j]] for j in range(m)])
+    with_j = without | (1 << np.arange(m))[:, None]
+    for array in (masks, without, with_j):
+        array.setflags(write=False)
+    return masks, without, with_j, coef[sizes[without]]
 
 
-def _kernel_coalitions(m: int, budget: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Coalitions (c, m) bool and their Shapley-kernel regression weights (c,), empty and full excluded.
+def _exact(v: np.ndarray, m: int) -> np.ndarray:
+    """Shapley values (K, m) from v (K, 2^m) over all 2^m coalitions in bitmask order:
+    phi_j = sum_{S not containing j} |S|!(m-|S|-1)!/m! (v(S + j) - v(S)), elementwise and summed
+    per feature (no BLAS, the same bits for the same v; an ignored feature's differences are 0)."""
+    _, without, with_j, weight = _enumeration(m)
+    return ((v[:, with_j] - v[:, without]) * weight).sum(axis=-1)
 
-    Size pairs (s, m - s) are enumerated smallest first while the budget covers them; the rest is
-    sampled in complement pairs, sizes drawn in proportion to their remaining kernel mass, and
-    duplicates are merged, each sampled coalition getting that mass in proportion to its count.
+
+@dataclass(frozen=True)
+class _Designs:
+    """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
+    weights (n_bg, 1 + G, c), inverse (n_bg, 1 + G, m - 1, m - 1). All have the same c and G: the
+    allotment per stratum depends on (m, budget) only."""
+
+    masks: np.ndarray
+    weights: np.ndarray
+    inverse: np.ndarray
+
+    @classmethod
+    def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
+        designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
+        return cls(*(np.stack([getattr(d, name) for d in designs]) for name in ("masks", "weights", "inverse")))
+
+    @property
+    def n_groups(self) -> int:
+        return self.weights.shape[1] - 1
+
+
+def _kernel_values(
+    predict: Predict,
+    x: np.ndarray,
+    cols: np.ndarray,
+    designs: _Designs,
+    background: np.ndarray,
+    bg_pred: np.ndarray,
+    weights: np.ndarray,
+    max_batch_rows: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel SHAP values (K, m) of one row and their estimated RMS error (K,).
+
+    Background row b has a design of its own: its coalitions S are evaluated on b alone,
+    v_b(S) = f(x_S, b_notS), and its regression gives the Shapley values of that one-reference
+    game; phi = sum_b w_b phi_b. Independent designs make the errors of the phi_b independent, so
+    they average out over the background (a shared design repeats one error for every b).
+    The error is the jackknife over the designs' groups of sampled pairs: replicate g leaves group g
+    out of every design, var_j = (G-1)/G sum_g (phi_j^(-g) - mean)^2, and the row's error is the
+    root mean square over features of sqrt(var_j) (0 when every coalition was enumerated).
     """
-    if m == 1:
-        return np.zeros((0, 1), dtype=bool), np.zeros(0)
-    budget = max(int(budget), 2)
-    sizes = np.arange(1, m)
-    mass = (m - 1) / (sizes * (m - sizes))  # total kernel weight of all coalitions of size s
-    found: list[np.ndarray] = []
-    wts: list[np.ndarray] = []
-    pairs = [(s, m - s) if s != m - s else (s,) for s in range(1, m // 2 + 1)]
-    left, mass_left, k = budget, mass.sum(), 0
-    while k < len(pairs):
-        count = sum(math.comb(m, s) for s in pairs[k])
-        pair_mass = sum(mass[s - 1] for s in pairs[k])
-        if budget < 2**m - 2 and count > left * pair_mass / mass_left + 1e-8:
-            break
-        for s in pairs[k]:
-            sub = np.zeros((math.comb(m, s), m), dtype=bool)
-            for row, cols in enumerate(itertools.combinations(range(m), s)):
-                sub[row, list(cols)] = True
-            found.append(sub)
-            wts.append(np.full(len(sub), mass[s - 1] / math.comb(m, s)))
-        left, mass_left, k = left - count, mass_left - pair_mass, k + 1
-    rest = pairs[k:]
-    if not rest or left <= 0:
-        return np.concatenate(found), np.concatenate(wts)
-    p = np.array([sum(mass[s - 1] for s in pair) for pair in rest])
-    lows = np.array([pair[0] for pair in rest])
-    counts: dict[bytes, list] = {}
-    for _ in range(100):  # stops as soon as `left` distinct coalitions are found
-        low = lows[rng.choice(len(rest), size=left, p=p / p.sum())]
-        drawn = rng.random((left, m)).argsort(axis=1).argsort(axis=1) < low[:, None]  # random size-low sets
-        for mask in drawn:
-            for coalition in (mask, ~mask):  # paired (complement) sampling
-                counts.setdefault(coalition.tobytes(), [coalition, 0])[1] += 1
-            if len(counts) >= left:
-                break
-        if len(counts) >= left:
-            break
-    sampled = np.array([e[0] for e in counts.values()])
-    n_drawn = np.array([e[1] for e in counts.values()], dtype=np.float64)
-    found.append(sampled)
-    wts.append(mass_left * n_drawn / n_drawn.sum())
-    return np.concatenate(found), np.concatenate(wts)
-
-
-def _kernel_projection(masks: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(m-1, c) matrix P with phi_{<m} = P @ (v - z_m delta): the constrained weighted least squares.
-
-    Minimizes sum_S w_S (v(S) - v(0) - z_S . phi)^2 subject to sum(phi) = delta by eliminating
-    phi_m = delta - sum_{j<m} phi_j; the (m-1)x(m-1) normal matrix is factorized once (one SVD,
-    robust to a rank-deficient design) and P then serves every row and output.
-    """
-    a = masks[:, :-1].astype(np.float64) - masks[:, -1:]
-    return np.linalg.lstsq(a.T @ (w[:, None] * a), a.T * w, rcond=None)[0]
-
-
-def _kernel_solve(v: np.ndarray, delta: np.ndarray, masks: np.ndarray, proj: np.ndarray) -> np.ndarray:
-    """Kernel SHAP values (K, n, m) from v(S) - v(0) (K, n, c) and delta = f(x) - v(0) (K, n)."""
-    if masks.shape[1] == 1:
-        return delta[..., None].copy()
-    head = (v - masks[:, -1] * delta[..., None]) @ proj.T
-    return np.concatenate([head, (delta - head.sum(axis=-1))[..., None]], axis=-1)
+    n_bg, c, m = designs.masks.shape
+    full = np.zeros((n_bg, c, len(x)), dtype=bool)
+    full[:, :, cols] = designs.masks
+    synth = np.concatenate([np.where(full, x, background[:, None, :]).reshape(n_bg * c, len(x)), x[None, :]])
+    pred = _predict_2d(predict, synth, max_batch_rows)  # fixed-size calls: the row alone
+    fx = pred[-1]
+    values = pred[:-1].reshape(n_bg, c, -1).transpose(0, 2, 1)  # (n_bg, K, c)
+    delta = fx - bg_pred  # (n_bg, K): f(x) - f(b), imposed as sum(phi_b)
+    y = values - bg_pred[:, :, None] - designs.masks[:, None, :, -1] * delta[:, :, None]
+    with one_blas_thread():  # the same bits whatever the BLAS thread count
+        head = solve(designs.masks, designs.weights, designs.inverse, y)  # (n_bg, K, 1 + G, m - 1)
+    phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
+    phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
+    groups = designs.n_groups
+    if groups == 0:
+        return phi[:, 0], np.zeros(len(fx))
+    replicates = phi[:, 1:]
+    spread = ((replicates - replicates.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    return phi[:, 0], np.sqrt(((groups - 1) / groups * spread).mean(axis=-1))
 
 
 def _check(X: np.ndarray, background: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -202,36 +193,75 @@ def _check(X: np.ndarray, background: np.ndarray, weights: np.ndarray) -> np.nda
     return w / w.sum()
 
 
+def default_budget(m: int) -> int:
+    """Coalitions per background row on the Kernel SHAP path for m varying features: max(384, 8 m)."""
+    return max(384, 8 * m)
+
+
+@dataclass(frozen=True)
+class ShapleyResult:
+    """What :func:`shapley_values` returns; the fields are documented there."""
+
+    phi: np.ndarray
+    expected: np.ndarray
+    error: np.ndarray
+    n_samples: np.ndarray
+    at_cap: np.ndarray
+
+
+def _output_scale(pred: np.ndarray, w: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Weighted standard deviation of each output over the background (1 where it is 0)."""
+    spread = np.sqrt(np.maximum(w @ (pred - expected) ** 2, 0.0))
+    return np.where(spread > 0, spread, 1.0)
+
+
 def shapley_values(
     predict: Predict,
     X: np.ndarray,
     background: np.ndarray,
     weights: np.ndarray,
     *,
-    n_samples: int | None = None,
+    n_samples: int | str | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    max_samples: int | None = None,
     exact_max_features: int = 10,
     max_batch_rows: int = 250_000,
     random_state: int | None = 0,
     progress: bool | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> ShapleyResult:
     """Interventional Shapley values of ``predict`` for the rows of ``X``, exact or by Kernel SHAP.
 
     The value of a coalition S for row x is v_x(S) = sum_b w_b f(x_S, background_b,notS).
     Per row only the *varying* features count (x_j differs from some background_bj with w_b > 0);
-    the others get exactly 0. Rows are grouped by their varying pattern, and per group::
+    the others get exactly 0. Per row, with m varying features::
 
-        m = number of varying features
         if m <= exact_max_features:                         # exact
             v = [v_x(S) for all 2^m bitmasks S]
             phi_j = sum_{S not containing j} |S|!(m-|S|-1)!/m! * (v(S + j) - v(S))
-        else:                                               # Kernel SHAP (one coalition set per m)
-            Z, w = enumerate sizes (s, m-s) smallest first while the budget allows, sample the rest
-                   in complement pairs, weights from the Shapley kernel (m-1)/(C(m,s) s (m-s))
-            phi = argmin sum_S w_S (v(S) - v(0) - z_S . phi)^2  subject to  sum(phi) = f(x) - v(0)
+        else:                                               # Kernel SHAP, one design per background row
+            for each background row b:
+                Z_b, w_b = kernel_design(m, budget, seed, b)   # complement pairs, stratified by size
+                phi_b = argmin sum_S w_S (f(x_S, b) - f(b) - z_S . phi)^2  s.t.  sum(phi) = f(x) - f(b)
+            phi = sum_b w_b phi_b
+            error = RMS over j of the jackknife standard error of phi_j (groups of pairs left out)
+            if n_samples == "auto" and error > tolerance * scale and budget < max_samples:
+                budget = min(2 * budget, max_samples); repeat
+
+    Each background row's design (``_kernel_design.kernel_design``) enumerates the size strata
+    its budget covers and samples distinct complement pairs from the others, the same number per
+    coalition size (leverage-score sampling). The regression of a one-reference game gives its
+    Shapley values, and their weighted mean is the interventional value; independent designs per
+    background row make the sampling errors average out over the background (measured: about
+    3x lower error than one design shared by all background rows, at the same model calls).
+    Designs depend on (m, budget, seed, background row) only, so each is built and factorized
+    once and serves every row. Each row's synthetic rows go to ``predict`` in calls of their own,
+    of sizes fixed by (coalitions, background rows, ``max_batch_rows``), and its linear algebra is
+    done alone: a row's values are bit for bit the same whichever rows are explained with it.
 
     Exact: sum(phi) = v(all) - v(empty), and v(empty) is ``expected`` (same arithmetic), v(all) is
     f(x) up to rounding; an ignored feature gets exactly 0 when ``predict`` is deterministic per row.
-    Sampled: sum(phi) = f(x) - expected is imposed. So ``phi.sum() + expected == f(x)`` on both paths.
+    Sampled: sum(phi_b) = f(x) - f(b) is imposed per background row. So ``phi.sum() + expected ==
+    f(x)`` on both paths (to rounding).
 
     Parameters
     ----------
@@ -244,32 +274,58 @@ def shapley_values(
         Background sample, same columns as ``X``.
     weights : ndarray of shape (n_bg,)
         Non-negative background weights summing to 1.
-    n_samples : int, optional
-        Coalition budget of the Kernel SHAP path; default ``2 * m + 2048``.
+    n_samples : int, "auto" or None, default None
+        Coalitions per background row on the Kernel SHAP path (the model sees ``n_samples`` x
+        background rows synthetic rows per explained row, as in shap's ``nsamples``); None:
+        ``default_budget(m)`` = max(384, 8 m). "auto": start there and double, row by row, until
+        the row's estimated error is at most ``tolerance`` times the output's spread, or
+        ``max_samples`` is reached.
+    tolerance : float, default 0.005
+        Target of ``n_samples="auto"``: estimated RMS error / (weighted standard deviation of the
+        model output over the background), the largest over outputs.
+    max_samples : int, optional
+        Cap of ``n_samples="auto"``; default ``16 * default_budget(m)``.
     exact_max_features : int, default 10
-        Groups with at most this many varying features are solved exactly.
+        Rows with at most this many varying features are solved exactly.
     max_batch_rows : int, default 250_000
         Upper bound on synthetic rows built and passed to one ``predict`` call.
     random_state : int or None, default 0
-        Seed of the coalition sampling; a fixed seed gives identical results.
+        Seed of the coalition designs; a fixed seed gives identical results.
     progress : bool or None, default None
         A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
         only when stderr is a terminal. It never changes the result.
 
     Returns
     -------
+    ShapleyResult with
     phi : ndarray of shape (K, n_rows, M), float64
     expected : ndarray of shape (K,), float64
         ``sum_b w_b f(background_b)``.
+    error : ndarray of shape (K, n_rows)
+        Estimated RMS error of each row's values (0 for exact rows), in output units.
+    n_samples : ndarray of shape (n_rows,), int
+        Coalitions per background row behind the row's values (2^m when exact, 0 when nothing
+        varies; under "auto" the last budget tried).
+    at_cap : ndarray of shape (n_rows,), bool
+        Rows where ``n_samples="auto"`` stopped at ``max_samples`` above its tolerance.
 
     References
     ----------
     S. M. Lundberg and S.-I. Lee, "A Unified Approach to Interpreting Model Predictions", NeurIPS 2017.
+    I. Covert and S.-I. Lee, "Improving KernelSHAP: Practical Shapley Value Estimation via Linear
+    Regression", AISTATS 2021 (paired sampling).
+    C. Musco and R. T. Witter, "Provably Accurate Shapley Value Estimation via Leverage Score
+    Sampling", ICLR 2025.
     """
     X, background = np.asarray(X), np.asarray(background)
     w = _check(X, background, weights)
-    if max_batch_rows < 1 or exact_max_features < 0 or (n_samples is not None and n_samples < 1):
+    auto = isinstance(n_samples, str)
+    if auto and n_samples != "auto":
+        raise ValueError(f"n_samples must be an int, 'auto' or None, got {n_samples!r}")
+    if max_batch_rows < 1 or exact_max_features < 0 or (not auto and n_samples is not None and n_samples < 1):
         raise ValueError("max_batch_rows and n_samples must be >= 1 and exact_max_features >= 0")
+    if not tolerance > 0 or (max_samples is not None and max_samples < 2):
+        raise ValueError("tolerance must be > 0 and max_samples >= 2")
     try:
         dtype = np.result_type(X.dtype, background.dtype)
     except TypeError:
@@ -277,45 +333,43 @@ def shapley_values(
     X, background = X.astype(dtype, copy=False), background[w > 0].astype(dtype, copy=False)
     w = w[w > 0]
     n_rows, n_feat = X.shape
-    expected = _weighted_mean(_predict_2d(predict, background, max_batch_rows), w)
+    bg_pred = _predict_2d(predict, background, max_batch_rows)
+    expected = _weighted_mean(bg_pred, w)
     n_out = expected.shape[0]
     phi = np.zeros((n_out, n_rows, n_feat))
+    error = np.zeros((n_out, n_rows))
+    used = np.zeros(n_rows, dtype=np.int64)
+    at_cap = np.zeros(n_rows, dtype=bool)
     if n_rows == 0 or n_feat == 0:
-        return phi, expected
+        return ShapleyResult(phi, expected, error, used, at_cap)
+    scale = _output_scale(bg_pred, w, expected)
+    start = None if auto or n_samples is None else int(n_samples)
+    seed = random_state if random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
     varying = _varying(X, background)
-    sampled = varying.sum(axis=1) > exact_max_features
-    fx = np.zeros((n_rows, n_out))  # f(x), needed as the efficiency constraint of the sampled path
-    if sampled.any():
-        fx[sampled] = _predict_2d(predict, X[sampled], max_batch_rows)
-    patterns, group = np.unique(varying, axis=0, return_inverse=True)
-    rng = np.random.default_rng(random_state)
-    designs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    designs: dict[tuple[int, int], _Designs] = {}
     with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
-        for g, pattern in enumerate(patterns):
-            cols, rows = np.flatnonzero(pattern), np.flatnonzero(group.reshape(-1) == g)
+        for i in range(n_rows):
+            cols = np.flatnonzero(varying[i])
             m = len(cols)
-            if m == 0:
-                bar.update(len(rows))
-                continue
-            exact = m <= exact_max_features
-            if exact:  # all 2^m coalitions, v(empty) and v(all) included
-                masks = ((np.arange(2**m)[:, None] >> np.arange(m)) & 1).astype(bool)
-            else:
-                if m not in designs:
-                    budget = 2 * m + 2048 if n_samples is None else n_samples
-                    z, kernel_w = _kernel_coalitions(m, budget, rng)
-                    designs[m] = z, (_kernel_projection(z, kernel_w) if m > 1 else np.zeros((0, len(z))))
-                masks, proj = designs[m]
-            full = np.zeros((len(masks), n_feat), dtype=bool)
-            full[:, cols] = masks
-            step = max(1, max_batch_rows // max(1, len(masks)))  # bounds the (K, rows, coalitions) value array too
-            for part in np.array_split(rows, -(-len(rows) // step)):
-                v = _coalition_values(predict, X[part], full, background, w, max_batch_rows, n_out, bar.update)
-                if exact:
-                    phi[:, part[:, None], cols[None, :]] = _exact(v, masks)
-                else:
-                    delta = (fx[part] - expected).T  # (K, r)
-                    phi[:, part[:, None], cols[None, :]] = _kernel_solve(
-                        v - expected[:, None, None], delta, masks, proj
-                    )
-    return phi, expected
+            if m and (m <= exact_max_features or m == 1):  # all 2^m coalitions, v(empty) and v(all) included
+                v = _coalition_values(predict, X[i], cols, _enumeration(m)[0], background, w, max_batch_rows, n_out)
+                phi[:, i, cols] = _exact(v, m)
+                used[i] = 2**m
+            elif m:
+                limit = max_samples or 16 * default_budget(m)  # the cap of "auto"
+                budget = start or min(default_budget(m), limit)
+                while True:
+                    if (m, budget) not in designs:
+                        designs[m, budget] = _Designs.build(m, budget, seed, len(background))
+                    values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], background,
+                                                       bg_pred, w, max_batch_rows)
+                    used[i] = designs[m, budget].masks.shape[1]
+                    if not auto or designs[m, budget].n_groups == 0 or (row_error / scale).max() <= tolerance:
+                        break
+                    if budget >= limit:
+                        at_cap[i] = True
+                        break
+                    budget = min(2 * budget, limit)
+                phi[:, i, cols], error[:, i] = values, row_error
+            bar.update(1)
+    return ShapleyResult(phi, expected, error, used, at_cap)

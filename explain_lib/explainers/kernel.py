@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..data import Tabular, as_weights
 from ..errors import InvalidInputError, InvalidParameterError
@@ -14,7 +16,7 @@ from ..explanation import Explanation
 from ..models import call_model, prediction_function
 from ._background import summarize, unwrap_summary
 from ._base import Explainer, binary_pair, resolve_classes
-from ._kernel_estimator import shapley_values
+from ._kernel_estimator import DEFAULT_TOLERANCE, default_budget, shapley_values
 
 __all__ = ["KernelShap"]
 
@@ -27,9 +29,30 @@ class KernelShap(Explainer):
     The value of a coalition S of features for row x is the (weighted) mean model output over the
     background rows b with x's values on S and b's elsewhere. With at most ``exact_max_features``
     features every coalition is evaluated and the Shapley values are exact; above it the Kernel SHAP
-    weighted regression (Lundberg & Lee 2017) estimates them from ``n_samples`` coalitions, with
-    the sum constraint enforced, so additivity holds exactly in both cases. Many rows' coalitions
-    go into one model call (up to ``max_batch_rows`` synthetic rows per call).
+    weighted regression (Lundberg & Lee 2017) estimates them, with the sum constraint solved
+    exactly, so additivity holds in both cases. Each background row gets its own design of
+    ``n_samples`` coalitions: complement pairs (paired sampling), stratified by coalition size with
+    the same number per size (leverage-score sampling, Musco & Witter 2024), the sizes the budget
+    covers enumerated and the rest drawn without replacement; its regression gives the Shapley
+    values of the one-background-row game, and their weighted mean is the result. Independent
+    designs average their sampling errors out over the background. Designs depend on the seed,
+    never on the rows, and are built and factorized once for all rows.
+
+    Sampled values come with an error estimate: ``params["error"]`` is the largest, over rows,
+    estimated root-mean-square error of a row's values (in output units; a jackknife over four
+    groups of the sampled pairs; 0 when exact), ``params["error_mean"]`` its mean over rows.
+    Against exact values it is of the same order as the true error (about 1.3x, a slight
+    overestimate, at the default budget in ``benchmarks/kernel.py``). ``n_samples="auto"`` doubles
+    a row's budget until that estimate is at most ``tolerance`` times the standard deviation of the
+    model output over the background, up to ``max_samples``; rows stopped by the cap are counted
+    in ``params["rows_at_cap"]`` and a warning says so.
+
+    Batch invariance: a row's model calls hold its own synthetic rows only (call sizes fixed by
+    the budget, background and ``max_batch_rows``) and its arithmetic is done alone (on one BLAS
+    thread), so a row gets the same bits alone, in any batch, or in any chunk of the chunked
+    engine, as long as the model computes each output row from its input row alone. (The price:
+    one model call per explained row at least; a model with a high per-call overhead pays it
+    per row.)
 
     Classifiers are explained on ``predict_proba`` (``output_space="probability"``), or on
     ``decision_function`` (``"margin"``) when they have no probabilities; regressors on ``predict``.
@@ -46,6 +69,20 @@ class KernelShap(Explainer):
         A shap ``DenseData`` (``shap.kmeans(X, k)``) is used as it is, with its weights.
         ``params["n_background"]`` / ``params["background_summary"]`` record what was used, and a
         log line (logger ``explain_lib.explainers.kernel``, INFO) says so.
+    n_samples : int, "auto" or None, default None
+        Coalitions per background row on the sampled path (the model sees ``n_samples`` x
+        background rows synthetic rows per explained row, like shap's ``nsamples``); None:
+        max(384, 8 x features). "auto": start there and double per row until the error estimate
+        meets ``tolerance``.
+    tolerance : float, default 0.005
+        Target of ``n_samples="auto"``: estimated RMS error of a row's values / standard deviation
+        of the model output over the background (the largest over outputs).
+    max_samples : int, optional
+        Cap of ``n_samples="auto"``; default 16 x the default budget.
+    exact_max_features : int, default 10
+        Rows with at most this many varying features are solved exactly (2^m coalitions).
+    random_state : int or None, default 0
+        Seed of the coalition designs; the same seed gives the same values.
     progress : bool or None, default None
         A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
         only when stderr is a terminal. It never changes the result.
@@ -53,15 +90,23 @@ class KernelShap(Explainer):
 
     method = "shap.kernel"
 
-    def __init__(self, model: Any, background: Any, *, n_background: int = 100, n_samples: int | None = None,
-                 exact_max_features: int = 10, max_batch_rows: int = 250_000, background_weights: Any = None,
+    def __init__(self, model: Any, background: Any, *, n_background: int = 100, n_samples: int | str | None = None,
+                 tolerance: float = DEFAULT_TOLERANCE, max_samples: int | None = None, exact_max_features: int = 10,
+                 max_batch_rows: int = 250_000, background_weights: Any = None,
                  features: Any = None, classes: Any = None, model_task: str = "auto", random_state: int | None = 0,
                  progress: bool | None = None):
         super().__init__(model, features=features, classes=classes, model_task=model_task)
         if n_background < 1:
             raise InvalidParameterError(f"n_background must be at least 1, got {n_background}.")
-        if n_samples is not None and n_samples < 2:
-            raise InvalidParameterError(f"n_samples must be at least 2 (or None for 2M + 2048), got {n_samples}.")
+        if isinstance(n_samples, str) and n_samples != "auto":
+            raise InvalidParameterError(f"n_samples must be an int, 'auto' or None, got {n_samples!r}.")
+        if not isinstance(n_samples, str) and n_samples is not None and n_samples < 2:
+            raise InvalidParameterError(
+                f"n_samples must be at least 2 (or None for max(384, 8 x features), or 'auto'), got {n_samples}.")
+        if not tolerance > 0:
+            raise InvalidParameterError(f"tolerance must be positive, got {tolerance}.")
+        if max_samples is not None and max_samples < 2:
+            raise InvalidParameterError(f"max_samples must be at least 2 (or None), got {max_samples}.")
         self._predict, self.output_space = prediction_function(model, self.task)
         background, background_weights, given_summary = unwrap_summary(background, background_weights)
         tab = self._check_rows(background, name="background")
@@ -78,6 +123,8 @@ class KernelShap(Explainer):
                      n_background)
         self.n_background = n_background
         self.n_samples = n_samples
+        self.tolerance = tolerance
+        self.max_samples = max_samples
         self.exact_max_features = exact_max_features
         self.max_batch_rows = max_batch_rows
         self.random_state = random_state
@@ -89,9 +136,16 @@ class KernelShap(Explainer):
 
     def _model_output(self, template: Tabular) -> Callable[[np.ndarray], np.ndarray]:
         """The model as a function of dense arrays, in the input form (DataFrame, dtypes) it was fitted on."""
+        frame = template.values if template.is_frame else None
+        all_float = frame is not None and all(dtype == np.float64 for dtype in frame.dtypes)
 
         def output(rows: np.ndarray) -> np.ndarray:
-            values = template.with_values(rows).values if template.is_frame else rows
+            if frame is None:
+                values = rows
+            elif all_float and rows.dtype == np.float64:  # the frame with_values builds, without a no-op astype
+                values = pd.DataFrame(rows, columns=frame.columns, copy=False)
+            else:
+                values = template.with_values(rows).values
             result = np.asarray(self._predict(values), dtype=np.float64)
             return result.reshape(len(rows), -1)
 
@@ -105,11 +159,13 @@ class KernelShap(Explainer):
             rows, background = rows.astype(object), background.astype(object)
         predict = self._model_output(tab)
         call_model(predict, rows[:1])  # the model's own complaint about X, as an error of ours
-        local, expected = shapley_values(
+        result = shapley_values(
             predict, rows, background, self.background_weights, n_samples=self.n_samples,
+            tolerance=self.tolerance, max_samples=self.max_samples,
             exact_max_features=self.exact_max_features, max_batch_rows=self.max_batch_rows,
             random_state=self.random_state, progress=self.progress,
         )
+        local, expected = result.phi, result.expected
         if self.task == "classification":
             if local.shape[0] == 1 and len(self.classes) == 2:
                 local, expected = binary_pair(local[0], float(expected[0]), 0.0)
@@ -119,12 +175,24 @@ class KernelShap(Explainer):
                     "classes; pass classes= with one label per output column."
                 )
         n_features = tab.n_features
+        exact = n_features <= self.exact_max_features
         params = {
             "n_background": int(self.background.n_rows),
             "background_summary": self.summary,
-            "estimator": "exact" if n_features <= self.exact_max_features else "kernel_regression",
-            "n_samples": 2**n_features if n_features <= self.exact_max_features
-            else self.n_samples or 2 * n_features + 2048,
+            "estimator": "exact" if exact else "kernel_regression",
+            "n_samples": 2**n_features if exact else int(result.n_samples.max(initial=0))
+            or (self.n_samples if isinstance(self.n_samples, int) else default_budget(n_features)),
+            "error": float(result.error.max(initial=0.0)),
+            "error_mean": float(result.error.max(axis=0).mean()) if result.error.size else 0.0,
             "random_state": self.random_state,
         }
+        if self.n_samples == "auto":
+            params.update(tolerance=self.tolerance, max_samples=self.max_samples,
+                          rows_at_cap=int(result.at_cap.sum()))
+            if result.at_cap.any():
+                warnings.warn(
+                    f"KernelShap: {int(result.at_cap.sum())} of {len(rows)} rows reached max_samples="
+                    f"{self.max_samples or 16 * default_budget(n_features)} with their error estimate above "
+                    f"tolerance={self.tolerance} (params['error'] = {params['error']:.3g}); raise max_samples "
+                    "or tolerance.", UserWarning, stacklevel=2)
         return self._explanation(tab, local, expected, output_space=self.output_space, params=params)

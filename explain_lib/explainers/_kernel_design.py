@@ -1,0 +1,217 @@
+"""Coalition designs of the Kernel SHAP regression: which coalitions to evaluate, their weights, and
+the factorizations that turn coalition values into Shapley values and a jackknife error estimate.
+
+A design depends only on (number of features m, budget, seed, background row), never on the rows
+explained, so one design (and one factorization) serves every row with m varying features, and a
+row gets the same design whichever rows are explained with it.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread", "solve"]
+
+N_GROUPS = 4  # jackknife groups of sampled pairs
+
+
+@functools.cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context with numpy's BLAS on one thread: our small solves then give the same bits whatever
+    thread count the process runs with (a chunked engine's workers run with one)."""
+    return _controller().limit(limits=1, user_api="blas")
+
+
+@dataclass(frozen=True)
+class Design:
+    """Coalitions of one Kernel SHAP regression and the factorizations that solve it.
+
+    masks : (c, m) bool, the coalitions (empty and full excluded).
+    weights : (1 + G, c) float64, regression weights: row 0 the estimate's, row g >= 1 the
+        jackknife replicate with group g of the sampled pairs left out (G = 0 when every
+        coalition was enumerated).
+    inverse : (1 + G, m - 1, m - 1) float64, pseudo-inverses of the normal matrices.
+    """
+
+    masks: np.ndarray
+    weights: np.ndarray
+    inverse: np.ndarray
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.weights) - 1
+
+
+def solve(masks: np.ndarray, weights: np.ndarray, inverse: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """phi_1..phi_{m-1} (..., K, 1 + G, m - 1) from y(S) = v(S) - v(empty) - z_S,m * delta (..., K, c),
+    for designs stacked on the leading axes of ``masks`` (..., c, m), ``weights`` (..., 1 + G, c)
+    and ``inverse`` (..., 1 + G, m - 1, m - 1).
+
+    The constrained least squares with phi_m = delta - sum_{j<m} phi_j eliminated: with
+    a_S = z_S,<m - z_S,m, phi_{<m} = (A' W A)^+ A' W y. Shapes depend on the designs only, so a
+    row's arithmetic is the same whichever rows are solved with it.
+    """
+    a = masks[..., :-1].astype(np.float64) - masks[..., -1:]
+    rhs = (weights[..., None, :, :] * y[..., :, None, :]) @ a[..., None, :, :]
+    return (inverse[..., None, :, :, :] @ rhs[..., None])[..., 0]
+
+
+def _layer_mass(m: int) -> np.ndarray:
+    """mass[s] = total Shapley-kernel weight of the C(m, s) coalitions of size s (index 0 unused)."""
+    sizes = np.arange(1, m)
+    return np.r_[0.0, (m - 1) / (sizes * (m - sizes))]
+
+
+def _strata(m: int) -> list[tuple[int, int]]:
+    """(s, number of complement pairs) for the pair strata s = 1 .. m // 2 (sizes s and m - s)."""
+    return [(s, math.comb(m, s) if 2 * s != m else math.comb(m, s) // 2) for s in range(1, m // 2 + 1)]
+
+
+def min_budget(m: int) -> int:
+    """The smallest budget that samples every stratum: one complement pair each."""
+    return 2 * (m // 2)
+
+
+def _allocate(m: int, pairs: int) -> list[int]:
+    """Pairs per stratum: equal shares per coalition size (leverage-score sampling, Musco & Witter
+    2024), capped at the stratum's size with the excess handed on (water-filling)."""
+    strata = _strata(m)
+    share = np.array([1.0 if 2 * s == m else 2.0 for s, _ in strata])
+    cap = np.array([n for _, n in strata], dtype=np.float64)
+    alloc = np.zeros(len(strata))
+    free = np.ones(len(strata), dtype=bool)
+    left = float(pairs)
+    while free.any():
+        quota = left * share[free] / share[free].sum()
+        full = cap[free] <= quota
+        if not full.any():
+            alloc[free] = quota
+            break
+        idx = np.flatnonzero(free)[full]
+        alloc[idx] = cap[idx]
+        left -= cap[idx].sum()
+        free[idx] = False
+    counts = np.floor(alloc).astype(int)
+    order = np.argsort(-(alloc - counts), kind="stable")  # largest remainders first
+    for i in order[: max(0, int(round(min(pairs, cap.sum()) - counts.sum())))]:
+        counts[i] += 1
+    return [int(min(c, n)) for c, (_, n) in zip(np.maximum(counts, 1), strata, strict=True)]
+
+
+def _draw_subsets(m: int, s: int, n: int, middle: bool, rng: np.random.Generator) -> np.ndarray:
+    """``n`` distinct size-``s`` subsets of m features, uniformly (each complement pair once if middle)."""
+    pool, k = (m - 1, s - 1) if middle else (m, s)  # middle: the pair's member that holds feature 0
+    total = math.comb(pool, k)
+    out = np.zeros((n, m), dtype=bool)
+    if total <= 4 * n:
+        chosen = np.sort(rng.choice(total, size=n, replace=False))
+        wanted = set(chosen.tolist())
+        combos = itertools.islice(itertools.combinations(range(pool), k), int(chosen[-1]) + 1)
+        picked = [c for i, c in enumerate(combos) if i in wanted]
+    else:
+        seen: dict[bytes, tuple[int, ...]] = {}
+        while len(seen) < n:
+            keys = rng.random((2 * (n - len(seen)), pool)).argsort(axis=1)[:, :k]
+            for row in np.sort(keys, axis=1):
+                seen.setdefault(row.tobytes(), tuple(row.tolist()))
+                if len(seen) == n:
+                    break
+        picked = list(seen.values())
+    for i, combo in enumerate(picked):
+        out[i, [c + middle for c in combo]] = True
+    if middle:
+        out[:, 0] = True
+    return out
+
+
+def _inverse(masks: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(A' W A)^+ for a_S = z_S,<m - z_S,m: the normal matrix of the constrained weighted least squares
+    minimizing sum_S w_S (v(S) - v(0) - z_S . phi)^2 subject to sum(phi) = delta (phi_m eliminated);
+    a full-rank design is inverted directly, a rank-deficient one by pseudo-inverse."""
+    a = masks[:, :-1].astype(np.float64) - masks[:, -1:]
+    normal = a.T @ (w[:, None] * a)
+    try:
+        np.linalg.cholesky(normal)  # positive definite: full rank
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(normal, hermitian=True)
+    return np.linalg.solve(normal, np.eye(len(normal)))
+
+
+@functools.lru_cache(maxsize=256)
+def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
+    """The coalitions for m >= 2 features and about ``budget`` coalitions, drawn from
+    (``seed``, m, budget, ``reference``): each background row gets a design of its own.
+
+    Coalitions come in complement pairs (S, not S), stratified by size: strata s = 1 .. m // 2 hold
+    the sizes s and m - s. Pairs are allotted equally per size (the leverage scores of the
+    regression are equal per size), a stratum whose allotment covers it is enumerated and its
+    excess handed on; the others get distinct pairs drawn uniformly without replacement. Weights:
+    enumerated coalitions their exact Shapley-kernel weight, sampled ones their layer's kernel mass
+    divided by the number drawn, so each stratum's mass is exact. Sampled pairs are dealt round
+    robin into ``N_GROUPS`` jackknife groups; leaving one group out (its strata reweighted) gives
+    the replicate estimates whose spread estimates the error.
+
+    Designs are cached (they are pure functions of their arguments; their arrays are read-only).
+    """
+    rng = np.random.default_rng([int(seed), m, int(budget), int(reference)])
+    mass = _layer_mass(m)
+    counts = _allocate(m, max(int(budget), min_budget(m)) // 2)
+    masks, weights, stratum, sampled = [], [], [], []
+    for index, ((s, n_pairs), n) in enumerate(zip(_strata(m), counts, strict=True)):
+        middle = 2 * s == m
+        if n == n_pairs:  # enumerate the stratum
+            sub = np.zeros((math.comb(m, s), m), dtype=bool)
+            for row, cols in enumerate(itertools.combinations(range(m), s)):
+                sub[row, list(cols)] = True
+            layers = [sub] if middle else [sub, ~sub]
+            for layer in layers:
+                masks.append(layer)
+                weights.append(np.full(len(layer), mass[s] / math.comb(m, s)))
+                stratum.append(np.full(len(layer), index))
+                sampled.append(np.zeros(len(layer), dtype=bool))
+        else:
+            half = _draw_subsets(m, s, n, middle, rng)
+            pair = np.concatenate([half, ~half])
+            masks.append(pair)
+            weights.append(np.full(2 * n, mass[s] / (2 * n if middle else n)))
+            stratum.append(np.full(2 * n, index))
+            sampled.append(np.ones(2 * n, dtype=bool))
+    z, w = np.concatenate(masks), np.concatenate(weights)
+    stratum, sampled = np.concatenate(stratum), np.concatenate(sampled)
+    blocks = [w]
+    if sampled.any():
+        # a pair's two coalitions sit n apart within their stratum's block; deal pairs round robin
+        group = np.full(len(z), -1)
+        dealt = int(rng.integers(N_GROUPS))
+        for index in np.unique(stratum[sampled]):
+            rows = np.flatnonzero(stratum == index)
+            n = len(rows) // 2
+            g = (dealt + np.arange(n)) % N_GROUPS
+            group[rows[:n]], group[rows[n:]] = g, g
+            dealt += n
+        for g in range(N_GROUPS):
+            w_g = w.copy()
+            out = group == g
+            for index in np.unique(stratum[out]):
+                members = stratum == index
+                kept = members & ~out
+                if kept.any():  # the stratum's mass is spread over the pairs kept
+                    w_g[kept] *= members.sum() / kept.sum()
+                    w_g[members & out] = 0.0
+            blocks.append(w_g)
+    weights = np.stack(blocks)
+    with one_blas_thread():
+        inverse = np.stack([_inverse(z, row) for row in weights])
+    for array in (z, weights, inverse):
+        array.setflags(write=False)
+    return Design(z, weights, inverse)
