@@ -186,3 +186,18 @@ def test_tuple_transformations_are_applied_like_tabular_explainer_does():
                                  max_num_of_augmentations=1).explain(X.iloc[:10])
     assert explanation.is_raw and explanation.features == ("color", "size")
     assert explanation.fidelity["r2_logit"] > 0.9
+
+
+@pytest.mark.parametrize("model_args, trained_threads, predict_threads", [
+    ({"n_estimators": 5}, 1, None),  # small: trained on one thread, predictions on LightGBM's default
+    ({"n_estimators": 5, "n_jobs": 2}, 2, 2),  # the user's threads, as given
+    ({"n_estimators": 5, "num_threads": 2}, 2, None),
+])
+def test_small_lightgbm_surrogates_train_on_one_thread_unless_threads_are_given(regression_teacher, model_args,
+                                                                                 trained_threads, predict_threads):
+    model, X = regression_teacher
+    given = dict(model_args)
+    surrogate = MimicExplainer(model, X[:300], "lightgbm", explainable_model_args=model_args).surrogate.model
+    assert surrogate.booster_.params["num_threads"] == trained_threads
+    assert surrogate.get_params()["n_jobs"] == predict_threads
+    assert model_args == given  # the caller's dict untouched

@@ -87,8 +87,19 @@ class ExplainableModel(abc.ABC):
         """The exact SHAP explainer of the fitted surrogate (fed ``transform(X)``)."""
 
 
+_LGBM_THREAD_ARGS = ("n_jobs", "num_threads", "num_thread", "nthread", "nthreads")
+_LGBM_ONE_THREAD_CELLS = 2_000_000  # training matrices up to this many cells train on one thread
+
+
 class LGBMExplainableModel(ExplainableModel):
-    """LightGBM surrogate (categorical features native); importance = total split gain."""
+    """LightGBM surrogate (categorical features native); importance = total split gain.
+
+    Unless ``model_args`` set the threads, a surrogate of up to 2 million cells (rows x columns)
+    trains on one thread: a boosting round on so few rows is too short to share, and LightGBM's
+    threads wait on each other at every split (its documentation warns against many threads for
+    small data; on a busy machine two threads took 30x as long as one). SHAP values and predictions
+    still use all cores.
+    """
 
     name = "lightgbm"
     handles_categories = True
@@ -99,6 +110,15 @@ class LGBMExplainableModel(ExplainableModel):
 
         args = {"random_state": self.random_state, "verbose": -1, **self.model_args}
         return lightgbm.LGBMRegressor(**args) if self.task == "regression" else lightgbm.LGBMClassifier(**args)
+
+    def fit(self, X: Any, y: np.ndarray) -> ExplainableModel:
+        estimator = self._estimator()
+        if not any(name in self.model_args for name in _LGBM_THREAD_ARGS) \
+                and np.prod(np.shape(X)) <= _LGBM_ONE_THREAD_CELLS:
+            estimator.set_params(n_jobs=1)
+        self.model = estimator.fit(X, y)
+        self.model.set_params(n_jobs=self.model_args.get("n_jobs"))  # predictions: LightGBM's default threads
+        return self
 
     def native_importance(self) -> np.ndarray:
         return self.model.booster_.feature_importance(importance_type="gain").astype(np.float64)

@@ -19,12 +19,14 @@ from ..features import transformer_of
 from ..metrics import ALIASES, METRICS, lookup, metric_function
 from ..models import ModelInput, call_model, model_classes
 from ._base import Explainer
+from ._forest_permutation import ForestPermuter, forest_permuter
 
 __all__ = ["PFIExplainer"]
 
 _C, _R = "classification", "regression"
 _NOT_GIVEN: Any = object()
 _STACK_BYTES = 64 * 2**20  # a worker predicts all repeats of a feature in one call if its stacked copy fits
+_FOREST_BYTES = 512 * 2**20  # a forest's rows' own leaves and paths are kept if they fit (else the model is called)
 
 
 def _metric_name(metric: str, task: str) -> str:
@@ -158,17 +160,32 @@ def _permuted_scores(predict: Callable | None, score: Callable, values: Any, y: 
     return scores
 
 
+def _threads_itself(model: Any) -> bool:
+    """Whether the model spreads its own predictions over cores (it has an ``n_jobs`` setting, as
+    scikit-learn's forests and neighbours, LightGBM and XGBoost have)."""
+    model = getattr(model, "model", model) if isinstance(model, _TransformedModel) else model
+    return hasattr(model, "n_jobs") and callable(getattr(model, "get_params", None)) \
+        and "n_jobs" in model.get_params(deep=False)
+
+
 def _scores_by_column(predict: Callable | None, score: Callable, values: Any, y: np.ndarray, columns: list[int],
-                      orders: np.ndarray, per_call: int, *, n_jobs: int | None, show: bool | None) -> np.ndarray:
+                      orders: np.ndarray, per_call: int, *, n_jobs: int | None, show: bool | None,
+                      threads_itself: bool = False) -> np.ndarray:
     """(len(columns), n_repeats) permuted scores, the columns split into contiguous chunks, one per joblib worker.
 
-    A bar counts the features: after each column when one process does all the work, after each
-    finished chunk when workers do.
+    A model that ``threads_itself`` is instead called from this process, one column after the other,
+    with joblib's default ``n_jobs`` set to ours (threads), so its own predict spreads each call
+    over the cores: no copy of the model or data per process, and no process competing with the
+    model's threads. A bar counts the features: after each column when one process does all the
+    work, after each finished chunk when workers do.
     """
-    from joblib import Parallel, delayed, effective_n_jobs
+    from joblib import Parallel, delayed, effective_n_jobs, parallel_config
 
     n_chunks = min(len(columns), effective_n_jobs(n_jobs))
     with progress_bar(len(columns), "PFIExplainer", unit="feature", show=show) as bar:
+        if threads_itself and n_chunks > 1:
+            with parallel_config(backend="threading", n_jobs=n_jobs):
+                return _permuted_scores(predict, score, values, y, columns, orders, per_call, bar.update)
         if n_chunks == 1:
             return _permuted_scores(predict, score, values, y, columns, orders, per_call, bar.update)
         chunks = np.array_split(np.asarray(columns), n_chunks)
@@ -180,6 +197,31 @@ def _scores_by_column(predict: Callable | None, score: Callable, values: Any, y:
             scores.append(chunk_scores)
             bar.update(len(chunk))
     return np.concatenate(scores)
+
+
+def _checked_forest_permuter(model: Any, predict: Callable | None, values: Any, unpermuted: Any,
+                             n_jobs: int | None) -> ForestPermuter | None:
+    """A forest's permuter (see ``_forest_permutation``) if it applies, fits in memory, and gives exactly
+    the model's own ``unpermuted`` output; None otherwise (the model is then called)."""
+    from joblib import effective_n_jobs
+
+    n_trees = len(getattr(model, "estimators_", ()))
+    if np.shape(values)[0] * n_trees * 16 > _FOREST_BYTES:  # each row's leaf and path mask in every tree
+        return None
+    permuter = forest_permuter(model, predict, values, n_threads=effective_n_jobs(n_jobs))
+    return permuter if permuter is not None and permuter.matches(unpermuted) else None
+
+
+def _forest_scores(permuter: ForestPermuter, score: Callable, y: np.ndarray, columns: list[int], orders: np.ndarray,
+                   *, show: bool | None) -> np.ndarray:
+    """(len(columns), n_repeats) permuted scores from a forest's permuter, a column at a time."""
+    scores = np.empty((len(columns), len(orders)))
+    with progress_bar(len(columns), "PFIExplainer", unit="feature", show=show) as bar:
+        for i, j in enumerate(columns):
+            outputs = permuter.permuted(j, orders)
+            scores[i] = [score(y, output) for output in outputs]
+            bar.update(1)
+    return scores
 
 
 def _nbytes(values: Any) -> int:
@@ -236,7 +278,9 @@ class PFIExplainer(Explainer):
     n_repeats : int
         Permutations per feature.
     n_jobs : int, optional
-        joblib workers over which the features are split; None means 1, -1 all cores.
+        joblib workers over which the features are split; None means 1, -1 all cores. A model with
+        its own ``n_jobs`` setting (scikit-learn forests, LightGBM, XGBoost) is instead called from
+        this process with joblib's default ``n_jobs`` set to this, so it threads each call itself.
     random_state : int or None
         Seeds the permutations. Results do not depend on ``n_jobs``.
     features, classes, model_task
@@ -265,9 +309,14 @@ class PFIExplainer(Explainer):
     from ``random_state``, the same ``n_repeats`` shuffles for every feature: common random
     numbers, so features are compared on the same draws), hence both give the same importances for
     the same model, data, metric, ``n_repeats`` and ``random_state``, to floating-point rounding.
-    Faster: a worker predicts all repeats of a feature in one call on ``n_repeats`` stacked copies of
-    X (one call per repeat, the column permuted in place and restored, past 64 MiB), and workers get
-    contiguous chunks of features, so the model is sent to each process once.
+    Faster: a scikit-learn random forest or extra-trees model (single output, float rows) is not
+    called per repeat: each row's own leaf and path are found once, and a permuted row is walked only
+    from the first split on the permuted column where it goes another way (``_forest_permutation``),
+    which gives the forest's own outputs bit for bit (checked on the unpermuted rows, else the model
+    is called). Other models: a worker predicts all repeats of a feature in one call on ``n_repeats``
+    stacked copies of X (one call per repeat, the column permuted in place and restored, past 64 MiB);
+    a model with its own ``n_jobs`` threads those calls itself, others get processes over contiguous
+    chunks of features, so the model is sent to each process once. X itself is never changed.
 
     The Explanation: ``global_`` the mean drop, ``local`` / ``expected`` / ``per_class`` None,
     ``output_space="metric"``; ``params``: ``metric``, ``greater_is_better``, ``baseline_score``
@@ -372,11 +421,18 @@ class PFIExplainer(Explainer):
             labels = known or self.classes or tuple(np.unique(y).tolist())
         predict, score, name, greater_is_better = self._scoring(labels)
 
-        baseline = score(y, call_model(functools.partial(_predictions, predict), tab.values))
+        unpermuted = call_model(functools.partial(_predictions, predict), tab.values)
+        baseline = score(y, unpermuted)
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
-        per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
-        scores = _scores_by_column(predict, score, tab.values, y, columns, orders, per_call, n_jobs=self.n_jobs,
-                                   show=self.progress)
+        permuter = None if self.is_function else _checked_forest_permuter(self._scored_model, predict, tab.values,
+                                                                          unpermuted, self.n_jobs)
+        if permuter is not None:
+            scores = _forest_scores(permuter, score, y, columns, orders, show=self.progress)
+        else:
+            per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
+            scores = _scores_by_column(predict, score, tab.values, y, columns, orders, per_call, n_jobs=self.n_jobs,
+                                       show=self.progress, threads_itself=not self.is_function
+                                       and _threads_itself(self._scored_model))
         drops = (baseline - scores) * (1.0 if greater_is_better else -1.0)
         params = {"metric": name, "greater_is_better": greater_is_better, "baseline_score": baseline,
                   "n_repeats": self.n_repeats, "random_state": self.random_state}
