@@ -100,6 +100,17 @@ def test_a_linear_network_gets_the_closed_form_and_exact_shapley_values(X):
                         atol=1e-9)
 
 
+def test_data_frame_columns_are_matched_by_name(X):
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(N_FEATURES)])
+    explainer = DeepShap(NETWORKS["regression"](), frame.iloc[:20])
+    explanation = explainer.explain(frame.iloc[20:30])
+    assert explanation.features == tuple(frame.columns)
+    assert_allclose(explainer.explain(frame.iloc[20:30, ::-1]).local, explanation.local, atol=0)
+    assert_allclose(explainer.explain(X[20:30]).local, explanation.local, atol=0)
+
+
 def test_an_input_the_network_ignores_gets_exactly_zero(X):
     net = NETWORKS["multiclass_softmax"]()
     with torch.no_grad():
@@ -179,8 +190,9 @@ def test_an_operation_it_does_not_handle_is_refused_by_name(X, make, named):
 def test_agrees_with_shap_deep_explainer_on_a_relu_network(X):
     shap = pytest.importorskip("shap")
     net = _net(nn.Linear(N_FEATURES, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, 3))
-    ours = DeepShap(net, X[:30]).explain(X[30:60])
-    theirs = shap.DeepExplainer(net, torch.as_tensor(X[:30])).shap_values(torch.as_tensor(X[30:60]),
+    rows = X[25:60]  # five of them are background rows too: their pair's ReLUs meet (the derivative is used)
+    ours = DeepShap(net, X[:30]).explain(rows)
+    theirs = shap.DeepExplainer(net, torch.as_tensor(X[:30])).shap_values(torch.as_tensor(rows),
                                                                           check_additivity=False)
     assert_allclose(ours.local, np.moveaxis(np.asarray(theirs), -1, 0), rtol=0, atol=1e-12)
     assert_allclose(ours.expected, _output(net, X[:30]).mean(0), atol=1e-12)
@@ -231,18 +243,19 @@ def test_scoring_and_compat_names_explain_with_deep_shap(X, tmp_path):
     assert compat.explain_global(X[10:15]).method == "shap.deep"
 
 
-def test_upload_of_a_deep_shap_explanation_round_trips_through_a_sqlite_store(X, tmp_path):
+def test_upload_of_a_deep_shap_explanation_round_trips_through_the_tracking_server(X, mlflow_server):
     import mlflow
 
     from explain_lib.tracking import ExplanationClient
 
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    experiment = mlflow.MlflowClient(uri).create_experiment("deep", artifact_location=(tmp_path / "art").as_uri())
-    run = mlflow.MlflowClient(uri).create_run(experiment)
-    client = ExplanationClient.from_run_id(run.info.run_id, tracking_uri=uri)
+    uri = mlflow_server.wait()  # the session's server: the generic upload paths are tested in test_tracking
+    client = mlflow.MlflowClient(uri)
+    run = client.create_run(client.create_experiment("deep-shap"))
+    uploader = ExplanationClient.from_run_id(run.info.run_id, tracking_uri=uri)
     explanation = DeepShap(NETWORKS["multiclass_softmax"](), X[:20]).explain(X[20:40])
-    client.upload_model_explanation(explanation, comment="deep")
-    downloaded = client.download_model_explanation(comment="deep")
+    uploader.upload_model_explanation(explanation, comment="deep", plots=False)  # PNGs are tested generically
+    downloaded = uploader.download_model_explanation(comment="deep")
     assert downloaded.method == "shap.deep" and downloaded.output_space == "probability"
+    assert downloaded.params["head"] == "as_is" and downloaded.classes == (0, 1, 2)
     assert_allclose(downloaded.local, explanation.local, rtol=1e-6, atol=1e-7)  # stored as float32
     assert_allclose(downloaded.expected, explanation.expected)

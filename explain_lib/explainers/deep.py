@@ -68,7 +68,7 @@ class DeepShap(Explainer):
     method = "shap.deep"
 
     def __init__(self, model: Any, background: Any, *, output: str = "auto", n_background: int = 100,
-                 max_batch_pairs: int = 100_000, background_weights: Any = None, features: Any = None,
+                 max_batch_pairs: int = 20_000, background_weights: Any = None, features: Any = None,
                  classes: Any = None, model_task: str = "auto", random_state: int | None = 0):
         check_fitted(model)
         network = torch_network(model)  # torch is loaded whenever a network exists
@@ -95,7 +95,9 @@ class DeepShap(Explainer):
         else:
             self.background, self.background_weights, self.summary = summarize(tab, weights, n_background,
                                                                                 random_state)
-        self._input = dataclasses.replace(self._input, n_features=tab.n_features, allow_nan=False)
+        # rows are checked against the background: its width, and a DataFrame's column order (reordered by name)
+        self._input = dataclasses.replace(self._input, n_features=tab.n_features, allow_nan=False,
+                                          feature_names=tab.features if tab.is_frame else None)
         graph = Network(network)
         width = self._check_forward(graph)
         self.final_activation = graph.final
