@@ -194,7 +194,7 @@ class Network:
             module = self._modules[node.target]
             if isinstance(module, nn.Sigmoid):
                 return "sigmoid"
-            if isinstance(module, nn.Softmax) and module.dim in (-1, 1):
+            if isinstance(module, nn.Softmax) and module.dim in (-1, 1, None):  # None: torch's implicit 1 on 2-D
                 return "softmax"
         if node.op == "call_function" and self._elementwise.get(node.target) == "sigmoid":
             return "sigmoid"
@@ -234,7 +234,7 @@ class Network:
         if isinstance(module, nn.Flatten):
             return x.flatten(module.start_dim, module.end_dim)
         if isinstance(module, nn.Softmax):
-            if module.dim not in (-1, 1) or x.dim() != 2:
+            if module.dim not in (-1, 1, None) or x.dim() != 2:
                 raise _refuse(f"Softmax(dim={module.dim}) on a {x.dim()}-D tensor", " (softmax over the features)")
             return self._softmax.apply(x)
         raise _refuse(f"a {type(module).__name__} module ('{node.target}')")

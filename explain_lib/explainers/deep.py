@@ -122,6 +122,10 @@ class DeepShap(Explainer):
         with torch.no_grad():
             ours = graph.run(torch.as_tensor(np.concatenate([sample, sample])), head="as_is")[: len(sample)]
             twin = copy.deepcopy(self.network).eval()  # a copy: the model's own mode is never switched
+            for module in twin.modules():  # and the user's hooks (shared closures) never see the copy run
+                for hooks in (module._forward_hooks, module._forward_pre_hooks, module._backward_hooks,
+                              module._backward_pre_hooks):
+                    hooks.clear()
             dtype = next((p.dtype for p in twin.parameters() if p.is_floating_point()), torch.float32)
             device = next((p.device for p in twin.parameters()), torch.device("cpu"))
             theirs = twin(torch.as_tensor(sample, dtype=dtype, device=device))
