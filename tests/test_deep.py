@@ -111,6 +111,13 @@ def test_data_frame_columns_are_matched_by_name(X):
     assert_allclose(explainer.explain(X[20:30]).local, explanation.local, atol=0)
 
 
+@pytest.mark.parametrize("kind", ["regression", "binary_sigmoid", "multiclass_logits"])
+def test_explain_global_samples_rows_stratified_by_the_network_s_prediction(X, kind):
+    explainer = DeepShap(NETWORKS[kind](), X[:10], output="margin" if kind == "binary_sigmoid" else "auto")
+    explanation = explainer.explain_global(X, max_rows=12)
+    assert explanation.local.shape[1] == 12 and explanation.params["sampling"]["n_rows_total"] == len(X)
+
+
 def test_an_input_the_network_ignores_gets_exactly_zero(X):
     net = NETWORKS["multiclass_softmax"]()
     with torch.no_grad():

@@ -162,6 +162,20 @@ class DeepShap(Explainer):
             return "as_is", "probability"
         return ("softmax" if width > 1 else "sigmoid"), "probability"
 
+    def _prediction_scores(self, X: Any) -> np.ndarray:
+        """The network's outputs in the explained space (for stratified sampling); one column: 1-D,
+        a binary classifier's as probabilities."""
+        torch = import_torch()
+        rows = self._check_rows(X, numeric=True).to_numpy().astype(np.float64)
+        with torch.no_grad():
+            out = Network(self.network).run(torch.as_tensor(np.concatenate([rows, rows])), head=self.head)
+        scores = out[: len(rows)].reshape(len(rows), -1).numpy()
+        if scores.shape[1] > 1:
+            return scores
+        if self.task == "classification" and self.output_space == "margin":
+            return 1 / (1 + np.exp(-scores[:, 0]))
+        return scores[:, 0]
+
     def explain(self, X: Any, y: Any = None) -> Explanation:
         tab = self._check_rows(X, numeric=True)
         rows = tab.to_numpy().astype(np.float64)
