@@ -1,7 +1,7 @@
 """explain-lib: MLflow-native model interpretability.
 
 Explain a model with ``TabularExplainer(model, X_train).explain(X_test)`` (or a specific method:
-``TreeShap``, ``LinearShap``, ``KernelShap``) and get an :class:`Explanation`.
+``TreeShap``, ``LinearShap``, ``KernelShap``, ``DeepShap``) and get an :class:`Explanation`.
 """
 
 from .errors import (
@@ -15,6 +15,7 @@ from .errors import (
 )
 from .explainers import (
     DecisionTreeExplainableModel,
+    DeepShap,
     Explainer,
     KernelShap,
     LGBMExplainableModel,
@@ -54,6 +55,7 @@ __all__ = [
     "ExplanationClient",
     "InvalidInputError",
     "InvalidParameterError",
+    "DeepShap",
     "KernelShap",
     "LGBMExplainableModel",
     "LinearExplainableModel",

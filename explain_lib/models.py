@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ __all__ = [
     "is_linear_model",
     "predict_scores",
     "prediction_function",
+    "torch_network",
 ]
 
 _TASKS = ("classification", "regression")
@@ -140,6 +142,20 @@ def call_model(function: Callable[[Any], Any], rows: Any, *, name: str = "X") ->
             "types it was fitted on (strings and categories need the model's own encoder, e.g. a scikit-learn "
             "Pipeline with a OneHotEncoder)."
         ) from error
+
+
+def torch_network(model: Any) -> Any | None:
+    """The ``torch.nn.Module`` a model is, or holds as ``module_`` (skorch-style wrappers); else None.
+
+    torch is never imported here: a model can only be a network if torch is already loaded.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    if isinstance(model, torch.nn.Module):
+        return model
+    wrapped = getattr(model, "module_", None)
+    return wrapped if isinstance(wrapped, torch.nn.Module) else None
 
 
 def tree_family(model: Any) -> str | None:

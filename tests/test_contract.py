@@ -10,6 +10,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from explain_lib import (
+    DeepShap,
     Explanation,
     InvalidInputError,
     InvalidParameterError,
@@ -59,11 +60,54 @@ def _mlp(task):
     return cls(hidden_layer_sizes=(6,), max_iter=200, random_state=0)
 
 
+class _TorchClassifierOrRegressor:
+    """A skorch-style estimator: a small PyTorch network as ``module_`` (random weights: the contract
+    is about the explanation, not the fit), with predict / predict_proba / decision_function."""
+
+    def __init__(self, task):
+        self.task = task
+
+    def fit(self, X, y):
+        torch = pytest.importorskip("torch")
+        torch.manual_seed(0)
+        n_outputs = 3 if self.task == "multiclass" else 1
+        self.module_ = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(),
+                                           torch.nn.Linear(6, n_outputs)).double().eval()
+        if self.task != "regression":
+            self.classes_ = np.unique(y)
+            self.predict_proba = self._predict_proba
+        return self
+
+    def _logits(self, X):
+        import torch
+
+        with torch.no_grad():
+            return self.module_(torch.as_tensor(np.array(X, dtype=np.float64))).numpy()
+
+    def decision_function(self, X):
+        logits = self._logits(X)
+        return logits[:, 0] if logits.shape[1] == 1 else logits
+
+    def _predict_proba(self, X):
+        logits = self._logits(X)
+        if logits.shape[1] == 1:
+            positive = 1 / (1 + np.exp(-logits[:, 0]))
+            return np.stack([1 - positive, positive], axis=1)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        if self.task == "regression":
+            return self._logits(X)[:, 0]
+        return self.classes_[self._predict_proba(X).argmax(axis=1)]
+
+
 ADDITIVE = {
     "TreeShap": (_lgbm, lambda model, X: TreeShap(model)),
     "LinearShap": (_linear, lambda model, X: LinearShap(model, X)),
     "KernelShap": (_mlp, lambda model, X: KernelShap(model, X.iloc[:20])),
     "TabularExplainer": (_mlp, lambda model, X: TabularExplainer(model, X.iloc[:20])),
+    "DeepShap": (_TorchClassifierOrRegressor, lambda model, X: DeepShap(model, X.iloc[:20])),
 }
 
 

@@ -175,7 +175,7 @@ def test_azureml_constructors_check_the_method(numeric, mixed):
     kernel = KernelScoringExplainer(TreeShap(tree_model), initialization_examples=X[:30])
     assert kernel.method == "shap.kernel"
     assert_allclose(kernel.explain_local(X[:3]).local, KernelShap(tree_model, X[:30]).explain(X[:3]).local, atol=1e-9)
-    with pytest.raises(UnsupportedModelError, match="DeepShap"):
+    with pytest.raises(UnsupportedModelError, match="DeepScoringExplainer explains PyTorch networks"):
         DeepScoringExplainer(kernel_of_tree, X[:10])
     with pytest.raises(UnsupportedModelError, match="global importances only"):
         ScoringExplainer(PFIExplainer(tree_model))

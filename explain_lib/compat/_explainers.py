@@ -4,7 +4,8 @@
 :class:`~explain_lib.KernelShap` with ``n_background=nclusters`` and ``n_samples``; the tree and linear
 ones are :class:`~explain_lib.TreeShap` / :class:`~explain_lib.LinearShap`. Options interpret-community
 has and these do not (``transformations`` on a single-method explainer, ``explain_subset``) get an
-error naming the replacement, never a silent no-op. ``DeepExplainer`` says Deep SHAP is not there yet.
+error naming the replacement, never a silent no-op. ``DeepExplainer`` is :class:`~explain_lib.DeepShap`
+(PyTorch networks; ``nclusters`` is ``n_background``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import enum
 from typing import Any
 
 from ..errors import InvalidParameterError, UnsupportedModelError
-from ..explainers import KernelShap, LinearShap, TreeShap
+from ..explainers import DeepShap, KernelShap, LinearShap, TreeShap
 
 __all__ = ["DeepExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask", "ShapValuesOutput",
            "TreeExplainer"]
@@ -98,16 +99,24 @@ class LinearExplainer(LinearShap):
         super().__init__(model, initialization_examples, features=features, classes=classes, **kwargs)
 
 
-class DeepExplainer:
-    """interpret-community's ``DeepExplainer`` (Deep SHAP for PyTorch / TensorFlow): not available yet."""
+class DeepExplainer(DeepShap):
+    """interpret-community's ``DeepExplainer``: :class:`DeepShap` (PyTorch networks) with its keyword names.
 
-    def __init__(self, model: Any, initialization_examples: Any = None, *args: Any, **kwargs: Any):
-        raise UnsupportedModelError(
-            "DeepExplainer (Deep SHAP for neural networks) is not available in explain-lib yet. Until it is, "
-            "explain the network model-agnostically: KernelExplainer(predict_function, initialization_examples) "
-            "or TabularExplainer(model, initialization_examples) for a model with predict / predict_proba, or "
-            "MimicExplainer(model, initialization_examples, LGBMExplainableModel) for a global surrogate."
-        )
+    ``nclusters`` (default 10, as there) is ``n_background``: a larger background is summarized by
+    weighted k-means. ``is_classifier=True/False`` is ``model_task="classification"/"regression"``.
+    TensorFlow models are not supported (explain them with KernelExplainer).
+    """
+
+    def __init__(self, model: Any, initialization_examples: Any, explain_subset: Any = None, nclusters: int = 10,
+                 features: Any = None, classes: Any = None, transformations: Any = None,
+                 allow_all_transformations: bool = False, model_task: Any = "unknown", is_classifier: Any = None,
+                 **kwargs: Any):
+        _refuse_unmapped("DeepExplainer", transformations, explain_subset)
+        task = _task(model_task)
+        if is_classifier is not None and task == "auto":
+            task = "classification" if is_classifier else "regression"
+        super().__init__(model, initialization_examples, n_background=nclusters, features=features,
+                         classes=classes, model_task=task, **kwargs)
 
 
 class LIMEExplainer:

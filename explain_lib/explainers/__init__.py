@@ -8,6 +8,7 @@ from ._surrogates import (
     LinearExplainableModel,
     SGDExplainableModel,
 )
+from .deep import DeepShap
 from .kernel import KernelShap
 from .linear import LinearShap
 from .mimic import MimicExplainer
@@ -17,6 +18,7 @@ from .tree import TreeShap
 
 __all__ = [
     "DecisionTreeExplainableModel",
+    "DeepShap",
     "ExplainableModel",
     "Explainer",
     "KernelShap",

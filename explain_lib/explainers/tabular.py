@@ -12,9 +12,18 @@ import pandas as pd
 from ..errors import InvalidParameterError
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, names_of, raw_feature_names, transformer_of
-from ..models import check_fitted, infer_task, is_linear_model, prediction_function, split_pipeline, tree_family
+from ..models import (
+    check_fitted,
+    infer_task,
+    is_linear_model,
+    prediction_function,
+    split_pipeline,
+    torch_network,
+    tree_family,
+)
 from ._background import unwrap_summary
 from ._base import Explainer
+from .deep import DeepShap
 from .kernel import KernelShap
 from .linear import LinearShap
 from .tree import TreeShap
@@ -30,6 +39,9 @@ class TabularExplainer(Explainer):
 
     * tree ensembles (LightGBM, XGBoost, scikit-learn trees, forests, boosting) -> :class:`TreeShap`
     * scikit-learn linear models -> :class:`LinearShap`
+    * PyTorch networks (``torch.nn.Module``, or a wrapper holding one as ``module_``, like skorch's)
+      -> :class:`DeepShap` (needs ``explain-lib[torch]``); a function wrapping a network is a plain
+      function, explained by KernelShap
     * anything else with predict / predict_proba -> :class:`KernelShap`
 
     For a scikit-learn ``Pipeline`` the final estimator decides and the earlier steps transform
@@ -56,7 +68,8 @@ class TabularExplainer(Explainer):
         Model-agnostic models only: KernelShap summarizes a larger background to this many weighted
         k-means centres. Default 10, interpret-community's choice, which a notebook can afford (the
         cost of each explained row grows with it); a log line says so, and ``n_background=100`` or
-        more buys accuracy. ``params["n_background"]`` records what was used.
+        more buys accuracy. ``params["n_background"]`` records what was used. DeepShap (PyTorch
+        networks) summarizes to this many centres too, default 100.
     allow_all_transformations : bool
         Map transformations that mix several input columns into each output (PCA, ...) by
         splitting each output equally among its inputs; without it they are refused with an error.
@@ -82,7 +95,8 @@ class TabularExplainer(Explainer):
         mapping_source = prefix if prefix is not None else transformations
         # with a transformation, features= names the raw columns (else the examples' columns do)
         raw_names = None if self.transform is None else raw_feature_names(features, initialization_examples)
-        model_agnostic = tree_family(estimator) is None and not is_linear_model(estimator)
+        network = torch_network(estimator)
+        model_agnostic = tree_family(estimator) is None and not is_linear_model(estimator) and network is None
         if mapping_source is not None and not model_agnostic:
             # tree and linear models are explained on engineered columns, then mapped to raw ones: a
             # transformation that cannot be mapped is refused here (never explained engineered silently)
@@ -101,6 +115,12 @@ class TabularExplainer(Explainer):
             self.explainer = LinearShap(
                 estimator, self._transformed(initialization_examples), background_weights=background_weights,
                 features=engineered, classes=classes, model_task=model_task, random_state=random_state,
+            )
+        elif network is not None:
+            self.explainer = DeepShap(
+                estimator, self._transformed(initialization_examples), background_weights=background_weights,
+                features=engineered, classes=classes, model_task=model_task, random_state=random_state,
+                n_background=100 if n_background is None else n_background,
             )
         else:
             target, output_space = model, None

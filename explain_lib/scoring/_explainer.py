@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidParameterError, SchemaVersionError, UnsupportedModelError
-from ..explainers import KernelShap, LinearShap, MimicExplainer, TabularExplainer, TreeShap
+from ..explainers import DeepShap, KernelShap, LinearShap, MimicExplainer, TabularExplainer, TreeShap
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map
+from ..models import torch_network
 from ._lean import lean_copy
 
 __all__ = ["ScoringExplainer", "save", "load"]
@@ -35,7 +36,7 @@ class ScoringExplainer:
     """Explain rows at inference time (azureml-interpret's scoring explainer, for explain-lib).
 
     Built from a fitted explainer of ours — ``TabularExplainer``, ``TreeShap``, ``LinearShap``,
-    ``KernelShap`` or ``MimicExplainer`` — it keeps a copy holding only what explaining new rows
+    ``KernelShap``, ``DeepShap`` or ``MimicExplainer`` — it keeps a copy holding only what explaining new rows
     needs (a MimicExplainer's surrogate, never its teacher or training rows; a linear model's
     background mean; a Kernel SHAP background summary). Explaining does not change it.
 
@@ -309,16 +310,26 @@ class KernelScoringExplainer(ScoringExplainer):
 
 
 class DeepScoringExplainer(ScoringExplainer):
-    """azureml-interpret's deep-model scoring explainer: not available until explain-lib has DeepShap."""
+    """A scoring explainer by Deep SHAP: reuses a DeepShap explainer, or builds one of the original
+    explainer's PyTorch network against ``initialization_examples``. ``serializer`` (azureml-interpret's
+    custom pickling of the network) is not needed: the network is saved with the explainer."""
 
     def __init__(self, original_explainer: Any, initialization_examples: Any = None, serializer: Any = None,
-                 **kwargs: Any):
-        # Once DeepShap exists, register its lean copy in explain_lib.scoring._lean and build it here.
-        raise UnsupportedModelError(
-            "DeepScoringExplainer needs explain-lib's DeepShap explainer, which this version does not have yet. "
-            "Explain the network model-agnostically instead: KernelScoringExplainer(explainer, "
-            "initialization_examples=X_background) or ScoringExplainer.from_model(model, X_background)."
-        )
+                 feature_maps: Any = None, *, raw_features: Any = None, n_background: int = 100):
+        if initialization_examples is not None:
+            model = getattr(_inner(original_explainer), "model", None)
+            if torch_network(model) is None:
+                raise UnsupportedModelError(
+                    f"DeepScoringExplainer explains PyTorch networks; {type(original_explainer).__name__} explains "
+                    f"a {type(model).__name__}. Use ScoringExplainer (any method) or KernelScoringExplainer."
+                )
+            original_explainer = DeepShap(model, initialization_examples, n_background=n_background)
+        elif not isinstance(_inner(original_explainer), DeepShap):
+            raise InvalidParameterError(
+                f"DeepScoringExplainer needs a DeepShap explainer (or a TabularExplainer that chose one), or "
+                f"initialization_examples= (background rows) to build one; got {type(original_explainer).__name__}."
+            )
+        super().__init__(original_explainer, feature_maps, raw_features=raw_features)
 
 
 # ------------------------------------------------------------------- module-level functions

@@ -11,9 +11,10 @@ it (the original is never changed) without its training rows:
 * ``KernelShap``: the model and its background summary (<= ``n_background`` weighted rows).
 * ``MimicExplainer``: the fitted surrogate and how raw rows become its inputs; the teacher model,
   its training rows and the augmented rows are dropped (a linear surrogate keeps their mean).
+* ``DeepShap``: the network and its background summary (<= ``n_background`` weighted rows).
 * ``TabularExplainer``: its transformation, feature map and the lean copy of the method it chose.
 
-A new explainer kind (DeepShap, for one) becomes scorable by adding its function to ``_LEANERS``.
+A new explainer kind becomes scorable by adding its function to ``_LEANERS``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 
 from ..data import Tabular
 from ..errors import UnsupportedModelError
-from ..explainers import KernelShap, LinearShap, MimicExplainer, TabularExplainer, TreeShap
+from ..explainers import DeepShap, KernelShap, LinearShap, MimicExplainer, TabularExplainer, TreeShap
 from ..explainers._base import Explainer
 from ..explainers._surrogates import LinearExplainableModel
 
@@ -79,6 +80,7 @@ def _tabular(explainer: TabularExplainer) -> TabularExplainer:
 _LEANERS: dict[type, Callable[[Any], Explainer]] = {
     TreeShap: _as_is,
     KernelShap: _as_is,
+    DeepShap: _as_is,
     LinearShap: _linear,
     MimicExplainer: _mimic,
     TabularExplainer: _tabular,
@@ -95,9 +97,9 @@ def lean_copy(explainer: Any) -> Explainer:
         raise UnsupportedModelError(
             "PFIExplainer gives global importances only (a metric's drop over a whole data set), so it cannot "
             "explain single rows at scoring time. Build the scoring explainer from TabularExplainer, TreeShap, "
-            "LinearShap, KernelShap or MimicExplainer."
+            "LinearShap, KernelShap, DeepShap or MimicExplainer."
         )
     raise UnsupportedModelError(
-        f"A scoring explainer is built from a fitted TabularExplainer, TreeShap, LinearShap, KernelShap or "
-        f"MimicExplainer, not {name}. To start from a model, use ScoringExplainer.from_model(model, background)."
+        f"A scoring explainer is built from a fitted TabularExplainer, TreeShap, LinearShap, KernelShap, DeepShap "
+        f"or MimicExplainer, not {name}. To start from a model, use ScoringExplainer.from_model(model, background)."
     )
