@@ -155,3 +155,8 @@ def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path):
                                   progress=False)
         assert np.array_equal(chunked.local, reference.local)
         assert np.array_equal(chunked.global_, reference.global_)
+        # the error estimate covers every chunk's rows, not the first row the engine probes with
+        for key in ("error", "n_samples"):
+            assert chunked.params[key] == reference.params[key]
+        assert chunked.params["error_mean"] == pytest.approx(reference.params["error_mean"], rel=1e-12)
+    assert reference.params["error"] > explainer.explain(rows[:1]).params["error"]  # else the check above is moot

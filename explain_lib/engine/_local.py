@@ -20,6 +20,7 @@ import numpy as np
 from .. import _importance
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError
+from ..explainers._base import combine_row_params, row_params
 from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
 from . import _job, _source
@@ -65,6 +66,7 @@ def _explain_chunk(job: str, chunk: _source.Chunk, rows: Any, n_rows: int, n_out
                 f"{len(explanation.features)} features for a chunk of {chunk.n_rows} rows; expected "
                 f"({n_outputs}, {chunk.n_rows}, {len(features)}) over the first chunk's features.")
         summary = _importance.chunk_summary(chunk.start, local, n_rows)
+        summary["row_params"] = np.array(json.dumps(row_params(explanation.params)))  # e.g. an error estimate
         _job.write_part(Path(job), chunk.index, local, features, summary)
         return summary
     except Exception as error:
@@ -275,16 +277,21 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
     accumulator = _importance.BlockAccumulator(n_rows, n_outputs, len(features))
     values = _job.LocalValues(job, n_rows, n_outputs, features)
     bar = None
+    parts: list[tuple[int, dict[str, Any]]] = []  # each chunk's row-dependent params
+
+    def add(summary: dict[str, np.ndarray], chunk: _source.Chunk) -> None:
+        accumulator.add_summary(summary)
+        parts.append((chunk.n_rows, json.loads(str(summary["row_params"]))))
+        values.add(chunk)
+
     try:
         for index in sorted(done):
-            accumulator.add_summary(_job.read_summary(job, index))
-            values.add(chunks[index])
+            add(_job.read_summary(job, index), chunks[index])
         bar = RowProgress(n_rows, sum(chunks[i].n_rows for i in done), type(explainer).__name__, show=progress,
                           interval=progress_interval)
 
         def finished(summary: dict[str, np.ndarray], chunk: _source.Chunk) -> None:
-            accumulator.add_summary(summary)
-            values.add(chunk)  # while the workers explain the next chunks
+            add(summary, chunk)  # while the workers explain the next chunks
             bar.update(chunk.n_rows)
 
         todo = _source.read_chunks(data, sources, chunks, skip=done)
@@ -301,5 +308,6 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
     return dataclasses.replace(
         probe, local=local, global_=global_, per_class=per_output if probe.task == "classification" else None,
         data=None, id=uuid.uuid4().hex,
-        params={**probe.params, "engine": {"name": "local", "chunk_rows": int(chunk_rows), "n_chunks": len(chunks)}},
+        params={**probe.params, **combine_row_params(parts),
+                "engine": {"name": "local", "chunk_rows": int(chunk_rows), "n_chunks": len(chunks)}},
     )

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _importance
 from ..errors import InvalidParameterError
+from ..explainers._base import ROW_PARAMS, row_params
 from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
 from ._local import _dumps
@@ -172,7 +173,12 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         local=None, expected=probe.expected, features=features, task=probe.task, output_space=probe.output_space,
         method=probe.method, classes=probe.classes, global_=global_,
         per_class=per_output if probe.task == "classification" else None, id=uuid.uuid4().hex,
-        params={**probe.params, "engine": {"name": "spark", "local_values_uri": str(output_uri),
-                                           "format": output_format, "n_rows": int(n_rows)}},
+        params={**{key: value for key, value in probe.params.items() if key not in ROW_PARAMS},
+                "engine": {"name": "spark", "local_values_uri": str(output_uri), "format": output_format,
+                           "n_rows": int(n_rows),
+                           # the partitions' error estimates are not brought back: the probe's would be
+                           # one row's, so none is given
+                           **({"row_params_dropped": sorted(row_params(probe.params))}
+                              if row_params(probe.params) else {})}},
         fidelity=probe.fidelity, is_raw=probe.is_raw, is_engineered=probe.is_engineered, model_uri=probe.model_uri,
     )

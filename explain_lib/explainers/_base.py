@@ -75,6 +75,35 @@ def _one_row_as_table(X: Any) -> tuple[Any, bool]:
     return X, False
 
 
+# params whose value depends on the rows explained, and how the values of disjoint sets of rows
+# combine into the value of their union (the chunked engines explain rows in parts): a sampled
+# estimator's error estimate and budget
+ROW_PARAMS: dict[str, str] = {"error": "max", "error_mean": "mean", "n_samples": "max", "rows_at_cap": "sum"}
+
+
+def row_params(params: dict[str, Any]) -> dict[str, Any]:
+    """The row-dependent entries of ``params`` (see :data:`ROW_PARAMS`)."""
+    return {key: params[key] for key in ROW_PARAMS if key in params}
+
+
+def combine_row_params(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any]:
+    """The row-dependent params of all rows, from ``(n_rows, row_params)`` of disjoint parts of them."""
+    combined: dict[str, Any] = {}
+    for key, rule in ROW_PARAMS.items():
+        weighted = [(n, part[key]) for n, part in parts if part.get(key) is not None]
+        if not weighted:
+            continue
+        values = [value for _, value in weighted]
+        if rule == "max":
+            combined[key] = max(values)
+        elif rule == "sum":
+            combined[key] = sum(values)
+        else:
+            total = sum(n for n, _ in weighted)
+            combined[key] = float(sum(n * value for n, value in weighted) / total) if total else values[0]
+    return combined
+
+
 class Explainer(abc.ABC):
     """Base of every explainer.
 
