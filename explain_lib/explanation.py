@@ -375,21 +375,9 @@ class Explanation(CommunityAccessors):
         ``values`` (n_rows, n_features, n_classes), ``base_values`` (n_rows, n_classes),
         ``output_names`` the classes. ``data`` holds the explained rows when the explanation kept them.
         """
-        import shap
+        from ._shap_interop import to_shap
 
-        local = self._require_local("to_shap()")
-        if self.expected is None:
-            raise InvalidParameterError("to_shap() needs expected (base) values; this explanation has none.")
-        n_rows = local.shape[1]
-        data = None if self.data is None else self.data.to_numpy(
-            dtype=np.float64 if all(pd.api.types.is_numeric_dtype(t) and not isinstance(t, pd.CategoricalDtype)
-                                    for t in self.data.dtypes) else object)
-        common = {"data": data, "feature_names": list(self.features)}
-        if cls == "all" and self.task == "classification" and "all" not in self.classes:
-            return shap.Explanation(values=local.transpose(1, 2, 0), base_values=np.tile(self.expected, (n_rows, 1)),
-                                    output_names=list(self.classes), **common)
-        k = self._output_index(cls)
-        return shap.Explanation(values=local[k], base_values=np.full(n_rows, self.expected[k]), **common)
+        return to_shap(self, cls)
 
     @classmethod
     def from_shap(cls, shap_explanation: Any, *, output_space: OutputSpace | None = None, classes: Any = None,
@@ -403,44 +391,10 @@ class Explanation(CommunityAccessors):
         expected value per output). ``output_space`` is required for classifiers ("margin" or
         "probability"); regressions default to "raw".
         """
-        values = np.asarray(shap_explanation.values, dtype=np.float64)
-        if values.ndim == 1:  # one row
-            values = values[None]
-        if values.ndim not in (2, 3):
-            raise InvalidInputError(f"shap values must be (rows, features[, outputs]), got shape {values.shape}.")
-        n_rows = values.shape[0]
-        local = values[None] if values.ndim == 2 else values.transpose(2, 0, 1)
-        base = np.asarray(shap_explanation.base_values, dtype=np.float64).reshape(n_rows, -1).T
-        if base.shape[0] != local.shape[0]:
-            raise InvalidInputError(f"base_values of shape {base.shape[::-1]} do not match {local.shape[0]} output(s).")
-        if not np.allclose(base, base[:, :1], rtol=0, atol=1e-9):
-            raise InvalidInputError(
-                "base_values differ between rows, but an Explanation has one expected value per output; explain "
-                "against one background (e.g. shap.Explainer(model, background)) so every row shares it."
-            )
-        expected = base[:, 0]
-        if classes is None and values.ndim == 3:
-            names = getattr(shap_explanation, "output_names", None)
-            classes = list(names) if names is not None else list(range(local.shape[0]))
-        task = task or ("classification" if classes is not None else "regression")
-        if output_space is None:
-            if task == "classification":
-                raise InvalidParameterError(
-                    "Say what a classifier's shap values explain: output_space='margin' (log-odds) or 'probability'."
-                )
-            output_space = "raw"
-        if task == "classification" and local.shape[0] == 1 and classes is not None and len(classes) == 2:
-            total = 1.0 if output_space == "probability" else 0.0
-            local, expected = np.stack([-local[0], local[0]]), np.array([total - expected[0], expected[0]])
-        names = shap_explanation.feature_names
-        features = [f"x{j}" for j in range(local.shape[2])] if names is None else [str(n) for n in names]
-        raw = shap_explanation.display_data if shap_explanation.display_data is not None else shap_explanation.data
-        data = None
-        if raw is not None and np.ndim(raw) == 2 and np.shape(raw) == (n_rows, len(features)):
-            data = raw.set_axis(features, axis=1) if isinstance(raw, pd.DataFrame) \
-                else pd.DataFrame(raw, columns=features)
-        return cls(local=local, expected=expected, features=features, task=task, output_space=output_space,
-                   method=method, classes=classes, params=dict(params or {}), data=data, model_uri=model_uri)
+        from ._shap_interop import from_shap
+
+        return from_shap(shap_explanation, output_space=output_space, classes=classes, task=task, method=method,
+                         params=params, model_uri=model_uri)
 
     # ------------------------------------------------------------ persistence
     def _metadata(self) -> dict[str, Any]:
