@@ -165,16 +165,14 @@ def _run_pool(job: Path, todo: Any, n_todo: int, spawned: int, threads: int, pay
 def _threads_here(threads: int) -> Iterator[None]:
     """This process's native thread pools (BLAS, OpenMP, numba) limited to ``threads`` while it explains
     next to its workers; they are loaded already, so the environment variables do not reach them."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
-        threadpool_limits = None
+    from threadpoolctl import threadpool_limits
+
     numba = sys.modules.get("numba")
     numba_threads = numba.get_num_threads() if numba is not None else None
     if numba is not None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        with threadpool_limits(limits=threads) if threadpool_limits else contextlib.nullcontext():
+        with threadpool_limits(limits=threads):
             yield
     finally:
         if numba is not None:
