@@ -253,7 +253,7 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
         ``job_dir`` holds another job, or holds one and ``resume`` is False.
     """
     if workers is None:
-        workers = os.cpu_count() or 1
+        workers = _cores()
     workers = check_positive_int(workers, "workers", allow_none=False)
     sources, chunks = _source.plan(data, chunk_rows)
     n_rows = chunks[-1].stop if chunks else 0
