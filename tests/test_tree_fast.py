@@ -257,3 +257,67 @@ def test_threads_sharing_an_explainer_build_the_tables_once_and_agree():
         results = list(pool.map(lambda part: explainer.explain(X).local, range(8)))
     assert all(np.array_equal(result, reference) for result in results)
     assert explainer._fast.get(model)[0] is explainer._fast.get(model)[0]
+
+
+# ------------------------------------------------------------ trees at most 3 levels deep: numpy tables
+def _shallow_lightgbm(task, depth, **params):
+    X, y = _data(task)
+    cls = lightgbm.LGBMRegressor if task == "reg" else lightgbm.LGBMClassifier
+    return cls(n_estimators=30, max_depth=depth, num_leaves=2**depth, min_child_samples=5, verbose=-1, random_state=0,
+               n_jobs=1, **params).fit(X, y), X
+
+
+@pytest.mark.parametrize("task", ["bin", "reg", "multi"])
+@pytest.mark.parametrize("depth, missing", [(1, "NaN"), (2, "Zero"), (3, "NaN"), (3, "Zero"), (3, "None")])
+def test_shallow_lightgbm_trees_use_numpy_tables_equal_to_pred_contrib(task, depth, missing):
+    from explain_lib.explainers._shallowtree import ShallowTreeShap
+
+    params = {"NaN": {}, "Zero": {"zero_as_missing": True}, "None": {"use_missing": False}}[missing]
+    model, X = _shallow_lightgbm(task, depth, **params)
+    explainer = TreeShap(model, algorithm="fast")
+    _assert_equals_native(model, _rows(X))
+    assert isinstance(explainer._fast.get(model)[0], ShallowTreeShap)
+    assert tree_arrays(model)[0].max_depth == depth
+
+
+def test_shallow_tables_equal_the_compiled_path_and_enumeration_with_uneven_and_leaf_only_trees():
+    from explain_lib.explainers._shallowtree import ShallowTreeShap
+
+    X, y = _data("reg")
+    # gamma prunes some trees to a lone leaf and others to uneven shapes
+    model = xgboost.XGBRegressor(n_estimators=12, max_depth=3, learning_rate=0.6, gamma=3.0, n_jobs=1,
+                                 random_state=0).fit(X, y)
+    trees, _ = tree_arrays(model)
+    leaf_roots = trees.feature[trees.root] < 0
+    leaf_depths = {len(trees.path_feature[a:b]) for a, b in zip(trees.leaf_start[:-1], trees.leaf_start[1:])}
+    assert leaf_roots.any() and not leaf_roots.all() and len(leaf_depths) > 2  # the shapes this test is about
+    rows = _rows(X)
+    shallow, expected = ShallowTreeShap(trees).shap_values(rows)
+    compiled, compiled_expected = FastTreeShap(trees).shap_values(rows)
+    assert_allclose(shallow, compiled, rtol=0, atol=1e-12)
+    assert_allclose(expected, compiled_expected, rtol=0, atol=1e-12)
+    for row in (0, 1, len(rows) - 4):
+        assert_allclose(shallow[:, row], _path_dependent_enumeration(model, rows[row]), rtol=0, atol=1e-9)
+
+
+def test_a_shallow_row_gets_the_same_bits_in_any_block_and_no_compiler_is_loaded(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "shallow.py"
+    script.write_text(
+        "import sys, numpy as np, lightgbm\n"
+        "from explain_lib import TreeShap\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.normal(size=(700, 5)); y = X[:, 0] * X[:, 1] + X[:, 2]\n"
+        "model = lightgbm.LGBMRegressor(n_estimators=20, max_depth=3, num_leaves=8, verbose=-1, n_jobs=1).fit(X, y)\n"
+        "explainer = TreeShap(model, algorithm='fast')\n"
+        "whole = explainer.explain(X).local\n"
+        "parts = np.concatenate([explainer.explain(X[a:a + 77]).local for a in range(0, 700, 77)], axis=1)\n"
+        "single = explainer.explain(X[300:301]).local\n"
+        "assert np.array_equal(whole, parts) and np.array_equal(whole[:, 300:301], single)\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import _importance
+from .._threads import cores
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError
 from ..explainers._base import combine_row_params, row_params
@@ -104,13 +105,6 @@ def _identity(sources: list[_source.Source], explainer: str, chunk_rows: int, n_
             "chunk_rows": int(chunk_rows), "n_rows": int(n_rows)}
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
 def _run(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, task_args: tuple, finished: Any) -> None:
     """Explain every chunk ``todo`` yields, calling ``finished(summary, chunk)`` in this process as each one ends.
 
@@ -127,7 +121,7 @@ def _run(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, task_a
             for chunk, rows in todo:
                 finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
             return
-        threads = max(1, _cores() // workers)  # W processes x threads = the cores: no oversubscription
+        threads = max(1, cores() // workers)  # W processes x threads = the cores: no oversubscription
         with _thread_limit(threads), _threads_here(threads):  # the workers spawn at the first submit
             _run_pool(job, todo, n_todo, workers - 1, threads, payload, task_args, finished)
     finally:
@@ -253,7 +247,7 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
         ``job_dir`` holds another job, or holds one and ``resume`` is False.
     """
     if workers is None:
-        workers = _cores()
+        workers = cores()
     workers = check_positive_int(workers, "workers", allow_none=False)
     sources, chunks = _source.plan(data, chunk_rows)
     n_rows = chunks[-1].stop if chunks else 0

@@ -234,17 +234,7 @@ class FastTreeShap:
         self.tabulated_leaves = int(tabulated.sum())
         with _KERNEL_LOCK:
             _build_tables(trees.leaf_start, trees.path_ratio, trees.leaf_value, table_start, _WEIGHTS, self._table)
-        self._expected = self._expected_values()
-
-    def _expected_values(self) -> np.ndarray:
-        trees = self.trees
-        expected = trees.base_margin.copy()
-        tree_of_leaf = np.searchsorted(trees.root, np.flatnonzero(trees.feature < 0), side="right") - 1
-        per_tree = np.zeros(trees.n_trees)
-        np.add.at(per_tree, tree_of_leaf, trees.leaf_value * trees.leaf_weight)
-        for tree in range(trees.n_trees):  # in tree order, as the boosters add them
-            expected[trees.group[tree]] += per_tree[tree]
-        return expected
+        self._expected = trees.expected_values()
 
     @property
     def memory_bytes(self) -> int:

@@ -75,6 +75,17 @@ class TreeArrays:
         """Number of distinct features on each leaf's path."""
         return np.diff(self.leaf_start)
 
+    def expected_values(self) -> np.ndarray:
+        """(n_groups,) the cover-weighted mean output: the base margin plus each tree's mean leaf value,
+        added in tree order as the boosters add them."""
+        expected = self.base_margin.copy()
+        tree_of_leaf = np.searchsorted(self.root, np.flatnonzero(self.feature < 0), side="right") - 1
+        per_tree = np.zeros(self.n_trees)
+        np.add.at(per_tree, tree_of_leaf, self.leaf_value * self.leaf_weight)
+        for tree in range(self.n_trees):
+            expected[self.group[tree]] += per_tree[tree]
+        return expected
+
 
 class _Builder:
     """Collects nodes tree by tree, following each root path to summarise its leaves."""

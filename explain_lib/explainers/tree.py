@@ -67,14 +67,23 @@ class _FastTreeMemo:
         self._built: tuple[Any, str | None] | None = None
 
     def get(self, model: Any) -> tuple[Any, str | None]:
-        """(FastTreeShap, None), or (None, why the model needs the booster's own TreeSHAP)."""
+        """(ShallowTreeShap or FastTreeShap, None), or (None, why the model needs the booster's own
+        TreeSHAP). Trees at most 3 levels deep get per-tree tables in numpy (no compiling); deeper
+        ones the compiled per-leaf tables."""
         with self._lock:
             if self._built is None:
-                from ._fasttree import FastTreeShap
+                from ._shallowtree import MAX_DEPTH, ShallowTreeShap
                 from ._tree_arrays import tree_arrays
 
                 trees, reason = tree_arrays(model)
-                self._built = (None if trees is None else FastTreeShap(trees), reason)
+                if trees is None:
+                    self._built = (None, reason)
+                elif trees.max_depth <= MAX_DEPTH:
+                    self._built = (ShallowTreeShap(trees), None)
+                else:
+                    from ._fasttree import FastTreeShap
+
+                    self._built = (FastTreeShap(trees), None)
             return self._built
 
     def __getstate__(self) -> dict:
@@ -140,8 +149,9 @@ class TreeShap(Explainer):
         At most this many background rows are used (a seeded, weight-proportional sample).
     algorithm : {"auto", "native", "fast"}
         For LightGBM and XGBoost margins: ``"native"`` calls the booster's own TreeSHAP;
-        ``"fast"`` runs our tabulated TreeSHAP (numba, parallel over rows; same values to
-        floating-point rounding); ``"auto"`` takes ``"fast"`` when rows x trees reaches
+        ``"fast"`` runs our tabulated TreeSHAP (same values to floating-point rounding: numba,
+        parallel over rows; or, for trees at most 3 levels deep, one table per tree in numpy, with
+        nothing to compile); ``"auto"`` takes ``"fast"`` when rows x trees reaches
         ``FAST_MIN_ROW_TREES`` and the model and rows allow it (numeric splits, dense numeric
         rows), else ``"native"``. ``params["algorithm"]`` says which one ran.
 
