@@ -23,7 +23,6 @@ from ..models import native_booster
 
 #: missing-value rules of a split (LightGBM's MissingType; XGBoost splits are "nan")
 MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
-_LIGHTGBM_MISSING = {"None": MISSING_NONE, "Zero": MISSING_ZERO, "NaN": MISSING_NAN}
 MAX_PATH_FEATURES = 63  # a leaf's satisfied-features pattern is a 64-bit mask
 
 
@@ -160,34 +159,64 @@ class _Builder:
 
 
 # ------------------------------------------------------------------ LightGBM
+_LIGHTGBM_MISSING_BITS = {0: MISSING_NONE, 1: MISSING_ZERO, 2: MISSING_NAN}  # decision_type bits 2-3
+
+
+def _lightgbm_sections(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """(header fields, one dict of fields per tree) of LightGBM's text model format."""
+    head, _, body = text.partition("\nTree=")
+    header = {}
+    for line in head.splitlines():
+        key, equals, value = line.partition("=")
+        header[key.strip()] = value.strip() if equals else ""
+    body = body.partition("end of trees")[0]
+    trees = []
+    for section in ("Tree=" + body).split("Tree=")[1:]:
+        fields = {}
+        for line in section.splitlines():
+            key, _, value = line.partition("=")
+            fields[key.strip()] = value.strip()
+        trees.append(fields)
+    return header, trees
+
+
+def _numbers(fields: dict[str, str], key: str, dtype: Any) -> np.ndarray:
+    return np.array(fields.get(key, "").split(), dtype=dtype)
+
+
 def _lightgbm(booster: Any) -> TreeArrays:
-    dump = booster.dump_model()  # the same iterations predict() uses by default (best_iteration if set)
-    if dump.get("average_output"):
+    # the text model holds the iterations predict() uses by default (best_iteration if set), with
+    # thresholds and leaf values printed to round-trip exactly; it is ~10x faster to get than dump_model()
+    header, sections = _lightgbm_sections(booster.model_to_string())
+    if "average_output" in header:
         raise _Unsupported("the model averages its trees (random forest mode)")
-    per_iteration = int(dump["num_tree_per_iteration"])
+    per_iteration = int(header["num_tree_per_iteration"])
     builder = _Builder()
-
-    def split(node):
-        if "split_feature" not in node:
-            return None
-        if node["decision_type"] != "<=":
-            raise _Unsupported("the model has categorical splits")
-        return (int(node["split_feature"]), float(node["threshold"]), _LIGHTGBM_MISSING[node["missing_type"]],
-                bool(node["default_left"]))
-
-    def cover(node):
-        return node["internal_count"] if "split_feature" in node else node["leaf_count"]
-
-    def leaf_value(node):
-        if "leaf_coeff" in node:
+    for index, fields in enumerate(sections):
+        if fields.get("is_linear", "0") != "0":
             raise _Unsupported("the model has linear trees (linear_tree=True)")
-        return node["leaf_value"]
+        leaf_value, leaf_count = _numbers(fields, "leaf_value", np.float64), _numbers(fields, "leaf_count", np.float64)
+        if int(fields["num_leaves"]) == 1:  # a lone leaf: node -1
+            builder.add_tree(index % per_iteration, -1, None, lambda n: None, lambda n: leaf_value[0], None)
+            continue
+        decision = _numbers(fields, "decision_type", np.int64)
+        if (decision & 1).any():
+            raise _Unsupported("the model has categorical splits")
+        feature, threshold = _numbers(fields, "split_feature", np.int64), _numbers(fields, "threshold", np.float64)
+        left, right = _numbers(fields, "left_child", np.int64), _numbers(fields, "right_child", np.int64)
+        internal_count = _numbers(fields, "internal_count", np.float64)
+        missing = [_LIGHTGBM_MISSING_BITS[int(bits)] for bits in (decision >> 2) & 3]
 
-    for index, tree in enumerate(dump["tree_info"]):
-        structure = tree["tree_structure"]
-        builder.add_tree(index % per_iteration, structure, lambda n: (n["left_child"], n["right_child"]),
-                         split, leaf_value, cover)
-    return builder.build(per_iteration, int(dump["max_feature_idx"]) + 1, np.zeros(per_iteration), False,
+        # internal nodes are 0, 1, ...; leaf l is node ~l (negative)
+        def split(n, feature=feature, threshold=threshold, missing=missing, decision=decision):
+            if n < 0:
+                return None
+            return int(feature[n]), float(threshold[n]), missing[n], bool(decision[n] & 2)
+
+        builder.add_tree(index % per_iteration, 0, lambda n, left=left, right=right: (int(left[n]), int(right[n])),
+                         split, lambda n, leaf_value=leaf_value: leaf_value[~n],
+                         lambda n, internal=internal_count, leaf=leaf_count: internal[n] if n >= 0 else leaf[~n])
+    return builder.build(per_iteration, int(header["max_feature_idx"]) + 1, np.zeros(per_iteration), False,
                          "lightgbm")
 
 
