@@ -23,6 +23,7 @@ _LOGIT_CLIP = 1e-6
 _AUGMENT_TARGET_ROWS = 10_000
 _MIN_ROWS_FOR_HOLDOUT = 10
 _VALUES_OUTPUTS = ("default", "probability", "teacher_probability")
+_INNER_PARAMS = ("algorithm", "fast_unavailable")  # which TreeSHAP explained a tree surrogate, and why
 
 
 def _check_values_output(value: Any, task: str) -> str:
@@ -294,7 +295,7 @@ class MimicExplainer(Explainer):
                 targets = np.concatenate([targets, missing])
         surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
                                          model_args=self.explainable_model_args).fit(inputs, targets)
-        self._background = inputs
+        self._surrogate_explainer = surrogate.shap_explainer(inputs)  # built once: tables are cached across calls
         self._teacher_mean = None if scores is None else scores[: rows.n_rows].mean(axis=0)
         self._train_rows, self._augmented_rows = train.n_rows, rows.n_rows - train.n_rows
         fidelity = self._fidelity(holdout, surrogate)
@@ -364,7 +365,7 @@ class MimicExplainer(Explainer):
         surrogate = self.surrogate
         tab = self._check_rows(X)
         inputs = self._surrogate_input(tab)
-        inner = surrogate.shap_explainer(self._background).explain(surrogate.transform(inputs))
+        inner = self._surrogate_explainer.explain(surrogate.transform(inputs))
         local, expected = inner.local, inner.expected
         output_space = inner.output_space
         if self.task == "classification" and len(self.classes) == 2:
@@ -376,7 +377,8 @@ class MimicExplainer(Explainer):
         features = self.feature_map.engineered_features if self.feature_map is not None else tab.features
         explanation = Explanation(
             local=local, expected=expected, features=features, task=self.task, output_space=output_space,
-            method=f"{self.method}.{surrogate.name}", classes=self.classes, params=self._params(),
+            method=f"{self.method}.{surrogate.name}", classes=self.classes,
+            params={**self._params(), **{k: inner.params[k] for k in _INNER_PARAMS if k in inner.params}},
             fidelity=self.fidelity, data=None if self.feature_map is not None else tab.to_frame(),
             is_engineered=self.feature_map is not None,
         )

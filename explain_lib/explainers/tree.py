@@ -111,14 +111,16 @@ def settled_for_rows(explainer: Any, n_rows: int | None) -> Any:
     """The explainer to explain ``n_rows`` rows in parts (chunks), with ``algorithm="auto"`` decided
     once for the whole job (``None``: a job too large to count, e.g. a Spark DataFrame), so every part
     runs the same algorithm and the values do not depend on the part sizes. A TreeShap, or a
-    TabularExplainer that wraps one, comes back as a settled copy sharing the lookup-table cache;
+    TabularExplainer or MimicExplainer that explains by one, comes back as a settled copy sharing the lookup-table cache;
     any other explainer comes back unchanged. ``explainer`` itself is not changed."""
+    from .mimic import MimicExplainer
     from .tabular import TabularExplainer
 
-    if isinstance(explainer, TabularExplainer) and isinstance(explainer.explainer, TreeShap):
-        settled = _shallow_copy(explainer)
-        settled.explainer = settled_for_rows(explainer.explainer, n_rows)
-        return settled
+    for wrapper, inner in ((TabularExplainer, "explainer"), (MimicExplainer, "_surrogate_explainer")):
+        if isinstance(explainer, wrapper) and isinstance(getattr(explainer, inner), TreeShap):
+            settled = _shallow_copy(explainer)
+            setattr(settled, inner, settled_for_rows(getattr(explainer, inner), n_rows))
+            return settled
     if not isinstance(explainer, TreeShap) or explainer.algorithm != "auto" \
             or explainer.family not in ("lightgbm", "xgboost") or explainer.output == "probability":
         return explainer

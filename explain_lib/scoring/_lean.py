@@ -24,22 +24,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..data import Tabular
 from ..errors import UnsupportedModelError
 from ..explainers import DeepShap, KernelShap, LinearShap, MimicExplainer, TabularExplainer, TreeShap
 from ..explainers._base import Explainer
-from ..explainers._surrogates import LinearExplainableModel
 
 __all__ = ["lean_copy"]
-
-
-def _mean_row(rows: Any) -> Any:
-    """One row holding the column means, in the rows' own form (DataFrame or array)."""
-    if isinstance(rows, pd.DataFrame):
-        return rows.mean(numeric_only=False).to_frame().T.astype(np.float64)
-    return np.asarray(rows, dtype=np.float64).mean(axis=0, keepdims=True)
 
 
 def _as_is(explainer: Explainer) -> Explainer:
@@ -61,13 +52,11 @@ def _mimic(explainer: MimicExplainer) -> MimicExplainer:
             "probabilities, so it needs the teacher at scoring time. Build the scoring explainer from a "
             "MimicExplainer with shap_values_output='default' or 'probability' (the surrogate's own)."
         )
-    surrogate = explainer.surrogate  # trained at construction: the scoring copy never needs the teacher
-    lean = copy.copy(explainer)
+    lean = copy.copy(explainer)  # the surrogate was trained at construction: scoring never needs the teacher
     lean.model = None
     lean._teacher = None
     lean._examples = None
-    # Tree surrogates ignore the background; linear ones use only its mean (interventional closed form).
-    lean._background = _mean_row(explainer._background) if isinstance(surrogate, LinearExplainableModel) else None
+    lean._surrogate_explainer = lean_copy(explainer._surrogate_explainer)  # a linear one keeps only the mean
     return lean
 
 
