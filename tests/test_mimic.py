@@ -201,3 +201,19 @@ def test_small_lightgbm_surrogates_train_on_one_thread_unless_threads_are_given(
     assert surrogate.booster_.params["num_threads"] == trained_threads
     assert surrogate.get_params()["n_jobs"] == predict_threads
     assert model_args == given  # the caller's dict untouched
+
+
+def test_default_lightgbm_surrogate_is_shallow_and_shaping_arguments_start_from_lightgbm_defaults(regression_teacher):
+    model, X = regression_teacher
+    default = MimicExplainer(model, X[:600], "lightgbm")
+    booster = default.surrogate.model.booster_
+    assert booster.num_trees() == 400 and booster.params["max_depth"] == 3
+    explanation = default.explain(X)
+    assert explanation.params["algorithm"] == "fast"  # 1500 rows x 400 trees: the tabulated TreeSHAP
+    assert default.explain(X[:5]).params["algorithm"] == "native"
+    assert explanation.params["explainable_model_args"] == {}
+    for args in ({"num_leaves": 31}, {"num_iterations": 50}, {"learning_rate": 0.1}):
+        shaped = MimicExplainer(model, X[:600], "lightgbm", explainable_model_args=args).surrogate.model
+        params = shaped.get_params()
+        assert params["max_depth"] == -1 and params.get("n_estimators", 100) == 100  # LightGBM's own defaults
+        assert all(params[k] == v for k, v in args.items() if k in params)
