@@ -12,6 +12,7 @@ vector leaves, unknown objectives); the caller then uses the booster's own TreeS
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from dataclasses import dataclass
@@ -284,6 +285,10 @@ def tree_arrays(model: Any) -> tuple[TreeArrays | None, str | None]:
 
     family = tree_family(model)
     booster = native_booster(model)
+    # The walk allocates a few small lists per node and nothing cyclic: a full garbage collection
+    # triggered by them (all of pandas', sklearn's objects scanned) took longer than the walk itself.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         if family == "lightgbm":
             return _lightgbm(booster), None
@@ -291,4 +296,7 @@ def tree_arrays(model: Any) -> tuple[TreeArrays | None, str | None]:
             return _xgboost(booster), None
     except _Unsupported as reason:
         return None, str(reason)
+    finally:
+        if collecting:
+            gc.enable()
     return None, f"{family} models are explained by shap"
