@@ -160,3 +160,16 @@ def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path):
             assert chunked.params[key] == reference.params[key]
         assert chunked.params["error_mean"] == pytest.approx(reference.params["error_mean"], rel=1e-12)
     assert reference.params["error"] > explainer.explain(rows[:1]).params["error"]  # else the check above is moot
+
+
+def test_a_budget_of_few_pairs_per_feature_solves_a_numerically_singular_regression():
+    # 16 pairs for 11 features: some replicate's normal matrix passes the Cholesky test but is
+    # singular to the solve; the pseudo-inverse takes over
+    X, bg, w = data(11, n_rows=6, n_bg=10, seed=2)
+
+    def f(Z):
+        return np.tanh(Z @ np.linspace(-1, 1, 11)) ** 3 + Z[:, 0] * Z[:, 1] * Z[:, -1]
+
+    for seed in range(3):
+        result = shapley_values(f, X, bg, w, n_samples=32, exact_max_features=0, random_state=seed)
+        np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], f(X)[None], atol=1e-9)

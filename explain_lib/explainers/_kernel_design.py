@@ -142,9 +142,9 @@ def _inverse(masks: np.ndarray, w: np.ndarray) -> np.ndarray:
     normal = a.T @ (w[:, None] * a)
     try:
         np.linalg.cholesky(normal)  # positive definite: full rank
-    except np.linalg.LinAlgError:
+        return np.linalg.solve(normal, np.eye(len(normal)))
+    except np.linalg.LinAlgError:  # (a factorable but numerically singular matrix fails the solve)
         return np.linalg.pinv(normal, hermitian=True)
-    return np.linalg.solve(normal, np.eye(len(normal)))
 
 
 @functools.lru_cache(maxsize=256)
