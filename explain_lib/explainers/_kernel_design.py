@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_maps
+
 __all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread", "solve"]
 
 N_GROUPS = 4  # jackknife groups of sampled pairs
@@ -40,12 +42,18 @@ class Design:
     weights : (1 + G, c) float64, regression weights: row 0 the estimate's, row g >= 1 the
         jackknife replicate with group g of the sampled pairs left out (G = 0 when every
         coalition was enumerated).
-    inverse : (1 + G, m - 1, m - 1) float64, pseudo-inverses of the normal matrices.
+    inverse : (1 + G, m - 1, m - 1) float64, pseudo-inverses of the normal matrices (None on the
+        kriging path).
+    coef, offset : (1 + G, m - 1, c) and (1 + G, m - 1) float64 or None: for few features, the
+        kriging estimate phi_{<m} = coef @ y + offset * delta (``_kernel_prior``) that replaces the
+        regression; None where the regression is used.
     """
 
     masks: np.ndarray
     weights: np.ndarray
-    inverse: np.ndarray
+    inverse: np.ndarray | None
+    coef: np.ndarray | None = None
+    offset: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
@@ -161,11 +169,18 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     robin into ``N_GROUPS`` jackknife groups; leaving one group out (its strata reweighted) gives
     the replicate estimates whose spread estimates the error.
 
+    For m <= ``MAX_FEATURES`` and 4 m to ``MAX_PAIRS`` pairs, a sampled design carries the linear
+    maps of the kriging estimate (``_kernel_prior``) for the full design and each replicate (group
+    left out), which the estimator then uses instead of the regression (whose inverses it does not
+    need).
+
     Designs are cached (they are pure functions of their arguments; their arrays are read-only).
     """
     rng = np.random.default_rng([int(seed), m, int(budget), int(reference)])
     mass = _layer_mass(m)
     counts = _allocate(m, max(int(budget), min_budget(m)) // 2)
+    # the kriging estimate: few features, and enough pairs for the m degree-1 terms
+    few = m <= MAX_FEATURES and 4 * m <= sum(counts) <= MAX_PAIRS
     masks, weights, stratum, sampled = [], [], [], []
     for index, ((s, n_pairs), n) in enumerate(zip(_strata(m), counts, strict=True)):
         middle = 2 * s == m
@@ -210,8 +225,13 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
                     w_g[members & out] = 0.0
             blocks.append(w_g)
     weights = np.stack(blocks)
+    inverse = coef = offset = None
     with one_blas_thread():
-        inverse = np.stack([_inverse(z, row) for row in weights])
-    for array in (z, weights, inverse):
-        array.setflags(write=False)
-    return Design(z, weights, inverse)
+        if sampled.any() and few:
+            coef, offset = kriging_maps(z, weights > 0)
+        else:
+            inverse = np.stack([_inverse(z, row) for row in weights])
+    for array in (z, weights, inverse, coef, offset):
+        if array is not None:
+            array.setflags(write=False)
+    return Design(z, weights, inverse, coef, offset)

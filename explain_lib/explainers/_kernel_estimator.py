@@ -115,17 +115,22 @@ def _exact(v: np.ndarray, m: int) -> np.ndarray:
 @dataclass(frozen=True)
 class _Designs:
     """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
-    weights (n_bg, 1 + G, c), inverse (n_bg, 1 + G, m - 1, m - 1). All have the same c and G: the
-    allotment per stratum depends on (m, budget) only."""
+    weights (n_bg, 1 + G, c), and either inverse (n_bg, 1 + G, m - 1, m - 1) for the regression or
+    the kriging maps coef (n_bg, 1 + G, m - 1, c) and offset (n_bg, 1 + G, m - 1), the others None.
+    All have the same c, G and kind: the allotment per stratum depends on (m, budget) only."""
 
     masks: np.ndarray
     weights: np.ndarray
-    inverse: np.ndarray
+    inverse: np.ndarray | None
+    coef: np.ndarray | None
+    offset: np.ndarray | None
 
     @classmethod
     def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
         designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
-        return cls(*(np.stack([getattr(d, name) for d in designs]) for name in ("masks", "weights", "inverse")))
+        names = ("masks", "weights", "inverse", "coef", "offset")
+        return cls(*(None if getattr(designs[0], name) is None else np.stack([getattr(d, name) for d in designs])
+                     for name in names))
 
     @property
     def n_groups(self) -> int:
@@ -162,7 +167,11 @@ def _kernel_values(
     delta = fx - bg_pred  # (n_bg, K): f(x) - f(b), imposed as sum(phi_b)
     y = values - bg_pred[:, :, None] - designs.masks[:, None, :, -1] * delta[:, :, None]
     with one_blas_thread():  # the same bits whatever the BLAS thread count
-        head = solve(designs.masks, designs.weights, designs.inverse, y)  # (n_bg, K, 1 + G, m - 1)
+        if designs.coef is None:  # the weighted regression
+            head = solve(designs.masks, designs.weights, designs.inverse, y)  # (n_bg, K, 1 + G, m - 1)
+        else:  # few features: the kriging estimate, a fixed linear map per design
+            head = (designs.coef[:, None] @ y[:, :, None, :, None])[..., 0]
+            head = head + designs.offset[:, None] * delta[:, :, None, None]
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
     phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
     groups = designs.n_groups
