@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._kernel_herding import herded_pairs
 from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_maps
 
 __all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread", "solve"]
@@ -169,19 +170,20 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     robin into ``N_GROUPS`` jackknife groups; leaving one group out (its strata reweighted) gives
     the replicate estimates whose spread estimates the error.
 
-    For m <= ``MAX_FEATURES`` and 4 m to ``MAX_PAIRS`` pairs, a sampled design carries the linear
-    maps of the kriging estimate (``_kernel_prior``) for the full design and each replicate (group
-    left out), which the estimator then uses instead of the regression (whose inverses it does not
-    need).
+    For m <= ``MAX_FEATURES`` and 4 m to ``MAX_PAIRS`` pairs, the pairs of a sampled stratum are
+    herded rather than drawn uniformly (``_kernel_herding``), each jackknife group balanced on its
+    own, and the design carries the linear maps of the kriging estimate (``_kernel_prior``) for
+    the full design and each replicate (group left out), which the estimator then uses instead of
+    the regression (whose inverses it does not need).
 
     Designs are cached (they are pure functions of their arguments; their arrays are read-only).
     """
     rng = np.random.default_rng([int(seed), m, int(budget), int(reference)])
     mass = _layer_mass(m)
     counts = _allocate(m, max(int(budget), min_budget(m)) // 2)
-    # the kriging estimate: few features, and enough pairs for the m degree-1 terms
+    # kriging estimate and herded pairs: few features, and enough pairs for the m degree-1 terms
     few = m <= MAX_FEATURES and 4 * m <= sum(counts) <= MAX_PAIRS
-    masks, weights, stratum, sampled = [], [], [], []
+    masks, weights, stratum, sampled, preset = [], [], [], [], {}
     for index, ((s, n_pairs), n) in enumerate(zip(_strata(m), counts, strict=True)):
         middle = 2 * s == m
         if n == n_pairs:  # enumerate the stratum
@@ -195,7 +197,10 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
                 stratum.append(np.full(len(layer), index))
                 sampled.append(np.zeros(len(layer), dtype=bool))
         else:
-            half = _draw_subsets(m, s, n, middle, rng)
+            if few:
+                half, preset[index] = herded_pairs(m, s, n, N_GROUPS, seed, budget, reference)
+            else:
+                half = _draw_subsets(m, s, n, middle, rng)
             pair = np.concatenate([half, ~half])
             masks.append(pair)
             weights.append(np.full(2 * n, mass[s] / (2 * n if middle else n)))
@@ -211,7 +216,7 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
         for index in np.unique(stratum[sampled]):
             rows = np.flatnonzero(stratum == index)
             n = len(rows) // 2
-            g = (dealt + np.arange(n)) % N_GROUPS
+            g = preset.get(index, (dealt + np.arange(n)) % N_GROUPS)
             group[rows[:n]], group[rows[n:]] = g, g
             dealt += n
         for g in range(N_GROUPS):
