@@ -51,29 +51,28 @@ def _tables(m: int) -> tuple[np.ndarray, np.ndarray]:
     return by_distance, by_outside
 
 
-def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> list[np.ndarray]:
-    """Per row of ``keeps`` (R, P) bool, M (m, P + 1): phi = M o for o = (o(S_1), ..., o(S_P),
-    o(all)), the posterior mean of the Shapley values given the odd part at the kept pair
+def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
+    """M (R, m, P + 1), per row of ``keeps`` (R, P) bool: phi = M[r] o for o = (o(S_1), ...,
+    o(S_P), o(all)), the posterior mean of the Shapley values given the odd part at the kept pair
     representatives of ``reps`` (P, m) (the others' columns 0) and at the full coalition (observed
     exactly, so that the estimate is efficient)."""
     P, m = reps.shape
     by_distance, by_outside = _tables(m)
     obs = np.vstack([reps, np.ones((1, m), dtype=bool)])
     t = 2.0 * obs - 1.0
-    cov = by_distance[(m - (t @ t.T).astype(np.intp)) // 2]  # Hamming distance = (m - t.t') / 2
-    cov[np.arange(P), np.arange(P)] += _NUGGET * by_distance[0]
-    cross = t * by_outside[(~obs).sum(axis=1)[:, None] - ~obs]  # (P + 1, m)
+    distance = ((m - t @ t.T) * 0.5).astype(np.intp)  # Hamming distance = (m - t.t') / 2
+    cov = np.take(by_distance, distance)
+    cov[np.arange(P), np.arange(P)] += _NUGGET * by_distance[0]  # the sampled observations' jitter
+    cross = t * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs)  # (P + 1, m)
     both = np.hstack([t, cross])
-    maps = []
-    for keep in keeps:
-        idx = np.flatnonzero(np.r_[keep, True])
-        factor = scipy.linalg.cho_factor(cov[np.ix_(idx, idx)], lower=True, check_finite=False)
-        solved = scipy.linalg.cho_solve(factor, both[idx], check_finite=False)
-        inv_t, inv_cross = solved[:, :m], solved[:, m:]
-        gls = np.linalg.solve(t[idx].T @ inv_t, inv_t.T)  # (m, kept + 1): the degree-1 coefficients
-        out = np.zeros((m, P + 1))
-        out[:, idx] = 2.0 * gls + inv_cross.T - (inv_cross.T @ t[idx]) @ gls
-        maps.append(out)
+    maps = np.zeros((len(keeps), m, P + 1))
+    for r, keep in enumerate(keeps):
+        idx = np.append(np.flatnonzero(keep), P)
+        factor = scipy.linalg.cho_factor(cov.take(idx, axis=0).take(idx, axis=1), lower=True, check_finite=False)
+        solved = scipy.linalg.cho_solve(factor, both.take(idx, axis=0), check_finite=False)
+        inv_t, inv_cross, t_kept = solved[:, :m], solved[:, m:], t.take(idx, axis=0)
+        gls = np.linalg.solve(t_kept.T @ inv_t, inv_t.T)  # (m, kept + 1): the degree-1 coefficients
+        maps[r][:, idx] = 2.0 * gls + inv_cross.T - (inv_cross.T @ t_kept) @ gls
     return maps
 
 
@@ -91,9 +90,9 @@ def kriging_maps(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.
     rep = np.flatnonzero(masks[:, 0])  # each pair's member holding feature 0
     comp = order[np.searchsorted(code, (2**m - 1) ^ code[rep], sorter=order)]
     last = masks[rep, -1].astype(np.float64) - masks[comp, -1]
-    coef, offset = np.zeros((len(active), m, c)), np.zeros((len(active), m))
-    for r, post in enumerate(_posterior_maps(masks[rep], active[:, rep])):
-        coef[r][:, rep] += 0.5 * post[:, :-1]
-        coef[r][:, comp] -= 0.5 * post[:, :-1]
-        offset[r] = 0.5 * (post[:, :-1] @ last + post[:, -1])
-    return coef[:, :-1], offset[:, :-1]
+    post = _posterior_maps(masks[rep], active[:, rep])  # (R, m, P + 1)
+    coef = np.zeros((len(active), m - 1, c))
+    coef[:, :, rep] = 0.5 * post[:, :-1, :-1]
+    coef[:, :, comp] = -0.5 * post[:, :-1, :-1]
+    offset = 0.5 * (post[:, :-1, :-1] @ last + post[:, :-1, -1])
+    return coef, offset
