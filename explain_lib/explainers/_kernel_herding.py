@@ -15,9 +15,10 @@ random: designs still differ by seed and background row, and their errors still 
 over the background. Kriging on herded pairs has about 0.85x the RMS error of kriging on uniform
 draws on the 12-feature MLP of ``benchmarks/kernel.py``.
 
-Herding runs for a block of ``BLOCK`` background rows at once (vectorized); a row's pairs depend on
-(m, stratum, pairs, seed, budget, row) only. A stratum of more than ``MAX_POOL`` pairs is herded
-among ``MAX_POOL`` of them drawn uniformly for the block.
+Herding runs for a block of ``BLOCK`` designs at once (vectorized; ``_kernel_design`` herds its
+``BLOCK`` base designs, and permutes their features per background row); a design's pairs depend
+on (m, stratum, pairs, seed, budget, design) only. A stratum of more than ``MAX_POOL`` pairs is
+herded among ``MAX_POOL`` of them drawn uniformly for the block.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ __all__ = ["MAX_POOL", "herded_pairs"]
 MAX_POOL = 1024  # candidate pairs per stratum (a larger stratum: a random subset per block)
 _DEGREES = {2: 1.0, 4: 1.0}  # weight of each degree's moments (their mean square)
 _UNION = 1.0  # weight of the union's balance against each group's
-BLOCK = 64  # background rows herded together
+BLOCK = 8  # designs herded together (the base designs of ``_kernel_design``)
 
 
 @functools.lru_cache(maxsize=64)

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import scipy.linalg
 
-__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_maps"]
+__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_assemble", "kriging_maps", "kriging_posterior"]
 
 DECAY = 0.2  # prior energy ratio between interaction degrees d + 2 and d
 MAX_FEATURES = 16  # the estimator is used for m <= MAX_FEATURES ...
@@ -76,23 +76,38 @@ def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
     return maps
 
 
-def kriging_maps(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(coef (R, m - 1, c), offset (R, m - 1)): phi_{<m} = coef[r] @ y + offset[r] * delta for the
-    kriging estimate from the coalitions of ``masks`` (c, m; complement pairs) where ``active[r]``
-    (R, c) holds, with y(S) = v(S) - v(empty) - z_S,m * delta and delta = v(all) - v(empty), the
-    input of ``_kernel_design.solve``; phi_m = delta - sum(phi_{<m}) as on the regression path.
-
-    v(S) - v(not S) = y(S) - y(not S) + (z_S,m - z_notS,m) delta and o(all) = delta / 2.
-    """
+def kriging_posterior(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(post (R, m, P + 1), rep (P,), comp (P,)) for the coalitions ``masks`` (c, m; complement
+    pairs) and ``active`` (R, c): the pair representatives (the members holding feature 0), their
+    complements, and per r the posterior map of ``_posterior_maps`` from the active pairs."""
     c, m = masks.shape
     code = masks.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))  # m <= MAX_FEATURES bits
     order = np.argsort(code)
-    rep = np.flatnonzero(masks[:, 0])  # each pair's member holding feature 0
+    rep = np.flatnonzero(masks[:, 0])
     comp = order[np.searchsorted(code, (2**m - 1) ^ code[rep], sorter=order)]
+    return _posterior_maps(masks[rep], active[:, rep]), rep, comp
+
+
+def kriging_assemble(masks: np.ndarray, post: np.ndarray, rep: np.ndarray, comp: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(coef (R, m - 1, c), offset (R, m - 1)): phi_{<m} = coef[r] @ y + offset[r] * delta for the
+    posterior maps ``post`` (R, m, P + 1) of the pairs (rep, comp) of ``masks`` (c, m), with
+    y(S) = v(S) - v(empty) - z_S,m * delta and delta = v(all) - v(empty), the input of
+    ``_kernel_design.solve``; phi_m = delta - sum(phi_{<m}) as on the regression path.
+
+    v(S) - v(not S) = y(S) - y(not S) + (z_S,m - z_notS,m) delta and o(all) = delta / 2. Any member
+    of a pair may represent it: the prior is odd, o(not S) = -o(S).
+    """
+    c, m = masks.shape
     last = masks[rep, -1].astype(np.float64) - masks[comp, -1]
-    post = _posterior_maps(masks[rep], active[:, rep])  # (R, m, P + 1)
-    coef = np.zeros((len(active), m - 1, c))
+    coef = np.zeros((len(post), m - 1, c))
     coef[:, :, rep] = 0.5 * post[:, :-1, :-1]
     coef[:, :, comp] = -0.5 * post[:, :-1, :-1]
     offset = 0.5 * (post[:, :-1, :-1] @ last + post[:, :-1, -1])
     return coef, offset
+
+
+def kriging_maps(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kriging_assemble`` of ``kriging_posterior``: the maps of the kriging estimate from the
+    coalitions of ``masks`` (c, m; complement pairs) where ``active[r]`` (R, c) holds."""
+    return kriging_assemble(masks, *kriging_posterior(masks, active))
