@@ -89,8 +89,8 @@ def test_auto_budget_doubles_until_the_estimate_meets_the_tolerance(twelve):
     spread = np.sqrt(w @ (nonlinear(bg) - w @ nonlinear(bg)) ** 2)
     assert not result.at_cap.any()
     assert np.all(result.error[0] / spread <= tolerance)
-    # doublings of the default 384; 6144 would cover all 2^12 - 2 coalitions
-    assert result.n_samples.max() > 384 and set(result.n_samples) <= {384, 768, 1536, 3072, 2**12 - 2}
+    # doublings of the default 448; 7168 would cover all 2^12 - 2 coalitions
+    assert result.n_samples.max() > 448 and set(result.n_samples) <= {448, 896, 1792, 3584, 2**12 - 2}
     true_rms = np.sqrt(((result.phi[0] - exact[0]) ** 2).mean(axis=-1))
     assert np.all(true_rms / spread < 3 * tolerance)  # the true error follows (measured <= 1.4 x tolerance)
 

@@ -78,8 +78,8 @@ class KernelShap(Explainer):
     n_samples : int, "auto" or None, default None
         Coalitions per background row on the sampled path (the model sees ``n_samples`` x
         background rows synthetic rows per explained row, like shap's ``nsamples``); None:
-        max(384, 8 x features). "auto": start there and double per row until the error estimate
-        meets ``tolerance``.
+        max(384, 8 x features), 448 up to 16 features. "auto": start there and double per row until
+        the error estimate meets ``tolerance``.
     tolerance : float, default 0.005
         Target of ``n_samples="auto"``: estimated RMS error of a row's values / standard deviation
         of the model output over the background (the largest over outputs).
@@ -108,7 +108,7 @@ class KernelShap(Explainer):
             raise InvalidParameterError(f"n_samples must be an int, 'auto' or None, got {n_samples!r}.")
         if not isinstance(n_samples, str) and n_samples is not None and n_samples < 2:
             raise InvalidParameterError(
-                f"n_samples must be at least 2 (or None for max(384, 8 x features), or 'auto'), got {n_samples}.")
+                f"n_samples must be at least 2 (or None for the default budget, or 'auto'), got {n_samples}.")
         if not tolerance > 0:
             raise InvalidParameterError(f"tolerance must be positive, got {tolerance}.")
         if max_samples is not None and max_samples < 2:
