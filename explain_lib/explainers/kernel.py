@@ -48,7 +48,7 @@ class KernelShap(Explainer):
     groups of the sampled pairs; 0 when exact), ``params["error_mean"]`` its mean over rows.
     Against exact values it is of the same order as the true error, a slight overestimate (on
     the MLP of ``benchmarks/kernel.py`` at the default budget, averaged over rows: about 1.2x with
-    the regression, 1.3x with kriging; up to 2.5x with kriging at larger budgets).
+    the regression, 1.4x with kriging; 2-3x with kriging at budgets near 1000).
     ``n_samples="auto"`` doubles a row's budget until that estimate is at most ``tolerance`` times
     the standard deviation of the model output over the background, up to ``max_samples``; rows
     stopped by the cap are counted in ``params["rows_at_cap"]`` and a warning says so.
