@@ -36,7 +36,7 @@ __all__ = ["MAX_POOL", "herded_pairs"]
 MAX_POOL = 1024  # candidate pairs per stratum (a larger stratum: a random subset per block)
 _DEGREES = {2: 1.0, 4: 1.0}  # weight of each degree's moments (their mean square)
 _UNION = 1.0  # weight of the union's balance against each group's
-BLOCK = 8  # designs herded together (the base designs of ``_kernel_design``)
+BLOCK = 4  # designs herded together (the base designs of ``_kernel_design``)
 
 
 @functools.lru_cache(maxsize=64)
