@@ -183,7 +183,7 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     once per background row. (Permutations keep the designs' errors nearly independent across
     background rows: on the MLP of ``benchmarks/kernel.py`` the same RMS error as a base design
     per background row over 100 seeds, with 4 bases as with 8 or 50; 50 background rows build in
-    about 30 ms instead of 160.)
+    about 45 ms instead of 160.)
 
     Designs are cached (they are pure functions of their arguments; their arrays are read-only).
     """
