@@ -145,11 +145,12 @@ def test_kernel_shap_reports_error_and_budget_in_params():
     assert math.isfinite(sampled.params["error"])
 
 
-def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path):
+@pytest.mark.parametrize("n_samples", [64, 200])  # the regression, then kriging (12 features, 100 pairs)
+def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path, n_samples):
     from explain_lib.engine import explain_chunked
 
     X, y = make_classification(n_samples=200, n_features=12, n_informative=6, random_state=3)
-    explainer = KernelShap(LogisticRegression(max_iter=500).fit(X, y), X[:8], n_samples=64, progress=False)
+    explainer = KernelShap(LogisticRegression(max_iter=500).fit(X, y), X[:8], n_samples=n_samples, progress=False)
     rows = X[100:131]
     reference = explainer.explain(rows)
     assert reference.params["estimator"] == "kernel_regression"
