@@ -193,11 +193,12 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
         z, weights, post, rep, comp = _base_design(m, int(budget), int(seed), int(reference) % N_BASE)
         perm = np.random.default_rng([int(seed), m, int(budget), int(reference), 0x5EED]).permutation(m)
         z = np.ascontiguousarray(z[:, perm])  # feature j of this design plays the base's perm[j]
-        coef, offset = kriging_assemble(z, post[:, perm], rep, comp)
+        with one_blas_thread():  # the same bits whatever the BLAS thread count
+            coef, offset = kriging_assemble(z, post[:, perm], rep, comp)
         for array in (z, coef, offset):
             array.setflags(write=False)
         return Design(z, weights, None, coef, offset)
-    z, weights, sampled = _draw(m, budget, seed, reference, counts, herd=False)
+    z, weights, _ = _draw(m, budget, seed, reference, counts, herd=False)
     with one_blas_thread():
         inverse = np.stack([_inverse(z, row) for row in weights])
     for array in (z, weights, inverse):
