@@ -64,11 +64,14 @@ def test_sampled_values_match_exact_enumeration_and_the_error_estimate_is_calibr
         true_errors.append(np.sqrt((true_rms**2).mean()))
         estimates.append(np.sqrt((result.error**2).mean()))
         np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], nonlinear(X)[None], atol=1e-10)
-    # same order as the true error: measured 0.75-1.8x on average over rows (3 data seeds x 5 seeds);
-    # a single row's estimate is noisier (0.3-4x)
-    for ratio in ratios:
-        assert 0.4 < np.sqrt((ratio**2).mean()) < 3
-    # 8x the budget: both the true error and its estimate shrink (by about sqrt(8))
+    # same order as the true error, conservative: on this path (12 features: kriging on herded
+    # pairs) measured 1.3-1.5x on average over rows at 128 and 2.4-3.3x at 1024 (random_state
+    # 4-6), where kriging's error falls faster than the jackknife's 1 / sqrt(pairs) assumes (the
+    # regression measured 0.75-1.8x); a single row's estimate is noisier
+    assert 0.4 < np.sqrt((ratios[0] ** 2).mean()) < 3
+    assert 0.4 < np.sqrt((ratios[1] ** 2).mean()) < 4.5
+    # 8x the budget: both the true error and its estimate shrink (the estimate by about sqrt(8),
+    # the true error faster)
     assert true_errors[1] < 0.6 * true_errors[0] and estimates[1] < 0.6 * estimates[0]
     assert true_errors[1] / np.abs(exact).max() < 0.02
 
@@ -86,8 +89,8 @@ def test_auto_budget_doubles_until_the_estimate_meets_the_tolerance(twelve):
     spread = np.sqrt(w @ (nonlinear(bg) - w @ nonlinear(bg)) ** 2)
     assert not result.at_cap.any()
     assert np.all(result.error[0] / spread <= tolerance)
-    # doublings of the default 384; 6144 would cover all 2^12 - 2 coalitions
-    assert result.n_samples.max() > 384 and set(result.n_samples) <= {384, 768, 1536, 3072, 2**12 - 2}
+    # doublings of the default 448; 7168 would cover all 2^12 - 2 coalitions
+    assert result.n_samples.max() > 448 and set(result.n_samples) <= {448, 896, 1792, 3584, 2**12 - 2}
     true_rms = np.sqrt(((result.phi[0] - exact[0]) ** 2).mean(axis=-1))
     assert np.all(true_rms / spread < 3 * tolerance)  # the true error follows (measured <= 1.4 x tolerance)
 
@@ -142,11 +145,12 @@ def test_kernel_shap_reports_error_and_budget_in_params():
     assert math.isfinite(sampled.params["error"])
 
 
-def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path):
+@pytest.mark.parametrize("n_samples", [64, 200])  # the regression, then kriging (12 features, 100 pairs)
+def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path, n_samples):
     from explain_lib.engine import explain_chunked
 
     X, y = make_classification(n_samples=200, n_features=12, n_informative=6, random_state=3)
-    explainer = KernelShap(LogisticRegression(max_iter=500).fit(X, y), X[:8], n_samples=64, progress=False)
+    explainer = KernelShap(LogisticRegression(max_iter=500).fit(X, y), X[:8], n_samples=n_samples, progress=False)
     rows = X[100:131]
     reference = explainer.explain(rows)
     assert reference.params["estimator"] == "kernel_regression"
@@ -160,3 +164,16 @@ def test_chunked_engine_gives_the_in_memory_bits_on_the_sampled_path(tmp_path):
             assert chunked.params[key] == reference.params[key]
         assert chunked.params["error_mean"] == pytest.approx(reference.params["error_mean"], rel=1e-12)
     assert reference.params["error"] > explainer.explain(rows[:1]).params["error"]  # else the check above is moot
+
+
+def test_a_budget_of_few_pairs_per_feature_solves_a_numerically_singular_regression():
+    # 16 pairs for 11 features: some replicate's normal matrix passes the Cholesky test but is
+    # singular to the solve; the pseudo-inverse takes over
+    X, bg, w = data(11, n_rows=6, n_bg=10, seed=2)
+
+    def f(Z):
+        return np.tanh(Z @ np.linspace(-1, 1, 11)) ** 3 + Z[:, 0] * Z[:, 1] * Z[:, -1]
+
+    for seed in range(3):
+        result = shapley_values(f, X, bg, w, n_samples=32, exact_max_features=0, random_state=seed)
+        np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], f(X)[None], atol=1e-9)

@@ -1,0 +1,113 @@
+"""Kernel SHAP for few features: the best linear estimate of the Shapley values from a design's
+coalitions under a prior on the game's interactions (kriging), instead of the weighted regression.
+
+With complement pairs only the game's odd part o(S) = (v(S) - v(not S)) / 2 carries the Shapley
+values. In the Walsh basis chi_T(S) = prod_{j in T} (2 z_S,j - 1) it holds terms of odd degree |T|:
+degree 1 is what the regression fits (exact, whatever the design), degree 3, 5, ... is what makes
+a sampled design's estimate wrong. Here the degree-1 coefficients get a flat prior and each
+coefficient of odd degree d >= 3 an independent N(0, tau_d^2) prior, tau_d^2 = DECAY^((d-3)/2) /
+C(m, d): the prior energy of all degree-d interactions shrinks by DECAY per two orders. The
+posterior mean of the Shapley values given the observed pairs (universal kriging) is a fixed linear
+map of the observations, so it is computed once per design and costs nothing per row.
+
+The covariances depend on coalitions only through Hamming distances (Krawtchouk polynomials):
+sum_{|T| = d} chi_T(S) chi_T(S') = K_d(|S xor S'|; m), and the Shapley value of chi_T is 2 / d for
+each j in T (odd d), so Cov(phi_j(g), g(S)) = sum_d tau_d^2 (2 / d) t_j(S) K_{d-1}(h_j(S); m - 1)
+with h_j(S) the number of features other than j outside S.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import scipy.linalg
+
+__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_assemble", "kriging_maps", "kriging_posterior"]
+
+DECAY = 0.2  # prior energy ratio between interaction degrees d + 2 and d
+MAX_FEATURES = 16  # the estimator is used for m <= MAX_FEATURES ...
+MAX_PAIRS = 512  # ... and designs of at most this many complement pairs (its cost grows as pairs^3)
+_NUGGET = 1e-9  # relative jitter on the sampled observations, for a well-conditioned solve
+
+
+def _krawtchouk(k: int, n: int) -> np.ndarray:
+    """K_k(h; n) = sum_i (-1)^i C(h, i) C(n - h, k - i) for h = 0 .. n."""
+    return np.array([sum((-1) ** i * math.comb(h, i) * math.comb(n - h, k - i) for i in range(k + 1))
+                     for h in range(n + 1)], dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _tables(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The prior's covariance of the odd part by Hamming distance h (m + 1,), sum_d tau_d^2 K_d(h; m),
+    and its covariance with a Shapley value by the count h of other features outside S (m,),
+    sum_d tau_d^2 (2 / d) K_{d-1}(h; m - 1); tau_d^2 = DECAY^((d-3)/2) / C(m, d), odd d >= 3."""
+    by_distance, by_outside = np.zeros(m + 1), np.zeros(m)
+    for d in range(3, m + 1, 2):
+        tau = DECAY ** ((d - 3) // 2) / math.comb(m, d)
+        by_distance += tau * _krawtchouk(d, m)
+        by_outside += tau * (2.0 / d) * _krawtchouk(d - 1, m - 1)
+    return by_distance, by_outside
+
+
+def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
+    """M (R, m, P + 1), per row of ``keeps`` (R, P) bool: phi = M[r] o for o = (o(S_1), ...,
+    o(S_P), o(all)), the posterior mean of the Shapley values given the odd part at the kept pair
+    representatives of ``reps`` (P, m) (the others' columns 0) and at the full coalition (observed
+    exactly, so that the estimate is efficient)."""
+    P, m = reps.shape
+    by_distance, by_outside = _tables(m)
+    obs = np.vstack([reps, np.ones((1, m), dtype=bool)])
+    t = 2.0 * obs - 1.0
+    distance = ((m - t @ t.T) * 0.5).astype(np.intp)  # Hamming distance = (m - t.t') / 2
+    cov = np.take(by_distance, distance)
+    cov[np.arange(P), np.arange(P)] += _NUGGET * by_distance[0]  # the sampled observations' jitter
+    cross = t * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs)  # (P + 1, m)
+    both = np.hstack([t, cross])
+    maps = np.zeros((len(keeps), m, P + 1))
+    for r, keep in enumerate(keeps):
+        idx = np.append(np.flatnonzero(keep), P)
+        factor = scipy.linalg.cho_factor(cov.take(idx, axis=0).take(idx, axis=1), lower=True, check_finite=False)
+        solved = scipy.linalg.cho_solve(factor, both.take(idx, axis=0), check_finite=False)
+        inv_t, inv_cross, t_kept = solved[:, :m], solved[:, m:], t.take(idx, axis=0)
+        gls = np.linalg.solve(t_kept.T @ inv_t, inv_t.T)  # (m, kept + 1): the degree-1 coefficients
+        maps[r][:, idx] = 2.0 * gls + inv_cross.T - (inv_cross.T @ t_kept) @ gls
+    return maps
+
+
+def kriging_posterior(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(post (R, m, P + 1), rep (P,), comp (P,)) for the coalitions ``masks`` (c, m; complement
+    pairs) and ``active`` (R, c): the pair representatives (the members holding feature 0), their
+    complements, and per r the posterior map of ``_posterior_maps`` from the active pairs."""
+    c, m = masks.shape
+    code = masks.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))  # m <= MAX_FEATURES bits
+    order = np.argsort(code)
+    rep = np.flatnonzero(masks[:, 0])
+    comp = order[np.searchsorted(code, (2**m - 1) ^ code[rep], sorter=order)]
+    return _posterior_maps(masks[rep], active[:, rep]), rep, comp
+
+
+def kriging_assemble(masks: np.ndarray, post: np.ndarray, rep: np.ndarray, comp: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """(coef (R, m - 1, c), offset (R, m - 1)): phi_{<m} = coef[r] @ y + offset[r] * delta for the
+    posterior maps ``post`` (R, m, P + 1) of the pairs (rep, comp) of ``masks`` (c, m), with
+    y(S) = v(S) - v(empty) - z_S,m * delta and delta = v(all) - v(empty), the input of
+    ``_kernel_design.solve``; phi_m = delta - sum(phi_{<m}) as on the regression path.
+
+    v(S) - v(not S) = y(S) - y(not S) + (z_S,m - z_notS,m) delta and o(all) = delta / 2. Any member
+    of a pair may represent it: the prior is odd, o(not S) = -o(S).
+    """
+    c, m = masks.shape
+    last = masks[rep, -1].astype(np.float64) - masks[comp, -1]
+    coef = np.zeros((len(post), m - 1, c))
+    coef[:, :, rep] = 0.5 * post[:, :-1, :-1]
+    coef[:, :, comp] = -0.5 * post[:, :-1, :-1]
+    offset = 0.5 * (post[:, :-1, :-1] @ last + post[:, :-1, -1])
+    return coef, offset
+
+
+def kriging_maps(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kriging_assemble`` of ``kriging_posterior``: the maps of the kriging estimate from the
+    coalitions of ``masks`` (c, m; complement pairs) where ``active[r]`` (R, c) holds."""
+    return kriging_assemble(masks, *kriging_posterior(masks, active))
