@@ -207,7 +207,7 @@ def test_default_lightgbm_surrogate_is_shallow_and_shaping_arguments_start_from_
     model, X = regression_teacher
     default = MimicExplainer(model, X[:600], "lightgbm")
     booster = default.surrogate.model.booster_
-    assert booster.num_trees() == 400 and booster.params["max_depth"] == 3
+    assert booster.num_trees() == 400 and booster.params["max_depth"] == 3 and booster.params["max_bin"] == 63
     explanation = default.explain(X)
     assert explanation.params["algorithm"] == "fast"  # 1500 rows x 400 trees: the tabulated TreeSHAP
     assert default.explain(X[:5]).params["algorithm"] == "native"
