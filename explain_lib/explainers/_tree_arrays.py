@@ -198,7 +198,7 @@ def _lightgbm(booster: Any) -> TreeArrays:
             raise _Unsupported("the model has linear trees (linear_tree=True)")
         leaf_value, leaf_count = _numbers(fields, "leaf_value", np.float64), _numbers(fields, "leaf_count", np.float64)
         if int(fields["num_leaves"]) == 1:  # a lone leaf: node -1
-            builder.add_tree(index % per_iteration, -1, None, lambda n: None, lambda n: leaf_value[0], None)
+            builder.add_tree(index % per_iteration, -1, None, lambda n: None, lambda n, v=leaf_value[0]: v, None)
             continue
         decision = _numbers(fields, "decision_type", np.int64)
         if (decision & 1).any():

@@ -111,8 +111,8 @@ def settled_for_rows(explainer: Any, n_rows: int | None) -> Any:
     """The explainer to explain ``n_rows`` rows in parts (chunks), with ``algorithm="auto"`` decided
     once for the whole job (``None``: a job too large to count, e.g. a Spark DataFrame), so every part
     runs the same algorithm and the values do not depend on the part sizes. A TreeShap, or a
-    TabularExplainer or MimicExplainer that explains by one, comes back as a settled copy sharing the lookup-table cache;
-    any other explainer comes back unchanged. ``explainer`` itself is not changed."""
+    TabularExplainer or MimicExplainer that explains by one, comes back as a settled copy sharing the
+    lookup-table cache; any other explainer comes back unchanged. ``explainer`` itself is not changed."""
     from .mimic import MimicExplainer
     from .tabular import TabularExplainer
 
