@@ -198,7 +198,7 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
         for array in (z, coef, offset):
             array.setflags(write=False)
         return Design(z, weights, None, coef, offset)
-    z, weights, _ = _draw(m, budget, seed, reference, counts, herd=False)
+    z, weights = _draw(m, budget, seed, reference, counts, herd=False)
     with one_blas_thread():
         inverse = np.stack([_inverse(z, row) for row in weights])
     for array in (z, weights, inverse):
@@ -211,7 +211,7 @@ def _base_design(m: int, budget: int, seed: int, base: int) -> tuple[np.ndarray,
     """(masks, weights, post, rep, comp) of base design ``base`` of the kriging path: herded pairs,
     and the posterior maps of ``_kernel_prior.kriging_posterior``."""
     counts = _allocate(m, max(budget, min_budget(m)) // 2)
-    z, weights, _ = _draw(m, budget, seed, base, counts, herd=True)
+    z, weights = _draw(m, budget, seed, base, counts, herd=True)
     with one_blas_thread():
         post, rep, comp = kriging_posterior(z, weights > 0)
     for array in (z, weights, post, rep, comp):
@@ -220,8 +220,8 @@ def _base_design(m: int, budget: int, seed: int, base: int) -> tuple[np.ndarray,
 
 
 def _draw(m: int, budget: int, seed: int, reference: int, counts: tuple[int, ...], herd: bool
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(masks, weights (1 + G, c), sampled): the coalitions of ``kernel_design`` and the weights of
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """(masks, weights (1 + G, c)): the coalitions of ``kernel_design`` and the weights of
     the estimate and its jackknife replicates; sampled strata herded if ``herd``."""
     rng = np.random.default_rng([int(seed), m, int(budget), int(reference)])
     mass = _layer_mass(m)
@@ -272,4 +272,4 @@ def _draw(m: int, budget: int, seed: int, reference: int, counts: tuple[int, ...
                     w_g[members & out] = 0.0
             blocks.append(w_g)
     weights = np.stack(blocks)
-    return z, weights, sampled
+    return z, weights
