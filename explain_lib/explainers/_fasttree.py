@@ -29,12 +29,10 @@ import threading
 import numba
 import numpy as np
 
-from ._tree_arrays import MAX_PATH_FEATURES, MISSING_NAN, MISSING_ZERO, TreeArrays
+from ._tree_arrays import MAX_PATH_FEATURES, MISSING_NAN, MISSING_ZERO, ZERO_THRESHOLD, TreeArrays
 
 __all__ = ["FastTreeShap"]
 
-#: LightGBM's kZeroThreshold: a double initialised from the float literal 1e-35f
-_ZERO = float(np.float32(1e-35))
 _ROW_BLOCK = 64  # rows per parallel task: each task walks all trees over its rows (tables stay in cache)
 _DEFAULT_TABLE_BYTES = 512 * 2**20
 _MAX_TABLE_FEATURES = 16
@@ -253,7 +251,7 @@ class FastTreeShap:
             _explain_rows(X, trees.feature, trees.threshold, trees.missing, trees.default_left, trees.left,
                           trees.right, trees.position, trees.first, trees.leaf, trees.leaf_value, trees.leaf_start,
                           trees.path_feature, trees.path_ratio, self._path_coef, self._table_start, self._table,
-                          _WEIGHTS, trees.root, trees.group, trees.max_depth, _ZERO, out)
+                          _WEIGHTS, trees.root, trees.group, trees.max_depth, ZERO_THRESHOLD, out)
         return out.transpose(1, 0, 2), self._expected.copy()
 
     def __getstate__(self) -> dict:

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._threads import thread_budget
-from ._tree_arrays import MISSING_NAN, MISSING_NONE, MISSING_ZERO, TreeArrays
+from ._tree_arrays import MISSING_NAN, MISSING_NONE, MISSING_ZERO, ZERO_THRESHOLD, TreeArrays
 
 __all__ = ["MAX_DEPTH", "ShallowTreeShap"]
 
@@ -36,8 +36,6 @@ _SLOTS = 2**MAX_DEPTH - 1  # splits of a full tree of depth 3, in heap order
 _PATTERNS = 2**_SLOTS
 _SLOT_BITS = (1 << np.arange(_SLOTS)).astype(np.uint8)
 _ROW_BLOCK = 128  # rows per numpy pass: a block's (rows, trees, slots) arrays stay in cache
-#: LightGBM's kZeroThreshold, as in the compiled path
-_ZERO = float(np.float32(1e-35))
 
 
 def _heap_layout(trees: TreeArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -177,7 +175,8 @@ class ShallowTreeShap:
             left = x <= self._threshold
         else:
             x = np.where(nan & (self._missing != MISSING_NAN), 0.0, x)
-            default = ((self._missing == MISSING_ZERO) & (np.abs(x) <= _ZERO)) | ((self._missing == MISSING_NAN) & nan)
+            default = ((self._missing == MISSING_ZERO) & (np.abs(x) <= ZERO_THRESHOLD)) \
+                | ((self._missing == MISSING_NAN) & nan)
             left = np.where(default, self._default_left, x <= self._threshold)
         pattern = left.view(np.uint8) @ _SLOT_BITS  # bit s: the row goes left at slot s
         values = np.take(self._table, pattern + self._offset, axis=0)  # (rows, trees, width)

@@ -24,6 +24,9 @@ from ..models import native_booster
 
 #: missing-value rules of a split (LightGBM's MissingType; XGBoost splits are "nan")
 MISSING_NONE, MISSING_ZERO, MISSING_NAN = 0, 1, 2
+#: LightGBM's kZeroThreshold (|x| <= it counts as zero under MISSING_ZERO): a double initialised from
+#: the float literal 1e-35f
+ZERO_THRESHOLD = float(np.float32(1e-35))
 MAX_PATH_FEATURES = 63  # a leaf's satisfied-features pattern is a 64-bit mask
 
 
