@@ -1,4 +1,4 @@
-"""Path-dependent TreeSHAP with per-leaf lookup tables, compiled with numba and parallel over rows.
+"""Path-dependent TreeSHAP with per-leaf lookup tables, compiled with numba and parallel over row blocks.
 
 For a leaf with value ``v`` whose root path splits on the distinct features ``U`` (``k = |U|``),
 ``r_j`` the product of the cover ratios of the path's splits on ``j``, and ``A`` the features whose
@@ -10,87 +10,42 @@ every split on the path the row follows ("satisfied"), path-dependent TreeSHAP g
 
 which only depends on the bit pattern ``A`` (Yang 2021, "Fast TreeSHAP", algorithm v2). So once per
 model we tabulate ``R(B) = v P(B) T(B)`` for every pattern ``B`` of every leaf (``2^k`` numbers;
-``O(2^k k)`` to build), and a row then costs, per leaf, one tree walk step and ``k`` lookups:
+``O(2^k k)`` to build), and a row then costs, per leaf, ``k`` lookups:
 
-    i not in A:  phi_i = -R(A)
-    i in A:      phi_i = (1 - r_i) / r_i * R(A \\ {i})
+    phi_i = g_i * R(A \\ {i}),   g_i = (1 - r_i) / r_i if i in A, else -1
 
 instead of TreeSHAP's ``O(D^2)`` per leaf. Leaves with too many distinct features for the table
 budget (or a zero cover ratio) are evaluated per row from the same formula: ``e_t(r_A)`` by
 polynomial products and ``e_t(r_{A \\ i})`` by synthetic division, ``O(k^2)`` per leaf.
+
+Rows go in blocks (``_treewalk``): per tree, one pass over the block finds every leaf's pattern, then
+each (leaf, path feature) adds its value to the block's ``(features, rows)`` accumulator. Exact
+interaction values come from the same tables' pair counterpart (``_treepairs``).
 """
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 
 import numba
 import numpy as np
 
-from ._tree_arrays import MAX_PATH_FEATURES, MISSING_NAN, MISSING_ZERO, ZERO_THRESHOLD, TreeArrays
+from ._tree_arrays import MAX_PATH_FEATURES, ZERO_THRESHOLD, TreeArrays
+from ._treewalk import block_layout, block_rows, build_tables, shapley_weights, transpose_block, walk_block
 
-__all__ = ["FastTreeShap"]
+__all__ = ["FastTreeShap", "numba_threads"]
 
-_ROW_BLOCK = 64  # rows per parallel task: each task walks all trees over its rows (tables stay in cache)
 _DEFAULT_TABLE_BYTES = 512 * 2**20
 _MAX_TABLE_FEATURES = 16
 #: one parallel kernel at a time: numba's fallback threading layer (workqueue) is not thread-safe,
 #: and each call already keeps every thread busy
-_KERNEL_LOCK = threading.Lock()
-
-
-def _shapley_weights() -> np.ndarray:
-    """``w[k, s] = s! (k - s - 1)! / k!`` for ``0 <= s < k``; 0 elsewhere."""
-    size = MAX_PATH_FEATURES + 1
-    weights = np.zeros((size + 1, size + 1))
-    for k in range(1, size + 1):
-        for s in range(k):
-            weights[k, s] = 1.0 / (k * math.comb(k - 1, s))
-    return weights
-
-
-_WEIGHTS = _shapley_weights()
-
-
-@numba.njit(cache=True, parallel=True)
-def _build_tables(leaf_start, path_ratio, leaf_value, table_start, weights, table):  # pragma: no cover - numba
-    n_leaves = len(table_start)
-    for leaf in numba.prange(n_leaves):
-        offset = table_start[leaf]
-        if offset < 0:
-            continue
-        start = leaf_start[leaf]
-        k = leaf_start[leaf + 1] - start
-        size = 1 << k
-        poly = np.zeros((size, k + 1))  # e_t(r_B) for every pattern B
-        prod = np.empty(size)  # prod_{j in B} r_j
-        poly[0, 0] = 1.0
-        prod[0] = 1.0
-        for pattern in range(1, size):
-            bit = 0
-            while not (pattern >> bit) & 1:
-                bit += 1
-            previous = pattern ^ (1 << bit)
-            r = path_ratio[start + bit]
-            prod[pattern] = prod[previous] * r
-            poly[pattern, 0] = 1.0
-            for t in range(1, k + 1):
-                poly[pattern, t] = poly[previous, t] + r * poly[previous, t - 1]
-        value = leaf_value[leaf]
-        for pattern in range(size):
-            n = 0
-            for bit in range(k):
-                n += (pattern >> bit) & 1
-            total = 0.0
-            for t in range(n + 1):
-                total += weights[k, n - t] * poly[pattern, t]
-            table[offset + pattern] = value * prod[(size - 1) ^ pattern] * total
+KERNEL_LOCK = threading.Lock()
+_WEIGHTS = shapley_weights()
 
 
 @numba.njit(cache=True, inline="always")
-def _leaf_by_polynomial(out_row, leaf, pattern, leaf_start, path_feature, path_ratio, leaf_value, weights,
+def _leaf_by_polynomial(acc, g, r, leaf, pattern, leaf_start, path_feature, path_ratio, leaf_value, weights,
                         poly, quotient):  # pragma: no cover - numba
     start = leaf_start[leaf]
     k = leaf_start[leaf + 1] - start
@@ -99,14 +54,14 @@ def _leaf_by_polynomial(out_row, leaf, pattern, leaf_start, path_feature, path_r
     unsatisfied = 1.0
     poly[0] = 1.0
     for bit in range(k):
-        r = path_ratio[start + bit]
+        ratio = path_ratio[start + bit]
         if (pattern >> bit) & 1:
             poly[n + 1] = 0.0
             for t in range(n + 1, 0, -1):
-                poly[t] += r * poly[t - 1]
+                poly[t] += ratio * poly[t - 1]
             n += 1
         else:
-            unsatisfied *= r
+            unsatisfied *= ratio
     negative = 0.0
     if n < k:
         total = 0.0
@@ -116,83 +71,79 @@ def _leaf_by_polynomial(out_row, leaf, pattern, leaf_start, path_feature, path_r
     for bit in range(k):
         feature = path_feature[start + bit]
         if (pattern >> bit) & 1:
-            r = path_ratio[start + bit]
+            ratio = path_ratio[start + bit]
             quotient[0] = 1.0
             total = weights[k, n - 1]
             for t in range(1, n):
-                quotient[t] = poly[t] - r * quotient[t - 1]
+                quotient[t] = poly[t] - ratio * quotient[t - 1]
                 total += weights[k, n - 1 - t] * quotient[t]
-            out_row[feature] += value * (1.0 - r) * unsatisfied * total
+            acc[g, feature, r] += value * (1.0 - ratio) * unsatisfied * total
         else:
-            out_row[feature] += negative
+            acc[g, feature, r] += negative
 
 
 @numba.njit(cache=True, parallel=True)
-def _explain_rows(X, feature, threshold, missing, default_left, left, right, position, first, leaf_of_node,
-                  leaf_value, leaf_start, path_feature, path_ratio, path_coef, table_start, table, weights,
-                  root, group, max_depth, zero, out):  # pragma: no cover - numba
-    n_rows = X.shape[0]
-    n_blocks = (n_rows + _ROW_BLOCK - 1) // _ROW_BLOCK
+def _explain_rows(X, rows_per_block, split_feature, threshold, missing, default_left, bit, first, node, left, right,
+                  split_start, leaf_node, leaf_range, max_nodes, group, leaf_value, leaf_start, path_feature,
+                  path_ratio, path_coef, table_start, table, weights, zero, out):  # pragma: no cover - numba
+    n_rows, n_features = X.shape
+    n_groups = out.shape[1]
+    n_blocks = (n_rows + rows_per_block - 1) // rows_per_block
     for block in numba.prange(n_blocks):
-        stack_node = np.empty(max_depth + 2, np.int64)
-        stack_pattern = np.empty(max_depth + 2, np.int64)
+        low = block * rows_per_block
+        high = min(n_rows, low + rows_per_block)
+        m = high - low
+        xt = np.empty((n_features, rows_per_block))
+        pattern = np.empty((max_nodes, rows_per_block), np.int64)
+        acc = np.zeros((n_groups, n_features, rows_per_block))
         poly = np.empty(MAX_PATH_FEATURES + 2)
         quotient = np.empty(MAX_PATH_FEATURES + 2)
-        low = block * _ROW_BLOCK
-        high = min(n_rows, low + _ROW_BLOCK)
-        for tree in range(len(root)):
+        transpose_block(X, low, high, xt)
+        for tree in range(len(split_start) - 1):
             g = group[tree]
-            for row in range(low, high):
-                out_row = out[row, g]
-                stack_node[0] = root[tree]
-                stack_pattern[0] = 0
-                depth = 1
-                while depth > 0:
-                    depth -= 1
-                    node = stack_node[depth]
-                    pattern = stack_pattern[depth]
-                    f = feature[node]
-                    if f < 0:
-                        leaf = leaf_of_node[node]
-                        start = leaf_start[leaf]
-                        k = leaf_start[leaf + 1] - start
-                        offset = table_start[leaf]
-                        if k == 0:
-                            continue
-                        if offset < 0:
-                            _leaf_by_polynomial(out_row, leaf, pattern, leaf_start, path_feature, path_ratio,
-                                                leaf_value, weights, poly, quotient)
-                            continue
-                        negative = -table[offset + pattern]
-                        for bit in range(k):
-                            if (pattern >> bit) & 1:
-                                out_row[path_feature[start + bit]] += (
-                                    path_coef[start + bit] * table[offset + (pattern ^ (1 << bit))])
-                            else:
-                                out_row[path_feature[start + bit]] += negative
-                        continue
-                    x = X[row, f]
-                    rule = missing[node]
-                    if np.isnan(x) and rule != MISSING_NAN:
-                        x = 0.0
-                    if (rule == MISSING_ZERO and -zero <= x <= zero) or (rule == MISSING_NAN and np.isnan(x)):
-                        go_left = default_left[node]
-                    else:
-                        go_left = x <= threshold[node]
-                    if go_left:
-                        hot, cold = left[node], right[node]
-                    else:
-                        hot, cold = right[node], left[node]
-                    bit = np.int64(1) << position[node]
-                    stack_node[depth] = cold
-                    stack_node[depth + 1] = hot
-                    if first[node]:
-                        stack_pattern[depth] = pattern
-                        stack_pattern[depth + 1] = pattern | bit
-                    else:
-                        stack_pattern[depth] = pattern & ~bit
-                        stack_pattern[depth + 1] = pattern
-                    depth += 2
+            walk_block(xt, m, split_start[tree], split_start[tree + 1], split_feature, threshold, missing,
+                       default_left, bit, first, node, left, right, zero, pattern)
+            for leaf in range(leaf_range[tree], leaf_range[tree + 1]):
+                start = leaf_start[leaf]
+                k = leaf_start[leaf + 1] - start
+                if k == 0:  # a lone leaf: its value is all expected value
+                    continue
+                here = leaf_node[leaf]
+                offset = table_start[leaf]
+                if offset < 0:
+                    for r in range(m):
+                        _leaf_by_polynomial(acc, g, r, leaf, pattern[here, r], leaf_start, path_feature, path_ratio,
+                                            leaf_value, weights, poly, quotient)
+                    continue
+                for j in range(k):
+                    coef = path_coef[start + j]
+                    feature = path_feature[start + j]
+                    mask = np.int64(1) << j
+                    for r in range(m):
+                        p = pattern[here, r]
+                        satisfied = coef * table[offset + (p & ~mask)]
+                        acc[g, feature, r] += satisfied if p & mask else -table[offset + p]
+        for r in range(m):
+            for g in range(n_groups):
+                for f in range(n_features):
+                    out[low + r, g, f] = acc[g, f, r]
+
+
+def tabulated(trees: TreeArrays, table_bytes: int) -> np.ndarray:
+    """Offset of each leaf's table (-1: evaluated per row): leaves in increasing number of distinct
+    path features while the budget lasts, at most 16 features and no zero cover ratio."""
+    lengths = trees.path_lengths
+    leaf_of_entry = np.repeat(np.arange(len(lengths)), lengths)
+    zero_ratio = np.bincount(leaf_of_entry[trees.path_ratio <= 0], minlength=len(lengths)) > 0
+    sizes = np.where((lengths <= _MAX_TABLE_FEATURES) & ~zero_ratio, 2 ** np.minimum(lengths, 62), 0)
+    order = np.argsort(lengths, kind="stable")
+    used = np.cumsum(sizes[order])
+    chosen = np.zeros(len(lengths), bool)
+    chosen[order[(used <= table_bytes // 8) & (sizes[order] > 0)]] = True
+    table_start = np.full(len(lengths), -1, np.int64)
+    starts = np.concatenate([[0], np.cumsum(np.where(chosen, sizes, 0))])
+    table_start[chosen] = starts[:-1][chosen]
+    return table_start
 
 
 class FastTreeShap:
@@ -211,47 +162,39 @@ class FastTreeShap:
 
     def _build(self) -> None:
         trees = self.trees
-        lengths = trees.path_lengths
         ratio = trees.path_ratio
         with np.errstate(divide="ignore", invalid="ignore"):
-            coef = np.where(ratio > 0, (1.0 - ratio) / ratio, 0.0)
-        leaf_of_entry = np.repeat(np.arange(len(lengths)), lengths)
-        zero_ratio = np.bincount(leaf_of_entry[ratio <= 0], minlength=len(lengths)) > 0
-        sizes = np.where((lengths <= _MAX_TABLE_FEATURES) & ~zero_ratio, 2 ** np.minimum(lengths, 62), 0)
-        order = np.argsort(lengths, kind="stable")
-        budget = self.table_bytes // 8
-        used = np.cumsum(sizes[order])
-        tabulated = np.zeros(len(lengths), bool)
-        tabulated[order[(used <= budget) & (sizes[order] > 0)]] = True
-        table_start = np.full(len(lengths), -1, np.int64)
-        starts = np.concatenate([[0], np.cumsum(np.where(tabulated, sizes, 0))])
-        table_start[tabulated] = starts[:-1][tabulated]
-        self._table = np.empty(int(starts[-1]))
-        self._table_start = table_start
-        self._path_coef = coef
-        self.tabulated_leaves = int(tabulated.sum())
-        with _KERNEL_LOCK:
-            _build_tables(trees.leaf_start, trees.path_ratio, trees.leaf_value, table_start, _WEIGHTS, self._table)
+            self._path_coef = np.where(ratio > 0, (1.0 - ratio) / ratio, 0.0)
+        self._table_start = tabulated(trees, self.table_bytes)
+        sizes = np.where(self._table_start >= 0, 2 ** np.minimum(trees.path_lengths, 62), 0)
+        self._table = np.empty(int(sizes.sum()))
+        self.tabulated_leaves = int((self._table_start >= 0).sum())
+        self._layout = block_layout(trees)
+        with KERNEL_LOCK:
+            build_tables(trees.leaf_start, trees.path_ratio, trees.leaf_value, self._table_start, _WEIGHTS,
+                         self._table)
         self._expected = trees.expected_values()
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held by the lookup tables and the flat trees."""
+        """Bytes held by the lookup tables, the block layout and the flat trees."""
         arrays = [self._table, self._table_start, self._path_coef]
+        arrays += [v for v in vars(self._layout).values() if isinstance(v, np.ndarray)]
         arrays += [v for v in vars(self.trees).values() if isinstance(v, np.ndarray)]
         return int(sum(a.nbytes for a in arrays))
 
     def shap_values(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(local ``(n_groups, n_rows, n_features)``, expected ``(n_groups,)``) for dense ``X``."""
-        trees = self.trees
-        dtype = np.float32 if trees.float32_input else np.float64
-        X = np.ascontiguousarray(np.asarray(X).astype(dtype, copy=False), dtype=np.float64)
+        trees, layout = self.trees, self._layout
+        X = as_input(X, trees)
         out = np.zeros((X.shape[0], trees.n_groups, X.shape[1]))
-        with _KERNEL_LOCK:
-            _explain_rows(X, trees.feature, trees.threshold, trees.missing, trees.default_left, trees.left,
-                          trees.right, trees.position, trees.first, trees.leaf, trees.leaf_value, trees.leaf_start,
+        rows = block_rows(len(X), numba_threads(), 8 * (X.shape[1] * (trees.n_groups + 1) + layout.max_nodes))
+        with KERNEL_LOCK:
+            _explain_rows(X, rows, layout.feature, layout.threshold, layout.missing, layout.default_left, layout.bit,
+                          layout.first, layout.node, layout.left, layout.right, layout.split_start, layout.leaf_node,
+                          layout.leaf_range, layout.max_nodes, trees.group, trees.leaf_value, trees.leaf_start,
                           trees.path_feature, trees.path_ratio, self._path_coef, self._table_start, self._table,
-                          _WEIGHTS, trees.root, trees.group, trees.max_depth, ZERO_THRESHOLD, out)
+                          _WEIGHTS, ZERO_THRESHOLD, out)
         return out.transpose(1, 0, 2), self._expected.copy()
 
     def __getstate__(self) -> dict:
@@ -261,6 +204,12 @@ class FastTreeShap:
         self.trees = state["trees"]
         self.table_bytes = state["table_bytes"]
         self._build()
+
+
+def as_input(X: np.ndarray, trees: TreeArrays) -> np.ndarray:
+    """``X`` as the trees compare it (through float32 first for XGBoost and scikit-learn), C-ordered float64."""
+    dtype = np.float32 if trees.float32_input else np.float64
+    return np.ascontiguousarray(np.asarray(X).astype(dtype, copy=False), dtype=np.float64)
 
 
 def numba_threads() -> int:
