@@ -32,7 +32,16 @@ import numba
 import numpy as np
 
 from ._tree_arrays import MAX_PATH_FEATURES, ZERO_THRESHOLD, TreeArrays
-from ._treewalk import block_layout, block_rows, build_tables, shapley_weights, transpose_block, walk_block
+from ._treewalk import (
+    block_layout,
+    block_rows,
+    build_tables,
+    leaf_by_polynomial,
+    pair_weights,
+    shapley_weights,
+    transpose_block,
+    walk_block,
+)
 
 __all__ = ["FastTreeShap", "numba_threads"]
 
@@ -42,44 +51,7 @@ _MAX_TABLE_FEATURES = 16
 #: and each call already keeps every thread busy
 KERNEL_LOCK = threading.Lock()
 _WEIGHTS = shapley_weights()
-
-
-@numba.njit(cache=True, inline="always")
-def _leaf_by_polynomial(acc, g, r, leaf, pattern, leaf_start, path_feature, path_ratio, leaf_value, weights,
-                        poly, quotient):  # pragma: no cover - numba
-    start = leaf_start[leaf]
-    k = leaf_start[leaf + 1] - start
-    value = leaf_value[leaf]
-    n = 0
-    unsatisfied = 1.0
-    poly[0] = 1.0
-    for bit in range(k):
-        ratio = path_ratio[start + bit]
-        if (pattern >> bit) & 1:
-            poly[n + 1] = 0.0
-            for t in range(n + 1, 0, -1):
-                poly[t] += ratio * poly[t - 1]
-            n += 1
-        else:
-            unsatisfied *= ratio
-    negative = 0.0
-    if n < k:
-        total = 0.0
-        for t in range(n + 1):
-            total += weights[k, n - t] * poly[t]
-        negative = -value * unsatisfied * total
-    for bit in range(k):
-        feature = path_feature[start + bit]
-        if (pattern >> bit) & 1:
-            ratio = path_ratio[start + bit]
-            quotient[0] = 1.0
-            total = weights[k, n - 1]
-            for t in range(1, n):
-                quotient[t] = poly[t] - ratio * quotient[t - 1]
-                total += weights[k, n - 1 - t] * quotient[t]
-            acc[g, feature, r] += value * (1.0 - ratio) * unsatisfied * total
-        else:
-            acc[g, feature, r] += negative
+_PAIR_WEIGHTS = pair_weights()
 
 
 @numba.njit(cache=True, parallel=True)
@@ -98,6 +70,7 @@ def _explain_rows(X, rows_per_block, split_feature, threshold, missing, default_
         acc = np.zeros((n_groups, n_features, rows_per_block))
         poly = np.empty(MAX_PATH_FEATURES + 2)
         quotient = np.empty(MAX_PATH_FEATURES + 2)
+        identity = np.arange(n_features)
         transpose_block(X, low, high, xt)
         for tree in range(len(split_start) - 1):
             g = group[tree]
@@ -112,8 +85,8 @@ def _explain_rows(X, rows_per_block, split_feature, threshold, missing, default_
                 offset = table_start[leaf]
                 if offset < 0:
                     for r in range(m):
-                        _leaf_by_polynomial(acc, g, r, leaf, pattern[here, r], leaf_start, path_feature, path_ratio,
-                                            leaf_value, weights, poly, quotient)
+                        leaf_by_polynomial(acc, g, r, identity, leaf, pattern[here, r], leaf_start, path_feature,
+                                           path_ratio, leaf_value, weights, poly, quotient)
                     continue
                 for j in range(k):
                     coef = path_coef[start + j]
@@ -170,6 +143,8 @@ class FastTreeShap:
         self._table = np.empty(int(sizes.sum()))
         self.tabulated_leaves = int((self._table_start >= 0).sum())
         self._layout = block_layout(trees)
+        self._pair_lock = threading.Lock()
+        self._pairs: np.ndarray | None = None
         with KERNEL_LOCK:
             build_tables(trees.leaf_start, trees.path_ratio, trees.leaf_value, self._table_start, _WEIGHTS,
                          self._table)
@@ -179,6 +154,7 @@ class FastTreeShap:
     def memory_bytes(self) -> int:
         """Bytes held by the lookup tables, the block layout and the flat trees."""
         arrays = [self._table, self._table_start, self._path_coef]
+        arrays += [] if self._pairs is None else [self._pairs]
         arrays += [v for v in vars(self._layout).values() if isinstance(v, np.ndarray)]
         arrays += [v for v in vars(self.trees).values() if isinstance(v, np.ndarray)]
         return int(sum(a.nbytes for a in arrays))
@@ -196,6 +172,44 @@ class FastTreeShap:
                           trees.path_feature, trees.path_ratio, self._path_coef, self._table_start, self._table,
                           _WEIGHTS, ZERO_THRESHOLD, out)
         return out.transpose(1, 0, 2), self._expected.copy()
+
+    def interaction_values(self, X: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exact SHAP interaction values of the features ``chosen`` (column indices, ``K`` of them) for dense
+        ``X``: (``(n_groups, n_rows, K, K)`` matrices, ``(n_groups, n_rows, K)`` each chosen feature's
+        interactions with the unchosen ones summed, expected ``(n_groups,)``). A row of a matrix plus its
+        rest sums to the feature's SHAP value. The pair tables are built on the first call."""
+        from ._treepairs import interaction_rows
+
+        trees, layout = self.trees, self._layout
+        X = as_input(X, trees)
+        chosen = np.asarray(chosen, dtype=np.int64)
+        slot = np.full(X.shape[1], len(chosen), np.int64)
+        slot[chosen] = np.arange(len(chosen))
+        values = np.empty((trees.n_groups, X.shape[0], len(chosen), len(chosen)))
+        rest = np.empty((trees.n_groups, X.shape[0], len(chosen)))
+        side = len(chosen) + 1  # the chosen features and the rest
+        scratch = trees.n_groups * side * (side + 1) + X.shape[1] + layout.max_nodes
+        rows = block_rows(len(X), numba_threads(), 8 * scratch)
+        pair_table = self._pair_table()
+        with KERNEL_LOCK:
+            interaction_rows(X, rows, layout.feature, layout.threshold, layout.missing, layout.default_left, layout.bit,
+                             layout.first, layout.node, layout.left, layout.right, layout.split_start,
+                             layout.leaf_node, layout.leaf_range, layout.max_nodes, trees.group, trees.leaf_value,
+                             trees.leaf_start, trees.path_feature, trees.path_ratio, self._path_coef,
+                             self._table_start, self._table, pair_table, _WEIGHTS, _PAIR_WEIGHTS, ZERO_THRESHOLD,
+                             slot, values, rest)
+        return values, rest, self._expected.copy()
+
+    def _pair_table(self) -> np.ndarray:
+        """``R2`` for every pattern of every tabulated leaf (``_treepairs``), built once."""
+        with self._pair_lock:
+            if self._pairs is None:
+                pairs = np.empty_like(self._table)
+                with KERNEL_LOCK:
+                    build_tables(self.trees.leaf_start, self.trees.path_ratio, self.trees.leaf_value,
+                                 self._table_start, _PAIR_WEIGHTS, pairs)
+                self._pairs = pairs
+            return self._pairs
 
     def __getstate__(self) -> dict:
         return {"trees": self.trees, "table_bytes": self.table_bytes}

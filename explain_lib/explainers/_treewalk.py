@@ -24,7 +24,15 @@ import numpy as np
 
 from ._tree_arrays import MAX_PATH_FEATURES, MISSING_NAN, MISSING_ZERO, TreeArrays
 
-__all__ = ["BlockLayout", "block_layout", "block_rows", "build_tables", "pair_weights", "shapley_weights"]
+__all__ = [
+    "BlockLayout",
+    "block_layout",
+    "block_rows",
+    "build_tables",
+    "leaf_by_polynomial",
+    "pair_weights",
+    "shapley_weights",
+]
 
 
 def shapley_weights() -> np.ndarray:
@@ -95,6 +103,46 @@ def build_tables(leaf_start, path_ratio, leaf_value, table_start, weights, table
             following[depth] = j + 1  # the sibling after this child leaves bit j unset
             below[depth] *= r
             depth += 1
+
+
+@numba.njit(cache=True, inline="always")
+def leaf_by_polynomial(acc, g, r, slot, leaf, pattern, leaf_start, path_feature, path_ratio, leaf_value, weights,
+                       poly, quotient):  # pragma: no cover - numba
+    """One leaf's SHAP values for one row (``acc[g, slot[feature], r]``) from the polynomial of its
+    satisfied ratios: for leaves without a table (too many path features, or a zero cover ratio)."""
+    start = leaf_start[leaf]
+    k = leaf_start[leaf + 1] - start
+    value = leaf_value[leaf]
+    n = 0
+    unsatisfied = 1.0
+    poly[0] = 1.0
+    for bit in range(k):
+        ratio = path_ratio[start + bit]
+        if (pattern >> bit) & 1:
+            poly[n + 1] = 0.0
+            for t in range(n + 1, 0, -1):
+                poly[t] += ratio * poly[t - 1]
+            n += 1
+        else:
+            unsatisfied *= ratio
+    negative = 0.0
+    if n < k:
+        total = 0.0
+        for t in range(n + 1):
+            total += weights[k, n - t] * poly[t]
+        negative = -value * unsatisfied * total
+    for bit in range(k):
+        feature = path_feature[start + bit]
+        if (pattern >> bit) & 1:
+            ratio = path_ratio[start + bit]
+            quotient[0] = 1.0
+            total = weights[k, n - 1]
+            for t in range(1, n):
+                quotient[t] = poly[t] - ratio * quotient[t - 1]
+                total += weights[k, n - 1 - t] * quotient[t]
+            acc[g, slot[feature], r] += value * (1.0 - ratio) * unsatisfied * total
+        else:
+            acc[g, slot[feature], r] += negative
 
 
 @dataclass
