@@ -28,6 +28,7 @@ from .explainers import (
     TreeShap,
 )
 from .explanation import Explanation
+from .interactions import Interactions
 
 __version__ = "0.1.0"
 
@@ -53,6 +54,7 @@ __all__ = [
     "ExplainLibError",
     "Explanation",
     "ExplanationClient",
+    "Interactions",
     "InvalidInputError",
     "InvalidParameterError",
     "DeepShap",

@@ -19,13 +19,13 @@ import pandas as pd
 from . import _format, _importance
 from ._community import CommunityAccessors, _rank
 from ._community import check_top_k as _check_top_k
+from ._validation import output_index
 from .errors import (
     CorruptExplanationError,
     ExplainLibError,
     InvalidInputError,
     InvalidParameterError,
     SchemaVersionError,
-    did_you_mean,
 )
 
 __all__ = ["Explanation"]
@@ -241,23 +241,7 @@ class Explanation(CommunityAccessors):
     # ------------------------------------------------------------- accessors
     def _output_index(self, cls: Any) -> int:
         """Position of class label ``cls``; None means the regression output or the positive class."""
-        if self.task == "regression":
-            if cls is not None:
-                raise InvalidParameterError("cls applies to classification explanations only; pass cls=None.")
-            return 0
-        if cls is None:
-            if len(self.classes) == 2:
-                return 1
-            raise InvalidParameterError(
-                f"This explanation has {len(self.classes)} classes; pass cls= one of {list(self.classes)}."
-            )
-        matches = [i for i, label in enumerate(self.classes) if label == _plain(cls)]
-        if not matches:
-            raise InvalidParameterError(
-                f"Unknown class {cls!r}; the classes are {list(self.classes)}."
-                + did_you_mean(str(cls), map(str, self.classes))
-            )
-        return matches[0]
+        return output_index(self.task, self.classes, cls)
 
     def _require_local(self, what: str) -> np.ndarray:
         if self.local is None:

@@ -4,9 +4,6 @@ against an exact enumeration over coalitions to 1e-9), under every missing-value
 and without tables; the fallback to the booster's own TreeSHAP when it cannot reproduce a model,
 what params say, and pickling."""
 
-import itertools
-import json
-import math
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +12,7 @@ import numpy as np
 import pytest
 import xgboost
 from numpy.testing import assert_allclose
+from shapley_reference import coalition_values, shapley_from_values, xgboost_path_value
 
 from explain_lib import InvalidParameterError, TreeShap, UnsupportedModelError
 from explain_lib.explainers import tree as tree_module
@@ -106,39 +104,10 @@ def _xgboost(task):
 
 
 def _path_dependent_enumeration(model, x):
-    """Path-dependent Shapley values by the textbook sum over coalitions, walking XGBoost's own JSON
-    dump: v(S) follows x at splits on S and averages the children by cover elsewhere."""
-    booster = model.get_booster()
+    """Path-dependent Shapley values by the textbook sum over coalitions, per output (XGBoost's own dump)."""
     n_groups = getattr(model, "n_classes_", 1) if getattr(model, "n_classes_", 2) > 2 else 1
-    dumps = [json.loads(tree) for tree in booster.get_dump(dump_format="json", with_stats=True)]
-    x32 = x.astype(np.float32)
-
-    def value(node, S):
-        if "leaf" in node:
-            return float(np.float32(node["leaf"]))
-        children = {child["nodeid"]: child for child in node["children"]}
-        feature = int(node["split"].lstrip("f"))
-        if feature in S:
-            if np.isnan(x32[feature]):
-                return value(children[node["missing"]], S)
-            goes_yes = x32[feature] < np.float32(node["split_condition"])
-            return value(children[node["yes" if goes_yes else "no"]], S)
-        yes, no = children[node["yes"]], children[node["no"]]
-        return (float(np.float32(yes["cover"])) * value(yes, S) + float(np.float32(no["cover"])) * value(no, S)) \
-            / float(np.float32(node["cover"]))
-
-    M = len(x)
-    phi = np.zeros((n_groups, M))
-    for group in range(n_groups):
-        trees = dumps[group::n_groups]
-        v = {S: sum(value(tree, set(S)) for tree in trees)
-             for size in range(M + 1) for S in itertools.combinations(range(M), size)}
-        for j in range(M):
-            for S in v:
-                if j not in S:
-                    weight = math.factorial(len(S)) * math.factorial(M - len(S) - 1) / math.factorial(M)
-                    phi[group, j] += weight * (v[tuple(sorted(S + (j,)))] - v[S])
-    return phi
+    return np.stack([shapley_from_values(coalition_values(xgboost_path_value(model, x, group), len(x)), len(x))
+                     for group in range(n_groups)])
 
 
 @pytest.mark.parametrize("task", ["bin", "reg", "multi"])

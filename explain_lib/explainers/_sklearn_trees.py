@@ -122,5 +122,5 @@ def sklearn_tree_arrays(model: Any) -> TreeArrays:
     else:
         raise Unsupported(f"{type(model).__name__} is not a scikit-learn tree model we read")
     hist = isinstance(model, (ensemble.HistGradientBoostingClassifier, ensemble.HistGradientBoostingRegressor))
-    return from_tables(tables, groups, n_groups=n_groups, n_features=model.n_features_in_,
-                       base_margin=np.zeros(n_groups) if base is None else base, float32_input=not hist, source="sklearn")
+    return from_tables(tables, groups, n_groups=n_groups, n_features=model.n_features_in_, float32_input=not hist,
+                       base_margin=np.zeros(n_groups) if base is None else base, source="sklearn")

@@ -28,7 +28,7 @@ from ._tree_build import (
 )
 
 __all__ = ["MAX_PATH_FEATURES", "MISSING_NAN", "MISSING_NONE", "MISSING_ZERO", "ZERO_THRESHOLD", "TreeArrays",
-           "tree_arrays"]
+           "dense_rows", "tree_arrays"]
 
 
 # ------------------------------------------------------------------ LightGBM
@@ -161,3 +161,14 @@ def tree_arrays(model: Any) -> tuple[TreeArrays | None, str | None]:
     except Unsupported as reason:
         return None, str(reason)
     return None, f"{type(model).__name__} is not a tree model we read"
+
+
+def dense_rows(tab: Any, family: str) -> np.ndarray:
+    """The rows of a ``Tabular`` as a dense array, read as the model's library reads them: a sparse matrix's
+    absent entries are 0 for LightGBM and scikit-learn, missing for XGBoost (as its predict reads CSR)."""
+    if not tab.is_sparse:
+        return tab.to_numpy()
+    coo = tab.values.tocoo()
+    values = np.full(tab.values.shape, np.nan if family == "xgboost" else 0.0)
+    values[coo.row, coo.col] = coo.data
+    return values

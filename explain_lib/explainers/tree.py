@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ import scipy.sparse as sp
 from ..data import Tabular, as_weights
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError
 from ..explanation import Explanation
+from ..interactions import Interactions
 from ..models import check_fitted, native_booster, sklearn_tree_output_space, tree_family
 from ._background import sample_rows
 from ._base import Explainer, binary_pair
@@ -64,7 +66,16 @@ class _FastTreeMemo:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._trees: tuple[Any, str | None] | None = None
         self._built: tuple[Any, str | None] | None = None
+        self._compiled: tuple[Any, str | None] | None = None
+
+    def _arrays(self, model: Any) -> tuple[Any, str | None]:
+        if self._trees is None:
+            from ._tree_arrays import tree_arrays
+
+            self._trees = tree_arrays(model)
+        return self._trees
 
     def get(self, model: Any) -> tuple[Any, str | None]:
         """(ShallowTreeShap or FastTreeShap, None), or (None, why the model needs the booster's own
@@ -73,9 +84,8 @@ class _FastTreeMemo:
         with self._lock:
             if self._built is None:
                 from ._shallowtree import MAX_DEPTH, ShallowTreeShap
-                from ._tree_arrays import tree_arrays
 
-                trees, reason = tree_arrays(model)
+                trees, reason = self._arrays(model)
                 if trees is None:
                     self._built = (None, reason)
                 elif trees.max_depth <= MAX_DEPTH:
@@ -85,6 +95,20 @@ class _FastTreeMemo:
 
                     self._built = (FastTreeShap(trees), None)
             return self._built
+
+    def compiled(self, model: Any) -> tuple[Any, str | None]:
+        """(FastTreeShap, None) whatever the depth (interaction values need its per-leaf tables), or
+        (None, why the trees cannot be tabulated); shared with :meth:`get` when that built one."""
+        with self._lock:
+            if self._compiled is None:
+                from ._fasttree import FastTreeShap
+
+                if self._built is not None and isinstance(self._built[0], FastTreeShap):
+                    self._compiled = self._built
+                else:
+                    trees, reason = self._arrays(model)
+                    self._compiled = (None, reason) if trees is None else (FastTreeShap(trees), None)
+            return self._compiled
 
     def __getstate__(self) -> dict:
         return {}
@@ -255,14 +279,9 @@ class TreeShap(Explainer):
         return fast, reason
 
     def _fast_values(self, fast: Any, tab: Tabular) -> tuple[np.ndarray, np.ndarray]:
-        values = tab.values
-        if tab.is_sparse:  # absent entries: 0 for LightGBM, missing for XGBoost (as their predict reads CSR)
-            coo = values.tocoo()
-            values = np.full(values.shape, 0.0 if self.family == "lightgbm" else np.nan)
-            values[coo.row, coo.col] = coo.data
-        else:
-            values = tab.to_numpy()
-        return fast.shap_values(values)
+        from ._tree_arrays import dense_rows
+
+        return fast.shap_values(dense_rows(tab, self.family))
 
     def _native(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray]:
         n_outputs = 1 if self.task != "classification" or len(self.classes) == 2 else len(self.classes)
@@ -317,6 +336,66 @@ class TreeShap(Explainer):
         return local, expected
 
     # ---------------------------------------------------------------- verb
+    def interactions(self, X: Any, *, features: Sequence[str | int] | None = None,
+                     top_k: int | None = None) -> Interactions:
+        """Exact SHAP interaction values (path-dependent TreeSHAP, Lundberg et al. 2020) of the rows ``X``.
+
+        For ``i != j``, ``values[..., i, j]`` is half the Shapley interaction index of the pair on the trees'
+        own output (the margin of boosted models, the averaged probabilities of forests)::
+
+            Phi_ij = 1/2 sum_{S without i, j} |S|! (M - |S| - 2)! / (M - 1)! [f(S+i+j) - f(S+i) - f(S+j) + f(S)]
+            Phi_ii = phi_i - sum_{j != i} Phi_ij
+
+        computed leaf by leaf from tables over the patterns of satisfied path features (one lookup per
+        pair of a leaf's path features and row), equal to ``shap.TreeExplainer(model).shap_interaction_values``
+        to rounding (~1e-14). LightGBM, XGBoost (numeric splits) and scikit-learn tree models.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or CSR matrix
+            Rows to explain (numeric columns).
+        features : sequence of str or int, optional
+            The features whose matrix to compute (names or column positions), in this order.
+        top_k : int, optional
+            Instead of ``features``: the ``top_k`` features of highest global importance (mean |SHAP value|)
+            on these rows, highest first. Neither: every feature.
+
+        Returns
+        -------
+        Interactions
+            ``values`` (n_outputs, n_rows, k, k), symmetric, and ``rest`` (n_outputs, n_rows, k): the chosen
+            features' interactions with the others, so each matrix row plus its rest is the feature's SHAP
+            value. Memory is ``n_outputs x n_rows x k x (k + 1)`` float64; a result over
+            ``MAX_RESULT_BYTES`` (2 GiB) is refused: choose fewer features or rows, or use
+            ``explain_lib.engine.interactions_chunked``.
+
+        Raises
+        ------
+        UnsupportedModelError
+            ``output="probability"`` (interventional), or trees the tables cannot reproduce (categorical
+            splits, linear trees, DART, ...); ``params["fast_unavailable"]`` of ``explain`` says why.
+        InvalidParameterError
+            Unknown or repeated features, both ``features`` and ``top_k``, or a result too large.
+
+        Examples
+        --------
+        >>> import lightgbm, numpy as np
+        >>> from explain_lib import TreeShap
+        >>> X = np.random.default_rng(0).normal(size=(500, 4))
+        >>> y = X[:, 0] * X[:, 1] + X[:, 2]
+        >>> model = lightgbm.LGBMRegressor(n_estimators=20, verbose=-1).fit(X, y)
+        >>> result = TreeShap(model).interactions(X[:50])
+        >>> result.values.shape
+        (1, 50, 4, 4)
+        >>> bool(np.allclose(result.values.sum(-1), TreeShap(model).explain(X[:50]).local))
+        True
+        >>> result.strongest_partners().loc["x0", "partner"]
+        'x1'
+        """
+        from ._tree_interactions import tree_interactions
+
+        return tree_interactions(self, X, features, top_k)
+
     def explain(self, X: Any, y: Any = None) -> Explanation:
         native = self.family in ("lightgbm", "xgboost")
         tab = self._check_rows(X, numeric=self.family == "sklearn")
