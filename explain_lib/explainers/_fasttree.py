@@ -92,10 +92,10 @@ def _explain_rows(X, rows_per_block, split_feature, threshold, missing, default_
                     coef = path_coef[start + j]
                     feature = path_feature[start + j]
                     mask = np.int64(1) << j
-                    for r in range(m):
+                    for r in range(m):  # g_j R(A without j): R(A) itself when j is not in A
                         p = pattern[here, r]
-                        satisfied = coef * table[offset + (p & ~mask)]
-                        acc[g, feature, r] += satisfied if p & mask else -table[offset + p]
+                        factor = coef if p & mask else -1.0
+                        acc[g, feature, r] += factor * table[offset + (p & ~mask)]
         for r in range(m):
             for g in range(n_groups):
                 for f in range(n_features):

@@ -128,8 +128,8 @@ def interaction_rows(X, rows_per_block, split_feature, threshold, missing, defau
                     if slot_a < rest:  # the SHAP value, as the values kernel adds it
                         for r in range(m):
                             p = pattern[here, r]
-                            satisfied = coef_a * table[offset + (p & ~mask_a)]
-                            phi[g, slot_a, r] += satisfied if p & mask_a else -table[offset + p]
+                            factor = coef_a if p & mask_a else -1.0
+                            phi[g, slot_a, r] += factor * table[offset + (p & ~mask_a)]
                     for b in range(a + 1, k):
                         slot_b = slots[b]
                         if slot_a == rest and slot_b == rest:

@@ -194,9 +194,11 @@ def block_layout(trees: TreeArrays) -> BlockLayout:
 
 
 def block_rows(n_rows: int, threads: int, row_bytes: int) -> int:
-    """Rows per block: a block's scratch (``row_bytes`` per row) stays within ~256 KiB of cache, and
-    there are blocks enough for every thread."""
-    rows = max(8, min(256, (256 * 1024) // max(row_bytes, 1)))
+    """Rows per block: as many as a block's scratch (``row_bytes`` per row) allows within ~2 MiB, at most
+    1024, while there are blocks enough for every thread. A tree's tables are read once per block, so
+    larger blocks read them fewer times (measured on 300 trees x 31 leaves, one thread: 69 / 59 / 53
+    us per row at 128 / 256 / 1024 rows; 1000 trees x 63 leaves: 830 / 637 / 486)."""
+    rows = max(8, min(1024, (2 * 2**20) // max(row_bytes, 1)))
     per_thread = -(-n_rows // max(threads, 1))
     return max(1, min(rows, per_thread))
 
