@@ -3,7 +3,6 @@
 no interactions, a feature the model ignores has none; symmetry, rows summing to the SHAP values, the
 rest slot when only some features are chosen; typed result, errors, pickling and threads."""
 
-import doctest
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,7 +25,6 @@ from sklearn.tree import DecisionTreeClassifier
 
 from explain_lib import Interactions, InvalidInputError, InvalidParameterError, TreeShap, UnsupportedModelError
 from explain_lib.explainers import _tree_interactions
-from explain_lib.explainers import tree as tree_module
 from explain_lib.explainers._fasttree import FastTreeShap
 from explain_lib.explainers._tree_arrays import tree_arrays
 
@@ -323,11 +321,3 @@ def test_threads_sharing_an_explainer_build_the_pair_tables_once_and_agree():
     for values in results[1:]:
         assert_array_equal(values, results[0])
     assert explainer._fast.compiled(model)[0]._pairs is not None
-
-
-def test_the_docstring_examples_run():
-    finder = doctest.DocTestFinder()
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
-    for test in finder.find(tree_module.TreeShap.interactions, "TreeShap.interactions", globs={}):
-        runner.run(test)
-    assert runner.summarize(verbose=False).failed == 0 and runner.summarize(verbose=False).attempted > 0
