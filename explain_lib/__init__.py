@@ -52,8 +52,15 @@ def _dashboard_writer():
     return write_dashboard
 
 
+def _interaction_writer():
+    from .report.plots import save_interaction_plot
+
+    return save_interaction_plot
+
+
 _renderers.register("plots", _plot_writer)
 _renderers.register("dashboard", _dashboard_writer)
+_renderers.register("interactions", _interaction_writer)
 
 # The run-history layer pulls in MLflow (about a second to import): loaded on first use.
 _TRACKING_NAMES = ("ExplanationClient", "log_explanation")

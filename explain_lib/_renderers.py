@@ -1,6 +1,6 @@
 """The writers of an explanation's pictures and page, found by name, so lower layers never import the report layer.
 
-Two writers exist, both in :mod:`explain_lib.report`:
+Three writers exist, all in :mod:`explain_lib.report`:
 
 ``"plots"``
     ``(explanation, directory, *, max_rows) -> list[str]``: the PNG plots written into ``directory``
@@ -8,6 +8,9 @@ Two writers exist, both in :mod:`explain_lib.report`:
 ``"dashboard"``
     ``(path, explanation, **options) -> Path``: the self-contained dashboard page;
     :func:`explain_lib.report.dashboard.write_dashboard`.
+``"interactions"``
+    ``(interactions, directory) -> list[str]``: the heatmap of an :class:`~explain_lib.Interactions`
+    written into ``directory`` (its file names); :func:`explain_lib.report.plots.save_interaction_plot`.
 
 :meth:`Explanation.to_html <explain_lib.Explanation.to_html>` (core) and the upload of
 :class:`~explain_lib.tracking.ExplanationClient` (tracking) ask for them here. The package root,
@@ -33,7 +36,7 @@ def register(name: str, loader: Callable[[], Callable[..., Any]]) -> None:
 
 
 def renderer(name: str) -> Callable[..., Any]:
-    """The writer registered as ``name`` ("plots" or "dashboard")."""
+    """The writer registered as ``name`` ("plots", "dashboard" or "interactions")."""
     try:
         loader = _LOADERS[name]
     except KeyError:

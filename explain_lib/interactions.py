@@ -150,7 +150,7 @@ class Interactions:
             Positions of the rows shown (a dashboard's sample); None: every row.
         cls : class label, optional
             One class's values; None: the regression output, or a binary classifier's positive class for the
-            rows and the mean over both classes for the heatmap. A multiclass result needs ``cls``.
+            rows and the mean over both classes for the heatmap. A multiclass result needs ``cls`` for rows.
 
         Returns
         -------
@@ -165,7 +165,7 @@ class Interactions:
             raise InvalidParameterError(f"rows must be positions in [0, {self.n_rows}).")
         k = len(self.features)
         matrix = self.global_ if cls is None else self.per_class[self._output(cls)]
-        output = self._output(cls)
+        output = self._output(cls) if positions.size else 0  # no rows shown: no class needed
         if k > 1:
             masked = np.array(matrix)
             np.fill_diagonal(masked, -np.inf)

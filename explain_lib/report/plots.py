@@ -13,6 +13,8 @@ What each plot shows (``local`` values are the per-row contributions, e.g. SHAP 
   value is missing or not numeric).
 * dependence: local value of one feature against its feature value (categories spread over their
   positions), one dot per row.
+* interactions: a heatmap of an :class:`~explain_lib.Interactions`' mean |SHAP interaction value| per
+  pair of features (the diagonal: main effects), in the order its features were chosen.
 
 Rows beyond ``max_rows`` are subsampled with a seeded generator (:func:`sample_rows`), so plots of
 large explanations stay fast and identical from run to run.
@@ -33,8 +35,10 @@ from .._sample import sample_rows
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
+from ..interactions import Interactions
 
-__all__ = ["plot_beeswarm", "plot_dependence", "plot_global_importance", "sample_rows", "save_plots"]
+__all__ = ["plot_beeswarm", "plot_dependence", "plot_global_importance", "plot_interactions", "sample_rows",
+           "save_interaction_plot", "save_plots"]
 
 _BAR_COLOR = "#1f77b4"
 _NEUTRAL_COLOR = "#9e9e9e"
@@ -42,6 +46,9 @@ _COLORMAP = "coolwarm"
 _MAX_LEGEND_CLASSES = 10
 _MAX_CATEGORY_TICKS = 30
 _BEESWARM_BINS = 100
+_HEATMAP = "viridis"
+_MAX_ANNOTATED = 12  # heatmap cells carry their value up to this many features
+INTERACTIONS_PLOT = "interactions.png"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -261,6 +268,62 @@ def plot_dependence(
     axes.set_title(f"Dependence of {feature}" + (f", {label}" if label else ""))
     axes.spines[["top", "right"]].set_visible(False)
     return figure
+
+
+def plot_interactions(interactions: Interactions, *, cls: Any = None) -> Figure:
+    """Heatmap of the mean |SHAP interaction value| of every pair of chosen features (diagonal: main effects).
+
+    Parameters
+    ----------
+    interactions
+        Exact interaction values (``TreeShap(model).interactions(X)``).
+    cls
+        One class's matrix (classification); None shows the mean over the outputs.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lightgbm import LGBMRegressor
+    >>> from explain_lib import TreeShap
+    >>> from explain_lib.report.plots import plot_interactions
+    >>> X = np.random.default_rng(0).normal(size=(300, 3))
+    >>> model = LGBMRegressor(n_estimators=10, verbose=-1).fit(X, X[:, 0] * X[:, 1])
+    >>> figure = plot_interactions(TreeShap(model).interactions(X[:50]))
+    >>> figure.axes[0].get_title()
+    'Mean |SHAP interaction value|, 50 rows'
+    """
+    matrix = interactions.matrix(cls)
+    names = [str(name) for name in matrix.index]
+    side = 2.2 + 0.42 * len(names)
+    figure = Figure(figsize=(side + 1.4, side), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(matrix.to_numpy(), cmap=_HEATMAP, interpolation="nearest")
+    axes.set_xticks(np.arange(len(names)), names, rotation=60, ha="right")
+    axes.set_yticks(np.arange(len(names)), names)
+    if len(names) <= _MAX_ANNOTATED:
+        values = matrix.to_numpy()
+        middle = (values.max() + values.min()) / 2
+        for i, j in np.ndindex(values.shape):
+            axes.text(j, i, f"{values[i, j]:.3g}", ha="center", va="center", fontsize="x-small",
+                      color="black" if values[i, j] > middle else "white")
+    label = "" if cls is None else f", class {cls}"
+    axes.set_title(f"Mean |SHAP interaction value|{label}, {interactions.n_rows} rows")
+    colorbar = figure.colorbar(image, ax=axes, aspect=30, pad=0.02)
+    colorbar.set_label(f"{interactions.output_space} space; diagonal: main effects")
+    return figure
+
+
+def save_interaction_plot(interactions: Interactions, directory: str | Path) -> list[str]:
+    """Write :func:`plot_interactions` (the mean over outputs) as ``interactions.png`` into ``directory``;
+    returns the file names written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    plot_interactions(interactions).savefig(directory / INTERACTIONS_PLOT)
+    return [INTERACTIONS_PLOT]
 
 
 def save_plots(

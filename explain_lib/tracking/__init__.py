@@ -24,6 +24,11 @@ What one upload writes to the run
         plots/dependence_<rank>_<feature>.png for the top 3 features
         dashboard.html           the interactive page (explain_lib.report.dashboard) over the eval sample's
                                  rows, with the run's explanation of the other feature kind for its toggle
+        interactions.json        only with interactions=: exact SHAP interaction values summarised (features,
+                                 the mean |interaction| matrix over outputs and per output, each feature's
+                                 strongest partner, and for the eval sample's rows each feature's strongest
+                                 partner in that row with its value; see Interactions.summary)
+        plots/interactions.png   its heatmap (with plots=True)
     explanations/<group>_global_importance.json
                                  a table in mlflow.log_table's format (JSON, orient="split"), listed in the
                                  run's mlflow.loggedArtifacts tag: one row per feature, ranked, with
@@ -31,6 +36,10 @@ What one upload writes to the run
                                  classes). <group> is the comment, else raw / engineered / model, so the
                                  same path in several runs lines up in the UI's run-compare table view;
                                  a later upload with the same group replaces it
+    explanations/<group>_interactions.json
+                                 only with interactions=: one row per pair of the chosen features (and each
+                                 feature with itself: its main effect), strongest mean |interaction| first,
+                                 with per-class columns; listed like the importance table
 
 Run metrics ``explanation/<group>/importance/<feature>``: the top-k global importances (top 20 when no
 top_k), feature names reduced to MLflow's key alphabet. Run inputs: ``init_dataset`` and

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ from .._keys import MetricKeys, key_part
 from .._sample import eval_sample, n_rows, sample_rows
 from ..errors import InvalidParameterError
 from ..explanation import Explanation
+from ..interactions import Interactions
 
 ARTIFACT_ROOT = "explanations"
 TAG_PREFIX = "explain_lib.explanation."
@@ -30,6 +32,8 @@ UPLOAD_SCHEMA_VERSION = 1
 EVAL_SAMPLE_FILE = "eval_sample.parquet"
 PLOTS_DIR = "plots"
 DASHBOARD_FILE = "dashboard.html"
+INTERACTIONS_FILE = "interactions.json"
+INTERACTIONS_SCHEMA_VERSION = 1
 DEFAULT_METRIC_TOP_K = 20
 MAX_COMMENT_LENGTH = 1000
 LIST_KEYS = ("id", "comment", "method", "model_task", "is_raw", "is_engineered", "num_features", "num_examples",
@@ -61,6 +65,32 @@ def check_comment(comment: str | None) -> str | None:
             "explanations. Keep it a short label and put longer notes in the run description."
         )
     return comment
+
+
+def check_interactions(explanation: Explanation, interactions: Any) -> Interactions | None:
+    """``interactions`` when it describes the explanation's model and rows: an :class:`Interactions` of the
+    same task, classes and row count (when the explanation has local values), over features it has."""
+    if interactions is None:
+        return None
+    if not isinstance(interactions, Interactions):
+        raise InvalidParameterError(
+            f"interactions must be an explain_lib Interactions (TreeShap(model).interactions(X)), got "
+            f"{type(interactions).__name__}.")
+    unknown = [f for f in interactions.features if f not in explanation.features]
+    if unknown:
+        raise InvalidParameterError(
+            f"The interactions are over features the explanation does not have: {unknown[:10]}. Compute them "
+            "from the rows and feature kind (raw / engineered) of this explanation.")
+    if interactions.task != explanation.task or interactions.classes != explanation.classes:
+        raise InvalidParameterError(
+            f"The interactions are of a {interactions.task} model with classes {interactions.classes}, the "
+            f"explanation of a {explanation.task} model with classes {explanation.classes}: not the same model.")
+    rows = n_rows(explanation)
+    if rows is not None and interactions.n_rows != rows:
+        raise InvalidParameterError(
+            f"The interactions explain {interactions.n_rows} rows, the explanation {rows}: compute both from the "
+            "same rows (interactions(X) with the X of explain(X)).")
+    return interactions
 
 
 # -------------------------------------------------------------------------------------- derived values
@@ -152,6 +182,55 @@ def importance_table(explanation: Explanation, comment: str | None) -> pd.DataFr
     return table
 
 
+def interaction_table(interactions: Interactions, explanation_id: str, comment: str | None) -> pd.DataFrame:
+    """One row per pair of chosen features (and per feature with itself: its main effect), strongest mean
+    |interaction value| first, with per-class columns up to 20 classes, for ``log_table``."""
+    features = interactions.features
+    first, second = np.triu_indices(len(features))
+    order = np.argsort(-interactions.global_[first, second], kind="stable")
+    first, second = first[order], second[order]
+    table = pd.DataFrame({
+        "explanation_id": explanation_id,
+        "comment": comment or "",
+        "rank": np.arange(1, len(first) + 1),
+        "feature": [features[i] for i in first],
+        "partner": [features[j] for j in second],
+        "mean_abs_interaction": interactions.global_[first, second],
+    })
+    if interactions.classes is not None and len(interactions.classes) <= _MAX_TABLE_CLASSES:
+        for k, cls in enumerate(interactions.classes):
+            table[f"class {cls}"] = interactions.per_class[k, first, second]
+    return table
+
+
+def interaction_payload(interactions: Interactions, rows: np.ndarray | None, plot: str | None) -> dict[str, Any]:
+    """``interactions.json``: the mean |interaction| matrices, each feature's strongest partner, and for the
+    eval sample's rows (``rows``: their positions) each feature's strongest partner in that row, per output
+    (:meth:`Interactions.summary`)."""
+    outputs = [None] if interactions.task == "regression" else list(interactions.classes)
+    if interactions.task == "classification" and len(outputs) == 2:
+        outputs = outputs[1:]  # class 0 mirrors class 1
+    shown = None if rows is None else [int(r) for r in rows]
+    per_output = []
+    for cls in outputs:
+        summary = interactions.summary(rows=shown if shown is not None else [], cls=cls)
+        per_output.append({"class": cls, "matrix": summary["matrix"], "partner": summary["partner"],
+                           "row_partner": summary["row_partner"], "row_value": summary["row_value"]})
+    return {
+        "schema_version": INTERACTIONS_SCHEMA_VERSION,
+        "method": interactions.method,
+        "params": dict(interactions.params),
+        "output_space": interactions.output_space,
+        "features": list(interactions.features),
+        "n_rows": interactions.n_rows,
+        "matrix": interactions.global_.tolist(),
+        "partner": interactions.summary(rows=[])["partner"],
+        "rows": shown,
+        "per_output": per_output,
+        "plot": plot,
+    }
+
+
 # ------------------------------------------------------------------------------------- the directory
 def write_upload(
     directory: Path,
@@ -168,11 +247,14 @@ def write_upload(
     dashboard: bool = False,
     others: Sequence[Explanation] = (),
     cohorts: Any = None,
+    interactions: Interactions | None = None,
 ) -> None:
     """Write every file of one upload into ``directory``; explanation.json goes last.
 
     ``dashboard`` adds dashboard.html, drawn from the same eval sample (rows, predictions, labels),
     with ``others`` (e.g. the run's explanation of the other feature kind) and predefined ``cohorts``.
+    ``interactions`` (checked by :func:`check_interactions`) adds interactions.json and, with ``plots``,
+    plots/interactions.png.
     """
     stored = reduce_to_top_k(explanation, top_k)
     rows_total = n_rows(explanation)
@@ -190,6 +272,16 @@ def write_upload(
         write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
                         title=f"Explanation of run {run_id}")
+    interaction_block = None
+    if interactions is not None:
+        plot = None
+        if plots:
+            save_heatmap = _renderers.renderer("interactions")
+            plot = f"{PLOTS_DIR}/{save_heatmap(interactions, directory / PLOTS_DIR)[0]}"
+            written_plots.append(plot)
+        payload = interaction_payload(interactions, rows, plot)
+        (directory / INTERACTIONS_FILE).write_text(json.dumps(payload), encoding="utf-8")
+        interaction_block = {"file": INTERACTIONS_FILE, "features": list(interactions.features), "plot": plot}
     upload = {
         "schema_version": UPLOAD_SCHEMA_VERSION,
         "run_id": run_id,
@@ -205,5 +297,6 @@ def write_upload(
         },
         "plots": written_plots,
         "dashboard": DASHBOARD_FILE if dashboard else None,
+        "interactions": interaction_block,
     }
     stored.save(directory, dtype="float32", extra={"upload": upload})  # explanation.json goes last

@@ -28,6 +28,7 @@ from .._sample import check_true_ys
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
+from ..interactions import Interactions
 from . import _artifacts as art
 from ._concurrency import Claim, register_tables, retry_conflicts
 from ._errors import ExplanationNotFoundError, RunNotFoundError, TrackingError, TrackingServerUnreachableError
@@ -247,6 +248,7 @@ class ExplanationClient:
         plots: bool = True,
         dashboard: bool = True,
         cohorts: Any = None,
+        interactions: Interactions | None = None,
     ) -> str:
         """Upload ``explanation`` to the run under ``explanations/<explanation.id>/``.
 
@@ -281,6 +283,11 @@ class ExplanationClient:
         cohorts
             Predefined cohorts for the dashboard: a scorecard config (file, mapping or
             ``ScorecardConfig``) whose ``Cohorts`` use the Responsible AI dashboard's filter format.
+        interactions
+            Exact interaction values of the same rows (``TreeShap(model).interactions(X)``): logged as
+            ``interactions.json`` (mean |interaction| matrices, strongest partners, and per eval-sample row
+            each feature's strongest partner), the heatmap ``plots/interactions.png`` and the table
+            ``explanations/<group>_interactions.json`` (one row per pair, strongest first).
 
         Returns
         -------
@@ -299,6 +306,7 @@ class ExplanationClient:
         top_k = check_positive_int(top_k, "top_k")
         points = check_positive_int(visualization_points, "visualization_points", allow_none=False)
         labels = check_true_ys(explanation, true_ys)
+        interactions = art.check_interactions(explanation, interactions)
         if model_uri is not None:
             explanation = dataclasses.replace(explanation, model_uri=str(model_uri))
         inputs = [entry for entry in (_dataset_input(init_dataset, "init_dataset", INIT_DATASET_CONTEXT),
@@ -312,6 +320,9 @@ class ExplanationClient:
         table_name = f"{group.replace(' ', '_')}_global_importance.json"
         table_path = f"{art.ARTIFACT_ROOT}/{table_name}"
         entry = {**art.list_entry(explanation, comment=comment, upload_time=upload_time), "table": table_path}
+        pairs_name = f"{group.replace(' ', '_')}_interactions.json"
+        if interactions is not None:
+            entry["interaction_table"] = f"{art.ARTIFACT_ROOT}/{pairs_name}"
         commit_tags = check_tags({art.MODEL_EXPLANATION_TAG: "True", art.TAG_PREFIX + explanation_id: tag_json(entry)},
                                  what=f"upload of explanation {explanation_id!r}")
         with tempfile.TemporaryDirectory(prefix="explain-lib-upload-") as tmp, disable_autologging(), \
@@ -323,16 +334,22 @@ class ExplanationClient:
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
                              upload_time=upload_time, run_id=self._run_id, dashboard=dashboard, others=others,
-                             cohorts=cohorts)
+                             cohorts=cohorts, interactions=interactions)
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
+            tables = [table]
+            if interactions is not None:
+                tables.append(Path(tmp, pairs_name))
+                art.interaction_table(interactions, explanation_id, comment).to_json(tables[-1], orient="split",
+                                                                                     index=False)
             timestamp = int(time.time() * 1000)
             metrics = [Metric(key, value, timestamp, 0)
                        for key, value in art.metric_entries(explanation, group, top_k).items()]
             with Claim(self._client, self._run_id, explanation_id):  # ExplanationExistsError when another won
                 self._client.log_artifacts(self._run_id, str(files), f"{art.ARTIFACT_ROOT}/{explanation_id}")
-                self._client.log_artifact(self._run_id, str(table), art.ARTIFACT_ROOT)
+                for path in tables:
+                    self._client.log_artifact(self._run_id, str(path), art.ARTIFACT_ROOT)
                 if metrics:  # MlflowClient.log_batch splits them into batches of the store's size
                     retry_conflicts(functools.partial(self._client.log_batch, self._run_id, metrics=metrics))
                 if inputs:
@@ -422,6 +439,7 @@ def log_explanation(
     plots: bool = True,
     dashboard: bool = True,
     cohorts: Any = None,
+    interactions: Interactions | None = None,
 ) -> str:
     """Upload ``explanation`` to the active MLflow run (started if there is none), like ``mlflow.shap``.
 
@@ -437,6 +455,6 @@ def log_explanation(
     explanation_id = client.upload_model_explanation(
         explanation, comment=comment, top_k=top_k, true_ys=true_ys, model_uri=model_uri, init_dataset=init_dataset,
         eval_dataset=eval_dataset, visualization_points=visualization_points, plots=plots, dashboard=dashboard,
-        cohorts=cohorts,
+        cohorts=cohorts, interactions=interactions,
     )
     return f"{run.info.artifact_uri.rstrip('/')}/{art.ARTIFACT_ROOT}/{explanation_id}"

@@ -184,12 +184,14 @@ def register_tables(client: mlflow.MlflowClient, run_id: str) -> None:
             if not key.startswith(art.TAG_PREFIX):
                 continue
             try:
-                table = json.loads(value).get("table")
+                committed = json.loads(value)
+                tables = [committed.get("table"), committed.get("interaction_table")]
             except (json.JSONDecodeError, AttributeError):
                 continue
-            entry = {"path": table, "type": "table"}
-            if isinstance(table, str) and entry not in wanted:
-                wanted.append(entry)
+            for table in tables:
+                entry = {"path": table, "type": "table"}
+                if isinstance(table, str) and entry not in wanted:
+                    wanted.append(entry)
         if len(wanted) == len(listed):
             return
         if len(json.dumps(wanted)) > tag_value_limit():  # the store would cut the list, and the UI could not read it
