@@ -20,7 +20,7 @@ __all__ = ["Interactions"]
 
 def _read_only(values: Any, ndim: int, name: str) -> np.ndarray:
     """A read-only float64 view (a copy only when the dtype differs: interaction values can be large)."""
-    array = np.asarray(values, dtype=np.float64).view()
+    array = np.asanyarray(values, dtype=np.float64).view()
     if array.ndim != ndim:
         raise InvalidInputError(f"Interactions.{name} must have {ndim} dimensions, got shape {array.shape}.")
     if not np.isfinite(array).all():

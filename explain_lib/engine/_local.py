@@ -32,6 +32,11 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 _EXPLAINER: Any = None  # this process's copy of the job's explainer, unpickled once by _start_worker
 
 
+def job_explainer() -> Any:
+    """The job's explainer in this process (a worker's unpickled copy), for a chunk task."""
+    return _EXPLAINER
+
+
 def settled(explainer: Any, n_rows: int | None) -> Any:
     """``explainer`` settled once for a job of ``n_rows`` rows (:meth:`Explainer.settled_for_rows`), so its parts
     all run alike; an object that only has ``explain(X)`` (and makes no choice by row count) is used as it is."""
@@ -111,8 +116,12 @@ def _identity(sources: list[_source.Source], explainer: str, chunk_rows: int, n_
             "chunk_rows": int(chunk_rows), "n_rows": int(n_rows)}
 
 
-def _run(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, task_args: tuple, finished: Any) -> None:
+def run_chunks(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, task_args: tuple, finished: Any,
+               task: Any = None) -> None:
     """Explain every chunk ``todo`` yields, calling ``finished(summary, chunk)`` in this process as each one ends.
+
+    ``task(job, chunk, rows, *task_args)`` (a module-level function, run where the chunk is explained, with the
+    job's explainer in :data:`_EXPLAINER`) does one chunk; the default explains it and writes its part.
 
     ``workers`` processes explain: this one and ``workers - 1`` spawned ones. This process explains a
     chunk whenever the spawned workers have two chunks each in hand, so it works from the first second
@@ -121,21 +130,22 @@ def _run(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, task_a
     then it is raised.
     """
     global _EXPLAINER
+    task = _explain_chunk if task is None else task
     _start_worker(payload, None)  # a copy, as a worker would have: the caller's explainer stays untouched
     try:
         if workers == 1:
             for chunk, rows in todo:
-                finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
+                finished(task(str(job), chunk, rows, *task_args), chunk)
             return
         threads = max(1, cores() // workers)  # W processes x threads = the cores: no oversubscription
         with _thread_limit(threads), _threads_here(threads):  # the workers spawn at the first submit
-            _run_pool(job, todo, n_todo, workers - 1, threads, payload, task_args, finished)
+            _run_pool(job, todo, n_todo, workers - 1, threads, payload, task, task_args, finished)
     finally:
         _EXPLAINER = None
 
 
-def _run_pool(job: Path, todo: Any, n_todo: int, spawned: int, threads: int, payload: bytes, task_args: tuple,
-              finished: Any) -> None:
+def _run_pool(job: Path, todo: Any, n_todo: int, spawned: int, threads: int, payload: bytes, task: Any,
+              task_args: tuple, finished: Any) -> None:
     """Chunks to the spawned workers while they hold fewer than two each, else explained here. Near the end
     the workers get one each, so no worker is left with a queue while this process has nothing to do."""
     import multiprocessing
@@ -147,9 +157,9 @@ def _run_pool(job: Path, todo: Any, n_todo: int, spawned: int, threads: int, pay
         for handed, (chunk, rows) in enumerate(todo):  # reading the next chunk overlaps the workers' explaining
             _collect(pending, finished, block=False)
             if len(pending) < (2 * spawned if n_todo - handed > 2 * (spawned + 1) else spawned):
-                pending[pool.submit(_explain_chunk, str(job), chunk, rows, *task_args)] = chunk
+                pending[pool.submit(task, str(job), chunk, rows, *task_args)] = chunk
             else:  # the workers have enough in hand: explain this one here
-                finished(_explain_chunk(str(job), chunk, rows, *task_args), chunk)
+                finished(task(str(job), chunk, rows, *task_args), chunk)
         while pending:
             _collect(pending, finished, block=True)
     except BaseException:
@@ -294,7 +304,7 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
 
         todo = _source.read_chunks(data, sources, chunks, skip=done)
         n_todo = len(chunks) - len(done)
-        _run(job, todo, n_todo, min(workers, n_todo) or 1, payload, (n_rows, n_outputs, features), finished)
+        run_chunks(job, todo, n_todo, min(workers, n_todo) or 1, payload, (n_rows, n_outputs, features), finished)
     except BaseException:
         values.discard()
         raise
