@@ -50,6 +50,21 @@ class Interactions:
     So ``values.sum(-1) + rest`` is the chosen features' SHAP values (:attr:`local`), and summed over all
     features ``local`` plus ``expected`` is the model output in ``output_space``. The arrays are held as
     read-only views, not copied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lightgbm import LGBMRegressor
+    >>> from explain_lib import TreeShap
+    >>> X = np.random.default_rng(0).normal(size=(400, 4))
+    >>> model = LGBMRegressor(n_estimators=30, verbose=-1).fit(X, X[:, 0] * X[:, 1] + X[:, 2])
+    >>> result = TreeShap(model).interactions(X[:100], top_k=3)
+    >>> result.features
+    ('x2', 'x0', 'x1')
+    >>> result.strongest_partners().loc["x0", "partner"]
+    'x1'
+    >>> bool(np.allclose(result.local, TreeShap(model).explain(X[:100]).local[:, :, [2, 0, 1]]))
+    True
     """
 
     values: np.ndarray

@@ -105,6 +105,20 @@ def interactions_chunked(explainer: Any, data: Any, *, features: Any = None, top
     -------
     Interactions
         ``values`` and ``rest`` are read-only ``numpy.memmap``; ``params["engine"]`` records the chunking.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lightgbm import LGBMRegressor
+    >>> from explain_lib import TreeShap
+    >>> from explain_lib.engine import interactions_chunked
+    >>> X = np.random.default_rng(0).normal(size=(3000, 4))
+    >>> explainer = TreeShap(LGBMRegressor(n_estimators=20, verbose=-1).fit(X, X[:, 0] * X[:, 1]))
+    >>> result = interactions_chunked(explainer, X, top_k=2, chunk_rows=1000, workers=1, progress=False)
+    >>> result.values.shape, type(result.values).__name__
+    ((1, 3000, 2, 2), 'memmap')
+    >>> bool((result.values == explainer.interactions(X, features=list(result.features)).values).all())
+    True
     """
     if not callable(getattr(explainer, "interactions", None)):
         raise InvalidParameterError(
