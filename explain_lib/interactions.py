@@ -155,7 +155,7 @@ class Interactions:
         return pd.DataFrame({"partner": [self.features[p] if len(self.features) > 1 else None for p in partner],
                              "mean_abs_interaction": strength}, index=pd.Index(self.features, name="feature"))
 
-    def summary(self, rows: Any = None, cls: Any = None) -> dict[str, Any]:
+    def summary(self, rows: Any = None, cls: Any = None, *, include_values: bool = False) -> dict[str, Any]:
         """What an interaction view shows, JSON-ready: the mean |interaction| heatmap and each feature's
         strongest partner, and, for the rows shown, each feature's strongest partner in that row.
 
@@ -166,6 +166,9 @@ class Interactions:
         cls : class label, optional
             One class's values; None: the regression output, or a binary classifier's positive class for the
             rows and the mean over both classes for the heatmap. A multiclass result needs ``cls`` for rows.
+        include_values : bool
+            Also ``row_values``: the shown rows' whole matrices (len(rows) x k x k), what a click on a heatmap
+            cell plots against the pair's feature values.
 
         Returns
         -------
@@ -173,7 +176,13 @@ class Interactions:
             ``features`` (k names); ``matrix`` (k x k mean |value|, row-major list of lists); ``partner``
             (per feature, the index of its strongest partner by the matrix, -1 if k == 1); ``rows`` (the
             positions); ``row_partner`` (len(rows) x k: in each row, the index of the feature's partner with
-            the largest |value|, -1 if k == 1) and ``row_value`` (that signed value, 0.0 if k == 1).
+            the largest |value|, -1 if k == 1) and ``row_value`` (that signed value, 0.0 if k == 1); with
+            ``include_values``, ``row_values``.
+
+        An interaction view draws ``matrix`` as a heatmap; a click on cell (i, j) plots ``row_values[:, i, j]``
+        against feature i's values, coloured by feature j's (the diagonal: the main effect). A dependence plot
+        of feature i is coloured by feature ``partner[i]``: the exact strongest interaction, in place of a
+        heuristic guess.
         """
         positions = np.arange(self.n_rows) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
         if positions.size and (positions.min() < 0 or positions.max() >= self.n_rows):
@@ -193,8 +202,11 @@ class Interactions:
             partner = np.full(k, -1)
             row_partner = np.full((len(positions), k), -1)
             row_value = np.zeros((len(positions), k))
-        return {"features": list(self.features), "matrix": np.asarray(matrix).tolist(), "partner": partner.tolist(),
-                "rows": positions.tolist(), "row_partner": row_partner.tolist(), "row_value": row_value.tolist()}
+        summary = {"features": list(self.features), "matrix": np.asarray(matrix).tolist(), "partner": partner.tolist(),
+                   "rows": positions.tolist(), "row_partner": row_partner.tolist(), "row_value": row_value.tolist()}
+        if include_values:
+            summary["row_values"] = self.values[output, positions].tolist()
+        return summary
 
     def __repr__(self) -> str:
         return (f"Interactions({self.method}, {self.n_rows} rows, {len(self.features)} of "

@@ -223,6 +223,8 @@ def test_summary_gives_the_heatmap_and_each_shown_rows_strongest_partner():
             best = others[int(np.argmax(np.abs(matrix[i, others])))]
             assert summary["row_partner"][n][i] == best
             assert summary["row_value"][n][i] == matrix[i, best]
+    assert "row_values" not in summary
+    assert_array_equal(result.summary(rows=[4, 9], include_values=True)["row_values"], result.values[0, [4, 9]])
     single = TreeShap(model).interactions(X[:5], features=["x2"]).summary()
     assert single["partner"] == [-1] and single["row_partner"] == [[-1]] * 5
     with pytest.raises(InvalidParameterError, match="rows must be positions"):
