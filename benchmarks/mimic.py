@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import pickle
-import shutil
 import statistics
 import subprocess
 import sys
@@ -49,8 +48,11 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _peers import peer_python  # noqa: E402
+
 TARGET = 0.33
-IC_ENV = Path.home() / ".cache" / "explain-lib-bench" / "ic-0.32"
+IC_ENV = "ic-0.32"  # ~/.cache/explain-lib-bench/ic-0.32
 OURS, THEIRS = "explain_lib MimicExplainer(lightgbm)", "interpret-community 0.32 MimicExplainer"
 
 
@@ -91,18 +93,10 @@ def _worker(side: str, directory: Path) -> None:
 
 # ------------------------------------------------------------------ driver
 def _interpret_community_python(given: str | None) -> str:
-    if given:
-        return given
-    python = IC_ENV / "bin" / "python"
-    if not python.exists():
-        import sklearn
+    import sklearn
 
-        base = shutil.which("python3.11") or sys.executable
-        print(f"creating interpret-community's environment in {IC_ENV} (once)", flush=True)
-        subprocess.run([base, "-m", "venv", str(IC_ENV)], check=True)
-        subprocess.run([str(IC_ENV / "bin" / "pip"), "install", "-q", "interpret-community==0.32.*", "numpy<2.3",
-                        f"scikit-learn=={sklearn.__version__}", "lightgbm"], check=True)
-    return str(python)
+    requirements = ["interpret-community==0.32.*", "numpy<2.3", f"scikit-learn=={sklearn.__version__}", "lightgbm"]
+    return peer_python(IC_ENV, requirements, given)
 
 
 def _workload(directory: Path) -> None:
