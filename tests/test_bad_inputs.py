@@ -124,6 +124,12 @@ def test_infinite_importance_is_refused_at_the_door():
 
 
 # ----------------------------------------------------------------------------------- the bad-input matrix
+def _interactions_chunked(explainer, X):
+    from explain_lib.engine import interactions_chunked
+
+    return interactions_chunked(explainer, X, workers=1)
+
+
 def _unfitted(kind):
     def build(ctx):
         X = ctx["X"]
@@ -211,6 +217,27 @@ EXPLAINER_CASES = {
                                     InvalidInputError, "non-negative"),
     "max_rows_zero": (lambda c: LinearShap(c["models"]["linear"], c["X"]).explain_global(c["X"], max_rows=0),
                       InvalidParameterError, "max_rows"),
+    # exact interaction values
+    "interactions_unknown_feature": (lambda c: TreeShap(c["models"]["forest"]).interactions(
+        c["X"], features=["f7"]), InvalidParameterError, "Unknown feature 'f7'"),
+    "interactions_feature_twice": (lambda c: TreeShap(c["models"]["forest"]).interactions(
+        c["X"], features=["f1", 1]), InvalidParameterError, r"more than once: \['f1'\]"),
+    "interactions_position_out_of_range": (lambda c: TreeShap(c["models"]["forest"]).interactions(
+        c["X"], features=[3]), InvalidParameterError, "out of range; X has 3 columns"),
+    "interactions_features_and_top_k": (lambda c: TreeShap(c["models"]["forest"]).interactions(
+        c["X"], features=["f1"], top_k=2), InvalidParameterError, "not both"),
+    "interactions_top_k_zero": (lambda c: TreeShap(c["models"]["forest"]).interactions(c["X"], top_k=0),
+                                InvalidParameterError, "top_k must be a positive integer"),
+    "interactions_string_column": (lambda c: TreeShap(c["models"]["forest"]).interactions(_with_strings(c)),
+                                   InvalidInputError, r"non-numeric columns \['f1'\]"),
+    "interactions_nan_sklearn": (lambda c: TreeShap(c["models"]["forest"]).interactions(
+        _with_value(1, 2, np.nan)(c)), InvalidInputError, "missing values"),
+    "interactions_probability_output": (lambda c: TreeShap(c["models"]["forest_cls"], c["X"],
+                                                           output="probability").interactions(c["X"]),
+                                        UnsupportedModelError, "output='probability' is interventional"),
+    "interactions_chunked_not_tree": (lambda c: _interactions_chunked(LinearShap(c["models"]["linear"], c["X"]),
+                                                                      c["X"]),
+                                      InvalidParameterError, r"LinearShap has no interactions\(\)"),
     # true labels for permutation importance
     "pfi_y_missing": (lambda c: PFIExplainer(c["models"]["linear"]).explain(c["X"]), InvalidInputError,
                       "needs the true labels"),

@@ -76,7 +76,33 @@ def _with_reserved_name(client):
     client.upload_model_explanation(explanation, plots=False, true_ys=[1, 2, 3, 4])
 
 
+def _with_interactions(client, kind):
+    """A tree model's explanation with the interactions of other rows, or of a feature it does not have."""
+    import lightgbm
+
+    from explain_lib import TreeShap
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(80, 3)), columns=["f0", "f1", "f2"])
+    explainer = TreeShap(lightgbm.LGBMRegressor(n_estimators=5, verbose=-1, n_jobs=1).fit(X, X.f0 * X.f1))
+    explanation = explainer.explain(X)
+    if kind == "rows":
+        interactions = explainer.interactions(X.iloc[:30])
+    elif kind == "features":
+        explanation = dataclasses.replace(explanation, features=("a", "b", "c"), data=None)
+        interactions = explainer.interactions(X)
+    else:
+        interactions = explainer.interactions(X).values
+    client.upload_model_explanation(explanation, interactions=interactions, plots=False)
+
+
 UPLOAD_CASES = {
+    "interactions_of_other_rows": (lambda c: _with_interactions(c, "rows"), InvalidParameterError,
+                                   "explain 30 rows, the explanation 80"),
+    "interactions_of_other_features": (lambda c: _with_interactions(c, "features"), InvalidParameterError,
+                                       "features the explanation does not have"),
+    "interactions_not_typed": (lambda c: _with_interactions(c, "array"), InvalidParameterError,
+                               "must be an explain_lib Interactions"),
     "not_an_explanation": (lambda c: c.upload_model_explanation({"a": 1}), InvalidParameterError,
                            "Expected an explain_lib Explanation"),
     "id_path_traversal": (lambda c: c.upload_model_explanation(dataclasses.replace(_explanation(), id="../../x")),

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from explain_lib import InvalidParameterError, TreeShap
+from explain_lib import TreeShap
 from explain_lib.report.plots import plot_interactions
 from explain_lib.tracking import ExplanationClient, log_explanation
 
@@ -71,22 +71,6 @@ def test_interactions_are_logged_as_json_heatmap_and_listed_table(tracking_store
     listed = json.loads(mlflow_client.get_run(client.run_id).data.tags["mlflow.loggedArtifacts"])
     assert {"path": "explanations/with_pairs_interactions.json", "type": "table"} in listed
     assert {"path": "explanations/with_pairs_global_importance.json", "type": "table"} in listed
-
-
-def test_interactions_of_other_rows_or_features_are_refused_before_anything_is_logged(sqlite_store, fitted):
-    explainer, X, explanation, interactions = fitted
-    client = _new_run(sqlite_store)
-    other_rows = explainer.interactions(X.iloc[:100], top_k=2)
-    with pytest.raises(InvalidParameterError, match="100 rows, the explanation 300"):
-        client.upload_model_explanation(explanation, interactions=other_rows)
-    renamed = explainer.explain(X.rename(columns={"a": "alpha"}).to_numpy())
-    with pytest.raises(InvalidParameterError, match="features the explanation does not have"):
-        client.upload_model_explanation(renamed, interactions=interactions)
-    with pytest.raises(InvalidParameterError, match="must be an explain_lib Interactions"):
-        client.upload_model_explanation(explanation, interactions=interactions.values)
-    run = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id)
-    assert not mlflow.MlflowClient(client.tracking_uri).list_artifacts(client.run_id)
-    assert "model_explanation" not in run.data.tags
 
 
 def test_log_explanation_takes_interactions_in_the_active_run(store, fitted):

@@ -254,12 +254,6 @@ def test_depth_three_trees_use_the_compiled_tables_for_interactions():
     assert_allclose(_ours(explainer.interactions(rows)), _shap_reference(model, rows), rtol=0, atol=1e-9)
 
 
-def test_probability_output_is_refused():
-    model, X = _lightgbm("bin")
-    with pytest.raises(UnsupportedModelError, match="output='probability' is interventional"):
-        TreeShap(model, X[:50], output="probability").interactions(X[:5])
-
-
 def test_trees_the_tables_cannot_reproduce_are_refused_with_the_reason():
     X, y = _data("reg")
     frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(N_FEATURES)])
@@ -273,36 +267,12 @@ def test_trees_the_tables_cannot_reproduce_are_refused_with_the_reason():
         TreeShap(model.booster_).interactions(numeric.head(5).to_numpy())
 
 
-def test_bad_feature_choices_name_the_problem():
-    model, X = _lightgbm("reg")
-    explainer = TreeShap(model)
-    with pytest.raises(InvalidParameterError, match="Did you mean 'x1'"):
-        explainer.interactions(X[:5], features=["x01"])
-    with pytest.raises(InvalidParameterError, match="more than once"):
-        explainer.interactions(X[:5], features=["x1", 1])
-    with pytest.raises(InvalidParameterError, match="not both"):
-        explainer.interactions(X[:5], features=["x1"], top_k=2)
-    with pytest.raises(InvalidParameterError, match="top_k must be a positive integer"):
-        explainer.interactions(X[:5], top_k=0)
-    with pytest.raises(InvalidParameterError, match="out of range"):
-        explainer.interactions(X[:5], features=[9])
-
-
 def test_a_result_over_the_memory_limit_is_refused_before_any_work(monkeypatch):
     model, X = _lightgbm("reg")
     monkeypatch.setattr(_tree_interactions, "MAX_RESULT_BYTES", 100 * N_FEATURES * (N_FEATURES + 1) * 8 - 1)
     with pytest.raises(InvalidParameterError, match="top_k= or features="):
         TreeShap(model).interactions(X[:100])
     assert TreeShap(model).interactions(X[:99]).n_rows == 99
-
-
-def test_sklearn_rows_with_missing_values_are_refused():
-    X, y = _data("bin")
-    model = RandomForestClassifier(3, max_depth=3, random_state=0).fit(X, y)
-    rows = X[:5].copy()
-    rows[0, 0] = np.nan
-    with pytest.raises(InvalidInputError, match="missing values"):
-        TreeShap(model).interactions(rows)
 
 
 def test_interactions_leave_the_explainer_as_it_was_and_survive_pickling():
