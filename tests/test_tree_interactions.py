@@ -22,6 +22,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
 
 from explain_lib import Interactions, InvalidInputError, InvalidParameterError, TreeShap, UnsupportedModelError
 from explain_lib.explainers import _tree_interactions
@@ -92,7 +93,8 @@ SKLEARN_CASES = {
 def test_sklearn_trees_equal_shap_interaction_values_and_add_up_to_the_output(name):
     make, task = SKLEARN_CASES[name]
     X, y = _data(task)
-    model = make().fit(X, y)
+    with threadpool_limits(1):  # histogram gradient boosting's OpenMP threads crawl on a loaded machine
+        model = make().fit(X, y)
     rows = X[:100]
     result = TreeShap(model).interactions(rows)
     assert_allclose(_ours(result), _shap_reference(model, rows), rtol=0, atol=1e-9)
