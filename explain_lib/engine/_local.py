@@ -120,8 +120,9 @@ def run_chunks(job: Path, todo: Any, n_todo: int, workers: int, payload: bytes, 
                task: Any = None) -> None:
     """Explain every chunk ``todo`` yields, calling ``finished(summary, chunk)`` in this process as each one ends.
 
-    ``task(job, chunk, rows, *task_args)`` (a module-level function, run where the chunk is explained, with the
-    job's explainer in :data:`_EXPLAINER`) does one chunk; the default explains it and writes its part.
+    ``task(job, chunk, rows, *task_args)`` (a module-level function, run where the chunk is explained, which
+    finds the job's explainer with :func:`job_explainer`) does one chunk; the default explains it and writes
+    its part.
 
     ``workers`` processes explain: this one and ``workers - 1`` spawned ones. This process explains a
     chunk whenever the spawned workers have two chunks each in hand, so it works from the first second

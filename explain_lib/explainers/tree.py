@@ -90,6 +90,8 @@ class _FastTreeMemo:
                     self._built = (None, reason)
                 elif trees.max_depth <= MAX_DEPTH:
                     self._built = (ShallowTreeShap(trees), None)
+                elif self._compiled is not None:  # built for interactions already
+                    self._built = self._compiled
                 else:
                     from ._fasttree import FastTreeShap
 
