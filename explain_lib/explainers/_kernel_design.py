@@ -20,7 +20,7 @@ from ._kernel_herding import BLOCK as N_BASE
 from ._kernel_herding import herded_pairs
 from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_assemble, kriging_posterior
 
-__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread", "solve"]
+__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread"]
 
 N_GROUPS = 4  # jackknife groups of sampled pairs
 
@@ -60,20 +60,6 @@ class Design:
     @property
     def n_groups(self) -> int:
         return len(self.weights) - 1
-
-
-def solve(masks: np.ndarray, weights: np.ndarray, inverse: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """phi_1..phi_{m-1} (..., K, 1 + G, m - 1) from y(S) = v(S) - v(empty) - z_S,m * delta (..., K, c),
-    for designs stacked on the leading axes of ``masks`` (..., c, m), ``weights`` (..., 1 + G, c)
-    and ``inverse`` (..., 1 + G, m - 1, m - 1).
-
-    The constrained least squares with phi_m = delta - sum_{j<m} phi_j eliminated: with
-    a_S = z_S,<m - z_S,m, phi_{<m} = (A' W A)^+ A' W y. Shapes depend on the designs only, so a
-    row's arithmetic is the same whichever rows are solved with it.
-    """
-    a = masks[..., :-1].astype(np.float64) - masks[..., -1:]
-    rhs = (weights[..., None, :, :] * y[..., :, None, :]) @ a[..., None, :, :]
-    return (inverse[..., None, :, :, :] @ rhs[..., None])[..., 0]
 
 
 def _layer_mass(m: int) -> np.ndarray:

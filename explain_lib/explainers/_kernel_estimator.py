@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from ._kernel_design import kernel_design, one_blas_thread, solve
+from ._kernel_design import kernel_design, one_blas_thread
 from ._kernel_prior import MAX_FEATURES
 
 __all__ = ["DEFAULT_TOLERANCE", "ShapleyResult", "default_budget", "shapley_values"]
@@ -116,26 +116,51 @@ def _exact(v: np.ndarray, m: int) -> np.ndarray:
 @dataclass(frozen=True)
 class _Designs:
     """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
-    weights (n_bg, 1 + G, c), and either inverse (n_bg, 1 + G, m - 1, m - 1) for the regression or
-    the kriging maps coef (n_bg, 1 + G, m - 1, c) and offset (n_bg, 1 + G, m - 1), the others None.
+    weights (n_bg, 1 + G, c), and either, for the regression, inverse (n_bg, 1 + G, m - 1, m - 1) and
+    contrast (n_bg, c, m - 1), the float64 a_S = z_S,<m - z_S,m of the constrained regression (phi_m
+    eliminated: phi_<m = (A' W A)^+ A' W y), or the
+    kriging maps coef (n_bg, (1 + G) (m - 1), c) and offset (n_bg, 1 + G, m - 1), the others None.
     All have the same c, G and kind: the allotment per stratum depends on (m, budget) only."""
 
     masks: np.ndarray
     weights: np.ndarray
     inverse: np.ndarray | None
+    contrast: np.ndarray | None
     coef: np.ndarray | None
     offset: np.ndarray | None
 
     @classmethod
     def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
         designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
-        names = ("masks", "weights", "inverse", "coef", "offset")
-        return cls(*(None if getattr(designs[0], name) is None else np.stack([getattr(d, name) for d in designs])
-                     for name in names))
+        masks, weights, inverse, coef, offset = (
+            None if getattr(designs[0], name) is None else np.stack([getattr(d, name) for d in designs])
+            for name in ("masks", "weights", "inverse", "coef", "offset"))
+        contrast = None
+        if coef is None:
+            contrast = masks[..., :-1].astype(np.float64)
+            contrast -= masks[..., -1:]
+        else:
+            coef = coef.reshape(n_background, -1, coef.shape[-1])
+        return cls(masks, weights, inverse, contrast, coef, offset)
 
     @property
     def n_groups(self) -> int:
         return self.weights.shape[1] - 1
+
+
+def _synthetic_rows(x: np.ndarray, cols: np.ndarray, masks: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(n_bg c + 1, M): row (b, S) holds x on the features cols[S] and background row b elsewhere; the
+    last row is x. Written in place into one array (it is the largest one a row needs)."""
+    n_bg, c, m = masks.shape
+    synth = np.empty((n_bg * c + 1, len(x)), dtype=np.result_type(x, background))
+    body = synth[:-1].reshape(n_bg, c, len(x))
+    body[...] = background[:, None, :]
+    if m == len(x):  # every feature varies (cols is then 0 .. M - 1)
+        np.copyto(body, x, where=masks)
+    else:
+        body[:, :, cols] = np.where(masks, x[cols], background[:, None, cols])
+    synth[-1] = x
+    return synth
 
 
 def _kernel_values(
@@ -159,27 +184,27 @@ def _kernel_values(
     root mean square over features of sqrt(var_j) (0 when every coalition was enumerated).
     """
     n_bg, c, m = designs.masks.shape
-    full = np.zeros((n_bg, c, len(x)), dtype=bool)
-    full[:, :, cols] = designs.masks
-    synth = np.concatenate([np.where(full, x, background[:, None, :]).reshape(n_bg * c, len(x)), x[None, :]])
-    pred = _predict_2d(predict, synth, max_batch_rows)  # fixed-size calls: the row alone
+    replicates = designs.n_groups + 1
+    pred = _predict_2d(predict, _synthetic_rows(x, cols, designs.masks, background), max_batch_rows)
     fx = pred[-1]
-    values = pred[:-1].reshape(n_bg, c, -1).transpose(0, 2, 1)  # (n_bg, K, c)
+    n_out = len(fx)
+    values = pred[:-1].reshape(n_bg, c, n_out).transpose(0, 2, 1)  # (n_bg, K, c)
     delta = fx - bg_pred  # (n_bg, K): f(x) - f(b), imposed as sum(phi_b)
     y = values - bg_pred[:, :, None] - designs.masks[:, None, :, -1] * delta[:, :, None]
     with one_blas_thread():  # the same bits whatever the BLAS thread count
-        if designs.coef is None:  # the weighted regression
-            head = solve(designs.masks, designs.weights, designs.inverse, y)  # (n_bg, K, 1 + G, m - 1)
+        if designs.coef is None:  # the weighted regression: (A' W A)^+ A' W y, A' W A inverted per design
+            weighted = (designs.weights[:, None] * y[:, :, None, :]).reshape(n_bg, n_out * replicates, c)
+            rhs = (weighted @ designs.contrast).reshape(n_bg, n_out, replicates, m - 1)
+            head = (designs.inverse[:, None] @ rhs[..., None])[..., 0]  # (n_bg, K, 1 + G, m - 1)
         else:  # few features: the kriging estimate, a fixed linear map per design
-            head = (designs.coef[:, None] @ y[:, :, None, :, None])[..., 0]
+            head = (designs.coef @ y.transpose(0, 2, 1)).reshape(n_bg, replicates, m - 1, n_out).transpose(0, 3, 1, 2)
             head = head + designs.offset[:, None] * delta[:, :, None, None]
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
     phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
     groups = designs.n_groups
     if groups == 0:
-        return phi[:, 0], np.zeros(len(fx))
-    replicates = phi[:, 1:]
-    spread = ((replicates - replicates.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+        return phi[:, 0], np.zeros(n_out)
+    spread = ((phi[:, 1:] - phi[:, 1:].mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
     return phi[:, 0], np.sqrt(((groups - 1) / groups * spread).mean(axis=-1))
 
 

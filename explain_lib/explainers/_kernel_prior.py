@@ -93,7 +93,7 @@ def kriging_assemble(masks: np.ndarray, post: np.ndarray, rep: np.ndarray, comp:
     """(coef (R, m - 1, c), offset (R, m - 1)): phi_{<m} = coef[r] @ y + offset[r] * delta for the
     posterior maps ``post`` (R, m, P + 1) of the pairs (rep, comp) of ``masks`` (c, m), with
     y(S) = v(S) - v(empty) - z_S,m * delta and delta = v(all) - v(empty), the input of
-    ``_kernel_design.solve``; phi_m = delta - sum(phi_{<m}) as on the regression path.
+    the regression of ``_kernel_estimator``; phi_m = delta - sum(phi_{<m}) as on the regression path.
 
     v(S) - v(not S) = y(S) - y(not S) + (z_S,m - z_notS,m) delta and o(all) = delta / 2. Any member
     of a pair may represent it: the prior is odd, o(not S) = -o(S).
