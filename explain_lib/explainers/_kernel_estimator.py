@@ -148,19 +148,33 @@ class _Designs:
         return self.weights.shape[1] - 1
 
 
-def _synthetic_rows(x: np.ndarray, cols: np.ndarray, masks: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """(n_bg c + 1, M): row (b, S) holds x on the features cols[S] and background row b elsewhere; the
-    last row is x. Written in place into one array (it is the largest one a row needs)."""
-    n_bg, c, m = masks.shape
-    synth = np.empty((n_bg * c + 1, len(x)), dtype=np.result_type(x, background))
-    body = synth[:-1].reshape(n_bg, c, len(x))
-    body[...] = background[:, None, :]
-    if m == len(x):  # every feature varies (cols is then 0 .. M - 1)
-        np.copyto(body, x, where=masks)
-    else:
-        body[:, :, cols] = np.where(masks, x[cols], background[:, None, cols])
-    synth[-1] = x
-    return synth
+class _SyntheticRows:
+    """The model's input for one row on a design set: row (b, S) holds x on the features cols[S] and
+    background row b elsewhere, the last row x itself, (n_bg c + 1, M).
+
+    It is the largest array a row needs, so one is kept per design set and rewritten in place: when
+    every feature varies, the positions a design takes from x are the same for every row, so only
+    those are written again (the others keep the background's values from the first fill)."""
+
+    def __init__(self, masks: np.ndarray, background: np.ndarray, dtype: np.dtype):
+        n_bg, c, _ = masks.shape
+        self.masks, self.background = masks, background
+        self.rows = np.empty((n_bg * c + 1, background.shape[1]), dtype=dtype)
+        self._body = self.rows[:-1].reshape(n_bg, c, background.shape[1])
+        self._filled = False  # the background's values are in place outside the masks
+
+    def fill(self, x: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        if len(cols) == len(x):  # every feature varies (cols is then 0 .. M - 1)
+            if not self._filled:
+                self._body[...] = self.background[:, None, :]
+                self._filled = True
+            np.copyto(self._body, x, where=self.masks)
+        else:
+            self._body[...] = self.background[:, None, :]
+            self._body[:, :, cols] = np.where(self.masks, x[cols], self.background[:, None, cols])
+            self._filled = False
+        self.rows[-1] = x
+        return self.rows
 
 
 def _kernel_values(
@@ -168,7 +182,7 @@ def _kernel_values(
     x: np.ndarray,
     cols: np.ndarray,
     designs: _Designs,
-    background: np.ndarray,
+    synthetic: _SyntheticRows,
     bg_pred: np.ndarray,
     weights: np.ndarray,
     max_batch_rows: int,
@@ -185,7 +199,7 @@ def _kernel_values(
     """
     n_bg, c, m = designs.masks.shape
     replicates = designs.n_groups + 1
-    pred = _predict_2d(predict, _synthetic_rows(x, cols, designs.masks, background), max_batch_rows)
+    pred = _predict_2d(predict, synthetic.fill(x, cols), max_batch_rows)
     fx = pred[-1]
     n_out = len(fx)
     values = pred[:-1].reshape(n_bg, c, n_out).transpose(0, 2, 1)  # (n_bg, K, c)
@@ -403,6 +417,7 @@ def shapley_values(
     seed = random_state if random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
     varying = _varying(X, background)
     designs: dict[tuple[int, int], _Designs] = {}
+    synthetic: dict[tuple[int, int], _SyntheticRows] = {}
     with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
         for i in range(n_rows):
             cols = np.flatnonzero(varying[i])
@@ -417,7 +432,8 @@ def shapley_values(
                 while True:
                     if (m, budget) not in designs:
                         designs[m, budget] = _Designs.build(m, budget, seed, len(background))
-                    values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], background,
+                        synthetic[m, budget] = _SyntheticRows(designs[m, budget].masks, background, dtype)
+                    values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
                                                        bg_pred, w, max_batch_rows)
                     used[i] = designs[m, budget].masks.shape[1]
                     if not auto or designs[m, budget].n_groups == 0 or (row_error / scale).max() <= tolerance:
