@@ -1,5 +1,5 @@
 """Kernel SHAP for few features: the kriging estimate (``_kernel_prior``) and herded pairs
-(``_kernel_herding``) that replace the regression and uniform draws for m <= 16."""
+(``_kernel_herding``) that replace the regression and uniform draws for m <= 40."""
 
 from __future__ import annotations
 
@@ -162,3 +162,63 @@ def test_a_background_row_gets_a_base_design_with_permuted_features_and_its_own_
     twin = designs[_kernel_design.N_BASE]  # the same base as background row 0, other features
     columns = [{col.tobytes() for col in d.masks.T} for d in (designs[0], twin)]
     assert columns[0] == columns[1] and not np.array_equal(twin.masks, designs[0].masks)
+
+
+def _multilinear(m: int, seed: int, n_triples: int):
+    """A game of main effects, pairs and triples given by its Harsanyi dividends, v(S) = sum_{T within S} d_T,
+    as a function of coalitions (c, m) bool, and its exact Shapley values sum_{T containing j} d_T / |T|."""
+    rng = np.random.default_rng(seed)
+    terms = [(j,) for j in range(m)] + [tuple(rng.choice(m, size, replace=False)) for size in (2, 3)
+                                        for _ in range(n_triples)]
+    dividends = rng.normal(size=len(terms))
+    phi = np.zeros(m)
+    for term, d in zip(terms, dividends, strict=True):
+        phi[list(term)] += d / len(term)
+
+    def game(masks):
+        return sum(d * masks[:, list(term)].all(axis=1) for term, d in zip(terms, dividends, strict=True))
+
+    return game, phi, terms
+
+
+def _apply_game(design, g, game):
+    m = design.masks.shape[1]
+    empty, full = game(np.zeros((1, m), dtype=bool))[0], game(np.ones((1, m), dtype=bool))[0]
+    delta = full - empty
+    y = game(design.masks) - empty - design.masks[:, -1] * delta
+    if design.coef is not None:
+        head = design.coef[g] @ y + design.offset[g] * delta
+    else:
+        a = design.masks[:, :-1].astype(np.float64) - design.masks[:, -1:]
+        head = design.inverse[g] @ (a.T @ (design.weights[g] * y))
+    return np.r_[head, delta - head.sum()]
+
+
+def test_many_features_take_kriging_on_pairs_herded_from_a_drawn_pool_exact_to_order_two():
+    m = 24  # strata up to C(24, 12) / 2 pairs: herded among pairs drawn directly, never listed
+    design = kernel_design(m, 384, seed=2, reference=5)
+    assert design.coef is not None and len({row.tobytes() for row in design.masks}) == len(design.masks)
+    assert np.array_equal(design.masks, kernel_design(m, 384, seed=2, reference=5).masks)
+    game, phi, terms = _multilinear(m, seed=0, n_triples=0)  # main effects and pairs only
+    for g in range(1 + design.n_groups):
+        np.testing.assert_allclose(_apply_game(design, g, game), phi, atol=1e-9)
+
+
+def test_kriging_beats_the_regression_on_a_game_of_triples_with_many_features(monkeypatch):
+    m, budget = 24, 384
+
+    def rms(references):
+        errors = []
+        for seed in range(3):
+            game, phi, _ = _multilinear(m, seed=seed, n_triples=40)
+            errors += [_apply_game(kernel_design(m, budget, seed, b), 0, game) - phi for b in references]
+        return np.sqrt(np.mean(np.square(errors)))
+
+    kriging = rms(range(8))
+    monkeypatch.setattr(_kernel_design, "MAX_FEATURES", 0)  # the regression on uniform draws
+    kernel_design.cache_clear()
+    try:
+        regression = rms(range(8))
+    finally:
+        kernel_design.cache_clear()
+    assert kriging < 0.8 * regression

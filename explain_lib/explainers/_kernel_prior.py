@@ -27,7 +27,7 @@ import scipy.linalg
 __all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_assemble", "kriging_maps", "kriging_posterior"]
 
 DECAY = 0.2  # prior energy ratio between interaction degrees d + 2 and d
-MAX_FEATURES = 16  # the estimator is used for m <= MAX_FEATURES ...
+MAX_FEATURES = 40  # the estimator is used for m <= MAX_FEATURES (its maps take (m - 1) x coalitions floats) ...
 MAX_PAIRS = 512  # ... and designs of at most this many complement pairs (its cost grows as pairs^3)
 _NUGGET = 1e-9  # relative jitter on the sampled observations, for a well-conditioned solve
 
@@ -81,7 +81,7 @@ def kriging_posterior(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray
     pairs) and ``active`` (R, c): the pair representatives (the members holding feature 0), their
     complements, and per r the posterior map of ``_posterior_maps`` from the active pairs."""
     c, m = masks.shape
-    code = masks.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))  # m <= MAX_FEATURES bits
+    code = masks.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))  # m <= MAX_FEATURES < 63 bits
     order = np.argsort(code)
     rep = np.flatnonzero(masks[:, 0])
     comp = order[np.searchsorted(code, (2**m - 1) ^ code[rep], sorter=order)]
