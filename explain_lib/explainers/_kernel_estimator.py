@@ -15,6 +15,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from ._kernel_design import kernel_design, one_blas_thread
+from ._kernel_prior import odd_part
 
 __all__ = ["DEFAULT_TOLERANCE", "ShapleyResult", "default_budget", "shapley_values"]
 
@@ -118,30 +119,34 @@ class _Designs:
     """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
     weights (n_bg, 1 + G, c), and either, for the regression, inverse (n_bg, 1 + G, m - 1, m - 1) and
     contrast (n_bg, c, m - 1), the float64 a_S = z_S,<m - z_S,m of the constrained regression (phi_m
-    eliminated: phi_<m = (A' W A)^+ A' W y), or the
-    kriging maps coef (n_bg, (1 + G) (m - 1), c) and offset (n_bg, 1 + G, m - 1), the others None.
-    All have the same c, G and kind: the allotment per stratum depends on (m, budget) only."""
+    eliminated: phi_<m = (A' W A)^+ A' W y), or, for kriging, the maps of the base designs
+    post (Q, 1 + G, m, P + 1), their pairs rep and comp (Q, P), each background row's base (n_bg,)
+    and feature permutation perm (n_bg, m); the others None. All have the same c, G and kind: the
+    allotment per stratum depends on (m, budget) only."""
 
     masks: np.ndarray
     weights: np.ndarray
-    inverse: np.ndarray | None
-    contrast: np.ndarray | None
-    coef: np.ndarray | None
-    offset: np.ndarray | None
+    inverse: np.ndarray | None = None
+    contrast: np.ndarray | None = None
+    post: np.ndarray | None = None
+    rep: np.ndarray | None = None
+    comp: np.ndarray | None = None
+    base: np.ndarray | None = None
+    perm: np.ndarray | None = None
 
     @classmethod
     def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
         designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
-        masks, weights, inverse, coef, offset = (
-            None if getattr(designs[0], name) is None else np.stack([getattr(d, name) for d in designs])
-            for name in ("masks", "weights", "inverse", "coef", "offset"))
-        contrast = None
-        if coef is None:
+        masks, weights = np.stack([d.masks for d in designs]), np.stack([d.weights for d in designs])
+        if designs[0].post is None:
             contrast = masks[..., :-1].astype(np.float64)
             contrast -= masks[..., -1:]
-        else:
-            coef = coef.reshape(n_background, -1, coef.shape[-1])
-        return cls(masks, weights, inverse, contrast, coef, offset)
+            return cls(masks, weights, inverse=np.stack([d.inverse for d in designs]), contrast=contrast)
+        bases = {id(d.post): d for d in designs}  # the designs of a base share its maps
+        index = {key: q for q, key in enumerate(bases)}
+        return cls(masks, weights, post=np.stack([d.post for d in bases.values()]),
+                   rep=np.stack([d.rep for d in bases.values()]), comp=np.stack([d.comp for d in bases.values()]),
+                   base=np.array([index[id(d.post)] for d in designs]), perm=np.stack([d.perm for d in designs]))
 
     @property
     def n_groups(self) -> int:
@@ -204,15 +209,20 @@ def _kernel_values(
     n_out = len(fx)
     values = pred[:-1].reshape(n_bg, c, n_out).transpose(0, 2, 1)  # (n_bg, K, c)
     delta = fx - bg_pred  # (n_bg, K): f(x) - f(b), imposed as sum(phi_b)
-    y = values - bg_pred[:, :, None] - designs.masks[:, None, :, -1] * delta[:, :, None]
     with one_blas_thread():  # the same bits whatever the BLAS thread count
-        if designs.coef is None:  # the weighted regression: (A' W A)^+ A' W y, A' W A inverted per design
+        if designs.post is None:  # the weighted regression: (A' W A)^+ A' W y, A' W A inverted per design
+            y = values - bg_pred[:, :, None] - designs.masks[:, None, :, -1] * delta[:, :, None]
             weighted = (designs.weights[:, None] * y[:, :, None, :]).reshape(n_bg, n_out * replicates, c)
             rhs = (weighted @ designs.contrast).reshape(n_bg, n_out, replicates, m - 1)
             head = (designs.inverse[:, None] @ rhs[..., None])[..., 0]  # (n_bg, K, 1 + G, m - 1)
-        else:  # few features: the kriging estimate, a fixed linear map per design
-            head = (designs.coef @ y.transpose(0, 2, 1)).reshape(n_bg, replicates, m - 1, n_out).transpose(0, 3, 1, 2)
-            head = head + designs.offset[:, None] * delta[:, :, None, None]
+        else:  # kriging: each base's maps on the odd part, then each design's features picked out
+            phi_base = np.empty((n_bg, n_out, replicates, m))
+            for q, maps in enumerate(designs.post):
+                rows = np.flatnonzero(designs.base == q)
+                odd = odd_part(values[rows], delta[rows], designs.rep[q], designs.comp[q])  # (rows, K, P + 1)
+                phi_base[rows] = (odd.reshape(-1, odd.shape[-1]) @ maps.reshape(-1, maps.shape[-1]).T
+                                  ).reshape(len(rows), n_out, replicates, m)
+            head = np.take_along_axis(phi_base, designs.perm[:, None, None, :-1], axis=-1)
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
     phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
     groups = designs.n_groups

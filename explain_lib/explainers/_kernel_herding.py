@@ -18,9 +18,10 @@ draws on the 12-feature MLP of ``benchmarks/kernel.py``.
 Herding runs for a block of ``BLOCK`` designs at once (vectorized; ``_kernel_design`` herds its
 ``BLOCK`` base designs, and permutes their features per background row); a design's pairs depend
 on (m, stratum, pairs, seed, budget, design) only. A stratum of more than ``MAX_POOL`` pairs is
-herded among ``MAX_POOL`` of them drawn uniformly for the block; one too large to list (many
-features) among ``RANDOM_POOL`` pairs drawn directly (on the 40-feature LightGBM of
-``benchmarks/kernel.py``, 128 candidates gave the same error as 1024).
+herded among ``MAX_POOL`` of them drawn uniformly for the block. Beyond 16 features the candidates
+are ``RANDOM_POOL`` (at least 4 per pair picked), drawn directly when the stratum is too large to
+list (on the 40-feature LightGBM of ``benchmarks/kernel.py``, 128 candidates gave the same error as
+1024).
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ __all__ = ["MAX_POOL", "RANDOM_POOL", "herded_pairs"]
 MAX_POOL = 1024  # candidate pairs per stratum (a larger stratum: a random subset per block)
 _DEGREES = {2: 1.0, 4: 1.0}  # weight of each degree's moments (their mean square)
 _UNION = 1.0  # weight of the union's balance against each group's
-RANDOM_POOL = 256  # candidate pairs of a stratum too large to list
+RANDOM_POOL = 256  # candidate pairs per stratum beyond _FEW features (4 per pair picked at least)
+_FEW = 16  # up to this many features a stratum offers MAX_POOL candidates
 _MAX_ENUMERATED = 1 << 16  # a larger stratum is never listed whole
 BLOCK = 4  # designs herded together (the base designs of ``_kernel_design``)
 
@@ -88,15 +90,16 @@ def _gram(m: int, pool: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _herd_block(m: int, s: int, n: int, groups: int, seed: int, budget: int, block: int) -> tuple[np.ndarray, ...]:
     """(pairs (BLOCK, n, m) bool, group (BLOCK, n)) for the background rows of ``block``: herded
-    among the stratum's pairs, or among ``MAX_POOL`` of them drawn for the block if it has more
-    (``RANDOM_POOL`` if it has too many to list)."""
+    among the stratum's pairs, or among ``MAX_POOL`` of them (``RANDOM_POOL`` beyond 16 features)
+    drawn for the block if it has more."""
     rng = np.random.default_rng([int(seed), m, int(budget), s, int(block), 0x4E5D])
+    cap = MAX_POOL if m <= _FEW else max(RANDOM_POOL, 4 * n)
     if _pool_size(m, s) <= _MAX_ENUMERATED:
         pool = _pool(m, s)
-        if len(pool) > MAX_POOL:
-            pool = pool[np.sort(rng.choice(len(pool), MAX_POOL, replace=False))]
-    else:  # too many to list: RANDOM_POOL distinct pairs (4 per pick at least) drawn directly
-        pool = _random_pool(m, s, max(RANDOM_POOL, 4 * n), rng)
+        if len(pool) > cap:
+            pool = pool[np.sort(rng.choice(len(pool), cap, replace=False))]
+    else:  # too many to list: drawn directly
+        pool = _random_pool(m, s, cap, rng)
     gram = _gram(m, pool)
     rows = np.arange(BLOCK)
     own = np.zeros((BLOCK, groups, len(gram)))
