@@ -32,7 +32,7 @@ from .explanation import Explanation
 __version__ = "0.1.0"
 
 # The run-history layer pulls in MLflow (about a second to import): loaded on first use.
-_TRACKING_NAMES = ("ExplanationClient", "log_explanation")
+_TRACKING_NAMES = ("ExplanationClient", "log_explanation", "show")
 
 
 def __getattr__(name: str):
@@ -71,4 +71,5 @@ __all__ = [
     "__version__",
     "compare",
     "log_explanation",
+    "show",
 ]

@@ -80,6 +80,7 @@ from ._errors import (
     TrackingError,
     TrackingServerUnreachableError,
 )
+from ._show import show
 
 __all__ = [
     "EVAL_DATASET_CONTEXT",
@@ -91,4 +92,5 @@ __all__ = [
     "TrackingError",
     "TrackingServerUnreachableError",
     "log_explanation",
+    "show",
 ]
