@@ -48,7 +48,7 @@ test: prerequisites-test $(VENV)/.installed-test
 
 docs: prerequisites-docs $(VENV)/.installed-docs
 	$(PY) scripts/docs_screenshots.py docs/assets/screenshots
-	$(PY) -m mkdocs build --strict --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 dist: $(VENV)/.installed
 	$(PY) -m pip install --quiet build
