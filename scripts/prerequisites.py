@@ -107,12 +107,17 @@ def _system():
 
 # ---------------------------------------------------------------------------------------- checks
 def _usable_browser(path):
-    """The path when it is a browser that starts (``--version`` answers), else None."""
+    """The path when it is a browser that starts (``--version`` answers), else None.
+
+    A snap (Ubuntu's only Chromium) is refused: its confinement gives it a private /tmp, where it
+    cannot see the pages the tests write, nor the profile Playwright makes for it.
+    """
     path = os.path.expanduser(path)
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         return None
     code, output = _run([path, "--version"], timeout=30)
-    return path if code == 0 and re.search(r"chrom", output, re.IGNORECASE) else None
+    snap = os.path.realpath(path).startswith("/snap/") or "snap" in output.lower()
+    return path if code == 0 and re.search(r"chrom", output, re.IGNORECASE) and not snap else None
 
 
 def find_chromium():
@@ -141,11 +146,17 @@ def java_version():
     if not java or not os.path.isfile(java):
         return None, java
     code, output = _run([java, "-version"], timeout=60)
-    found = re.search(r'version "(\d+)(?:\.(\d+))?', output or "")
-    if code != 0 or not found:
-        return None, java
+    major = java_major(output or "") if code == 0 else None
+    return major, java
+
+
+def java_major(version_output):
+    """The major version in ``java -version``'s output (``version "17.0.15"`` -> 17, ``"1.8.0"`` -> 8)."""
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', version_output)
+    if not found:
+        return None
     major = int(found.group(1))
-    return (int(found.group(2) or 0) if major == 1 else major), java  # "1.8.0" is Java 8
+    return int(found.group(2) or 0) if major == 1 else major
 
 
 def _has_venv(python):

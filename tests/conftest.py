@@ -1,7 +1,6 @@
 """Shared test set-up: no telemetry, the system prerequisites checked before any test runs, one real
 `mlflow server` per test session when asked for, Chromium and Spark."""
 
-import importlib.util
 import os
 import socket
 import subprocess
@@ -12,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# scripts/prerequisites.py is the one place that finds the browser and Java (`make test` runs it first)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import prerequisites  # noqa: E402
 
-def _load_prerequisites():
-    """scripts/prerequisites.py, the one place that finds the browser and Java (`make test` runs it first)."""
-    path = Path(__file__).resolve().parents[1] / "scripts" / "prerequisites.py"
-    spec = importlib.util.spec_from_file_location("explain_lib_prerequisites", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-prerequisites = _load_prerequisites()
 # which fixture needs which system prerequisite
 _FIXTURE_NEEDS = {"browser": "browser", "spark": "java"}
 
