@@ -16,9 +16,8 @@ import numpy as np
 from .. import _importance
 from ..errors import InvalidParameterError
 from ..explainers._base import ROW_PARAMS, row_params
-from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
-from ._local import _dumps
+from ._local import _dumps, settled
 
 ROW = "_row"
 OUTPUT = "_output"
@@ -143,7 +142,7 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
     first = frame.limit(1).toPandas()
     if not len(first):
         raise InvalidParameterError("The Spark DataFrame has no rows to explain.")
-    explainer = settled_for_rows(explainer, None)  # every partition runs the same TreeSHAP algorithm
+    explainer = settled(explainer, None)  # every partition runs the same TreeSHAP algorithm
     probe = explainer.explain(first)
     if probe.local is None:
         raise InvalidParameterError(f"{type(explainer).__name__} gives global importances only; the Spark engine "

@@ -56,6 +56,23 @@ def show(explanation: Any, *, max_rows: int = NOTEBOOK_ROWS, true_ys: Any = None
     ExplainLibError
         No notebook kernel is running (say what to use instead); ``InvalidInputError``,
         ``RunNotFoundError`` or ``ExplanationNotFoundError`` when ``explanation`` names nothing.
+
+    Examples
+    --------
+    In a notebook cell (Jupyter, VS Code, Databricks), the newest explanation of a run:
+
+    >>> import explain_lib
+    >>> explain_lib.show("runs:/<run_id>", max_rows=5000)  # doctest: +SKIP
+
+    Outside a notebook it says what to do instead:
+
+    >>> import numpy as np
+    >>> explanation = explain_lib.Explanation(local=np.ones((1, 3, 2)), expected=np.zeros(1), features=["a", "b"],
+    ...                                       task="regression", output_space="raw", method="example")
+    >>> explain_lib.show(explanation)
+    Traceback (most recent call last):
+    ...
+    explain_lib.errors.ExplainLibError: explain_lib.show displays a dashboard in a notebook (Jupyter, VS Code, ...
     """
     display = _notebook_display()
     with quiet_artifact_transfers():  # a cell's output is for the dashboard, not MLflow's download bars
