@@ -14,7 +14,8 @@
 # and copied fresh for every check, so installs never leak from one check into the next. To look like
 # a CI machine it sees this machine's pip configuration and local wheel folders (read-only bind mounts:
 # /etc/xdg/pip, /opt/wheels, /opt/pypi, /opt/pypi-more; /etc/pip.conf and root's pip.conf copied;
-# the PIP_* variables passed on), and the network through /etc/resolv.conf. Without them pip fetches
+# the PIP_* variables passed on, its certificate authorities in /usr/local/share/ca-certificates added),
+# and the network through /etc/resolv.conf. Without the pip configuration pip fetches
 # everything from PyPI (torch 2.13.0 as the multi-GB CUDA build on Linux). Not run by CI.
 set -euo pipefail
 
@@ -89,6 +90,11 @@ fresh_copy() {
     for folder in /etc/xdg/pip /opt/wheels /opt/pypi /opt/pypi-more; do
         [ -e "$folder" ] && bind "$folder" "$folder" ro
     done
+    # this machine's own certificate authorities (a TLS-inspecting proxy's, on CI machines like it)
+    if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+        cp /usr/local/share/ca-certificates/*.crt "$run/usr/local/share/ca-certificates/"
+        chroot "$run" update-ca-certificates >/dev/null 2>&1
+    fi
     [ -f /etc/pip.conf ] && cp /etc/pip.conf "$run/etc/pip.conf"
     if [ -f "$HOME/.config/pip/pip.conf" ]; then
         mkdir -p "$run/root/.config/pip"
