@@ -10,6 +10,8 @@ that will create ``.venv``::
 What is needed, and why:
 
 - Python >= 3.10 with its ``venv`` module (Debian and Ubuntu ship it apart, as ``python3.X-venv``).
+- On Linux, the GNU OpenMP runtime ``libgomp.so.1``: LightGBM's and XGBoost's wheels load it (Debian
+  and Ubuntu package ``libgomp1``; a minimal install lacks it, and ``import lightgbm`` then fails).
 - For tests and docs, Chromium or Google Chrome: dashboards are tested, and the docs' screenshots
   taken, in a real headless browser driven by Playwright (never a downloaded one). It is looked for
   at ``$EXPLAIN_LIB_CHROMIUM`` if set, else at the usual install paths (Linux, macOS) and on PATH.
@@ -27,6 +29,7 @@ syntax newer than Python 3.7, so that an older interpreter still gets the messag
 """
 
 import argparse
+import ctypes.util
 import os
 import re
 import shutil
@@ -57,11 +60,12 @@ _BROWSER_PATHS = [
 _BROWSER_COMMANDS = ["chromium", "google-chrome-stable", "google-chrome", "chromium-browser", "chrome"]
 
 # What each purpose needs.
-NEEDS = {"venv": ["venv"], "test": ["venv", "browser", "java"], "docs": ["venv", "browser"],
-         "browser": ["browser"], "java": ["java"], "make": ["make"]}
+NEEDS = {"venv": ["venv", "openmp"], "test": ["venv", "openmp", "browser", "java"],
+         "docs": ["venv", "openmp", "browser"], "browser": ["browser"], "java": ["java"], "make": ["make"]}
 
 WHY = {
     "venv": "Python's venv module (creates .venv)",
+    "openmp": "the OpenMP runtime libgomp.so.1 (LightGBM and XGBoost load it)",
     "browser": "Chromium or Google Chrome (dashboards are tested, and the docs' screenshots taken, in a real "
                "headless browser)",
     "java": f"Java {MIN_JAVA} or newer (pyspark's local Spark session in the tests)",
@@ -173,6 +177,8 @@ def missing(needs, python=None):
         path, problem = find_chromium()
         if path is None:
             problems["browser"] = problem
+    if "openmp" in needs and sys.platform.startswith("linux") and not ctypes.util.find_library("gomp"):
+        problems["openmp"] = "libgomp.so.1 is not installed"
     if "make" in needs and not shutil.which("make"):
         problems["make"] = "no make on PATH"
     if "java" in needs:
@@ -212,6 +218,8 @@ def _apt_packages(name, system, python):
         return ["chromium", "chromium-driver"] if system == "debian" else []
     if name == "make":
         return ["make"]
+    if name == "openmp":
+        return ["libgomp1"]
     return [_java_package()]
 
 
@@ -268,6 +276,9 @@ def _how_to_install(name, system, python):
         if system == "macos":
             return ["brew install --cask google-chrome   (or chromium); found in /Applications", point]
         return ["install Chromium or Google Chrome with your package manager (e.g. dnf install chromium)", point]
+    if name == "openmp":
+        return [f"{sudo}apt-get install -y libgomp1" if system in ("debian", "ubuntu") else
+                "install your distribution's GNU OpenMP runtime (libgomp; e.g. dnf install libgomp)"]
     if name == "make":
         return [f"{sudo}apt-get install -y make" if system in ("debian", "ubuntu") else
                 "xcode-select --install" if system == "macos" else "install GNU make with your package manager"]

@@ -22,6 +22,13 @@ import prerequisites  # noqa: E402
 _FIXTURE_NEEDS = {"browser": "browser", "spark": "java"}
 
 
+def pytest_sessionstart(session):
+    """Stop before collecting when the OpenMP runtime LightGBM loads is missing (every test module needs it)."""
+    problems = prerequisites.missing({"openmp"})
+    if problems:
+        pytest.exit(prerequisites.report(problems, command="the tests"), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Stop before the first test when a collected test needs a system package that is missing: one message
     naming each and how to install it, never a test error (`make test` installs them where it can)."""
