@@ -10,8 +10,9 @@ that will create ``.venv``::
 What is needed, and why:
 
 - Python >= 3.10 with its ``venv`` module (Debian and Ubuntu ship it apart, as ``python3.X-venv``).
-- On Linux, the GNU OpenMP runtime ``libgomp.so.1``: LightGBM's and XGBoost's wheels load it (Debian
-  and Ubuntu package ``libgomp1``; a minimal install lacks it, and ``import lightgbm`` then fails).
+- An OpenMP runtime, which LightGBM's and XGBoost's wheels load: on Linux GNU's ``libgomp.so.1``
+  (Debian and Ubuntu package ``libgomp1``; a minimal install lacks it, and ``import lightgbm`` then
+  fails), on macOS Homebrew's ``libomp``.
 - For tests and docs, Chromium or Google Chrome: dashboards are tested, and the docs' screenshots
   taken, in a real headless browser driven by Playwright (never a downloaded one). It is looked for
   at ``$EXPLAIN_LIB_CHROMIUM`` if set, else at the usual install paths (Linux, macOS) and on PATH.
@@ -65,7 +66,7 @@ NEEDS = {"venv": ["venv", "openmp"], "test": ["venv", "openmp", "browser", "java
 
 WHY = {
     "venv": "Python's venv module (creates .venv)",
-    "openmp": "the OpenMP runtime libgomp.so.1 (LightGBM and XGBoost load it)",
+    "openmp": "an OpenMP runtime (LightGBM and XGBoost load it)",
     "browser": "Chromium or Google Chrome (dashboards are tested, and the docs' screenshots taken, in a real "
                "headless browser)",
     "java": f"Java {MIN_JAVA} or newer (pyspark's local Spark session in the tests)",
@@ -163,6 +164,18 @@ def java_major(version_output):
     return int(found.group(2) or 0) if major == 1 else major
 
 
+_LIBOMP = ["/opt/homebrew/opt/libomp/lib/libomp.dylib", "/usr/local/opt/libomp/lib/libomp.dylib"]
+
+
+def _openmp_problem():
+    """Why the OpenMP runtime LightGBM loads is missing (Linux: libgomp.so.1, macOS: Homebrew's libomp), or None."""
+    if sys.platform.startswith("linux") and not ctypes.util.find_library("gomp"):
+        return "libgomp.so.1 is not installed"
+    if sys.platform == "darwin" and not any(os.path.exists(path) for path in _LIBOMP):
+        return f"no libomp.dylib (looked at {', '.join(_LIBOMP)})"
+    return None
+
+
 def _has_venv(python):
     code, _ = _run([python, "-c", "import venv, ensurepip"])
     return code == 0
@@ -177,8 +190,10 @@ def missing(needs, python=None):
         path, problem = find_chromium()
         if path is None:
             problems["browser"] = problem
-    if "openmp" in needs and sys.platform.startswith("linux") and not ctypes.util.find_library("gomp"):
-        problems["openmp"] = "libgomp.so.1 is not installed"
+    if "openmp" in needs:
+        openmp = _openmp_problem()
+        if openmp:
+            problems["openmp"] = openmp
     if "make" in needs and not shutil.which("make"):
         problems["make"] = "no make on PATH"
     if "java" in needs:
@@ -278,6 +293,7 @@ def _how_to_install(name, system, python):
         return ["install Chromium or Google Chrome with your package manager (e.g. dnf install chromium)", point]
     if name == "openmp":
         return [f"{sudo}apt-get install -y libgomp1" if system in ("debian", "ubuntu") else
+                "brew install libomp" if system == "macos" else
                 "install your distribution's GNU OpenMP runtime (libgomp; e.g. dnf install libgomp)"]
     if name == "make":
         return [f"{sudo}apt-get install -y make" if system in ("debian", "ubuntu") else
