@@ -57,7 +57,7 @@ dist: $(VENV)/.installed
 
 lint: $(VENV)/.installed-test
 	$(PY) -m pip install --quiet ruff
-	$(PY) -m ruff check explain_lib tests benchmarks scripts
+	$(PY) -m ruff check explain_lib tests benchmarks scripts docs
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/tree.py
