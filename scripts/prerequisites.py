@@ -16,6 +16,8 @@ What is needed, and why:
 - For tests and docs, Chromium or Google Chrome: dashboards are tested, and the docs' screenshots
   taken, in a real headless browser driven by Playwright (never a downloaded one). It is looked for
   at ``$EXPLAIN_LIB_CHROMIUM`` if set, else at the usual install paths (Linux, macOS) and on PATH.
+  On Linux, Playwright's driver (a Node.js binary inside the playwright package) also needs
+  ``libatomic.so.1`` (Debian and Ubuntu package ``libatomic1``; a minimal install lacks it).
 - For tests, Java 17 or newer (``$JAVA_HOME/bin/java``, else ``java`` on PATH): pyspark starts a
   local Spark session.
 
@@ -61,12 +63,14 @@ _BROWSER_PATHS = [
 _BROWSER_COMMANDS = ["chromium", "google-chrome-stable", "google-chrome", "chromium-browser", "chrome"]
 
 # What each purpose needs.
-NEEDS = {"venv": ["venv", "openmp"], "test": ["venv", "openmp", "browser", "java"],
-         "docs": ["venv", "openmp", "browser"], "browser": ["browser"], "java": ["java"], "make": ["make"]}
+NEEDS = {"venv": ["venv", "openmp"], "test": ["venv", "openmp", "browser", "libatomic", "java"],
+         "docs": ["venv", "openmp", "browser", "libatomic"], "browser": ["browser", "libatomic"], "java": ["java"],
+         "make": ["make"]}
 
 WHY = {
     "venv": "Python's venv module (creates .venv)",
     "openmp": "an OpenMP runtime (LightGBM and XGBoost load it)",
+    "libatomic": "libatomic.so.1 (Playwright's Node.js driver, which starts the browser, loads it)",
     "browser": "Chromium or Google Chrome (dashboards are tested, and the docs' screenshots taken, in a real "
                "headless browser)",
     "java": f"Java {MIN_JAVA} or newer (pyspark's local Spark session in the tests)",
@@ -194,6 +198,8 @@ def missing(needs, python=None):
         openmp = _openmp_problem()
         if openmp:
             problems["openmp"] = openmp
+    if "libatomic" in needs and sys.platform.startswith("linux") and not ctypes.util.find_library("atomic"):
+        problems["libatomic"] = "libatomic.so.1 is not installed"
     if "make" in needs and not shutil.which("make"):
         problems["make"] = "no make on PATH"
     if "java" in needs:
@@ -235,6 +241,8 @@ def _apt_packages(name, system, python):
         return ["make"]
     if name == "openmp":
         return ["libgomp1"]
+    if name == "libatomic":
+        return ["libatomic1"]
     return [_java_package()]
 
 
@@ -295,6 +303,9 @@ def _how_to_install(name, system, python):
         return [f"{sudo}apt-get install -y libgomp1" if system in ("debian", "ubuntu") else
                 "brew install libomp" if system == "macos" else
                 "install your distribution's GNU OpenMP runtime (libgomp; e.g. dnf install libgomp)"]
+    if name == "libatomic":
+        return [f"{sudo}apt-get install -y libatomic1" if system in ("debian", "ubuntu") else
+                "install your distribution's libatomic (e.g. dnf install libatomic)"]
     if name == "make":
         return [f"{sudo}apt-get install -y make" if system in ("debian", "ubuntu") else
                 "xcode-select --install" if system == "macos" else "install GNU make with your package manager"]

@@ -18,8 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import prerequisites  # noqa: E402
 
-# which fixture needs which system prerequisite
-_FIXTURE_NEEDS = {"browser": "browser", "spark": "java"}
+# which fixture needs which system prerequisites
+_FIXTURE_NEEDS = {"browser": ("browser", "libatomic"), "spark": ("java",)}
 
 
 def pytest_sessionstart(session):
@@ -32,8 +32,8 @@ def pytest_sessionstart(session):
 def pytest_collection_modifyitems(session, config, items):
     """Stop before the first test when a collected test needs a system package that is missing: one message
     naming each and how to install it, never a test error (`make test` installs them where it can)."""
-    needs = {need for item in items for fixture, need in _FIXTURE_NEEDS.items()
-             if fixture in getattr(item, "fixturenames", ())}
+    needs = {need for item in items for fixture, fixture_needs in _FIXTURE_NEEDS.items()
+             if fixture in getattr(item, "fixturenames", ()) for need in fixture_needs}
     problems = prerequisites.missing(needs)
     if problems:
         pytest.exit(prerequisites.report(problems, command="the tests"), returncode=pytest.ExitCode.USAGE_ERROR)
