@@ -30,9 +30,9 @@ import pandas as pd
 from explain_lib import Explanation
 from explain_lib.report.dashboard import dashboard_html
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import prerequisites  # noqa: E402 - the browser the tests use: $EXPLAIN_LIB_CHROMIUM, else the usual paths
+
 TABS = ("summary", "individual", "dependence", "explorer", "cohorts")
 N_FEATURES, N_CATEGORICAL = 40, 5
 
@@ -90,7 +90,11 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        path, problem = prerequisites.find_chromium()
+        if path is None:
+            print(prerequisites.report({"browser": problem}, command="the benchmark"), file=sys.stderr)
+            return 2
+        browser = playwright.chromium.launch(executable_path=path, args=prerequisites.CHROMIUM_ARGS)
         for n_rows in args.rows:
             explained, labels = explanation(n_rows)
             start = time.perf_counter()

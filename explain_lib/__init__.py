@@ -63,7 +63,7 @@ _renderers.register("dashboard", _dashboard_writer)
 _renderers.register("interactions", _interaction_writer)
 
 # The run-history layer pulls in MLflow (about a second to import): loaded on first use.
-_TRACKING_NAMES = ("ExplanationClient", "log_explanation")
+_TRACKING_NAMES = ("ExplanationClient", "log_explanation", "show")
 
 
 def __getattr__(name: str):
@@ -103,4 +103,5 @@ __all__ = [
     "__version__",
     "compare",
     "log_explanation",
+    "show",
 ]

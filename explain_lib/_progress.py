@@ -7,13 +7,14 @@ shown only when stderr is a terminal, so logs and captured subprocess output car
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
 
 from tqdm import tqdm
 
-__all__ = ["ARTIFACT_BARS_ENV", "progress_bar", "quiet_artifact_transfers", "status"]
+__all__ = ["ARTIFACT_BARS_ENV", "progress_bar", "quiet_artifact_transfers", "quiet_logger", "status"]
 
 ARTIFACT_BARS_ENV = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
 
@@ -56,3 +57,19 @@ def quiet_artifact_transfers() -> Iterator[None]:
         yield
     finally:
         os.environ.pop(ARTIFACT_BARS_ENV, None)
+
+
+@contextlib.contextmanager
+def quiet_logger(name: str, level: int = logging.ERROR) -> Iterator[None]:
+    """Only records of ``level`` and above from the logger ``name`` inside the block.
+
+    For a third-party warning about a choice we made deliberately and say so ourselves (MLflow's
+    note on every cloudpickled model), not for warnings about the user's data.
+    """
+    logger = logging.getLogger(name)
+    previous = logger.level
+    logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)

@@ -457,6 +457,13 @@ class Explanation(CommunityAccessors):
         return str(write_dashboard(path, self, visualization_points=visualization_points, true_ys=true_ys,
                                    cohorts=cohorts, others=others, title=title, comment=comment))
 
+    def _repr_html_(self) -> str:
+        """The dashboard, inline in Jupyter, VS Code or Databricks notebooks (at most 1,000 rows; see
+        :mod:`explain_lib._notebook` and :func:`explain_lib.show`)."""
+        from ._notebook import dashboard_frame
+
+        return dashboard_frame(self)
+
     def __repr__(self) -> str:
         rows = "global only" if self.local is None else f"{self.n_rows} rows"
         return (

@@ -1,5 +1,6 @@
-"""Shared test set-up: no telemetry, throwaway MLflow stores, one real `mlflow server` per test session when
-asked for, a real headless Chromium, a pyspark session, and the data sets several modules use."""
+"""Shared test set-up: no telemetry, the system prerequisites checked before any test runs, throwaway MLflow
+stores, one real `mlflow server` per test session when asked for, a real headless Chromium, a pyspark
+session, and the data sets several modules use."""
 
 import os
 import socket
@@ -12,6 +13,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+# scripts/prerequisites.py is the one place that finds the browser and Java (`make test` runs it first)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import prerequisites  # noqa: E402
+
+# which fixture needs which system prerequisites
+_FIXTURE_NEEDS = {"browser": ("browser", "libatomic"), "spark": ("java",)}
+
+
+def pytest_sessionstart(session):
+    """Stop before collecting when the OpenMP runtime LightGBM loads is missing (every test module needs it)."""
+    problems = prerequisites.missing({"openmp"})
+    if problems:
+        pytest.exit(prerequisites.report(problems, command="the tests"), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Stop before the first test when a collected test needs a system package that is missing: one message
+    naming each and how to install it, never a test error (`make test` installs them where it can)."""
+    needs = {need for item in items for fixture, fixture_needs in _FIXTURE_NEEDS.items()
+             if fixture in getattr(item, "fixturenames", ()) for need in fixture_needs}
+    problems = prerequisites.missing(needs)
+    if problems:
+        pytest.exit(prerequisites.report(problems, command="the tests"), returncode=pytest.ExitCode.USAGE_ERROR)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
@@ -95,22 +120,19 @@ def unused_port() -> int:
     return _free_port()
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
-
-
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's headless Chromium driven by Playwright (never a downloaded browser), shared by the session.
+    """The system's headless Chromium (or Chrome) driven by Playwright, never a downloaded browser; shared by
+    the session. Found by scripts/prerequisites.py: $EXPLAIN_LIB_CHROMIUM, else the usual install paths.
 
-    Tests open their own pages (``browser.new_page()``) and close them; `.ci/run` installs chromium.
+    Tests open their own pages (``browser.new_page()``) and close them.
     """
     from playwright.sync_api import sync_playwright
 
+    path, problem = prerequisites.find_chromium()
+    assert path is not None, problem  # checked before collection ends; here only if it vanished meanwhile
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=path, args=prerequisites.CHROMIUM_ARGS)
         yield launched
         launched.close()
 

@@ -1,15 +1,15 @@
-"""The import swap MIGRATION.md documents (its sed line), applied to sample scripts in the tests."""
+"""The import swap docs/migration.md documents (its sed line), applied to sample scripts in the tests."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-MIGRATION = Path(__file__).resolve().parents[1] / "MIGRATION.md"
+MIGRATION = Path(__file__).resolve().parents[1] / "docs" / "migration.md"
 
 
 def _documented_swap() -> list[tuple[str, str]]:
-    """(pattern, replacement) pairs of the sed line in MIGRATION.md, as Python regular expressions."""
+    """(pattern, replacement) pairs of the sed line in docs/migration.md, as Python regular expressions."""
     line = re.search(r"sed -i -E '([^']+)'", MIGRATION.read_text()).group(1)
     pairs = []
     for command in line.split(";"):

@@ -27,6 +27,7 @@ def test_demo_trains_explains_logs_and_prints_top_features(tmp_path, tracking_ur
     )
     assert result.returncode == 0, result.stderr
     assert "Top 5 features" in result.stdout
+    assert result.stderr == "", "the demo prints no third-party warnings or log lines"
     assert "mlflow ui --backend-store-uri " + tracking_uri in result.stdout
 
     client = mlflow.MlflowClient(tracking_uri=tracking_uri)

@@ -1,4 +1,4 @@
-"""azureml-interpret's scoring explainers and MimicWrapper, through the import swap of MIGRATION.md.
+"""azureml-interpret's scoring explainers and MimicWrapper, through the import swap of docs/migration.md.
 
 The scripts are our own, written from the call sequences of the public Azure ML samples: a training
 script that fits a scoring explainer and saves it, a deployed scoring script that loads it (by

@@ -1,10 +1,10 @@
-"""The import swap of MIGRATION.md, applied to interpret-community style scripts, and the name table.
+"""The import swap of docs/migration.md, applied to interpret-community style scripts, and the name table.
 
 The scripts below are our own, written from the call sequences of the public Azure ML
 "explain-model" samples and interpret-community's README: binary (attrition-like data through a
 ColumnTransformer with a string-filling imputer), multiclass (a model-agnostic SVC with a
 ``shap.kmeans`` background) and regression (a Ridge model). They are written with
-interpret-community's imports, rewritten by the sed line MIGRATION.md documents, and run.
+interpret-community's imports, rewritten by the sed line docs/migration.md documents, and run.
 """
 
 from __future__ import annotations

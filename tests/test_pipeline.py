@@ -329,3 +329,14 @@ def test_a_job_log_holds_progress_lines_and_no_artifact_download_bars(adult_run,
     log = Path(client.download_artifacts(train_id, "logs/stderr.txt", str(tmp_path))).read_text(encoding="utf-8")
     assert "explain-lib: training lightgbm" in log and "explain-lib: logging the model: done" in log
     assert "Downloading artifacts" not in log and "it/s]" not in log
+
+
+def test_no_third_party_warning_or_log_line_reaches_a_step_log(adult_run, tmp_path):
+    """What each step printed (its stderr, which `pipeline run` relays to the terminal) is ours alone: no
+    MLflow schema hint, pickle warning or table-creation lines."""
+    client, parent_id = adult_run
+    for name, run in _children(client, parent_id).items():
+        folder = tmp_path / name
+        log = Path(client.download_artifacts(run.info.run_id, "logs/stderr.txt", str(folder))).read_text("utf-8")
+        foreign = [line for line in log.splitlines() if line.strip() and not line.startswith("explain-lib: ")]
+        assert foreign == [], f"step {name} printed {foreign}"

@@ -73,6 +73,14 @@ def test_train_logs_model_params_metrics_datasets_and_test_split(trained):
     assert "sklearn" in mlflow.models.get_model_info(str(out / "model")).flavors
 
 
+def test_the_logged_signature_types_columns_as_the_training_data_has_them(trained):
+    model_uri, _ = trained
+    inputs = {spec.name: spec.type.name for spec in mlflow.models.get_model_info(model_uri).signature.inputs.inputs}
+    assert inputs["age"] == inputs["hours_per_week"] == "long" and inputs["sex"] == "string"
+    rows = read_table(_run(model_uri).data.tags[TEST_DATA_TAG]).drop(columns="income").head(5)
+    assert set(mlflow.pyfunc.load_model(model_uri).predict(rows)) <= {"<=50K", ">50K"}  # rows as read from parquet
+
+
 def test_train_regression_with_linear_model_logs_error_metrics(store, adult_frame):
     with mlflow.start_run() as run:
         model_uri = train(adult_frame, "hours_per_week", model="linear_regression", test_size=0.5)

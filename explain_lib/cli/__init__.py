@@ -107,6 +107,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # stderr is for our progress and warnings
+    # MLflow's INFO lines (creating a new store's tables, "View run at") repeat what our own lines say; its
+    # warnings still show. Set MLFLOW_LOGGING_LEVEL=INFO to see them. Inherited by the pipeline's steps.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     args = _parser().parse_args(argv)
     try:
         import mlflow

@@ -1,6 +1,6 @@
 """interpret-community and azureml-interpret names, so existing code migrates with an import swap.
 
-One ``sed`` moves a notebook over (see MIGRATION.md)::
+One ``sed`` moves a notebook over (see docs/migration.md)::
 
     interpret.ext.blackbox / greybox / glassbox  ->  explain_lib.compat.blackbox / greybox / glassbox
     interpret_community                          ->  explain_lib.compat

@@ -125,6 +125,8 @@ class MimicExplainer(Explainer):
     explain_subset : list of int, optional
         Keep only these columns' values (they then no longer add up to the model output).
 
+    Notes
+    -----
     The surrogate is trained once, here (``.surrogate``, ``.fidelity``); explaining changes nothing
     on the explainer. With fewer than 10 rows nothing is held out (``fidelity["n_holdout"]`` 0,
     fidelity measured on the training rows). A classifier without ``classes_`` (a wrapper with

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .._keys import check_tags
-from .._progress import quiet_artifact_transfers
+from .._progress import quiet_artifact_transfers, quiet_logger
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
 from ..metrics import metric_function
 from ..models import task_from_labels
@@ -26,6 +26,7 @@ TEST_DATA_ARTIFACT = "data/test.parquet"
 TEST_DATA_TAG = "explain_lib.test_data_uri"
 TARGET_TAG = "explain_lib.target"
 MODEL_ARTIFACT = "model"
+MODEL_FORMAT = "cloudpickle"
 
 
 def _lightgbm(task: str, params: dict[str, Any], seed: int) -> Any:
@@ -87,6 +88,36 @@ def _pipeline(features: pd.DataFrame, estimator: Any, linear: bool) -> Any:
         transformers.append(("numeric", numeric_step, numeric))
     encode = ColumnTransformer(transformers, verbose_feature_names_out=False)
     return Pipeline([("encode", encode), ("model", estimator)])
+
+
+def _column_type(values: pd.Series) -> Any:
+    """The MLflow type of a column as it arrives: the training data's own (integers as long, strings as string)."""
+    from mlflow.types import DataType
+
+    if pd.api.types.is_bool_dtype(values):
+        return DataType.boolean
+    if pd.api.types.is_integer_dtype(values):
+        return DataType.long
+    if pd.api.types.is_float_dtype(values):
+        return DataType.double
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return DataType.datetime
+    return DataType.string
+
+
+def _signature(features: pd.DataFrame, predictions: Any) -> Any:
+    """The model signature, typed from the training columns rather than inferred from a sample.
+
+    MLflow's inference warns on every integer column that a missing value would arrive as a float; the
+    training data says which columns can miss values (pandas holds those as floats already), so each
+    column is declared with the type its values arrive with: parquet and CSV reads, JSON requests (cast
+    by the scoring server) and Spark integer columns all match.
+    """
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    inputs = Schema([ColSpec(_column_type(features[column]), str(column)) for column in features.columns])
+    return ModelSignature(inputs=inputs, outputs=Schema([ColSpec(_column_type(pd.Series(predictions)))]))
 
 
 def _with_string_categories(features: pd.DataFrame) -> pd.DataFrame:
@@ -170,7 +201,8 @@ def train(
         X_train, X_test = stratified split of data (test_size, random_state)
         pipeline.fit(X_train, y_train)
         log params, test metrics, train / test datasets (mlflow.log_input), the model (sklearn
-        flavor, cloudpickle, signature, input example), data/test.parquet + its tag
+        flavor, cloudpickle, signature typed from the training columns, input example),
+        data/test.parquet + its tag
 
     Parameters
     ----------
@@ -205,7 +237,6 @@ def train(
         Unreadable data, a missing target, an unknown model or bad params; raised before anything is logged.
     """
     import mlflow
-    from mlflow.models import infer_signature
     from sklearn.model_selection import train_test_split
 
     if model not in MODELS:
@@ -254,9 +285,11 @@ def train(
             pipeline.fit(X_train, y_train)
         scores = _metrics(pipeline, task, X_test, y_test)
         mlflow.log_metrics(scores)
-        signature = infer_signature(X_train.head(100), pipeline.predict(X_train.head(100)))
-        with progress("logging the model"):
-            logged = mlflow.sklearn.log_model(pipeline, name=MODEL_ARTIFACT, serialization_format="cloudpickle",
+        signature = _signature(X_train, pipeline.predict(X_train.head(100)))
+        # cloudpickle on purpose (skops cannot hold LightGBM / XGBoost boosters without a list of trusted types,
+        # and MLflow gates loading either format the same way); the run description says so, once
+        with progress("logging the model"), quiet_logger("mlflow.sklearn"):
+            logged = mlflow.sklearn.log_model(pipeline, name=MODEL_ARTIFACT, serialization_format=MODEL_FORMAT,
                                               signature=signature, input_example=X_train.head(5))
             if model_output is not None:  # a copy of the logged files: saving again would re-infer requirements
                 with quiet_artifact_transfers():
@@ -276,7 +309,9 @@ def train(
             f"{len(X_train)} training rows, {len(X_test)} held out.", "",
             "Held-out metrics: " + ", ".join(f"{name.removeprefix('test_')} {value:.4g}"
                                             for name, value in scores.items()) + ".", "",
-            f"Model `{model_uri}`; test split `runs:/{run_id}/{TEST_DATA_ARTIFACT}`.",
+            f"Model `{model_uri}` (scikit-learn flavour, saved with {MODEL_FORMAT}: load it only from a tracking "
+            "store you trust; its signature types each column as in the training data). "
+            f"Test split `runs:/{run_id}/{TEST_DATA_ARTIFACT}`.",
         ])
         mlflow.set_tags({TEST_DATA_TAG: f"runs:/{run_id}/{TEST_DATA_ARTIFACT}", TARGET_TAG: target})
     return model_uri

@@ -100,6 +100,7 @@ from ._errors import (
     TrackingError,
     TrackingServerUnreachableError,
 )
+from ._show import show
 
 __all__ = [
     "EVAL_DATASET_CONTEXT",
@@ -111,4 +112,5 @@ __all__ = [
     "TrackingError",
     "TrackingServerUnreachableError",
     "log_explanation",
+    "show",
 ]
