@@ -311,7 +311,8 @@ def _add_explain(commands: Any) -> None:
     parser.add_argument("--resume", type=_switch, nargs="?", const=True, default=False, metavar="true|false",
                         help="continue the chunked job an interrupted run of this step left behind")
     parser.add_argument("--engine", default="local", choices=("local", "spark"),
-                        help="local (this machine) or spark (the active Spark session); default local")
+                        help="local (this machine) or spark (the active Spark session, else the Spark Connect "
+                        "server SPARK_REMOTE names, e.g. sc://host:15002, else pyspark's default); default local")
     parser.set_defaults(handler=_explain)
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .. import _importance
-from ..errors import InvalidParameterError
+from ..errors import InvalidInputError, InvalidParameterError
 from ..explainers._base import ROW_PARAMS, row_params
 from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
@@ -40,6 +40,7 @@ OUTPUT = "_output"
 INLINE_BYTES = 4 * 2**20  # on Connect, a larger pickled explainer is shipped as a session file
 _ARTIFACT_PREFIX = "explain-lib-explainer-"
 _EXPLAINERS: dict[str, Any] = {}  # per Python worker: the last job's explainer by payload digest, unpickled once
+_SAVE_MODES = {"error": "error", "errorifexists": "error", "default": "error", "overwrite": "overwrite"}
 _MISSING_MODULE = re.compile(r"No module named '([^']+)'")
 _log = logging.getLogger(__name__)
 
@@ -50,6 +51,13 @@ def _import_spark() -> Any:
     except ImportError as error:
         raise ImportError('The Spark engine needs pyspark: pip install "explain-lib[spark]"') from error
     return pyspark.sql
+
+
+def active_session() -> Any:
+    """The Spark session to run on: the active one (a notebook's or a job's, classic or Connect), else
+    ``SparkSession.builder.getOrCreate()``, which connects to ``SPARK_REMOTE`` (Spark Connect) when it is set."""
+    sql = _import_spark()
+    return sql.SparkSession.getActiveSession() or sql.SparkSession.builder.getOrCreate()
 
 
 def _is_connect(session: Any) -> bool:
@@ -121,14 +129,23 @@ def _explain_batches(shipped: tuple[str, str, bytes | None], columns: list[str],
     return explain
 
 
-def _block_sums(n_outputs: int, features: list[str]) -> Any:
+def _block_sums(n_outputs: int, features: list[str], n_rows: int) -> Any:
+    """One block's sums, and whether it holds exactly its rows once per output (else ``sums`` is empty)."""
     import pandas as pd
 
     def block(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.sort_values([OUTPUT, ROW])
-        local = frame[features].to_numpy(dtype=np.float64).reshape(n_outputs, -1, len(features))
-        sums = _importance.block_abs_sum(local).reshape(-1)
-        return pd.DataFrame({"block": [int(frame[ROW].iloc[0]) // _importance.BLOCK_ROWS], "sums": [sums.tolist()]})
+        index = int(frame[ROW].iloc[0]) // _importance.BLOCK_ROWS
+        first = index * _importance.BLOCK_ROWS
+        rows = np.arange(first, min(n_rows, first + _importance.BLOCK_ROWS), dtype=np.int64)
+        whole = (len(frame) == n_outputs * len(rows)
+                 and np.array_equal(frame[ROW].to_numpy(dtype=np.int64), np.tile(rows, n_outputs))
+                 and np.array_equal(frame[OUTPUT].to_numpy(), np.repeat(np.arange(n_outputs), len(rows))))
+        sums = []
+        if whole:
+            local = frame[features].to_numpy(dtype=np.float64).reshape(n_outputs, -1, len(features))
+            sums = _importance.block_abs_sum(local).reshape(-1).tolist()
+        return pd.DataFrame({"block": [index], "whole": [whole], "sums": [sums]})
 
     return block
 
@@ -176,7 +193,7 @@ def _executor_errors() -> Iterator[None]:
 
 
 def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format: str = "parquet",
-                  mode: str = "errorifexists") -> Explanation:
+                  mode: str = "error") -> Explanation:
     """Explain every row of a Spark DataFrame; local values to ``output_uri``, importances to the driver.
 
     ::
@@ -187,7 +204,8 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         session file); each Python worker unpickles it once
         mapInPandas: batch -> explainer.explain(batch).local -> rows (_row, _output, one column per feature)
         written with frame.write.format(output_format).save(output_uri)
-        read back, grouped by block of rows -> block sums (explain_lib._importance) -> driver
+        read back, grouped by block of rows -> block sums (explain_lib._importance) -> driver;
+        a block that misses or repeats a row number (an input read differently twice) is an error
 
     The global and per-class importances are bit-identical to the local engine's on the same rows.
     Works on classic sessions and on Spark Connect (no ``sparkContext`` is used). A lost executor's
@@ -206,7 +224,9 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         float64 column per feature. Parquet by default (Delta can adopt it in place with
         ``CONVERT TO DELTA``); ``output_format="delta"`` writes Delta where it is installed.
     mode
-        Spark's save mode; by default an existing output is an error.
+        ``"error"`` (default; ``"errorifexists"`` too): an existing output is an error; ``"overwrite"``
+        replaces it. Spark's ``append`` and ``ignore`` are refused: the importances are read back from
+        the output, which must hold this job's rows only.
 
     Returns
     -------
@@ -224,6 +244,11 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         raise InvalidParameterError(f"engine='spark' explains a pyspark DataFrame, got {type(frame).__name__}.")
     if ROW in frame.columns or OUTPUT in frame.columns:
         raise InvalidParameterError(f"Columns {ROW!r} and {OUTPUT!r} are the engine's own; rename them in the input.")
+    save_mode = _SAVE_MODES.get(str(mode).lower())
+    if save_mode is None:
+        raise InvalidParameterError(f"mode={mode!r} is not one the Spark engine takes: give 'error' (an existing "
+                                    "output is an error) or 'overwrite'. The importances are read back from the "
+                                    "output, so appending to or keeping an old one would mix in other rows.")
     columns = list(frame.columns)
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -249,18 +274,25 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         + [sql.types.StructField(name, sql.types.DoubleType(), True) for name in features])
     with _executor_errors():
         local = indexed.mapInPandas(_explain_batches(shipped, columns, features, n_outputs), schema)
-        local.write.format(output_format).mode(mode).save(output_uri)
+        local.write.format(output_format).mode(save_mode).save(output_uri)
         seconds["explain"], started = time.perf_counter() - started, time.perf_counter()
         stored = spark.read.format(output_format).load(output_uri)
-        sums = (stored.groupBy(functions.expr(f"{ROW} div {_importance.BLOCK_ROWS}").alias("_block"))
-                .applyInPandas(_block_sums(n_outputs, features), "block long, sums array<double>").collect())
+        blocks = stored.groupBy(functions.expr(f"{ROW} div {_importance.BLOCK_ROWS}").alias("_block"))
+        sums = blocks.applyInPandas(_block_sums(n_outputs, features, n_rows),
+                                    "block long, whole boolean, sums array<double>").collect()
     seconds["importances"] = time.perf_counter() - started
     _log.info("explain_spark: %d rows, explainer %.1f MB %s; seconds: %s", n_rows, len(payload) / 2**20,
               "as a session file" if shipped[1] else "inside the function",
               ", ".join(f"{key} {value:.2f}" for key, value in seconds.items()),
               extra={"explain_lib_seconds": seconds})
     by_block = {row["block"]: np.asarray(row["sums"], dtype=np.float64).reshape(n_outputs, len(features))
-                for row in sums}
+                for row in sums if row["whole"]}
+    if sorted(by_block) != list(range(-(-n_rows // _importance.BLOCK_ROWS))):
+        raise InvalidInputError(
+            f"The DataFrame did not give the same rows in the same order each time it was read: {n_rows} rows were "
+            f"counted, but the local values written to {output_uri} miss or repeat row numbers. Its input must be "
+            "deterministic (files, tables, createDataFrame); after a shuffle without an order (repartition by a "
+            "non-unique key, a join, distinct) write it to files or checkpoint it first.")
     per_output, global_ = _importance.importances_from_block_sums(
         (by_block[b] for b in sorted(by_block)), n_rows, (n_outputs, len(features)))
     return Explanation(

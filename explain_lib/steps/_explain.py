@@ -119,12 +119,12 @@ def _scaled(explainer: Any, model_uri: str, data: str | Path | pd.DataFrame, row
     if isinstance(explainer, TabularExplainer):
         explainer = _TabularRows(explainer, raw if explainer.feature_map is not None else None)
     if engine == "spark":
-        from pyspark.sql import SparkSession
+        from ..engine._spark import active_session
 
         if output is None:
             raise InvalidParameterError("engine='spark' writes the local values next to the saved explanation: give "
                                         "explanation_output (--explanation-output).")
-        spark = SparkSession.builder.getOrCreate()
+        spark = active_session()
         target = str(output).rstrip("/") + "/local_values"
         uri = target if "://" in target or target.startswith("dbfs:") else Path(target).absolute().as_uri()
         return explain_spark(explainer, spark.createDataFrame(rows), uri, mode="overwrite")
@@ -238,7 +238,8 @@ def explain(
     resume
         Continue the chunked job that an earlier, interrupted run of the same step left behind.
     engine
-        ``local`` (this machine) or ``spark`` (the active Spark session; the local values go to
+        ``local`` (this machine) or ``spark`` (the active Spark session, classic or Connect; else the Spark
+        Connect server ``SPARK_REMOTE`` names, else pyspark's default session; the local values go to
         ``explanation_output``/local_values as Parquet, the upload carries the importances).
 
     Returns
