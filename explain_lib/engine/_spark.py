@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -28,12 +29,13 @@ from typing import Any
 import numpy as np
 
 from .. import _importance
+from .._threads import thread_budget
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explainers._base import ROW_PARAMS, row_params
 from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
 from ._errors import ExecutorEnvironmentError
-from ._local import _dumps
+from ._local import _dumps, _threads_here
 
 ROW = "_row"
 OUTPUT = "_output"
@@ -115,16 +117,22 @@ def _explain_batches(shipped: tuple[str, str, bytes | None], columns: list[str],
     import pandas as pd
 
     def explain(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        # Spark runs a task per core and sets OMP_NUM_THREADS to its cores (spark.task.cpus); numba would
+        # start a thread per core of the machine in every task, so it gets the same limit
+        threads = thread_budget()
+        if "numba" not in sys.modules:  # it sizes its pool when it loads
+            os.environ.setdefault("NUMBA_NUM_THREADS", str(threads))
         explainer = _explainer(shipped)
-        for batch in batches:
-            if not len(batch):
-                continue
-            local = explainer.explain(batch[columns].reset_index(drop=True)).local
-            rows = batch[ROW].to_numpy(dtype=np.int64)
-            out = pd.DataFrame(local.reshape(-1, local.shape[2]), columns=features)
-            out.insert(0, OUTPUT, np.repeat(np.arange(n_outputs, dtype=np.int32), len(rows)))
-            out.insert(0, ROW, np.tile(rows, n_outputs))
-            yield out
+        with _threads_here(threads):
+            for batch in batches:
+                if not len(batch):
+                    continue
+                local = explainer.explain(batch[columns].reset_index(drop=True)).local
+                rows = batch[ROW].to_numpy(dtype=np.int64)
+                out = pd.DataFrame(local.reshape(-1, local.shape[2]), columns=features)
+                out.insert(0, OUTPUT, np.repeat(np.arange(n_outputs, dtype=np.int32), len(rows)))
+                out.insert(0, ROW, np.tile(rows, n_outputs))
+                yield out
 
     return explain
 
