@@ -82,6 +82,17 @@ def spark_environment() -> dict[str, str]:
             "MLFLOW_DISABLE_TELEMETRY": "true"}
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the process that started it dies (Linux), so a killed test run
+    leaves no JVM behind; its executors and Python workers follow their JVM."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: stop() still ends the group
+        pass
+
+
 class _Process:
     """A child in a process group of its own, its output in ``log``."""
 
@@ -89,7 +100,7 @@ class _Process:
         self.log = log
         with open(log, "wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=_die_with_parent)
         self.pid = self.process.pid
 
     def tail(self, characters: int = 4000) -> str:
