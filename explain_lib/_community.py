@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._sample import model_outputs
 from ._validation import check_positive_int
 from .errors import InvalidParameterError
 
@@ -84,7 +85,7 @@ class CommunityAccessors:
         return values[..., 0, :] if self.single_row else values
 
     def _local_view(self: Explanation) -> np.ndarray:
-        local = self._require_local("interpret-community's local accessors")
+        local = self.require_local("interpret-community's local accessors")
         return self._single(local[0] if self.task == "regression" else local)
 
     @property
@@ -126,9 +127,7 @@ class CommunityAccessors:
 
     def _recovered_output(self: Explanation) -> np.ndarray | None:
         """The model output per row, from additivity (SHAP methods on the model itself only)."""
-        if self.local is None or self.expected is None or not self.method.startswith("shap."):
-            return None
-        return self.local.sum(axis=-1) + self.expected[:, None]  # (n_outputs, n_rows)
+        return model_outputs(self) if self.method.startswith("shap.") else None
 
     @property
     def eval_y_predicted(self: Explanation) -> list | None:

@@ -21,7 +21,8 @@ A saved explanation is a directory::
 Values are float32 unless the writer asks for float64 (``local.dtype``). Scalars and vectors in the
 JSON (expected, global, per_class) are always float64, so they round-trip exactly.
 
-This module knows only plain arrays, dicts and DataFrames; it never imports ``Explanation``.
+This module knows only plain arrays, dicts and DataFrames, and an Explanation's public fields by name
+(:func:`metadata`, :func:`fields`); it never imports ``Explanation``.
 """
 
 from __future__ import annotations
@@ -290,3 +291,70 @@ def _read_part(path: Path, read_it: Any) -> Any:
     except (OSError, ValueError, KeyError, IndexError, TypeError, pa.ArrowException) as error:
         raise _corrupt(path, f"it cannot be read as the format's parquet ({type(error).__name__}: {error})") \
             from error
+
+
+# ---------------------------------------------------------------------------- an Explanation's fields
+def metadata(explanation: Any) -> dict[str, Any]:
+    """The JSON block of ``explanation.json`` for an Explanation (read by its public fields), without the local
+    values and data, which :func:`write` stores beside it."""
+    def listed(values: Any) -> Any:
+        return None if values is None else values.tolist()
+
+    return {
+        "id": explanation.id,
+        "method": explanation.method,
+        "task": explanation.task,
+        "output_space": explanation.output_space,
+        "features": list(explanation.features),
+        "classes": None if explanation.classes is None else list(explanation.classes),
+        "expected": listed(explanation.expected),
+        "global": explanation.global_.tolist(),
+        "per_class": listed(explanation.per_class),
+        "params": dict(explanation.params),
+        "versions": dict(explanation.versions),
+        "is_raw": explanation.is_raw,
+        "is_engineered": explanation.is_engineered,
+        "fidelity": None if explanation.fidelity is None else dict(explanation.fidelity),
+        "model_uri": explanation.model_uri,
+        "global_std": listed(explanation.global_std),
+        "global_repeats": listed(explanation.global_repeats),
+        "single_row": explanation.single_row,
+    }
+
+
+def fields(meta: dict[str, Any], local: np.ndarray | None, data: pd.DataFrame | None,
+           columns: list[str] | None) -> dict[str, Any]:
+    """The keyword arguments of ``Explanation(...)`` for what :func:`read` returned; with ``columns``, the
+    per-feature values of those features only (in that order)."""
+    keep = slice(None) if columns is None else [meta["features"].index(c) for c in columns]
+
+    def kept(values: Any) -> np.ndarray | None:
+        """Per-feature values (on the last axis) restricted to the features read."""
+        return None if values is None else np.asarray(values, dtype=np.float64)[..., keep]
+
+    def kept_rows(values: Any) -> np.ndarray | None:
+        """Per-feature rows (on the first axis) restricted to the features read."""
+        return None if values is None else np.asarray(values, dtype=np.float64)[keep]
+
+    return {
+        "local": None if local is None else local.astype(np.float64),
+        "expected": meta["expected"],
+        "features": meta["features"] if columns is None else columns,
+        "task": meta["task"],
+        "output_space": meta["output_space"],
+        "method": meta["method"],
+        "classes": meta["classes"],
+        "global_": kept(meta["global"]),
+        "per_class": kept(meta["per_class"]),
+        "params": meta["params"],
+        "versions": meta["versions"],
+        "id": meta["id"],
+        "is_raw": meta["is_raw"],
+        "is_engineered": meta["is_engineered"],
+        "data": data,
+        "fidelity": meta.get("fidelity"),
+        "model_uri": meta.get("model_uri"),
+        "global_std": kept_rows(meta.get("global_std")),
+        "global_repeats": kept_rows(meta.get("global_repeats")),
+        "single_row": bool(meta.get("single_row", False)),
+    }

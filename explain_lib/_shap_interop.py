@@ -1,22 +1,28 @@
-"""shap interop: :meth:`Explanation.to_shap` and :meth:`Explanation.from_shap`."""
+"""shap interop: the bodies of :meth:`Explanation.to_shap` and :meth:`Explanation.from_shap`.
+
+They read an Explanation by its public attributes and return the fields of a new one, so this
+module never imports :mod:`explain_lib.explanation` (which calls it).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError, InvalidParameterError
-from .explanation import Explanation, OutputSpace, Task
+
+if TYPE_CHECKING:
+    from .explanation import Explanation
 
 
 def to_shap(explanation: Explanation, cls: Any = None) -> Any:
     """The body of :meth:`Explanation.to_shap` (documented there)."""
     import shap
 
-    local = explanation._require_local("to_shap()")
+    local = explanation.require_local("to_shap()")
     if explanation.expected is None:
         raise InvalidParameterError("to_shap() needs expected (base) values; this explanation has none.")
     n_rows = local.shape[1]
@@ -27,14 +33,14 @@ def to_shap(explanation: Explanation, cls: Any = None) -> Any:
     if cls == "all" and explanation.task == "classification" and "all" not in explanation.classes:
         return shap.Explanation(values=local.transpose(1, 2, 0), base_values=np.tile(explanation.expected, (n_rows, 1)),
                                 output_names=list(explanation.classes), **common)
-    k = explanation._output_index(cls)
+    k = explanation.output_index(cls)
     return shap.Explanation(values=local[k], base_values=np.full(n_rows, explanation.expected[k]), **common)
 
 
-def from_shap(shap_explanation: Any, *, output_space: OutputSpace | None = None, classes: Any = None,
-              task: Task | None = None, method: str = "shap", params: Mapping[str, Any] | None = None,
-              model_uri: str | None = None) -> Explanation:
-    """The body of :meth:`Explanation.from_shap` (documented there)."""
+def from_shap(shap_explanation: Any, *, output_space: str | None = None, classes: Any = None,
+              task: str | None = None, method: str = "shap", params: Mapping[str, Any] | None = None,
+              model_uri: str | None = None) -> dict[str, Any]:
+    """The fields of :meth:`Explanation.from_shap`'s result (documented there), as keyword arguments."""
     values = np.asarray(shap_explanation.values, dtype=np.float64)
     if values.ndim == 1:  # one row
         values = values[None]
@@ -71,5 +77,5 @@ def from_shap(shap_explanation: Any, *, output_space: OutputSpace | None = None,
     if raw is not None and np.ndim(raw) == 2 and np.shape(raw) == (n_rows, len(features)):
         data = raw.set_axis(features, axis=1) if isinstance(raw, pd.DataFrame) \
             else pd.DataFrame(raw, columns=features)
-    return Explanation(local=local, expected=expected, features=features, task=task, output_space=output_space,
-               method=method, classes=classes, params=dict(params or {}), data=data, model_uri=model_uri)
+    return {"local": local, "expected": expected, "features": features, "task": task, "output_space": output_space,
+            "method": method, "classes": classes, "params": dict(params or {}), "data": data, "model_uri": model_uri}

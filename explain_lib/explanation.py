@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _format, _importance
+from . import _format, _importance, _renderers
 from ._community import CommunityAccessors, _rank
 from ._community import check_top_k as _check_top_k
 from .errors import (
@@ -128,6 +128,20 @@ class Explanation(CommunityAccessors):
     ``global_`` over repeated estimates and the estimates themselves (permutation importance).
     ``single_row``: the explanation of one 1-D row; interpret-community's accessors drop the row
     axis for it. interpret-community's accessor names come from :class:`CommunityAccessors`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from explain_lib import Explanation
+    >>> local = np.array([[[1.0, -0.5], [0.25, 0.125]]])  # one output, two rows, two features
+    >>> e = Explanation(local=local, expected=[3.0], features=["age", "income"], task="regression",
+    ...                 output_space="raw", method="demo")
+    >>> e.global_importance().to_dict()  # mean |local value| per feature, highest first
+    {'age': 0.625, 'income': 0.3125}
+    >>> (e.local.sum(axis=-1) + e.expected[:, None]).tolist()  # additivity: the model's output per row
+    [[3.5, 3.375]]
+    >>> e.cohort([False, True]).global_importance().to_dict()
+    {'age': 0.25, 'income': 0.125}
     """
 
     local: np.ndarray | None
@@ -239,8 +253,21 @@ class Explanation(CommunityAccessors):
         return None if self.local is None else self.local.shape[1]
 
     # ------------------------------------------------------------- accessors
-    def _output_index(self, cls: Any) -> int:
-        """Position of class label ``cls``; None means the regression output or the positive class."""
+    def output_index(self, cls: Any = None) -> int:
+        """The position of class label ``cls`` on the outputs axis (of ``local``, ``expected``, ``per_class``).
+
+        None means the only output of a regression or the positive class (the second) of a binary
+        classifier; a multiclass explanation needs a class. Unknown classes raise
+        :class:`~explain_lib.errors.InvalidParameterError` naming the classes.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> e = Explanation(local=np.zeros((3, 1, 2)), expected=np.zeros(3), features=["a", "b"],
+        ...                 task="classification", output_space="probability", method="demo", classes=["x", "y", "z"])
+        >>> e.output_index("z")
+        2
+        """
         if self.task == "regression":
             if cls is not None:
                 raise InvalidParameterError("cls applies to classification explanations only; pass cls=None.")
@@ -259,7 +286,9 @@ class Explanation(CommunityAccessors):
             )
         return matches[0]
 
-    def _require_local(self, what: str) -> np.ndarray:
+    def require_local(self, what: str) -> np.ndarray:
+        """The local values, or an :class:`~explain_lib.errors.InvalidParameterError` saying that ``what``
+        (e.g. ``"cohort()"``) needs them when this explanation is global only (permutation importance)."""
         if self.local is None:
             raise InvalidParameterError(
                 f"{what} needs local values, but this {self.method} explanation is global only. "
@@ -276,7 +305,7 @@ class Explanation(CommunityAccessors):
                 raise InvalidParameterError(
                     "Per-class importances exist only for classification explanations with local values."
                 )
-            values = self.per_class[self._output_index(cls)]
+            values = self.per_class[self.output_index(cls)]
         order = _rank(values)[: _check_top_k(top_k)]
         return pd.Series(values[order], index=[self.features[i] for i in order], name="importance")
 
@@ -287,19 +316,19 @@ class Explanation(CommunityAccessors):
         Multiclass: ``cls`` picks a class, or ``cls="all"`` gives every class stacked under a
         (class, row) MultiIndex.
         """
-        local = self._require_local("local_frame()")
+        local = self.require_local("local_frame()")
         if cls == "all" and "all" not in (self.classes or ()):
             if self.task == "regression":
                 raise InvalidParameterError("cls='all' applies to classification explanations only.")
             index = pd.MultiIndex.from_product([list(self.classes), range(local.shape[1])], names=["class", "row"])
             return pd.DataFrame(local.reshape(-1, self.n_features), index=index, columns=list(self.features))
-        frame = pd.DataFrame(local[self._output_index(cls)], columns=list(self.features))
+        frame = pd.DataFrame(local[self.output_index(cls)], columns=list(self.features))
         frame.index.name = "row"
         return frame
 
     def cohort(self, mask: Sequence[bool] | np.ndarray | pd.Series) -> Explanation:
         """The explanation of a subset of rows (boolean mask or row positions), importances recomputed."""
-        local = self._require_local("cohort()")
+        local = self.require_local("cohort()")
         selector = np.asarray(mask)
         if selector.dtype == bool:
             if selector.shape != (local.shape[1],):
@@ -393,32 +422,10 @@ class Explanation(CommunityAccessors):
         """
         from ._shap_interop import from_shap
 
-        return from_shap(shap_explanation, output_space=output_space, classes=classes, task=task, method=method,
-                         params=params, model_uri=model_uri)
+        return cls(**from_shap(shap_explanation, output_space=output_space, classes=classes, task=task,
+                               method=method, params=params, model_uri=model_uri))
 
     # ------------------------------------------------------------ persistence
-    def _metadata(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "method": self.method,
-            "task": self.task,
-            "output_space": self.output_space,
-            "features": list(self.features),
-            "classes": None if self.classes is None else list(self.classes),
-            "expected": None if self.expected is None else self.expected.tolist(),
-            "global": self.global_.tolist(),
-            "per_class": None if self.per_class is None else self.per_class.tolist(),
-            "params": dict(self.params),
-            "versions": dict(self.versions),
-            "is_raw": self.is_raw,
-            "is_engineered": self.is_engineered,
-            "fidelity": None if self.fidelity is None else dict(self.fidelity),
-            "model_uri": self.model_uri,
-            "global_std": None if self.global_std is None else self.global_std.tolist(),
-            "global_repeats": None if self.global_repeats is None else self.global_repeats.tolist(),
-            "single_row": self.single_row,
-        }
-
     def save(self, directory: str | os.PathLike, *, dtype: str = "float32",
              extra: Mapping[str, Any] | None = None) -> None:
         """Write the explanation to ``directory`` (see :mod:`explain_lib._format` for the layout).
@@ -427,7 +434,7 @@ class Explanation(CommunityAccessors):
         ``dtype`` (float32 unless asked for float64). ``extra`` adds JSON-ready top-level blocks to
         explanation.json for other readers (``load`` ignores them).
         """
-        _format.write(directory, self._metadata(), local=self.local, data=self.data, dtype=dtype,
+        _format.write(directory, _format.metadata(self), local=self.local, data=self.data, dtype=dtype,
                       extra=None if extra is None else dict(extra))
 
     @classmethod
@@ -441,7 +448,7 @@ class Explanation(CommunityAccessors):
                 order = _rank(np.asarray(meta["global"], dtype=np.float64))[:top_k]
                 columns = [meta["features"][i] for i in order]
             meta, local, data = _format.read(directory, columns=columns)
-            return cls._from_parts(meta, local, data, columns)
+            return cls(**_format.fields(meta, local, data, columns))
         except (ExplainLibError, TypeError, ValueError, KeyError, IndexError) as error:
             if isinstance(error, (CorruptExplanationError, SchemaVersionError)):
                 raise
@@ -450,34 +457,6 @@ class Explanation(CommunityAccessors):
                 f"{path} is damaged: its contents do not form an explanation ({error}). Save or upload the "
                 "explanation again."
             ) from error
-
-    @classmethod
-    def _from_parts(cls, meta: dict[str, Any], local: np.ndarray | None, data: pd.DataFrame | None,
-                    columns: list[str] | None) -> Explanation:
-        keep = slice(None) if columns is None else [meta["features"].index(c) for c in columns]
-        per_class = meta["per_class"]
-        return cls(
-            local=None if local is None else local.astype(np.float64),
-            expected=meta["expected"],
-            features=meta["features"] if columns is None else columns,
-            task=meta["task"],
-            output_space=meta["output_space"],
-            method=meta["method"],
-            classes=meta["classes"],
-            global_=np.asarray(meta["global"], dtype=np.float64)[keep],
-            per_class=None if per_class is None else np.asarray(per_class, dtype=np.float64)[:, keep],
-            params=meta["params"],
-            versions=meta["versions"],
-            id=meta["id"],
-            is_raw=meta["is_raw"],
-            is_engineered=meta["is_engineered"],
-            data=data,
-            fidelity=meta.get("fidelity"),
-            model_uri=meta.get("model_uri"),
-            global_std=_kept(meta.get("global_std"), keep),
-            global_repeats=_kept(meta.get("global_repeats"), keep),
-            single_row=bool(meta.get("single_row", False)),
-        )
 
     def to_html(self, path: str | os.PathLike, *, visualization_points: int = 5000, true_ys: Any = None,
                 cohorts: Any = None, others: Sequence[Explanation] = (), title: str | None = None,
@@ -488,10 +467,9 @@ class Explanation(CommunityAccessors):
         label per row) adds true-label, error and metric views; ``cohorts`` is a scorecard config
         (its ``Cohorts``) or a list of CohortSpecs; ``others`` adds e.g. the raw / engineered
         counterpart for the page's toggle. Returns the path written. See
-        :mod:`explain_lib.report.dashboard`.
+        :mod:`explain_lib.report.dashboard` (found through :mod:`explain_lib._renderers`).
         """
-        from .report.dashboard import write_dashboard
-
+        write_dashboard = _renderers.renderer("dashboard")
         return str(write_dashboard(path, self, visualization_points=visualization_points, true_ys=true_ys,
                                    cohorts=cohorts, others=others, title=title, comment=comment))
 
@@ -501,8 +479,3 @@ class Explanation(CommunityAccessors):
             f"Explanation(method={self.method!r}, task={self.task!r}, output_space={self.output_space!r}, "
             f"{self.n_features} features, {rows}, id={self.id!r})"
         )
-
-
-def _kept(values: Any, keep: Any) -> np.ndarray | None:
-    """Saved per-feature rows (first axis) restricted to the features read."""
-    return None if values is None else np.asarray(values, dtype=np.float64)[keep]

@@ -1,4 +1,5 @@
-"""Shared test set-up: no telemetry, and one real `mlflow server` per test session when asked for."""
+"""Shared test set-up: no telemetry, throwaway MLflow stores, one real `mlflow server` per test session when
+asked for, a real headless Chromium, a pyspark session, and the data sets several modules use."""
 
 import os
 import socket
@@ -8,6 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
@@ -126,7 +129,6 @@ def spark():
     from pyspark.sql import SparkSession
 
     _require_java()
-
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this environment's packages
     session = (SparkSession.builder.master("local[2]").appName("explain-lib-tests")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
@@ -136,6 +138,73 @@ def spark():
     session.stop()
 
 
+# ------------------------------------------------------------------------------------ throwaway stores
+_CHOSEN = ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME")
+
+
+def _experiment(uri: str, name: str, root: Path) -> str:
+    """A new experiment whose artifacts go under ``root`` (never into the working directory)."""
+    import mlflow
+
+    return mlflow.MlflowClient(uri).create_experiment(name, artifact_location=(root / "artifacts" / name).as_uri())
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, request):
+    """A throwaway sqlite MLflow store for the test module: its URI, MLflow's current store while the module runs.
+
+    ``MLFLOW_TRACKING_URI`` is set too, so subprocesses use it, and no run or experiment chosen outside
+    leaks in. It holds one experiment, named by the module's ``STORE_EXPERIMENT`` (else after the
+    module), chosen through ``MLFLOW_EXPERIMENT_ID``: runs go there, with their artifacts beside the
+    store. After the module, open runs are ended and the environment is as it was.
+    """
+    import mlflow
+
+    root = tmp_path_factory.mktemp("store")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    name = getattr(request.module, "STORE_EXPERIMENT", request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
+    with pytest.MonkeyPatch.context() as patch:
+        # Through the environment only (never mlflow.set_tracking_uri, which would outrank it): a test that
+        # points MLFLOW_TRACKING_URI elsewhere for itself (monkeypatch) is obeyed, then the store is back.
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        for variable in _CHOSEN:
+            patch.delenv(variable, raising=False)
+        patch.setenv("MLFLOW_EXPERIMENT_ID", _experiment(uri, name, root))
+        yield uri
+        while mlflow.active_run():
+            mlflow.end_run()
+
+
+@pytest.fixture(scope="module")
+def sqlite_store(tmp_path_factory) -> tuple[str, str]:
+    """A throwaway sqlite store and an experiment in it, ``(uri, experiment id)``, for code that is given the URI:
+    MLflow's current store stays what it was."""
+    root = tmp_path_factory.mktemp("sqlite-store")
+    uri = f"sqlite:///{root / 'mlflow.db'}"
+    return uri, _experiment(uri, "explanations", root)
+
+
+# -------------------------------------------------------------------------------------------- data sets
+@pytest.fixture(scope="session")
+def adult() -> tuple[pd.DataFrame, pd.Series]:
+    """The bundled UCI Adult data, ``(X, y)`` as ``explain_lib.datasets.load_adult()`` returns them (32,561 rows)."""
+    from explain_lib.datasets import load_adult
+
+    return load_adult()
+
+
+@pytest.fixture(scope="session")
+def numeric() -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """300 rows of four standard-normal features a-d, a binary label and the margin it thresholds (a noisy
+    ``1.5a - b + 0.5ac``): ``(X, y, margin)``. Feature d is unused."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"])
+    margin = 1.5 * X.a - X.b + 0.5 * X.c * X.a
+    y = (margin + rng.normal(scale=0.3, size=300) > 0).astype(int)
+    return X, y, margin
+
+
+# ------------------------------------------------------------------------------ Spark beyond local[2]
 @pytest.fixture(scope="module")
 def spark_cluster(tmp_path_factory):
     """A Spark standalone cluster on 127.0.0.1: a master and two 1-core workers, each a JVM started by pyspark's

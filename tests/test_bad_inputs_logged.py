@@ -28,16 +28,6 @@ def _start_server(mlflow_server):
 
 
 # ------------------------------------------------------------------ run history: nothing logged on refusal
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory):
-    import mlflow
-
-    root = tmp_path_factory.mktemp("bad-input-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    experiment = mlflow.MlflowClient(uri).create_experiment("bad-inputs", artifact_location=(root / "art").as_uri())
-    return uri, experiment
-
-
 def _run_state(uri: str, run_id: str) -> tuple:
     """Everything a refused call must leave alone: artifact paths, metrics and tags of the run."""
     import mlflow

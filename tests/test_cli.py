@@ -57,17 +57,16 @@ def test_unknown_command_is_a_usage_error():
 
 
 # ------------------------------------------------------------------------------ train / explain / list / show
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    """A throwaway sqlite store, MLflow's current one for the in-process command and its subprocesses."""
-    uri = f"sqlite:///{tmp_path / 'steps.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
-    monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "cli")
-    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    mlflow.set_tracking_uri(uri)
-    yield uri
-    mlflow.set_tracking_uri(None)
+STORE_EXPERIMENT = "cli"
+
+
+def _runs() -> list:
+    return mlflow.search_runs(search_all_experiments=True, output_format="list")
+
+
+def _run_ids() -> set[str]:
+    """The runs of the module's store: a refused command leaves them as they were."""
+    return {run.info.run_id for run in _runs()}
 
 
 @pytest.fixture
@@ -124,11 +123,12 @@ def test_train_explain_list_and_show_through_the_command_line(store, adult_csv, 
     (["show", "--run-id", "0123456789abcdef0123456789abcdef"], "No MLflow run"),
 ])
 def test_bad_input_exits_2_with_a_message(store, adult_csv, capsys, arguments, message):
+    before = _run_ids()
     code = main([a.replace("{adult}", str(adult_csv)) for a in arguments])
     _, err = capsys.readouterr()
     assert code == 2
     assert message in err and "Traceback" not in err
-    assert mlflow.search_runs(search_all_experiments=True, output_format="list") == []
+    assert _run_ids() == before
 
 
 @pytest.mark.parametrize("arguments", [
@@ -145,19 +145,21 @@ def test_bad_usage_exits_2(arguments, capsys):
 
 
 def test_unknown_estimator_params_exit_2_before_logging(store, adult_csv, capsys):
+    before = _run_ids()
     code = main(["train", "--data", str(adult_csv), "--target", "income", "--model", "random_forest",
                  "--params", '{"no_such_option": 1}'])
     assert code == 2
     assert "no_such_option" in capsys.readouterr().err
-    assert mlflow.search_runs(search_all_experiments=True, output_format="list") == []
+    assert _run_ids() == before
 
 
 def test_a_failing_step_exits_1_and_marks_its_run_failed(store, adult_csv, capsys):
+    before = _run_ids()
     code = main(["train", "--data", str(adult_csv), "--target", "income", "--model", "random_forest",
                  "--params", '{"n_estimators": -3}'])
     assert code == 1
     assert "n_estimators" in capsys.readouterr().err
-    (run,) = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    (run,) = [run for run in _runs() if run.info.run_id not in before]
     assert run.info.status == "FAILED"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from pathlib import Path
 
 import mlflow
@@ -20,6 +21,7 @@ from mlflow_ui import artifact_preview
 from numpy.testing import assert_allclose
 from sklearn.linear_model import LinearRegression
 
+import explain_lib
 from explain_lib import ExplanationClient, TabularExplainer
 from explain_lib.cli import main
 from explain_lib.errors import InvalidInputError, InvalidParameterError, SchemaVersionError
@@ -133,32 +135,27 @@ def test_the_run_gets_files_metrics_the_verdict_and_a_description(logged, compar
     assert "#### compare" in run.data.tags[NOTE_TAG] and "**changed**" in run.data.tags[NOTE_TAG]
 
 
+STORE_EXPERIMENT = "retrains"
+
+
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A throwaway sqlite store with the approved, re-explained and retrained explanations uploaded."""
-    root = tmp_path_factory.mktemp("compare-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+def retrains(store):
+    """The module's store with the approved, re-explained and retrained explanations uploaded:
+    ``(uri, experiment id, {run name: run id})``."""
+    client = MlflowClient(store)
+    experiment_id = os.environ["MLFLOW_EXPERIMENT_ID"]
+    runs = {}
     c = cases()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        for name in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID"):
-            patch.delenv(name, raising=False)
-        patch.setenv("MLFLOW_EXPERIMENT_NAME", "retrains")
-        mlflow.set_tracking_uri(uri)
-        client = MlflowClient(uri)
-        experiment_id = client.create_experiment("retrains", artifact_location=str(root / "artifacts"))
-        runs = {}
-        for name, explanation in (("approved", c.base), ("again", c.base_again), ("retrained", c.shuffled)):
-            run_id = client.create_run(experiment_id, run_name=name).info.run_id
-            ExplanationClient.from_run_id(run_id).upload_model_explanation(explanation, plots=False)
-            client.set_terminated(run_id)
-            runs[name] = run_id
-        yield uri, experiment_id, runs
-        mlflow.set_tracking_uri(None)
+    for name, explanation in (("approved", c.base), ("again", c.base_again), ("retrained", c.shuffled)):
+        run_id = client.create_run(experiment_id, run_name=name).info.run_id
+        ExplanationClient.from_run_id(run_id).upload_model_explanation(explanation, plots=False)
+        client.set_terminated(run_id)
+        runs[name] = run_id
+    return store, experiment_id, runs
 
 
-def test_the_command_exits_0_3_or_2_as_the_gate_and_the_input_say(store, capsys):
-    uri, _, runs = store
+def test_the_command_exits_0_3_or_2_as_the_gate_and_the_input_say(retrains, capsys):
+    uri, _, runs = retrains
     fast = ["--n-permutations", "499", "--n-bootstrap", "50"]
     assert main(["compare", runs["approved"], f"runs:/{runs['again']}", "--gate", "top5_unchanged", *fast]) == 0
     assert capsys.readouterr().out.strip().startswith("runs:/")
@@ -172,16 +169,17 @@ def test_the_command_exits_0_3_or_2_as_the_gate_and_the_input_say(store, capsys)
     assert "Give the candidate explanation once" in capsys.readouterr().err
 
 
-def test_a_client_compares_its_run_with_another(store):
-    _, _, runs = store
-    comparison = ExplanationClient.from_run_id(runs["approved"]).compare(f"runs:/{runs['retrained']}", **FAST)
+def test_a_client_compares_its_run_with_another(retrains):
+    _, _, runs = retrains
+    comparison = explain_lib.compare(ExplanationClient.from_run_id(runs["approved"]), f"runs:/{runs['retrained']}",
+                                     **FAST)
     assert comparison.flagged[0] == "x1"
     assert comparison.a_label.startswith(f"runs:/{runs['approved']}/explanations/")
 
 
-def test_a_pipeline_stops_with_exit_code_3_where_the_gate_fails(store, tmp_path):
+def test_a_pipeline_stops_with_exit_code_3_where_the_gate_fails(retrains, tmp_path):
     """explain the retrained model -> a gate that passes (exit 0) -> the gate against the approved one (exit 3)."""
-    uri, experiment_id, runs = store
+    uri, experiment_id, runs = retrains
     c = cases()
     model_folder, data_folder = tmp_path / "model", tmp_path / "data"
     mlflow.sklearn.save_model(c.shuffled_model, str(model_folder), serialization_format="cloudpickle")
@@ -226,8 +224,8 @@ def test_a_pipeline_stops_with_exit_code_3_where_the_gate_fails(store, tmp_path)
     assert "**Comparison**" in client.get_run(raised.value.parent_run_id).data.tags[NOTE_TAG]
 
 
-def test_drift_logs_each_top_feature_over_the_experiments_explanations(store, tmp_path):
-    uri, experiment_id, runs = store
+def test_drift_logs_each_top_feature_over_the_experiments_explanations(retrains, tmp_path):
+    uri, experiment_id, runs = retrains
     c = cases()
     table, report = drift("retrains", top_k=3)
     approved = table[table["run_id"] == runs["approved"]].iloc[0]
@@ -242,12 +240,12 @@ def test_drift_logs_each_top_feature_over_the_experiments_explanations(store, tm
     assert client.get_run(run_id).info.run_name == "importance-drift"
 
 
-def test_a_top_k_upload_is_compared_on_what_it_stored_without_calling_the_rest_vanished(store):
-    uri, experiment_id, runs = store
+def test_a_top_k_upload_is_compared_on_what_it_stored_without_calling_the_rest_vanished(retrains):
+    uri, experiment_id, runs = retrains
     client = MlflowClient(uri)
     run_id = client.create_run(experiment_id, run_name="top-k").info.run_id
     ExplanationClient.from_run_id(run_id).upload_model_explanation(cases().shuffled, top_k=4, plots=False)
-    comparison = ExplanationClient.from_run_id(runs["approved"]).compare(run_id, **FAST)
+    comparison = explain_lib.compare(ExplanationClient.from_run_id(runs["approved"]), run_id, **FAST)
     assert len(comparison.vanished) == 0 and len(comparison.features) == 4
     assert any("B was uploaded with only its top 4 of 10 features" in note for note in comparison.notes)
 
@@ -263,9 +261,9 @@ def _batch(n_rows: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def scored(store):
+def scored(retrains):
     """A run of the store's experiment holding three scored batches; the third has x0 shifted by 4."""
-    uri, experiment_id, _ = store
+    uri, experiment_id, _ = retrains
     client = MlflowClient(uri)
     background = _batch(200, 0)
     model = LinearRegression().fit(background, background @ np.array([1.0, 2.0, 0.1]))

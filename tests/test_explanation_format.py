@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,10 @@ from explanation_factories import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import LinearRegression
 
-from explain_lib import Explanation, InvalidInputError, SchemaVersionError
-from explain_lib.errors import ExplainLibError
+from explain_lib import Explanation, InvalidInputError, LinearShap, SchemaVersionError
+from explain_lib.errors import CorruptExplanationError, ExplainLibError
 
 
 # ------------------------------------------------------------------------------------------ save / load
@@ -272,3 +274,77 @@ def test_extra_metadata_blocks_are_written_beside_the_format_and_ignored_on_load
     with pytest.raises(InvalidInputError, match="features"):
         explanation.save(tmp_path / "clash", extra={"features": []})
     assert not (tmp_path / "clash").exists()  # refused before anything was written
+
+
+# ------------------------------------------------------------------------------------ Explanation.load
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """A linear model's explanation of 5 rows of features f0-f2, with its data, saved."""
+    X = pd.DataFrame(np.random.default_rng(0).normal(size=(60, 3)), columns=["f0", "f1", "f2"])
+    model = LinearRegression().fit(X, 3.0 * X.f0 - 2.0 * X.f1 + 0.5 * X.f2)
+    folder = tmp_path_factory.mktemp("saved") / "explanation"
+    LinearShap(model, X).explain(X.iloc[:5]).save(folder)
+    return folder
+
+
+def _damaged(saved: Path, tmp_path: Path, damage) -> Path:
+    folder = tmp_path / "copy"
+    folder.mkdir()
+    for file in saved.iterdir():
+        (folder / file.name).write_bytes(file.read_bytes())
+    damage(folder)
+    return folder
+
+
+def _edit_meta(edit):
+    def damage(folder: Path) -> None:
+        meta = json.loads((folder / "explanation.json").read_text())
+        edit(meta)
+        (folder / "explanation.json").write_text(json.dumps(meta))
+    return damage
+
+
+def _truncate(folder: Path) -> None:
+    text = (folder / "explanation.json").read_text()
+    (folder / "explanation.json").write_text(text[: len(text) // 2])
+
+
+CORRUPT = {
+    "not_json": (lambda f: (f / "explanation.json").write_text("not json at all"), "explanation.json"),
+    "truncated": (_truncate, "explanation.json"),
+    "json_list": (lambda f: (f / "explanation.json").write_text("[1, 2, 3]"), "JSON list"),
+    "missing_local": (lambda f: (f / "local.parquet").unlink(), "local.parquet"),
+    "missing_data": (lambda f: (f / "data.parquet").unlink(), "data.parquet"),
+    "missing_keys": (_edit_meta(lambda m: m.pop("task")), "'task'"),
+    "global_shape": (_edit_meta(lambda m: m.update({"global": [1.0]})), "'global'"),
+    "local_shape": (_edit_meta(lambda m: m["local"].update({"shape": [1, 99, 3]})), "local.parquet"),
+    "per_class_shape": (_edit_meta(lambda m: m.update({"per_class": [[1.0]]})), "explanation.json"),
+    "local_not_parquet": (lambda f: (f / "local.parquet").write_bytes(b"PAR1garbage"), "local.parquet"),
+    "data_rows": (lambda f: pd.DataFrame({"f0": [1.0], "f1": [1.0], "f2": [1.0]}).to_parquet(f / "data.parquet"),
+                  "data.parquet"),
+    "features_not_list": (_edit_meta(lambda m: m.update({"features": "f0"})), "'features'"),
+    "path_traversal_local": (_edit_meta(lambda m: m["local"].update({"file": "../../secret.parquet"})),
+                             "secret.parquet"),
+    "path_traversal_data": (_edit_meta(lambda m: m["data"].update({"file": "/etc/passwd"})), "/etc/passwd"),
+    "task_unknown": (_edit_meta(lambda m: m.update({"task": "clustering"})), "clustering"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CORRUPT))
+def test_load_of_a_damaged_folder_names_the_file(saved, tmp_path, case):
+    damage, named = CORRUPT[case]
+    folder = _damaged(saved, tmp_path, damage)
+    with pytest.raises(CorruptExplanationError) as raised:
+        Explanation.load(folder)
+    assert named in str(raised.value)
+
+
+def test_load_never_reads_a_file_outside_the_folder(saved, tmp_path):
+    """A data-file name in explanation.json that points elsewhere is refused, even where that file exists."""
+    outside = tmp_path / "outside.parquet"
+    (saved / "local.parquet").read_bytes()
+    outside.write_bytes((saved / "local.parquet").read_bytes())
+    folder = _damaged(saved, tmp_path, _edit_meta(lambda m: m["local"].update({"file": "../outside.parquet"})))
+    (folder / "local.parquet").unlink()
+    with pytest.raises(CorruptExplanationError, match="outside.parquet"):
+        Explanation.load(folder)

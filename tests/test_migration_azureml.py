@@ -19,22 +19,6 @@ from numpy.testing import assert_allclose
 from explain_lib.errors import InvalidParameterError
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A throwaway sqlite store whose experiment is picked through MLFLOW_EXPERIMENT_ID (restored after)."""
-    root = tmp_path_factory.mktemp("azureml-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
-        experiment = mlflow.MlflowClient(uri).create_experiment("azureml", artifact_location=(root / "a").as_uri())
-        patch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
-        yield uri
-        if mlflow.active_run():
-            mlflow.end_run()
-        mlflow.set_tracking_uri(None)
-
-
 def _run(sample: str, **names) -> dict:
     migrated = swap(sample)
     assert "azureml.interpret" not in migrated and "interpret.ext" not in migrated

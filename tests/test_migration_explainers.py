@@ -39,7 +39,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 # --------------------------------------------------------------------------------------------- data
 @pytest.fixture(scope="module")
-def numeric():
+def numeric_arrays():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 4))
     y_reg = X @ np.array([2.0, -1.0, 0.5, 0.0]) + 0.1 * rng.normal(size=120)
@@ -80,8 +80,8 @@ def attrition_model(attrition):
 
 
 # -------------------------------------------------------------------------------------- 1-D rows
-def test_explain_local_of_one_1d_row_gives_per_row_shapes_without_the_row_axis(numeric):
-    X, y_reg, y_cls = numeric
+def test_explain_local_of_one_1d_row_gives_per_row_shapes_without_the_row_axis(numeric_arrays):
+    X, y_reg, y_cls = numeric_arrays
     regression = TabularExplainer(LinearRegression().fit(X, y_reg), X)
     single = regression.explain_local(X[0, :])
     assert np.shape(single.local_importance_values) == (4,)
@@ -98,8 +98,8 @@ def test_explain_local_of_one_1d_row_gives_per_row_shapes_without_the_row_axis(n
 
 
 # ------------------------------------------------------------------------- shap.kmeans backgrounds
-def test_a_shap_kmeans_background_is_used_with_its_weights(numeric):
-    X, _, y_cls = numeric
+def test_a_shap_kmeans_background_is_used_with_its_weights(numeric_arrays):
+    X, _, y_cls = numeric_arrays
     model = KNeighborsClassifier().fit(X, y_cls)
     summary = shap.kmeans(X, 6)
     explainer = KernelShap(model, summary)
@@ -113,8 +113,8 @@ def test_a_shap_kmeans_background_is_used_with_its_weights(numeric):
 
 # ------------------------------------------------------------------- names as arrays, Index, tuples
 @pytest.mark.parametrize("container", [np.array, pd.Index, tuple])
-def test_features_and_classes_as_arrays_index_or_tuples_on_the_model_agnostic_path(numeric, container):
-    X, _, y_cls = numeric
+def test_features_and_classes_as_arrays_index_or_tuples_on_the_model_agnostic_path(numeric_arrays, container):
+    X, _, y_cls = numeric_arrays
     model = KNeighborsClassifier().fit(X, y_cls)
     explainer = TabularExplainer(model, X[:20], features=container(["a", "b", "c", "d"]),
                                  classes=container(["stay", "leave"]))
@@ -165,8 +165,8 @@ class _RowSum(BaseEstimator, TransformerMixin):
         return np.asarray(X, dtype=float).sum(axis=1, keepdims=True)
 
 
-def test_function_and_custom_transformers_without_feature_names_are_mapped_by_their_output(numeric):
-    X, y_reg, _ = numeric
+def test_function_and_custom_transformers_without_feature_names_are_mapped_by_their_output(numeric_arrays):
+    X, y_reg, _ = numeric_arrays
     frame = pd.DataFrame(np.abs(X), columns=["a", "b", "c", "d"])
     transformations = ColumnTransformer([
         ("log", FunctionTransformer(np.log1p), ["a"]),
@@ -180,8 +180,8 @@ def test_function_and_custom_transformers_without_feature_names_are_mapped_by_th
     assert explanation.is_raw and explanation.features == ("a", "b", "c", "d")
 
 
-def test_a_transformer_that_mixes_columns_is_refused_at_construction_not_explained_engineered(numeric):
-    X, _, y_cls = numeric
+def test_a_transformer_that_mixes_columns_is_refused_at_construction_not_explained_engineered(numeric_arrays):
+    X, _, y_cls = numeric_arrays
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     transformations = ColumnTransformer([("pca", PCA(n_components=2), ["a", "b", "c"])],
                                         remainder="passthrough").fit(frame)
@@ -203,8 +203,8 @@ def test_pfi_takes_transformations_and_permutes_raw_columns(attrition, attrition
     assert_allclose(with_transformations.global_, as_pipeline.global_)
 
 
-def test_pfi_takes_nan_rows_when_the_pipeline_imputes_them(numeric):
-    X, y_reg, _ = numeric
+def test_pfi_takes_nan_rows_when_the_pipeline_imputes_them(numeric_arrays):
+    X, y_reg, _ = numeric_arrays
     holes = X.copy()
     holes[::7, 1] = np.nan
     pipeline = make_pipeline(SimpleImputer(), LinearRegression()).fit(holes, y_reg)
@@ -213,8 +213,8 @@ def test_pfi_takes_nan_rows_when_the_pipeline_imputes_them(numeric):
     assert explanation.global_[0] > explanation.global_[2] > 0
 
 
-def test_pfi_regression_default_is_interpret_communitys_mean_absolute_error_and_spread_is_typed(numeric):
-    X, y_reg, _ = numeric
+def test_pfi_regression_default_is_interpret_communitys_mean_absolute_error_and_spread_is_typed(numeric_arrays):
+    X, y_reg, _ = numeric_arrays
     explanation = PFIExplainer(LinearRegression().fit(X, y_reg), n_repeats=3).explain(X, y_reg)
     assert explanation.params["metric"] == "mean_absolute_error"
     assert "importances" not in explanation.params and "importance_std" not in explanation.params
@@ -237,8 +237,8 @@ class _ProbabilityWrapper:
         return self.model.predict_proba(X)
 
 
-def test_mimic_takes_a_wrapper_without_classes_and_fewer_than_ten_rows(numeric):
-    X, _, y_cls = numeric
+def test_mimic_takes_a_wrapper_without_classes_and_fewer_than_ten_rows(numeric_arrays):
+    X, _, y_cls = numeric_arrays
     wrapper = _ProbabilityWrapper(LogisticRegression().fit(X, y_cls))
     explainer = MimicExplainer(wrapper, X, "tree", augment_data=False)
     assert explainer.classes == (0, 1)
@@ -247,8 +247,8 @@ def test_mimic_takes_a_wrapper_without_classes_and_fewer_than_ten_rows(numeric):
     assert few.explain(X[:2]).fidelity["n_holdout"] == 0
 
 
-def test_mimic_drops_classifier_only_surrogate_args_with_a_warning(numeric):
-    X, _, y_cls = numeric
+def test_mimic_drops_classifier_only_surrogate_args_with_a_warning(numeric_arrays):
+    X, _, y_cls = numeric_arrays
     model = LogisticRegression().fit(X, y_cls)
     with pytest.warns(UserWarning, match="solver"):
         explainer = MimicExplainer(model, X, "linear", explainable_model_args={"solver": "liblinear",
@@ -257,8 +257,8 @@ def test_mimic_drops_classifier_only_surrogate_args_with_a_warning(numeric):
 
 
 @pytest.mark.parametrize("surrogate", ["lightgbm", "linear", "sgd", "tree"])
-def test_mimic_shap_values_output_probability_and_teacher_probability_add_up(numeric, surrogate):
-    X, _, y_cls = numeric
+def test_mimic_shap_values_output_probability_and_teacher_probability_add_up(numeric_arrays, surrogate):
+    X, _, y_cls = numeric_arrays
     model = LogisticRegression().fit(X, y_cls)
     args = {"n_estimators": 20, "n_jobs": 1} if surrogate == "lightgbm" else None  # no thread contention
     teacher = MimicExplainer(model, X, surrogate, explainable_model_args=args, augment_data=False,
@@ -277,15 +277,15 @@ def test_mimic_shap_values_output_probability_and_teacher_probability_add_up(num
     assert agree[np.abs(default.local[1]) > 1e-9].mean() > 0.95
 
 
-def test_mimic_explain_subset_keeps_only_those_features(numeric):
-    X, y_reg, _ = numeric
+def test_mimic_explain_subset_keeps_only_those_features(numeric_arrays):
+    X, y_reg, _ = numeric_arrays
     explanation = MimicExplainer(LinearRegression().fit(X, y_reg), X, "linear", explain_subset=[0, 2]).explain(X[:5])
     assert explanation.features == ("x0", "x2")
     assert explanation.local.shape == (1, 5, 2)
 
 
-def test_mimic_trains_at_construction_and_explaining_changes_nothing_on_it(numeric):
-    X, _, y_cls = numeric
+def test_mimic_trains_at_construction_and_explaining_changes_nothing_on_it(numeric_arrays):
+    X, _, y_cls = numeric_arrays
     frame = pd.DataFrame(X, columns=list("abcd")).assign(colour=np.where(X[:, 0] > 0, "red", "blue"))
     model = make_pipeline(
         ColumnTransformer([("oh", OneHotEncoder(), ["colour"])], remainder="passthrough"),
@@ -301,8 +301,8 @@ def test_mimic_trains_at_construction_and_explaining_changes_nothing_on_it(numer
 
 
 # -------------------------------------------------------------------------- KernelShap background
-def test_tabular_kernel_background_defaults_to_ten_centres_and_says_so(numeric, caplog):
-    X, y_reg, _ = numeric
+def test_tabular_kernel_background_defaults_to_ten_centres_and_says_so(numeric_arrays, caplog):
+    X, y_reg, _ = numeric_arrays
     model = KNeighborsRegressor().fit(X, y_reg)
     with caplog.at_level(logging.INFO, logger="explain_lib"):
         explanation = TabularExplainer(model, X).explain(X[:2])
@@ -314,9 +314,9 @@ def test_tabular_kernel_background_defaults_to_ten_centres_and_says_so(numeric, 
         assert_allclose(result.local[0].sum(-1) + result.expected[0], model.predict(X[:2]), atol=1e-9)
 
 
-def test_raw_feature_importances_of_global_and_local_explanations_from_the_explainer(numeric):
+def test_raw_feature_importances_of_global_and_local_explanations_from_the_explainer(numeric_arrays):
     """interpret-community's test: a global explanation maps its global values, a local one its rows."""
-    X, y_reg, _ = numeric
+    X, y_reg, _ = numeric_arrays
     explainer = TabularExplainer(LinearRegression().fit(X, y_reg), X)
     feature_map_matrix = np.zeros((2, 4))
     feature_map_matrix[0, [1, 3]] = 1  # raw 0 -> generated 1 and 3; raw 1 -> generated 0 and 2

@@ -49,24 +49,6 @@ def _data(n_rows: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A throwaway sqlite store and experiment; MLflow's defaults come back after.
-
-    The experiment is chosen through MLFLOW_EXPERIMENT_ID (restored after), not mlflow.set_experiment,
-    which would leave its id active for later modules' stores.
-    """
-    root = tmp_path_factory.mktemp("scoring-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
-        experiment = mlflow.MlflowClient(uri).create_experiment("scoring", artifact_location=(root / "art").as_uri())
-        patch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
-        yield uri
-        mlflow.set_tracking_uri(None)
-
-
-@pytest.fixture(scope="module")
 def pipeline():
     X, y = _data(400, 0)
     model = Pipeline([

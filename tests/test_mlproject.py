@@ -66,15 +66,7 @@ def test_entry_points_call_the_cli_with_options_it_accepts():
         assert args.command == (name if name != "main" else "pipeline")
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    for variable in ("MLFLOW_RUN_ID", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
-        monkeypatch.delenv(variable, raising=False)
-    mlflow.set_tracking_uri(uri)
-    yield uri
-    mlflow.set_tracking_uri(None)
+STORE_EXPERIMENT = "project"
 
 
 def test_mlflow_run_explain_entry_point_logs_an_explanation(store, tmp_path):
@@ -82,7 +74,6 @@ def test_mlflow_run_explain_entry_point_logs_an_explanation(store, tmp_path):
 
     with resources.files("explain_lib.datasets").joinpath("adult.csv.gz").open("rb") as handle:
         adult = pd.read_csv(handle, compression="gzip", skipinitialspace=True).sample(1500, random_state=0)
-    os.environ["MLFLOW_EXPERIMENT_NAME"] = "project"  # restored by the store fixture
     model_uri = train(adult, "income", params={"n_estimators": 10})
     data_uri = mlflow.get_run(model_uri.split("/")[1]).data.tags[TEST_DATA_TAG]
 

@@ -34,23 +34,17 @@ def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> se
     return {Path(item.path).name for item in client.list_artifacts(run_id, path)}
 
 
-@pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory):
-    """A throwaway sqlite store (artifacts beside it); MLflow's default store again after."""
-    root = tmp_path_factory.mktemp("pipeline-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:  # set_tracking_uri also sets MLFLOW_TRACKING_URI: restore it after
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
-        experiment = MlflowClient(uri).create_experiment("adult", artifact_location=str(root / "artifacts"))
-        yield uri, experiment
-        mlflow.set_tracking_uri(None)
+STORE_EXPERIMENT = "adult"
+
+
+def _experiment_id() -> str:
+    return os.environ["MLFLOW_EXPERIMENT_ID"]  # the module store's experiment, "adult"
 
 
 @pytest.fixture(scope="module")
-def adult_run(sqlite_store):
+def adult_run(store):
     """One full run of the Adult pipeline: (client, parent run id)."""
-    uri, _ = sqlite_store
+    uri = store
     return MlflowClient(uri), run_pipeline(ADULT, overrides=FAST, experiment_name="adult")
 
 
@@ -86,13 +80,13 @@ def test_step_parameters_are_logged_on_the_nested_runs(adult_run):
     assert train.tags["explain_lib.pipeline.component"] == "explain_lib_train:0.1.0"
 
 
-def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, sqlite_store, tmp_path):
+def test_train_run_holds_the_model_and_explain_run_an_explanation(adult_run, store, tmp_path):
     client, parent_id = adult_run
     children = _children(client, parent_id)
     train_id, explain_id = children["train"].info.run_id, children["explain"].info.run_id
     assert "MLmodel" in _artifacts(client, train_id, "model")
     assert {"stdout.txt", "stderr.txt"} <= _artifacts(client, train_id, "logs")
-    listed = ExplanationClient.from_run_id(explain_id, tracking_uri=sqlite_store[0]).list_model_explanations()
+    listed = ExplanationClient.from_run_id(explain_id, tracking_uri=store).list_model_explanations()
     assert len(listed) == 1
     assert listed[0]["comment"] == "adult-income"
     page = client.download_artifacts(explain_id, f"explanations/{listed[0]['id']}/dashboard.html", str(tmp_path))
@@ -135,8 +129,8 @@ def _pipeline_copy(tmp_path: Path, edit) -> Path:
     return path
 
 
-def test_a_failing_step_fails_its_run_and_the_parent_and_keeps_earlier_artifacts(sqlite_store, tmp_path):
-    uri, _ = sqlite_store
+def test_a_failing_step_fails_its_run_and_the_parent_and_keeps_earlier_artifacts(store, tmp_path):
+    uri = store
     client = MlflowClient(uri)
     path = _pipeline_copy(tmp_path, lambda spec: spec["jobs"]["explain"]["inputs"].update(target="no_such_column"))
     with pytest.raises(PipelineStepError, match="'explain' failed") as raised:
@@ -157,8 +151,8 @@ def test_a_failing_step_fails_its_run_and_the_parent_and_keeps_earlier_artifacts
     assert "MLmodel" in _artifacts(client, children["train"].info.run_id, "model")
 
 
-def test_a_missed_target_stops_the_pipeline_when_it_gates(sqlite_store, tmp_path):
-    client = MlflowClient(sqlite_store[0])
+def test_a_missed_target_stops_the_pipeline_when_it_gates(store, tmp_path):
+    client = MlflowClient(store)
     config = yaml.safe_load((ROOT / "pipelines/scorecards/adult_income.yaml").read_text(encoding="utf-8"))
     config["Metrics"] = {"accuracy_score": {"threshold": ">=0.999"}}
     (tmp_path / "strict.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -178,8 +172,8 @@ def test_a_missed_target_stops_the_pipeline_when_it_gates(sqlite_store, tmp_path
     assert "scorecard.pdf" in _artifacts(client, gated.info.run_id, "scorecard")
 
 
-def test_a_bad_target_fails_the_first_step_and_no_later_step_runs(sqlite_store):
-    client = MlflowClient(sqlite_store[0])
+def test_a_bad_target_fails_the_first_step_and_no_later_step_runs(store):
+    client = MlflowClient(store)
     with pytest.raises(PipelineStepError, match="'train' failed.*no_such_column") as raised:
         run_pipeline(ADULT, overrides={"target": "no_such_column"}, experiment_name="adult")
     assert client.get_run(raised.value.parent_run_id).info.status == "FAILED"
@@ -188,9 +182,9 @@ def test_a_bad_target_fails_the_first_step_and_no_later_step_runs(sqlite_store):
     assert children["train"].info.status == "FAILED"
 
 
-def test_a_bad_spec_starts_no_run(sqlite_store, tmp_path):
-    client = MlflowClient(sqlite_store[0])
-    before = len(client.search_runs([sqlite_store[1]]))
+def test_a_bad_spec_starts_no_run(store, tmp_path):
+    client = MlflowClient(store)
+    before = len(client.search_runs([_experiment_id()]))
     with pytest.raises(PipelineSpecError, match="has inputs"):
         run_pipeline(ADULT, overrides={"no_such_input": 1}, experiment_name="adult")
     with pytest.raises(PipelineSpecError, match="accepts only"):
@@ -203,7 +197,7 @@ def test_a_bad_spec_starts_no_run(sqlite_store, tmp_path):
         run_pipeline(ADULT, overrides={"explain_sample": "0"}, experiment_name="adult")
     with pytest.raises(PipelineSpecError, match="type boolean"):
         run_pipeline(ADULT, overrides={"fail_on_missed_target": "maybe"}, experiment_name="adult")
-    assert len(client.search_runs([sqlite_store[1]])) == before
+    assert len(client.search_runs([_experiment_id()])) == before
 
 
 def _write_cycle(folder: Path) -> Path:
@@ -219,11 +213,11 @@ def _write_cycle(folder: Path) -> Path:
     return path
 
 
-def test_bad_pipeline_usage_or_input_exits_2_before_any_run(sqlite_store, tmp_path, capsys):
+def test_bad_pipeline_usage_or_input_exits_2_before_any_run(store, tmp_path, capsys):
     from explain_lib.cli import main
 
-    client = MlflowClient(sqlite_store[0])
-    before = len(client.search_runs([sqlite_store[1]]))
+    client = MlflowClient(store)
+    before = len(client.search_runs([_experiment_id()]))
     malformed = tmp_path / "malformed.yaml"
     malformed.write_text("jobs: [unclosed")
     cases = [
@@ -237,7 +231,7 @@ def test_bad_pipeline_usage_or_input_exits_2_before_any_run(sqlite_store, tmp_pa
     for arguments, message in cases:
         assert main(["pipeline", "run", *arguments, "--experiment", "adult"]) == 2, arguments
         assert re.search(message, capsys.readouterr().err), arguments
-    assert len(client.search_runs([sqlite_store[1]])) == before
+    assert len(client.search_runs([_experiment_id()])) == before
 
 
 def test_jobs_run_in_dependency_order_ties_in_yaml_order(tmp_path):

@@ -180,23 +180,6 @@ def test_job_stderr_is_echoed_live_with_its_label_and_both_streams_are_kept_whol
     assert witness.getvalue() == "  job | first\n  job | second\n"
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A throwaway sqlite store (artifacts beside it); MLflow's default store and MLFLOW_TRACKING_URI come back after.
-
-    ``mlflow.set_tracking_uri`` also sets MLFLOW_TRACKING_URI, so the variable is patched too, and
-    the URI is reset to None (MLflow's default) rather than pinned to what ``get_tracking_uri()`` said.
-    """
-    root = tmp_path_factory.mktemp("progress-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
-        MlflowClient(uri).create_experiment("progress", artifact_location=str(root / "artifacts"))
-        yield uri
-        mlflow.set_tracking_uri(None)
-
-
 def _python_pipeline(folder: Path, scripts: dict[str, str]) -> Path:
     """A pipeline of one job per script, in order, each running ``python -c script``."""
     jobs, previous = {}, None

@@ -19,7 +19,7 @@ from explain_lib.features import feature_map
 
 
 @pytest.fixture(scope="module")
-def adult():
+def adult_sample():
     X, y = load_adult(as_category=False)
     X = X.sample(3000, random_state=0).reset_index(drop=True)
     y = y.loc[X.index]
@@ -39,8 +39,8 @@ def _adult_preprocessor():
     lambda: LogisticRegression(max_iter=500),
     lambda: lightgbm.LGBMClassifier(n_estimators=30, verbose=-1),
 ], ids=["logistic_regression", "lightgbm"])
-def test_adult_raw_local_values_sum_to_output_minus_expected(adult, make_classifier):
-    X, y = adult
+def test_adult_raw_local_values_sum_to_output_minus_expected(adult_sample, make_classifier):
+    X, y = adult_sample
     model = make_pipeline(_adult_preprocessor(), make_classifier()).fit(X, y)
     explanation = TabularExplainer(model, X).explain(X.iloc[:300])
     assert explanation.is_raw
@@ -53,8 +53,8 @@ def test_adult_raw_local_values_sum_to_output_minus_expected(adult, make_classif
     assert_allclose(explanation.local[0].sum(-1), -margin - explanation.expected[0], atol=1e-6)
 
 
-def test_one_hot_with_drop_first_maps_each_category_column_to_its_raw_feature(adult):
-    X, _ = adult
+def test_one_hot_with_drop_first_maps_each_category_column_to_its_raw_feature(adult_sample):
+    X, _ = adult_sample
     pre = _adult_preprocessor().fit(X)
     mapping = feature_map(pre)
     matrix = mapping.matrix.toarray()

@@ -29,17 +29,7 @@ CONFIG = {
 }
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    root = tmp_path_factory.mktemp("scorecard-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:  # set_tracking_uri also sets MLFLOW_TRACKING_URI: restore it after
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
-        MlflowClient(uri).create_experiment("scorecard", artifact_location=str(root / "artifacts"))
-        patch.setenv("MLFLOW_EXPERIMENT_NAME", "scorecard")
-        yield uri
-        mlflow.set_tracking_uri(None)
+STORE_EXPERIMENT = "scorecard"
 
 
 @pytest.fixture(scope="module")

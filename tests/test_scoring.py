@@ -41,15 +41,6 @@ matplotlib.use("Agg")
 
 
 @pytest.fixture(scope="module")
-def numeric():
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"])
-    margin = 1.5 * X.a - X.b + 0.5 * X.c * X.a
-    y = (margin + rng.normal(scale=0.3, size=300) > 0).astype(int)
-    return X, y, margin
-
-
-@pytest.fixture(scope="module")
 def mixed():
     rng = np.random.default_rng(1)
     X = pd.DataFrame({"age": rng.integers(18, 80, 300).astype(float), "hours": rng.normal(40, 8, 300),

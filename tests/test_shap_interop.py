@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import matplotlib
 import numpy as np
-import pandas as pd
 import pytest
 from lightgbm import LGBMClassifier
 from numpy.testing import assert_allclose
@@ -15,14 +14,6 @@ from explain_lib import Explanation, KernelShap, LinearShap, TreeShap
 from explain_lib.errors import InvalidInputError, InvalidParameterError
 
 matplotlib.use("Agg")
-
-
-@pytest.fixture(scope="module")
-def numeric():
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=["a", "b", "c", "d"])
-    margin = 1.5 * X.a - X.b + 0.5 * X.c * X.a
-    return X, (margin > 0).astype(int), margin
 
 
 def test_to_shap_from_shap_round_trip(numeric):

@@ -142,21 +142,7 @@ def _assert_equals_local_engine(name: str, on_spark: dict, explainer, job: Path)
 
 
 @pytest.fixture(scope="module")
-def tracking(tmp_path_factory):
-    """A throwaway sqlite store (the executors read the logged model from it), MLflow's defaults back after."""
-    root = tmp_path_factory.mktemp("spark-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        mlflow.set_tracking_uri(uri)
-        experiment = mlflow.MlflowClient(uri).create_experiment("spark", artifact_location=(root / "art").as_uri())
-        patch.setenv("MLFLOW_EXPERIMENT_ID", experiment)
-        yield uri
-        mlflow.set_tracking_uri(None)
-
-
-@pytest.fixture(scope="module")
-def scoring(tracking):
+def scoring(store):
     """A logged scoring explainer (raw features of a ColumnTransformer + LogisticRegression) and 100k rows."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
@@ -205,12 +191,12 @@ def _kill_mid_job(cluster, driver: Driver, output: Path) -> dict:
 
 
 def test_standalone_cluster_equals_local_engine_scores_100k_rows_and_survives_a_lost_worker(
-        spark_cluster, scoring, tmp_path, tracking):
+        spark_cluster, scoring, tmp_path, store):
     explainers = _explainers()
     jobs = {"tree": (explainers["tree"], 4000, 8), "mimic": (explainers["mimic"], 3000, 8)}
     killed = (explainers["kernel"], 2400, 8)
     driver = Driver(tmp_path / "driver", spark_cluster.session_config(), _cluster_jobs, jobs, str(tmp_path / "out"),
-                    scoring, killed, env={"MLFLOW_TRACKING_URI": tracking})
+                    scoring, killed, env={"MLFLOW_TRACKING_URI": store})
     try:
         at_kill = _kill_mid_job(spark_cluster, driver, tmp_path / "out" / "killed")
         results = driver.result()
@@ -228,7 +214,7 @@ def test_standalone_cluster_equals_local_engine_scores_100k_rows_and_survives_a_
 
 
 def test_spark_connect_equals_local_engine_scores_with_spark_udf_and_runs_the_explain_step(
-        spark_connect, scoring, tmp_path, tracking):
+        spark_connect, scoring, tmp_path, store):
     explainers = _explainers()
     jobs = {"tree": (explainers["tree"], 4000, 4), "kernel": (explainers["kernel"], 400, 4),
             "mimic": (explainers["mimic"], 3000, 4)}
@@ -237,7 +223,7 @@ def test_spark_connect_equals_local_engine_scores_with_spark_udf_and_runs_the_ex
     (private / "private_model.py").write_text("def model(rows):\n    return rows.sum(axis=1)\n")
     scoring = scoring[0], scoring[1].iloc[:20_000]  # what Connect adds is the executors loading the model
     driver = Driver(tmp_path / "driver", {"remote": spark_connect.url}, _connect_jobs, jobs, str(tmp_path / "out"),
-                    scoring, str(private), env={"MLFLOW_TRACKING_URI": tracking})
+                    scoring, str(private), env={"MLFLOW_TRACKING_URI": store})
     results = driver.result()
     for name in jobs:
         _assert_equals_local_engine(name, results[name], explainers[name], tmp_path / "local")
@@ -250,10 +236,10 @@ def test_spark_connect_equals_local_engine_scores_with_spark_udf_and_runs_the_ex
     assert isinstance(results["private"], ExecutorEnvironmentError)
     assert "'private_model'" in str(results["private"]) and "PYSPARK_PYTHON" in str(results["private"])
 
-    _assert_explain_step_on_connect(spark_connect.url, tmp_path, tracking)
+    _assert_explain_step_on_connect(spark_connect.url, tmp_path, store)
 
 
-def _assert_explain_step_on_connect(url: str, tmp_path: Path, tracking: str) -> None:
+def _assert_explain_step_on_connect(url: str, tmp_path: Path, store: str) -> None:
     """``explain-lib explain --engine spark`` with SPARK_REMOTE gives the in-memory explanation's importances."""
     from sklearn.linear_model import LogisticRegression
 
@@ -267,7 +253,7 @@ def _assert_explain_step_on_connect(url: str, tmp_path: Path, tracking: str) -> 
     rows.to_csv(tmp_path / "rows.csv", index=False)
     with mlflow.start_run():
         explain(model_uri, tmp_path / "rows.csv", explanation_output=tmp_path / "in-memory")
-    env = {**os.environ, "SPARK_REMOTE": url, "MLFLOW_TRACKING_URI": tracking}
+    env = {**os.environ, "SPARK_REMOTE": url, "MLFLOW_TRACKING_URI": store}
     done = subprocess.run([sys.executable, "-m", "explain_lib.cli", "explain", "--model", model_uri, "--data",
                            str(tmp_path / "rows.csv"), "--engine", "spark", "--explanation-output",
                            str(tmp_path / "on-connect")], env=env, capture_output=True, text=True, timeout=600)

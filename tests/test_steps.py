@@ -15,7 +15,7 @@ RAW_FEATURES = 14
 
 # ----------------------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def adult() -> pd.DataFrame:
+def adult_frame() -> pd.DataFrame:
     from importlib import resources
 
     with resources.files("explain_lib.datasets").joinpath("adult.csv.gz").open("rb") as handle:
@@ -24,26 +24,10 @@ def adult() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def adult_csv(adult, tmp_path_factory):
+def adult_csv(adult_frame, tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "adult.csv.gz"
-    adult.to_csv(path, index=False)
+    adult_frame.to_csv(path, index=False)
     return path
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A throwaway sqlite store, made MLflow's current one for this module (and reset after it)."""
-    root = tmp_path_factory.mktemp("store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        patch.delenv("MLFLOW_RUN_ID", raising=False)
-        patch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
-        mlflow.set_tracking_uri(uri)
-        experiment_id = mlflow.create_experiment("steps", artifact_location=(root / "artifacts").as_uri())
-        patch.setenv("MLFLOW_EXPERIMENT_ID", experiment_id)
-        yield uri
-        mlflow.set_tracking_uri(None)
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +73,9 @@ def test_train_logs_model_params_metrics_datasets_and_test_split(trained):
     assert "sklearn" in mlflow.models.get_model_info(str(out / "model")).flavors
 
 
-def test_train_regression_with_linear_model_logs_error_metrics(store, adult):
+def test_train_regression_with_linear_model_logs_error_metrics(store, adult_frame):
     with mlflow.start_run() as run:
-        model_uri = train(adult, "hours_per_week", model="linear_regression", test_size=0.5)
+        model_uri = train(adult_frame, "hours_per_week", model="linear_regression", test_size=0.5)
         assert mlflow.active_run().info.run_id == run.info.run_id  # logged into the active run, left open
     metrics = _run(model_uri).data.metrics
     assert {"test_r2", "test_mae", "test_rmse"} <= set(metrics)
@@ -150,9 +134,9 @@ def test_every_method_explains_a_local_model_folder(trained, method, name):
     assert entry["num_features"] == RAW_FEATURES
 
 
-def test_linear_method_explains_a_logistic_regression(store, adult, trained):
+def test_linear_method_explains_a_logistic_regression(store, adult_frame, trained):
     _, out = trained
-    model_uri = train(adult, "income", model="logistic_regression", params={"max_iter": 500})
+    model_uri = train(adult_frame, "income", model="logistic_regression", params={"max_iter": 500})
     with mlflow.start_run():
         explanation_id = explain(model_uri, str(out / "test"), target="income", method="linear", sample=50)
         explanation = ExplanationClient().download_model_explanation(explanation_id)
@@ -179,11 +163,11 @@ def test_explain_refuses_bad_input_before_logging(trained, kwargs, error, messag
 
 
 # ------------------------------------------------------------------------------------------ read_table
-def test_read_table_reads_files_folders_and_artifact_uris(adult, tmp_path, store):
-    adult.head(50).to_parquet(tmp_path / "a.parquet")
+def test_read_table_reads_files_folders_and_artifact_uris(adult_frame, tmp_path, store):
+    adult_frame.head(50).to_parquet(tmp_path / "a.parquet")
     (tmp_path / "folder").mkdir()
-    adult.head(50).to_csv(tmp_path / "folder" / "a.csv", index=False)
-    expected = adult.head(50)
+    adult_frame.head(50).to_csv(tmp_path / "folder" / "a.csv", index=False)
+    expected = adult_frame.head(50)
     pd.testing.assert_frame_equal(read_table(tmp_path / "a.parquet"), expected)
     pd.testing.assert_frame_equal(read_table(str(tmp_path / "folder")), expected)
     pd.testing.assert_frame_equal(read_table((tmp_path / "folder" / "a.csv").as_uri()), expected)
@@ -193,9 +177,9 @@ def test_read_table_reads_files_folders_and_artifact_uris(adult, tmp_path, store
     pd.testing.assert_frame_equal(read_table(f"runs:/{run.info.run_id}/inputs/a.parquet"), expected)
 
 
-def test_read_table_refuses_ambiguous_folders_and_unknown_formats(adult, tmp_path):
-    adult.head(5).to_csv(tmp_path / "a.csv", index=False)
-    adult.head(5).to_csv(tmp_path / "b.csv", index=False)
+def test_read_table_refuses_ambiguous_folders_and_unknown_formats(adult_frame, tmp_path):
+    adult_frame.head(5).to_csv(tmp_path / "a.csv", index=False)
+    adult_frame.head(5).to_csv(tmp_path / "b.csv", index=False)
     with pytest.raises(InvalidInputError, match="exactly one"):
         read_table(tmp_path)
     (tmp_path / "c.json").write_text("{}")

@@ -113,21 +113,13 @@ def server(mlflow_server, killable_mlflow_server):
 
 
 @pytest.fixture(scope="module")
-def sqlite_store(tmp_path_factory) -> tuple[str, str]:
-    root = tmp_path_factory.mktemp("sqlite-store")
-    uri = f"sqlite:///{root / 'mlflow.db'}"
-    experiment = mlflow.MlflowClient(uri).create_experiment("tracking", artifact_location=(root / "art").as_uri())
-    return uri, experiment
-
-
-@pytest.fixture(scope="module")
 def server_store(server) -> tuple[str, str]:
     uri = server.wait()
     return uri, mlflow.MlflowClient(uri).create_experiment("tracking")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "server"])
-def store(request) -> tuple[str, str]:
+def tracking_store(request) -> tuple[str, str]:
     return request.getfixturevalue(f"{request.param}_store")
 
 
@@ -144,8 +136,8 @@ def run_script(script: str, *args: str) -> subprocess.Popen:
 
 # ------------------------------------------------------------------------------------------ round trips
 @pytest.mark.parametrize("kind", KINDS)
-def test_upload_list_download_round_trip(store, kind):
-    client = new_run(store)
+def test_upload_list_download_round_trip(tracking_store, kind):
+    client = new_run(tracking_store)
     original = make_explanation(kind)
     init = sp.random(30, 8, density=0.2, format="csr", random_state=0) if kind == "sparse" else original.data
     explanation_id = client.upload_model_explanation(original, comment=f"{kind} run", init_dataset=init)
@@ -162,8 +154,8 @@ def test_upload_list_download_round_trip(store, kind):
     assert_same_explanation(client.download_model_explanation(original.id), original)
 
 
-def test_artifact_layout_metrics_table_and_lineage(store, tmp_path):
-    client = new_run(store)
+def test_artifact_layout_metrics_table_and_lineage(tracking_store, tmp_path):
+    client = new_run(tracking_store)
     original = make_explanation("binary", n_rows=50)
     true_ys = np.where(np.random.default_rng(1).random(50) < 0.5, "yes", "no")
     client.upload_model_explanation(original, comment="lgbm v2", true_ys=true_ys, init_dataset=original.data,
@@ -307,8 +299,8 @@ DYING_UPLOAD = """
 """
 
 
-def test_upload_that_dies_before_its_commit_marker_is_not_listed_and_can_be_redone(store, tmp_path):
-    client = new_run(store)
+def test_upload_that_dies_before_its_commit_marker_is_not_listed_and_can_be_redone(tracking_store, tmp_path):
+    client = new_run(tracking_store)
     original = make_explanation("binary")
     original.save(tmp_path / "saved", dtype="float64")
     child = run_script(DYING_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / "saved"))
@@ -360,8 +352,8 @@ CONCURRENT_UPLOAD = """
 """
 
 
-def test_two_processes_uploading_to_one_run_at_once(store, tmp_path):
-    client = new_run(store)
+def test_two_processes_uploading_to_one_run_at_once(tracking_store, tmp_path):
+    client = new_run(tracking_store)
     originals = [make_explanation("multiclass", n_rows=300, seed=11), make_explanation("binary", n_rows=300, seed=12)]
     barrier = tmp_path / "barrier"
     barrier.mkdir()
@@ -408,8 +400,8 @@ SAME_ID_UPLOAD = """
 """
 
 
-def test_uploads_of_one_id_from_four_processes_at_once_one_wins_and_list_matches_store(store, tmp_path):
-    client = new_run(store)
+def test_uploads_of_one_id_from_four_processes_at_once_one_wins_and_list_matches_store(tracking_store, tmp_path):
+    client = new_run(tracking_store)
     shared_id = uuid.uuid4().hex
     originals = [dataclasses.replace(make_explanation("binary", n_rows=200, seed=20 + n), id=shared_id)
                  for n in range(4)]
@@ -455,8 +447,8 @@ def test_unknown_explanation_id_says_which_ids_exist(sqlite_store):
 
 
 @pytest.mark.parametrize("run_id", ["0123456789abcdef0123456789abcdef", "not a run"])
-def test_unknown_run_id_is_a_clear_error(store, run_id):
-    uri, _ = store
+def test_unknown_run_id_is_a_clear_error(tracking_store, run_id):
+    uri, _ = tracking_store
     with pytest.raises(RunNotFoundError, match="No MLflow run") as error:
         ExplanationClient.from_run_id(run_id, tracking_uri=uri)
     assert isinstance(error.value, ExplainLibError) and uri.split("///")[-1] in str(error.value)

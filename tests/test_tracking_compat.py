@@ -52,7 +52,7 @@ def explanations():
 
 
 @pytest.fixture(scope="module")
-def store(mlflow_server) -> tuple[str, str]:
+def migration_server(mlflow_server) -> tuple[str, str]:
     """The shared tracking server (the store-specific paths are covered on sqlite too by test_tracking)."""
     uri = mlflow_server.wait()
     mlflow.MlflowClient(uri).create_experiment("explain-model-sample-migration")
@@ -60,14 +60,14 @@ def store(mlflow_server) -> tuple[str, str]:
 
 
 @pytest.fixture
-def tracking(store):
+def tracking(migration_server):
     """MLflow pointed at the store for code that uses the global tracking URI; restored afterwards.
 
     Runs are started with an explicit experiment id: set_experiment() would leave its id cached for
     later tests on other stores."""
-    mlflow.set_tracking_uri(store[0])
+    mlflow.set_tracking_uri(migration_server[0])
     try:
-        yield mlflow.MlflowClient(store[0]).get_experiment_by_name(store[1]).experiment_id
+        yield mlflow.MlflowClient(migration_server[0]).get_experiment_by_name(migration_server[1]).experiment_id
     finally:
         if mlflow.active_run():
             mlflow.end_run()
@@ -100,8 +100,8 @@ def test_the_run_history_notebook_flow(tracking, explanations):
                                                                            local_explanation.id}
 
 
-def test_from_run_id_in_azureml_form_checks_the_experiment(store, explanations):
-    uri, experiment_name = store
+def test_from_run_id_in_azureml_form_checks_the_experiment(migration_server, explanations):
+    uri, experiment_name = migration_server
     client = mlflow.MlflowClient(uri)
     run = client.create_run(client.get_experiment_by_name(experiment_name).experiment_id)
 

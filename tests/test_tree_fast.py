@@ -15,8 +15,16 @@ import numpy as np
 import pytest
 import xgboost
 from numpy.testing import assert_allclose
+from sklearn.linear_model import LinearRegression
 
-from explain_lib import InvalidParameterError, TreeShap, UnsupportedModelError
+from explain_lib import (
+    InvalidParameterError,
+    LinearShap,
+    MimicExplainer,
+    TabularExplainer,
+    TreeShap,
+    UnsupportedModelError,
+)
 from explain_lib.explainers import tree as tree_module
 from explain_lib.explainers._fasttree import FastTreeShap
 from explain_lib.explainers._tree_arrays import tree_arrays
@@ -247,6 +255,24 @@ def test_chunked_jobs_settle_the_algorithm_once_so_chunk_sizes_do_not_change_the
     assert few.params["algorithm"] == "native"  # 60 rows x 75 trees: not worth the tables
     np.testing.assert_array_equal(few.local, TreeShap(model, algorithm="native").explain(X[:60]).local)
     assert explainer.algorithm == "auto"
+
+
+def test_wrappers_settle_through_the_explainer_they_hold_and_others_are_their_own_settled_self(monkeypatch):
+    monkeypatch.setattr(tree_module, "FAST_MIN_ROW_TREES", 5000)  # 75 trees: fast from 67 rows on
+    model, X = _lightgbm("multi")
+    tabular = TabularExplainer(model, X)
+    for n_rows, algorithm in ((60, "native"), (200, "fast"), (None, "fast")):
+        settled = tabular.settled_for_rows(n_rows)
+        assert settled is not tabular and settled.explainer is not tabular.explainer
+        assert settled.explain(X[:10]).params["algorithm"] == algorithm  # 10 rows alone would take native
+    assert tabular.explainer.algorithm == "auto" and tabular.explainer._min_row_trees is None  # unchanged
+    X = np.nan_to_num(X)  # for a teacher and a linear model that take no NaN
+    mimic = MimicExplainer(lambda rows: rows[:, 0] - rows[:, 1], X, "lightgbm", model_task="regression",
+                           explainable_model_args={"n_estimators": 80, "max_depth": 4})
+    assert mimic.settled_for_rows(200).explain(X[:10]).params["algorithm"] == "fast"
+    assert mimic.settled_for_rows(10).explain(X[:10]).params["algorithm"] == "native"
+    linear = LinearShap(LinearRegression().fit(X, X[:, 0]), X)
+    assert linear.settled_for_rows(10**6) is linear
 
 
 def test_threads_sharing_an_explainer_build_the_tables_once_and_agree():

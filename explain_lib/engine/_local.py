@@ -22,7 +22,6 @@ from .._threads import cores
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError
 from ..explainers._base import combine_row_params, row_params
-from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
 from . import _job, _source
 from ._progress import RowProgress
@@ -31,6 +30,13 @@ from ._progress import RowProgress
 # XGBoost; BLAS: numpy, scipy; numba's parallel loops)
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 _EXPLAINER: Any = None  # this process's copy of the job's explainer, unpickled once by _start_worker
+
+
+def settled(explainer: Any, n_rows: int | None) -> Any:
+    """``explainer`` settled once for a job of ``n_rows`` rows (:meth:`Explainer.settled_for_rows`), so its parts
+    all run alike; an object that only has ``explain(X)`` (and makes no choice by row count) is used as it is."""
+    settle = getattr(explainer, "settled_for_rows", None)
+    return explainer if settle is None else settle(n_rows)
 
 
 def _dumps(explainer: Any) -> bytes:
@@ -253,7 +259,7 @@ def explain_chunked(explainer: Any, data: Any, *, chunk_rows: int = 50_000, work
     n_rows = chunks[-1].stop if chunks else 0
     if n_rows == 0:
         raise InvalidParameterError("The data has no rows to explain.")
-    explainer = settled_for_rows(explainer, n_rows)  # every chunk runs the same TreeSHAP algorithm
+    explainer = settled(explainer, n_rows)  # every chunk runs the same TreeSHAP algorithm
     probe = explainer.explain(_source.first_rows(data, sources))
     if probe.local is None:
         raise InvalidParameterError(

@@ -32,10 +32,9 @@ from .. import _importance
 from .._threads import thread_budget
 from ..errors import InvalidInputError, InvalidParameterError
 from ..explainers._base import ROW_PARAMS, row_params
-from ..explainers.tree import settled_for_rows
 from ..explanation import Explanation
 from ._errors import ExecutorEnvironmentError
-from ._local import _dumps, _threads_here
+from ._local import _dumps, _threads_here, settled
 
 ROW = "_row"
 OUTPUT = "_output"
@@ -264,7 +263,7 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
     if not len(first):
         raise InvalidParameterError("The Spark DataFrame has no rows to explain.")
     indexed, n_rows = _numbered(frame, sql)
-    explainer = settled_for_rows(explainer, n_rows)  # every partition runs the algorithm the local engine would
+    explainer = settled(explainer, n_rows)  # every partition runs the algorithm the local engine would
     probe = explainer.explain(first)
     if probe.local is None:
         raise InvalidParameterError(f"{type(explainer).__name__} gives global importances only; the Spark engine "

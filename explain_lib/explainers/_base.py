@@ -104,6 +104,14 @@ def combine_row_params(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any
     return combined
 
 
+def shallow_copy(obj: Any, **changes: Any) -> Any:
+    """A new object of the same class sharing ``obj``'s attributes, with ``changes`` applied (no pickling)."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new
+
+
 class Explainer(abc.ABC):
     """Base of every explainer.
 
@@ -167,6 +175,25 @@ class Explainer(abc.ABC):
     @abc.abstractmethod
     def explain(self, X: Any, y: Any = None) -> Explanation:
         """Explain the rows ``X``; ``y`` (true labels) is accepted for methods that use it."""
+
+    def settled_for_rows(self, n_rows: int | None) -> Explainer:
+        """The explainer to explain ``n_rows`` rows in parts (chunks, partitions), with every choice that
+        depends on the number of rows made once for the whole job, so the values never depend on the part
+        sizes. ``None``: a job too large to count (e.g. a Spark DataFrame).
+
+        The engines call it once per job. This explainer makes no such choice and returns itself;
+        :class:`TreeShap` (its ``algorithm="auto"``) and the explainers that delegate to another one
+        return a settled copy. The explainer itself is never changed.
+        """
+        return self
+
+    def _with_settled(self, attribute: str, n_rows: int | None) -> Explainer:
+        """A shallow copy whose inner explainer ``attribute`` is settled for ``n_rows`` (itself when unchanged)."""
+        inner = getattr(self, attribute)
+        settled = inner.settled_for_rows(n_rows)
+        if settled is inner:
+            return self
+        return shallow_copy(self, **{attribute: settled})
 
     # ------------------------------------------------ interpret-community names
     def explain_local(self, evaluation_examples: Any) -> Explanation:

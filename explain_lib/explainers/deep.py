@@ -63,6 +63,20 @@ class DeepShap(Explainer):
     final activation a regressor, and with several outputs a classifier explained on its logits
     (pass ``model_task=`` to override). A binary classifier with one output is reported as two
     classes, class 0's values the negation of class 1's (margin) or of ``1 - p`` (probability).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from explain_lib import DeepShap
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)).double()
+    >>> explanation = DeepShap(net, X[:20]).explain(X[:3])
+    >>> explanation.task, explanation.output_space
+    ('regression', 'raw')
+    >>> output = net(torch.tensor(X[:3])).detach().numpy()[:, 0]
+    >>> bool(np.allclose(explanation.local[0].sum(axis=1) + explanation.expected[0], output))  # additivity
+    True
     """
 
     method = "shap.deep"

@@ -92,6 +92,22 @@ class KernelShap(Explainer):
     progress : bool or None, default None
         A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
         only when stderr is a terminal. It never changes the result.
+
+    Examples
+    --------
+    With few features every coalition is evaluated: the values are exact. For a linear function they
+    are the closed form ``coef * (x - mean of the background)``:
+
+    >>> import numpy as np
+    >>> from explain_lib import KernelShap
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> def f(rows):
+    ...     return rows[:, 0] + 2 * rows[:, 1]
+    >>> explanation = KernelShap(f, X[:20]).explain(X[:2])
+    >>> explanation.params["estimator"], explanation.params["error"]
+    ('exact', 0.0)
+    >>> bool(np.allclose(explanation.local[0], [1, 2, 0] * (X[:2] - X[:20].mean(axis=0))))
+    True
     """
 
     method = "shap.kernel"

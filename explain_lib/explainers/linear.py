@@ -40,6 +40,17 @@ class LinearShap(Explainer):
         LogisticRegression, SGD*, LinearSVC, ...).
     background : array-like
         Reference rows; their (weighted) mean is the baseline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from explain_lib import LinearShap
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> model = LinearRegression().fit(X, 2 * X[:, 0] - X[:, 1])
+    >>> explanation = LinearShap(model, X).explain(X[:2])
+    >>> bool(np.allclose(explanation.local[0], model.coef_ * (X[:2] - X.mean(axis=0))))  # the closed form
+    True
     """
 
     method = "shap.linear"

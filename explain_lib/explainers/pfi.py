@@ -323,6 +323,23 @@ class PFIExplainer(Explainer):
     (on unpermuted X), ``n_repeats``, ``random_state``; ``global_std`` the standard deviation of
     the drops over the repeats and ``global_repeats`` the (n_features, n_repeats) drops themselves,
     aligned with ``features``.
+
+    Examples
+    --------
+    A feature the model ignores loses nothing when it is shuffled:
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from explain_lib import PFIExplainer
+    >>> X = np.random.default_rng(0).normal(size=(300, 3))
+    >>> y = 2 * X[:, 0] - X[:, 1]
+    >>> explanation = PFIExplainer(LinearRegression().fit(X, y), metric="mean_squared_error").explain(X, y)
+    >>> explanation.output_space, explanation.local
+    ('metric', None)
+    >>> explanation.get_ranked_global_names()
+    ['x0', 'x1', 'x2']
+    >>> abs(float(explanation.global_[2])) < 1e-9
+    True
     """
 
     method = "pfi"

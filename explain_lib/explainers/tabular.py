@@ -73,6 +73,23 @@ class TabularExplainer(Explainer):
     allow_all_transformations : bool
         Map transformations that mix several input columns into each output (PCA, ...) by
         splitting each output equally among its inputs; without it they are refused with an error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from explain_lib import TabularExplainer
+    >>> X = np.random.default_rng(0).normal(size=(300, 3))
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X, (X[:, 0] > 0).astype(int))
+    >>> explainer = TabularExplainer(forest, X)
+    >>> type(explainer.explainer).__name__, explainer.method
+    ('TreeShap', 'shap.tree')
+    >>> explanation = explainer.explain(X[:4])
+    >>> explanation.output_space, explanation.classes
+    ('probability', (0, 1))
+    >>> probabilities = explanation.local.sum(axis=-1).T + explanation.expected
+    >>> bool(np.allclose(probabilities, forest.predict_proba(X[:4])))
+    True
     """
 
     method = "auto"
@@ -157,6 +174,11 @@ class TabularExplainer(Explainer):
 
     def _transformed(self, X: Any) -> Any:
         return X if self.transform is None else self.transform.transform(X)
+
+    def settled_for_rows(self, n_rows: int | None) -> TabularExplainer:
+        """This explainer with the chosen one settled for a job of ``n_rows`` rows
+        (:meth:`Explainer.settled_for_rows`)."""
+        return self._with_settled("explainer", n_rows)
 
     def explain(self, X: Any, y: Any = None, *, raw: bool | None = None) -> Explanation:
         """Explain ``X`` (raw rows); ``raw=False`` gives the engineered-feature explanation."""

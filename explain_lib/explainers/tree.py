@@ -13,9 +13,9 @@ from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelE
 from ..explanation import Explanation
 from ..models import check_fitted, native_booster, sklearn_tree_output_space, tree_family
 from ._background import sample_rows
-from ._base import Explainer, binary_pair
+from ._base import Explainer, binary_pair, shallow_copy
 
-__all__ = ["TreeShap", "settled_for_rows"]
+__all__ = ["TreeShap"]
 
 #: rows x trees from which ``algorithm="auto"`` uses the tabulated TreeSHAP: below it, building the
 #: tables (parsing the dump, numba's start-up) costs more than the booster's own TreeSHAP saves
@@ -100,38 +100,6 @@ def _n_trees(model: Any) -> int:
     return int(booster.num_boosted_rounds())  # XGBoost: one tree per round and output
 
 
-def _shallow_copy(obj: Any) -> Any:
-    """A new object of the same class sharing the attributes (not a pickling round trip)."""
-    new = object.__new__(type(obj))
-    new.__dict__.update(obj.__dict__)
-    return new
-
-
-def settled_for_rows(explainer: Any, n_rows: int | None) -> Any:
-    """The explainer to explain ``n_rows`` rows in parts (chunks), with ``algorithm="auto"`` decided
-    once for the whole job (``None``: a job too large to count, e.g. a Spark DataFrame), so every part
-    runs the same algorithm and the values do not depend on the part sizes. A TreeShap, or a
-    TabularExplainer or MimicExplainer that explains by one, comes back as a settled copy sharing the
-    lookup-table cache; any other explainer comes back unchanged. ``explainer`` itself is not changed."""
-    from .mimic import MimicExplainer
-    from .tabular import TabularExplainer
-
-    for wrapper, inner in ((TabularExplainer, "explainer"), (MimicExplainer, "_surrogate_explainer")):
-        if isinstance(explainer, wrapper) and isinstance(getattr(explainer, inner), TreeShap):
-            settled = _shallow_copy(explainer)
-            setattr(settled, inner, settled_for_rows(getattr(explainer, inner), n_rows))
-            return settled
-    if not isinstance(explainer, TreeShap) or explainer.algorithm != "auto" \
-            or explainer.family not in ("lightgbm", "xgboost") or explainer.output == "probability":
-        return explainer
-    settled = _shallow_copy(explainer)
-    if n_rows is None or n_rows * _n_trees(explainer.model) >= FAST_MIN_ROW_TREES:
-        settled._min_row_trees = 0  # the rows' kind (sparse, categorical) still decides, alike for every part
-    else:
-        settled.algorithm = "native"
-    return settled
-
-
 class TreeShap(Explainer):
     """Exact SHAP values of tree ensembles (TreeSHAP, Lundberg et al. 2020).
 
@@ -166,6 +134,21 @@ class TreeShap(Explainer):
     of each tree plus one lookup per leaf and path feature); scikit-learn models by
     ``shap.TreeExplainer`` (path-dependent, no background needed). Additivity holds exactly:
     ``local.sum(-1) + expected`` equals the model output in ``output_space``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lightgbm import LGBMRegressor
+    >>> from explain_lib import TreeShap
+    >>> X = np.random.default_rng(0).normal(size=(200, 3))
+    >>> model = LGBMRegressor(n_estimators=20, verbose=-1).fit(X, 2 * X[:, 0] - X[:, 1])
+    >>> explanation = TreeShap(model).explain(X[:5])
+    >>> explanation.local.shape  # (outputs, rows, features)
+    (1, 5, 3)
+    >>> bool(np.allclose(explanation.local.sum(-1) + explanation.expected[:, None], model.predict(X[:5])))
+    True
+    >>> explanation.get_ranked_global_names()
+    ['x0', 'x1', 'x2']
     """
 
     method = "shap.tree"
@@ -231,6 +214,18 @@ class TreeShap(Explainer):
             tab = self._check_rows(background, name="background", allow_nan=True, numeric=self.family == "sklearn")
             weights = as_weights(background_weights, tab.n_rows)
             self.background = sample_rows(tab, weights, n_background, random_state)
+
+    def settled_for_rows(self, n_rows: int | None) -> TreeShap:
+        """This explainer with ``algorithm="auto"`` decided once for a job of ``n_rows`` rows (None: too many
+        to count), so every part of the job runs the same TreeSHAP and the values do not depend on the part
+        sizes. The copy shares the lookup-table cache; the rows' kind (sparse, categorical) still decides,
+        alike for every part. Anything but an ``"auto"`` LightGBM / XGBoost margin explainer is returned as is.
+        """
+        if self.algorithm != "auto" or self.family not in ("lightgbm", "xgboost") or self.output == "probability":
+            return self
+        if n_rows is None or n_rows * _n_trees(self.model) >= FAST_MIN_ROW_TREES:
+            return shallow_copy(self, _min_row_trees=0)
+        return shallow_copy(self, algorithm="native")
 
     # ------------------------------------------------------------ back ends
     def _choose_fast(self, tab: Tabular) -> tuple[Any, str | None]:

@@ -1,4 +1,4 @@
-"""Scoring explainers as MLflow models, and explanations back out of MLflow URIs.
+"""MLflow models: scoring explainers as pyfunc models, the ``model_evaluator`` plugin, explanations out of URIs.
 
 ``log_scoring_explainer(explainer, name=..., model=..., input_example=...)`` logs a pyfunc model
 whose ``predict`` returns, for each row, the model's prediction and the local importances of the
@@ -9,7 +9,10 @@ whose ``predict`` returns, for each row, the model's prediction and the local im
 * ``load_scoring_explainer(uri)`` gives the :class:`~explain_lib.scoring.ScoringExplainer` back.
 
 ``load_explanation(uri)`` is the inverse of :func:`explain_lib.tracking.log_explanation`.
-The ``mlflow.model_evaluator`` plugin named ``explain_lib`` lives in :mod:`._evaluator`.
+The ``mlflow.model_evaluator`` plugin named ``explain_lib`` lives in :mod:`._evaluator`: with it,
+``mlflow.models.evaluate(..., evaluators=["default", "explain_lib"])`` uploads an explanation of the
+evaluated model to the evaluation run. Scored batches' importances (``ScoringExplainer.
+log_batch_importances``, for drift over time) are run history: :mod:`explain_lib.tracking._batches`.
 
 The model folder (MLflow's pyfunc layout)::
 
@@ -49,7 +52,7 @@ _RUNS_URI = re.compile(r"^runs:/(?P<run_id>[^/]+)(?:/explanations/(?P<explanatio
 def _default_pip_requirements() -> list[str]:
     import importlib.metadata
 
-    from .. import __version__
+    from .._version import __version__
 
     pins = [f"explain-lib=={__version__}"]
     for package in ("mlflow", "cloudpickle", "scikit-learn", "shap", "lightgbm", "pandas", "numpy"):

@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from .._sample import sample_rows
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
@@ -44,14 +45,6 @@ _BEESWARM_BINS = 100
 
 
 # ---------------------------------------------------------------------------------------------- helpers
-def sample_rows(n_rows: int, max_rows: int | None, random_state: int = 0) -> np.ndarray:
-    """Sorted positions of at most ``max_rows`` of ``n_rows`` rows, the same for the same seed."""
-    check_positive_int(max_rows, "max_rows")
-    if max_rows is None or n_rows <= max_rows:
-        return np.arange(n_rows)
-    return np.sort(np.random.default_rng(random_state).choice(n_rows, size=max_rows, replace=False))
-
-
 def _safe_name(text: Any, limit: int = 60) -> str:
     """A file-name-safe rendering of a feature or class name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")[:limit] or "x"

@@ -160,7 +160,7 @@ class ScoringExplainer:
 
     # ------------------------------------------------------------ persistence
     def _metadata(self) -> dict[str, Any]:
-        from .. import __version__
+        from .._version import __version__
 
         return {
             "format": FORMAT_NAME,
@@ -229,9 +229,9 @@ class ScoringExplainer:
         """Append one scored batch's importances to an MLflow run, for tracking explanation drift over time.
 
         The run gets one metric step per batch and one small JSON file per batch; the layout is
-        documented in :mod:`explain_lib.mlflow._monitor`. Returns what was logged (step, keys, file).
+        documented in :mod:`explain_lib.tracking._batches`. Returns what was logged (step, keys, file).
         """
-        from ..mlflow._monitor import log_batch  # the MLflow layer, loaded only when asked for
+        from ..tracking._batches import log_batch  # run history (MLflow), loaded only when asked for
 
         if explanation is None:
             if evaluation_examples is None:

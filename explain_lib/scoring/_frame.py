@@ -77,7 +77,7 @@ def _class_positions(explanation: Explanation, predictions: np.ndarray) -> np.nd
 
 def scoring_frame(explanation: Explanation, predictions: Any, *, classes: Any = None) -> pd.DataFrame:
     """Predictions and local importances of the explained rows as one DataFrame (see the module docstring)."""
-    local = explanation._require_local("scoring_frame()")
+    local = explanation.require_local("scoring_frame()")
     predictions = np.asarray(predictions).reshape(-1)
     if predictions.shape[0] != local.shape[1]:
         raise InvalidInputError(
@@ -101,7 +101,7 @@ def scoring_frame(explanation: Explanation, predictions: Any, *, classes: Any = 
     else:
         labels = list(explanation.classes) if chosen == "all" else chosen
         for label in labels:
-            k = explanation._output_index(label)
+            k = explanation.output_index(label)
             columns.append((f"{EXPECTED}_{label}", np.full(local.shape[1], explanation.expected[k])))
             columns += [(f"{IMPORTANCE}{label}_{f}", local[k, :, j]) for j, f in enumerate(features)]
     _unique([name for name, _ in columns])

@@ -102,6 +102,10 @@ class _TabularRows:
     def __init__(self, explainer: Any, raw: bool | None):
         self.explainer, self.raw = explainer, raw
 
+    def settled_for_rows(self, n_rows: int | None) -> _TabularRows:
+        """The same choice over the explainer settled for the job (see ``Explainer.settled_for_rows``)."""
+        return _TabularRows(self.explainer.settled_for_rows(n_rows), self.raw)
+
     def explain(self, X: Any) -> Explanation:
         return self.explainer.explain(X, raw=self.raw)
 

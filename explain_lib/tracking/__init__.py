@@ -1,4 +1,4 @@
-"""Explanations in MLflow run history: :class:`ExplanationClient` and :func:`log_explanation`.
+"""Explanations in MLflow run history: :class:`ExplanationClient`, :func:`log_explanation`, scored batches.
 
 ``ExplanationClient.from_run_id(run_id)`` uploads, lists and downloads the explanations of one run,
 through ``mlflow.MlflowClient`` only: MLflow's default local store, a sqlite or file store and a
@@ -22,6 +22,8 @@ What one upload writes to the run
                                  additivity: argmax class / regression value) and __true_y__ (true_ys)
         plots/global_importance.png, plots/beeswarm.png (multiclass: beeswarm_<k>_<class>.png per class),
         plots/dependence_<rank>_<feature>.png for the top 3 features
+        dashboard.html           the interactive page (explain_lib.report.dashboard) over the eval sample's
+                                 rows, with the run's explanation of the other feature kind for its toggle
     explanations/<group>_global_importance.json
                                  a table in mlflow.log_table's format (JSON, orient="split"), listed in the
                                  run's mlflow.loggedArtifacts tag: one row per feature, ranked, with
@@ -65,6 +67,15 @@ are lowered to 2 (back-off factor 1), so an upload whose server dies midway fail
 the last answer, and a dead connection is never retried as a write conflict. A slow or rate-limited
 server: set ``MLFLOW_HTTP_REQUEST_TIMEOUT`` (seconds), ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` and
 ``MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR``; when set, the probe uses them and MLflow's values are kept.
+
+The plots and the page are drawn by the report layer; this package asks for its writers by name
+(:mod:`explain_lib._renderers`) and never imports it.
+
+Scored batches (monitoring)
+---------------------------
+``ScoringExplainer.log_batch_importances(run_id, X_batch)`` appends one batch's importances to a run:
+``explanation/scored_batches/*`` metrics (one step per batch) and ``scoring/batches/<step>_<id>.json``;
+:mod:`._batches` documents the layout and reads it back for ``explain-lib drift --batches``.
 
 Failures are :class:`~explain_lib.errors.ExplainLibError` subclasses: :class:`RunNotFoundError`,
 :class:`ExplanationNotFoundError`, :class:`ExplanationExistsError`,

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _renderers
 from .._keys import MetricKeys, key_part
-from ..errors import InvalidInputError, InvalidParameterError
+from .._sample import eval_sample, n_rows, sample_rows
+from ..errors import InvalidParameterError
 from ..explanation import Explanation
 
 ARTIFACT_ROOT = "explanations"
@@ -27,7 +29,7 @@ LIST_SCHEMA_VERSION = 1
 UPLOAD_SCHEMA_VERSION = 1
 EVAL_SAMPLE_FILE = "eval_sample.parquet"
 PLOTS_DIR = "plots"
-ROW_COLUMN, PREDICTION_COLUMN, TRUE_Y_COLUMN = "__row__", "__prediction__", "__true_y__"
+DASHBOARD_FILE = "dashboard.html"
 DEFAULT_METRIC_TOP_K = 20
 MAX_COMMENT_LENGTH = 1000
 LIST_KEYS = ("id", "comment", "method", "model_task", "is_raw", "is_engineered", "num_features", "num_examples",
@@ -61,31 +63,6 @@ def check_comment(comment: str | None) -> str | None:
     return comment
 
 
-def _n_rows(explanation: Explanation) -> int | None:
-    if explanation.local is not None:
-        return explanation.n_rows
-    return None if explanation.data is None else len(explanation.data)
-
-
-def check_true_ys(explanation: Explanation, true_ys: Any) -> np.ndarray | None:
-    if true_ys is None:
-        return None
-    labels = np.asarray(true_ys.to_numpy() if isinstance(true_ys, (pd.Series, pd.DataFrame)) else true_ys)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    n_rows = _n_rows(explanation)
-    if n_rows is None:
-        raise InvalidParameterError(
-            "true_ys needs an explanation of rows, but this one is global only (no local values, no data). "
-            "Upload it without true_ys."
-        )
-    if labels.ndim != 1 or len(labels) != n_rows:
-        raise InvalidInputError(
-            f"true_ys must have one label per explained row ({n_rows}), got shape {labels.shape}."
-        )
-    return labels
-
-
 # -------------------------------------------------------------------------------------- derived values
 def ranked_importances(explanation: Explanation) -> dict[str, Any]:
     """The full global and per-class rankings, highest first (what top-k uploads keep beyond the top k)."""
@@ -116,50 +93,6 @@ def reduce_to_top_k(explanation: Explanation, top_k: int | None) -> Explanation:
     )
 
 
-def predictions(explanation: Explanation) -> np.ndarray | None:
-    """The model's predictions recovered from additivity (local.sum(-1) + expected), when it holds.
-
-    Classification: the class with the largest output (margins and probabilities rank classes the
-    same way); regression: the output itself. None for global-only or metric-space explanations.
-    """
-    if explanation.local is None or explanation.expected is None or explanation.output_space == "metric":
-        return None
-    outputs = explanation.local.sum(axis=-1) + explanation.expected[:, None]
-    if explanation.task == "regression":
-        return outputs[0]
-    return np.asarray(explanation.classes, dtype=object)[np.argmax(outputs, axis=0)]
-
-
-def eval_sample(explanation: Explanation, stored: Explanation, true_ys: np.ndarray | None,
-                rows: np.ndarray) -> pd.DataFrame | None:
-    """Sampled rows: their position, stored features' values, the prediction and the true label."""
-    predicted = predictions(explanation)
-    if predicted is None and true_ys is None and stored.data is None:
-        return None
-    columns: dict[str, Any] = {ROW_COLUMN: rows.astype(np.int64)}
-    if stored.data is not None:
-        clash = {ROW_COLUMN, PREDICTION_COLUMN, TRUE_Y_COLUMN} & set(stored.features)
-        if clash:
-            raise InvalidInputError(
-                f"Feature names {sorted(clash)} are reserved for the eval sample's own columns; rename them."
-            )
-        for name in stored.features:
-            columns[name] = stored.data[name].iloc[rows].reset_index(drop=True)
-    if predicted is not None:
-        columns[PREDICTION_COLUMN] = _label_column(predicted[rows])
-    if true_ys is not None:
-        columns[TRUE_Y_COLUMN] = _label_column(true_ys[rows])
-    return pd.DataFrame(columns)
-
-
-def _label_column(values: np.ndarray) -> pd.Series:
-    """Labels with their natural dtype (int, float, bool, str); mixed types are stored as text."""
-    column = pd.Series(values.tolist() if values.dtype == object else values)
-    if column.dtype == object and not all(isinstance(value, str) for value in column):
-        column = column.map(str)
-    return column
-
-
 def list_entry(explanation: Explanation, *, comment: str | None, upload_time: str) -> dict[str, Any]:
     """What the run tag (the commit marker) says about one upload: enough to list without downloads."""
     return {
@@ -171,7 +104,7 @@ def list_entry(explanation: Explanation, *, comment: str | None, upload_time: st
         "is_raw": bool(explanation.is_raw),
         "is_engineered": bool(explanation.is_engineered),
         "num_features": explanation.n_features,
-        "num_examples": _n_rows(explanation),
+        "num_examples": n_rows(explanation),
         "upload_time": upload_time,
     }
 
@@ -241,21 +174,19 @@ def write_upload(
     ``dashboard`` adds dashboard.html, drawn from the same eval sample (rows, predictions, labels),
     with ``others`` (e.g. the run's explanation of the other feature kind) and predefined ``cohorts``.
     """
-    from ..report.plots import sample_rows, save_plots
-
     stored = reduce_to_top_k(explanation, top_k)
-    n_rows = _n_rows(explanation)
-    rows = sample_rows(n_rows, visualization_points) if n_rows is not None else None
+    rows_total = n_rows(explanation)
+    rows = sample_rows(rows_total, visualization_points) if rows_total is not None else None
     sample = None if rows is None else eval_sample(explanation, stored, true_ys, rows)
     if sample is not None:
         sample.to_parquet(directory / EVAL_SAMPLE_FILE, compression="zstd", index=False)
     written_plots = []
     if plots:
+        save_plots = _renderers.renderer("plots")
         written_plots = [f"{PLOTS_DIR}/{name}" for name in
                          save_plots(explanation, directory / PLOTS_DIR, max_rows=visualization_points)]
     if dashboard:
-        from ..report.dashboard import DASHBOARD_FILE, write_dashboard
-
+        write_dashboard = _renderers.renderer("dashboard")
         write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
                         title=f"Explanation of run {run_id}")
@@ -266,13 +197,13 @@ def write_upload(
         "top_k": top_k,
         "upload_time": upload_time,
         "num_features": explanation.n_features,
-        "num_examples": n_rows,
+        "num_examples": rows_total,
         "ranked": ranked_importances(explanation),
         "datasets": [dict(d) for d in datasets],
         "eval_sample": None if sample is None else {
             "file": EVAL_SAMPLE_FILE, "rows": len(sample), "columns": [str(c) for c in sample.columns],
         },
         "plots": written_plots,
-        "dashboard": "dashboard.html" if dashboard else None,
+        "dashboard": DASHBOARD_FILE if dashboard else None,
     }
     stored.save(directory, dtype="float32", extra={"upload": upload})  # explanation.json goes last

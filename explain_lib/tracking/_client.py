@@ -24,6 +24,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
 from .._format import DATA_FILE, LOCAL_FILE, META_FILE, read_meta
 from .._keys import check_tags, tag_json
+from .._sample import check_true_ys
 from .._validation import check_positive_int
 from ..errors import InvalidParameterError, did_you_mean
 from ..explanation import Explanation
@@ -129,6 +130,23 @@ class ExplanationClient:
         The run does not exist in the store, or was deleted.
     TrackingServerUnreachableError
         An HTTP tracking server did not answer its probe (about 10 s; see ``MLFLOW_HTTP_REQUEST_TIMEOUT``).
+
+    Examples
+    --------
+    >>> import mlflow
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from explain_lib import ExplanationClient, LinearShap
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> explanation = LinearShap(LinearRegression().fit(X, X @ [2.0, -1.0, 0.0]), X).explain(X[:20])
+    >>> with mlflow.start_run() as run:
+    ...     client = ExplanationClient.from_run(run)
+    ...     explanation_id = client.upload_model_explanation(explanation, comment="first look")
+    >>> [entry["comment"] for entry in client.list_model_explanations()]
+    ['first look']
+    >>> downloaded = client.download_model_explanation(explanation_id)
+    >>> downloaded.get_ranked_global_names() == explanation.get_ranked_global_names()
+    True
     """
 
     def __init__(self, run_id: str | None = None, *, tracking_uri: str | None = None) -> None:
@@ -280,7 +298,7 @@ class ExplanationClient:
         comment = art.check_comment(comment)
         top_k = check_positive_int(top_k, "top_k")
         points = check_positive_int(visualization_points, "visualization_points", allow_none=False)
-        labels = art.check_true_ys(explanation, true_ys)
+        labels = check_true_ys(explanation, true_ys)
         if model_uri is not None:
             explanation = dataclasses.replace(explanation, model_uri=str(model_uri))
         inputs = [entry for entry in (_dataset_input(init_dataset, "init_dataset", INIT_DATASET_CONTEXT),
@@ -389,19 +407,6 @@ class ExplanationClient:
                 if meta.get(block):
                     self._client.download_artifacts(self._run_id, f"{folder}/{name}", tmp)
             return Explanation.load(meta_path.parent, top_k=top_k)
-
-    def compare(self, other: Any, *, explanation_id: str | None = None, **options: Any) -> Any:
-        """Compare this run's explanation (A: ``explanation_id``, else the newest) with ``other`` (B).
-
-        ``other`` is an ``Explanation``, another ``ExplanationClient``, a run id, ``runs:/<run_id>``,
-        ``runs:/<run_id>/explanations/<id>`` or a saved folder; ``options`` are those of
-        :func:`explain_lib.compare` (``top_k``, ``cohorts``, ``n_bootstrap``, ...). Returns the
-        :class:`~explain_lib.report.comparison.Comparison`; ``log_comparison`` logs it.
-        """
-        from ..report.comparison import compare
-
-        mine = f"runs:/{self._run_id}" + (f"/{art.ARTIFACT_ROOT}/{explanation_id}" if explanation_id else "")
-        return compare(mine, other, tracking_uri=self._tracking_uri, **options)
 
 
 def log_explanation(

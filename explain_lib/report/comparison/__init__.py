@@ -55,6 +55,19 @@ def compare(
     InvalidInputError
         A regression explanation against a classification one (or different output spaces), no
         common feature, or a source that names no explanation.
+
+    Examples
+    --------
+    The same model explained on two samples of rows: nothing changed beyond noise.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from explain_lib import LinearShap, compare
+    >>> X = np.random.default_rng(0).normal(size=(400, 3))
+    >>> explainer = LinearShap(LinearRegression().fit(X, X @ [2.0, -1.0, 0.0]), X)
+    >>> comparison = compare(explainer.explain(X[:200]), explainer.explain(X[200:]), top_k=3)
+    >>> comparison.flagged, comparison.top_unchanged(3), comparison.max_rank_shift
+    ([], True, 0)
     """
     from ...tracking._sources import load_explanation_source
 

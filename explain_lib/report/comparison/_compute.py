@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..._validation import check_int
 from ...errors import InvalidInputError, InvalidParameterError
-from ...explanation import Explanation
+from ...explanation import Explanation, aggregate
 
 __all__ = ["Comparison", "compare_explanations"]
 
@@ -261,8 +261,6 @@ def _global_for(explanation: Explanation, columns: list[int], output: int | None
 def _local_matches_global(explanation: Explanation) -> bool:
     if explanation.local is None:
         return False
-    from ...explanation import aggregate
-
     _, derived = aggregate(np.asarray(explanation.local, dtype=float))
     return bool(np.allclose(derived, explanation.global_, rtol=1e-3, atol=1e-9))
 
@@ -310,6 +308,107 @@ def _cohort_mask(explanation: Explanation, rule: str | Callable[[pd.DataFrame], 
     return mask
 
 
+def _check_options(top_k: int, n_bootstrap: int, n_permutations: int, max_rows: int, alpha: float) -> None:
+    for name, value, low in (("top_k", top_k, 1), ("n_bootstrap", n_bootstrap, 0),
+                             ("n_permutations", n_permutations, 0), ("max_rows", max_rows, 2)):
+        check_int(value, name, minimum=low)
+    if not 0 < alpha < 1:
+        raise InvalidParameterError(f"alpha must lie strictly between 0 and 1, got {alpha!r}.")
+
+
+def _feature_sets(a: Explanation, b: Explanation, notes: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(common, appeared in B, vanished from A); features a top-k upload did not store are not called either."""
+    common = [name for name in a.features if name in set(b.features)]
+    if not common:
+        raise InvalidInputError(f"Explanations {a.id} and {b.id} have no feature in common; A has "
+                                f"{list(a.features)[:10]}, B has {list(b.features)[:10]}.")
+    appeared = [name for name in b.features if name not in set(a.features)]
+    vanished = [name for name in a.features if name not in set(b.features)]
+    for side, explanation, others in (("A", a, appeared), ("B", b, vanished)):
+        total = explanation.params.get("uploaded_top_k_of")
+        if total and others:  # a top-k upload: the features it did not store may well be there
+            notes.append(f"{side} was uploaded with only its top {explanation.n_features} of {total} features: "
+                         f"{len(others)} feature(s) it did not store are not called "
+                         f"{'appeared' if side == 'A' else 'vanished'} ({', '.join(map(str, others[:10]))}).")
+            others.clear()
+    if appeared or vanished or len(common) < max(a.n_features, b.n_features):
+        notes.append(f"The explanations have different features: compared on the {len(common)} they share; "
+                     f"{len(appeared)} appeared in B, {len(vanished)} vanished from A.")
+    return common, appeared, vanished
+
+
+def _sampled_rows(a: Explanation, b: Explanation, max_rows: int, rng: np.random.Generator,
+                  notes: list[str]) -> tuple[np.ndarray | None, np.ndarray | None, bool]:
+    """The rows each side's bands and tests use, and whether there can be bands and tests at all."""
+    rows_a, rows_b = _sample_rows(a, max_rows, rng), _sample_rows(b, max_rows, rng)
+    with_band = _local_matches_global(a) and _local_matches_global(b)
+    if not with_band:
+        notes.append("Without local values that aggregate to the global importances on both sides, deltas have no "
+                     "uncertainty band and no distribution test: nothing is flagged.")
+    for side, explanation, rows in (("A", a, rows_a), ("B", b, rows_b)):
+        if rows is not None and len(rows) < explanation.n_rows:
+            notes.append(f"Bands and tests use a seeded sample of {len(rows)} of {side}'s {explanation.n_rows} rows.")
+    return rows_a, rows_b, with_band
+
+
+def _flag_changes(table: pd.DataFrame, a: Explanation, b: Explanation, rows_a: np.ndarray | None,
+                  rows_b: np.ndarray | None, tops: set[str], *, n_permutations: int, alpha: float,
+                  rng: np.random.Generator) -> None:
+    """Fill ``tested``, the Wasserstein distances, p-values and ``flagged`` of the global table, in place."""
+    table["tested"] = table["feature"].isin(tops)
+    if n_permutations == 0:
+        return
+    local_a = _side_arrays(a, [a.features.index(n) for n in table["feature"]], rows_a)
+    local_b = _side_arrays(b, [b.features.index(n) for n in table["feature"]], rows_b)
+    # a feature with no nonzero local value on either side cannot have changed: it spends no test
+    used = (np.abs(local_a).max(axis=(0, 1)) > 0) | (np.abs(local_b).max(axis=(0, 1)) > 0)
+    table["tested"] = table["tested"].to_numpy() & used
+    if not table["tested"].any():
+        return
+    tested = list(table.loc[table["tested"], "feature"])
+    local_a = _one_output(_side_arrays(a, [a.features.index(n) for n in tested], rows_a))
+    local_b = _one_output(_side_arrays(b, [b.features.index(n) for n in tested], rows_b))
+    distance, p_values = _wasserstein_permutation(local_a, local_b, n_permutations, rng)
+    where = table["tested"].to_numpy()
+    table.loc[where, "wasserstein"] = distance
+    table.loc[where, "p_value"] = p_values
+    table.loc[where, "p_adjusted"] = _holm(p_values)
+    excludes_zero = (table["delta_low"] > 0) | (table["delta_high"] < 0)
+    table["flagged"] = where & (table["p_adjusted"] < alpha).to_numpy() & excludes_zero.to_numpy()
+
+
+def _per_class_table(a: Explanation, b: Explanation, common: list[str], rows_a: np.ndarray | None,
+                     rows_b: np.ndarray | None, *, n_bootstrap: int, rng: np.random.Generator,
+                     notes: list[str]) -> tuple[pd.DataFrame | None, tuple[Any, ...] | None]:
+    """The comparison per class both classifiers have (no distribution tests), and those classes."""
+    if a.task != "classification" or a.per_class is None or b.per_class is None:
+        return None, None
+    classes = tuple(c for c in a.classes if c in set(b.classes))
+    if len(classes) < max(len(a.classes), len(b.classes)):
+        notes.append(f"Per-class shifts cover the {len(classes)} classes both explanations have.")
+    blocks = [_compare_block(a, b, common, list(a.classes).index(cls), list(b.classes).index(cls), rows_a, rows_b,
+                             n_bootstrap=n_bootstrap, rng=rng).assign(**{"class": str(cls)}) for cls in classes]
+    return (pd.concat(blocks, ignore_index=True) if blocks else None), classes
+
+
+def _cohort_tables(a: Explanation, b: Explanation, common: list[str],
+                   cohorts: Mapping[str, str | Callable[[pd.DataFrame], Any]], *, max_rows: int, n_bootstrap: int,
+                   rng: np.random.Generator, notes: list[str]) -> tuple[dict, dict]:
+    """Each cohort compared like the whole (name -> table), and its rows on each side (name -> (A, B))."""
+    tables, rows = {}, {}
+    for name, rule in cohorts.items():
+        mask_a, mask_b = _cohort_mask(a, rule, name, "A"), _cohort_mask(b, rule, name, "B")
+        if not mask_a.any() or not mask_b.any():
+            notes.append(f"Cohort {name!r} has no rows in {'A' if not mask_a.any() else 'B'}: not compared.")
+            continue
+        part_a, part_b = a.cohort(mask_a), b.cohort(mask_b)
+        sub_rows_a, sub_rows_b = _sample_rows(part_a, max_rows, rng), _sample_rows(part_b, max_rows, rng)
+        tables[name] = _compare_block(part_a, part_b, common, None, None, sub_rows_a, sub_rows_b,
+                                      n_bootstrap=n_bootstrap, rng=rng)
+        rows[name] = (int(mask_a.sum()), int(mask_b.sum()))
+    return tables, rows
+
+
 def compare_explanations(
     a: Explanation,
     b: Explanation,
@@ -347,82 +446,23 @@ def compare_explanations(
         Different tasks or output spaces, no common feature, or a cohort without the explained rows.
     """
     _check(a, b)
-    for name, value, low in (("top_k", top_k, 1), ("n_bootstrap", n_bootstrap, 0),
-                             ("n_permutations", n_permutations, 0), ("max_rows", max_rows, 2)):
-        check_int(value, name, minimum=low)
-    if not 0 < alpha < 1:
-        raise InvalidParameterError(f"alpha must lie strictly between 0 and 1, got {alpha!r}.")
-    common = [name for name in a.features if name in set(b.features)]
-    if not common:
-        raise InvalidInputError(f"Explanations {a.id} and {b.id} have no feature in common; A has "
-                                f"{list(a.features)[:10]}, B has {list(b.features)[:10]}.")
-    notes = []
-    appeared = [name for name in b.features if name not in set(a.features)]
-    vanished = [name for name in a.features if name not in set(b.features)]
-    for side, explanation, others in (("A", a, appeared), ("B", b, vanished)):
-        total = explanation.params.get("uploaded_top_k_of")
-        if total and others:  # a top-k upload: the features it did not store may well be there
-            notes.append(f"{side} was uploaded with only its top {explanation.n_features} of {total} features: "
-                         f"{len(others)} feature(s) it did not store are not called "
-                         f"{'appeared' if side == 'A' else 'vanished'} ({', '.join(map(str, others[:10]))}).")
-            others.clear()
-    if appeared or vanished or len(common) < max(a.n_features, b.n_features):
-        notes.append(f"The explanations have different features: compared on the {len(common)} they share; "
-                     f"{len(appeared)} appeared in B, {len(vanished)} vanished from A.")
-    rng = np.random.default_rng(random_state)
-    rows_a, rows_b = _sample_rows(a, max_rows, rng), _sample_rows(b, max_rows, rng)
-    with_band = _local_matches_global(a) and _local_matches_global(b)
-    if not with_band:
-        notes.append("Without local values that aggregate to the global importances on both sides, deltas have no "
-                     "uncertainty band and no distribution test: nothing is flagged.")
-    for side, explanation, rows in (("A", a, rows_a), ("B", b, rows_b)):
-        if rows is not None and len(rows) < explanation.n_rows:
-            notes.append(f"Bands and tests use a seeded sample of {len(rows)} of {side}'s {explanation.n_rows} rows.")
+    _check_options(top_k, n_bootstrap, n_permutations, max_rows, alpha)
+    notes: list[str] = []
+    common, appeared, vanished = _feature_sets(a, b, notes)
+    rng = np.random.default_rng(random_state)  # one generator, drawn from in this order: the same seed, the same bits
+    rows_a, rows_b, with_band = _sampled_rows(a, b, max_rows, rng, notes)
     boot = n_bootstrap if with_band else 0
     table = _compare_block(a, b, common, None, None, rows_a, rows_b, n_bootstrap=boot, rng=rng)
     top_a = tuple(a.global_importance(top_k=top_k).index)
     top_b = tuple(b.global_importance(top_k=top_k).index)
-    table["tested"] = table["feature"].isin(set(top_a) | set(top_b))
-    if with_band and n_permutations > 0:
-        local_a = _side_arrays(a, [a.features.index(n) for n in table["feature"]], rows_a)
-        local_b = _side_arrays(b, [b.features.index(n) for n in table["feature"]], rows_b)
-        # a feature with no nonzero local value on either side cannot have changed: it spends no test
-        used = (np.abs(local_a).max(axis=(0, 1)) > 0) | (np.abs(local_b).max(axis=(0, 1)) > 0)
-        table["tested"] = table["tested"].to_numpy() & used
-    if with_band and table["tested"].any() and n_permutations > 0:
-        tested = list(table.loc[table["tested"], "feature"])
-        local_a = _one_output(_side_arrays(a, [a.features.index(n) for n in tested], rows_a))
-        local_b = _one_output(_side_arrays(b, [b.features.index(n) for n in tested], rows_b))
-        distance, p_values = _wasserstein_permutation(local_a, local_b, n_permutations, rng)
-        where = table["tested"].to_numpy()
-        table.loc[where, "wasserstein"] = distance
-        table.loc[where, "p_value"] = p_values
-        table.loc[where, "p_adjusted"] = _holm(p_values)
-        excludes_zero = (table["delta_low"] > 0) | (table["delta_high"] < 0)
-        table["flagged"] = where & (table["p_adjusted"] < alpha).to_numpy() & excludes_zero.to_numpy()
-    per_class = None
-    classes = None
-    if a.task == "classification" and a.per_class is not None and b.per_class is not None:
-        classes = tuple(c for c in a.classes if c in set(b.classes))
-        if len(classes) < max(len(a.classes), len(b.classes)):
-            notes.append(f"Per-class shifts cover the {len(classes)} classes both explanations have.")
-        blocks = []
-        for cls in classes:
-            block = _compare_block(a, b, common, list(a.classes).index(cls), list(b.classes).index(cls), rows_a,
-                                   rows_b, n_bootstrap=boot, rng=rng)
-            blocks.append(block.assign(**{"class": str(cls)}))
-        per_class = pd.concat(blocks, ignore_index=True) if blocks else None
-    cohort_tables, cohort_rows = {}, {}
-    for name, rule in (cohorts or {}).items():
-        mask_a, mask_b = _cohort_mask(a, rule, name, "A"), _cohort_mask(b, rule, name, "B")
-        if not mask_a.any() or not mask_b.any():
-            notes.append(f"Cohort {name!r} has no rows in {'A' if not mask_a.any() else 'B'}: not compared.")
-            continue
-        part_a, part_b = a.cohort(mask_a), b.cohort(mask_b)
-        sub_rows_a, sub_rows_b = _sample_rows(part_a, max_rows, rng), _sample_rows(part_b, max_rows, rng)
-        cohort_tables[name] = _compare_block(part_a, part_b, common, None, None, sub_rows_a, sub_rows_b,
-                                             n_bootstrap=boot, rng=rng)
-        cohort_rows[name] = (int(mask_a.sum()), int(mask_b.sum()))
+    if with_band:
+        _flag_changes(table, a, b, rows_a, rows_b, set(top_a) | set(top_b), n_permutations=n_permutations,
+                      alpha=alpha, rng=rng)
+    else:
+        table["tested"] = table["feature"].isin(set(top_a) | set(top_b))
+    per_class, classes = _per_class_table(a, b, common, rows_a, rows_b, n_bootstrap=boot, rng=rng, notes=notes)
+    cohort_tables, cohort_rows = _cohort_tables(a, b, common, cohorts or {}, max_rows=max_rows, n_bootstrap=boot,
+                                                rng=rng, notes=notes)
     params = {"top_k": top_k, "n_bootstrap": n_bootstrap, "n_permutations": n_permutations, "alpha": alpha,
               "max_rows": max_rows, "random_state": random_state,
               "rows_a": None if rows_a is None else len(rows_a), "rows_b": None if rows_b is None else len(rows_b)}
@@ -432,4 +472,3 @@ def compare_explanations(
         appeared=_extra_features(b, appeared), vanished=_extra_features(a, vanished), per_class=per_class,
         cohorts=cohort_tables, cohort_rows=cohort_rows, top_k=top_k, top_a=top_a, top_b=top_b,
         notes=tuple(notes), params=params)
-

@@ -8,7 +8,7 @@ explainer logged to a run) lined up, top features plotted.
                 its global importance from explanation.json (features an explanation lacks: NaN)
     batches   = or, with batches=RUN_ID: one row per scored batch of that run (batch id, step, time,
                 rows), one column per feature: the batch's global importance from its
-                scoring/batches/*.json record (explain_lib.mlflow._monitor), ordered by step
+                scoring/batches/*.json record (explain_lib.tracking._batches), ordered by step
     top       = the top_k features by mean importance over the rows
     logged    = drift/importance_over_runs.png, drift/importance_over_runs.json (mlflow.log_table's
                 format; ..._over_batches.* for batches) and metrics drift.<feature>.importance at step
@@ -78,7 +78,7 @@ def importance_over_runs(experiment: str, *, comment: str | None = None, trackin
 def importance_over_batches(run_id: str, *, tracking_uri: str | None = None) -> pd.DataFrame:
     """One row per scored batch that ``ScoringExplainer.log_batch_importances`` logged to the run (by
     step): batch columns, then each feature's global importance in that batch."""
-    from ...mlflow._monitor import read_batches
+    from ...tracking._batches import read_batches
 
     records = read_batches(run_id, tracking_uri=tracking_uri)
     rows = [{"run_id": run_id, "batch_id": record.get("batch_id"), "step": record["step"],

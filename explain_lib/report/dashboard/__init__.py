@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..._sample import PREDICTION_COLUMN, ROW_COLUMN, TRUE_Y_COLUMN, check_true_ys, predictions, sample_rows
 from ..._validation import check_positive_int
 from ...errors import InvalidParameterError
 from ...explanation import Explanation
@@ -44,12 +45,6 @@ _SCRIPTS = ("dashboard.js", "views.js", "analysis.js")  # the page's own code, i
 
 def _check_points(value: Any) -> int:
     return check_positive_int(value, "visualization_points", allow_none=False)
-
-
-def _labels(explanation: Explanation, true_ys: Any) -> np.ndarray | None:
-    from ...tracking._artifacts import check_true_ys
-
-    return check_true_ys(explanation, true_ys)
 
 
 def _cohort_specs(cohorts: Any, task: str) -> tuple[Any, ...]:
@@ -74,9 +69,6 @@ def _cohort_specs(cohorts: Any, task: str) -> tuple[Any, ...]:
 def _sample(explanation: Explanation, labels: np.ndarray | None, points: int,
             rows: np.ndarray | None = None) -> tuple[np.ndarray | None, Any, Any]:
     """Sampled row positions, their predictions (from additivity) and true labels: the upload's eval sample."""
-    from ...tracking._artifacts import predictions
-    from ..plots import sample_rows
-
     if explanation.local is None:
         return None, None, None
     if rows is None:
@@ -117,8 +109,6 @@ def dashboard_html(
         An eval sample already drawn for this explanation (columns ``__row__``, ``__prediction__``,
         ``__true_y__`` as uploads write it): its rows, predictions and labels are used as they are.
     """
-    from ...tracking._artifacts import PREDICTION_COLUMN, ROW_COLUMN, TRUE_Y_COLUMN
-
     if not isinstance(explanation, Explanation):
         raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
     points = _check_points(visualization_points)
@@ -127,7 +117,7 @@ def dashboard_html(
         predicted = sample[PREDICTION_COLUMN].to_numpy() if PREDICTION_COLUMN in sample else None
         true_y = sample[TRUE_Y_COLUMN].to_numpy() if TRUE_Y_COLUMN in sample else None
     else:
-        rows, predicted, true_y = _sample(explanation, _labels(explanation, true_ys), points)
+        rows, predicted, true_y = _sample(explanation, check_true_ys(explanation, true_ys), points)
     specs = _cohort_specs(cohorts, explanation.task)
     masks = [] if rows is None else cohort_masks(specs, row_frame(explanation, rows, predicted, true_y))
     views = [view_payload(explanation, rows=rows, predicted=predicted, true_y=true_y, cohorts=masks)]

@@ -1,4 +1,4 @@
-"""The ``explain-lib`` command line.
+"""The ``explain-lib`` command line: ``demo`` here, the step and run-history commands in :mod:`._steps`.
 
 Exit codes: 0 ok, 2 bad usage or input (with a message saying what to fix), 3 a scorecard target missed
 (``scorecard --fail-on-missed-target``) or a comparison's gate failed (``compare --gate``), 1 any other failure.
@@ -11,8 +11,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ._cli_steps import add_step_commands, print_ui_hint, terminal_safe
-from .errors import ExplainLibError
+from ..errors import ExplainLibError
+from ._steps import add_step_commands, print_ui_hint, terminal_safe
 
 __all__ = ["main"]
 
@@ -22,7 +22,7 @@ DEMO_COMMENT = "adult demo"
 
 def _input_errors() -> tuple[type[Exception], ...]:
     """Errors that mean bad usage or input (exit 2); any other failure exits 1."""
-    from .errors import (
+    from ..errors import (
         CorruptExplanationError,
         InvalidInputError,
         InvalidParameterError,
@@ -30,8 +30,8 @@ def _input_errors() -> tuple[type[Exception], ...]:
         SchemaVersionError,
         UnsupportedModelError,
     )
-    from .pipelines import PipelineSpecError
-    from .tracking import ExplanationNotFoundError, RunNotFoundError
+    from ..pipelines import PipelineSpecError
+    from ..tracking import ExplanationNotFoundError, RunNotFoundError
 
     return (InvalidInputError, InvalidParameterError, UnsupportedModelError, SchemaVersionError, RunNotFoundError,
             ExplanationNotFoundError, CorruptExplanationError, ModelNotFittedError, PipelineSpecError)
@@ -47,10 +47,10 @@ def _demo(args: argparse.Namespace) -> int:
     import mlflow
     from sklearn.model_selection import train_test_split
 
-    from .datasets import load_adult
-    from .explainers import TabularExplainer
-    from .metrics import metric_function
-    from .tracking import ExplanationClient
+    from ..datasets import load_adult
+    from ..explainers import TabularExplainer
+    from ..metrics import metric_function
+    from ..tracking import ExplanationClient
 
     X, y = load_adult()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=args.random_state,
@@ -65,7 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
     explanation = explainer.explain(X_test)
     top = explanation.global_importance(top_k=args.top_k)
 
-    from .tracking._ui import get_or_create_experiment
+    from ..tracking._ui import get_or_create_experiment
 
     mlflow.set_experiment(experiment_id=get_or_create_experiment(mlflow.MlflowClient(), args.experiment))
     with mlflow.start_run(run_name="adult-lightgbm") as run:
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         import mlflow
 
-        from .tracking._http import bounded_retries, check_reachable
+        from ..tracking._http import bounded_retries, check_reachable
 
         # Every command talks to the tracking store: a server that is down is one clear error, at once.
         tracking_uri = getattr(args, "tracking_uri", None) or mlflow.get_tracking_uri()
@@ -127,7 +127,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("EXPLAIN_LIB_TRACEBACK"):
             raise
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

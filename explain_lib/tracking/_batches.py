@@ -43,7 +43,7 @@ SCHEMA_VERSION = 1
 
 def batch_summary(explanation: Explanation, *, batch_id: str, step: int, logged_at: str) -> dict[str, Any]:
     """The JSON-ready record of one batch (see the module docstring)."""
-    local = explanation._require_local("log_batch_importances()")
+    local = explanation.require_local("log_batch_importances()")
     return {
         "schema_version": SCHEMA_VERSION,
         "batch_id": batch_id,
@@ -69,8 +69,8 @@ def log_batch(explanation: Explanation, run_id: str, *, batch_id: str | None = N
     import mlflow
     from mlflow.entities import Metric
 
-    from ..tracking import ExplanationClient
-    from ..tracking import _artifacts as art
+    from . import _artifacts as art
+    from ._client import ExplanationClient
 
     batch_id = batch_id or uuid.uuid4().hex
     art.check_explanation_id(batch_id)  # it names a file: the same alphabet as explanation ids
@@ -95,7 +95,7 @@ def read_batches(run_id: str, *, tracking_uri: str | None = None) -> list[dict[s
     """Every batch record the run holds (the JSON files above), ordered by step, then logged_at."""
     import mlflow
 
-    from ..tracking import ExplanationClient
+    from ._client import ExplanationClient
 
     tracking_uri = tracking_uri or mlflow.get_tracking_uri()
     ExplanationClient.from_run_id(run_id, tracking_uri=tracking_uri)  # the run exists, the server answers

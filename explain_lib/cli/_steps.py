@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParameterError
+from ..errors import InvalidParameterError
 
 __all__ = ["TARGET_MISSED", "add_step_commands", "terminal_safe"]
 
@@ -93,7 +93,7 @@ def _optional(convert: Any) -> Any:
 
 # --------------------------------------------------------------------------------- handlers
 def _train(args: argparse.Namespace) -> int:
-    from .steps import train
+    from ..steps import train
 
     with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the result (MLflow prints run links)
         model_uri = train(args.data, args.target, model=args.model, params=args.params, test_size=args.test_size,
@@ -104,7 +104,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from .steps import explain
+    from ..steps import explain
 
     with contextlib.redirect_stdout(sys.stderr):
         explanation_id = explain(args.model, args.data, target=args.target, method=args.method,
@@ -118,7 +118,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _scorecard(args: argparse.Namespace) -> int:
-    from .steps import TargetMissedError, scorecard
+    from ..steps import TargetMissedError, scorecard
 
     try:
         with contextlib.redirect_stdout(sys.stderr):
@@ -142,7 +142,7 @@ def _either(args: argparse.Namespace, positional: str, option: str, name: str) -
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from .steps import GateFailedError, compare
+    from ..steps import GateFailedError, compare
 
     baseline = _either(args, "a", "baseline", "baseline")
     candidate = _either(args, "b", "candidate", "candidate")
@@ -160,7 +160,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from .report.comparison import drift
+    from ..report.comparison import drift
 
     with contextlib.redirect_stdout(sys.stderr):
         table, uri = drift(args.experiment, batches=args.batches, top_k=args.top_k, comment=args.comment,
@@ -173,7 +173,7 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from .tracking import ExplanationClient
+    from ..tracking import ExplanationClient
 
     return ExplanationClient.from_run_id(args.run_id, tracking_uri=args.tracking_uri)
 
@@ -232,7 +232,7 @@ def print_ui_hint(run_id: str, *, file: Any = None) -> None:
 
 
 def _pipeline_run(args: argparse.Namespace) -> int:
-    from .pipelines import run_pipeline
+    from ..pipelines import run_pipeline
 
     with contextlib.redirect_stdout(sys.stderr):
         run_id = run_pipeline(args.pipeline, overrides=_overrides(args.set), experiment_name=args.experiment)
@@ -243,7 +243,7 @@ def _pipeline_run(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- parsers
 def _add_train(commands: Any) -> None:
-    from .steps import MODELS
+    from ..steps import MODELS
 
     parser = commands.add_parser(
         "train", help="train a model on a table and log it to MLflow",
@@ -270,7 +270,7 @@ def _add_train(commands: Any) -> None:
 
 
 def _add_explain(commands: Any) -> None:
-    from .steps import METHODS
+    from ..steps import METHODS
 
     parser = commands.add_parser(
         "explain", help="explain an MLflow model on a table and upload the explanation",
