@@ -215,17 +215,19 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         a block that misses or repeats a row number (an input read differently twice) is an error
 
     The global and per-class importances are bit-identical to the local engine's on the same rows.
-    Works on classic sessions and on Spark Connect (no ``sparkContext`` is used). A lost executor's
-    tasks are rerun by Spark from the input, so the input must read the same rows in the same order
-    again (files and ``createDataFrame`` do). The executors' Python must hold explain-lib and the
-    model's packages. Phase times are logged (``explain_lib.engine._spark``, INFO).
+    Works on classic sessions and on Spark Connect (no ``sparkContext`` is used). The frame is read
+    twice (rows counted per partition, then explained), and a lost executor's tasks are rerun by Spark
+    from the input: it must give the same rows in the same order each time (files, tables and
+    ``createDataFrame`` do; a shuffle keeps the rows of each partition but not their order across
+    executors, so ``_row`` is only as stable as the input's order). The executors' Python must hold
+    explain-lib and the model's packages. Phase times are logged (``explain_lib.engine._spark``, INFO).
 
     Parameters
     ----------
     explainer
         Any explainer with local values; probed on the first row, then shipped to the executors.
     frame
-        A ``pyspark.sql.DataFrame`` of the model's input columns.
+        A ``pyspark.sql.DataFrame`` (classic or Spark Connect) of the model's input columns.
     output_uri
         Where the local values go: one row per (row, output) with columns ``_row``, ``_output`` and one
         float64 column per feature. Parquet by default (Delta can adopt it in place with
@@ -298,8 +300,8 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
         raise InvalidInputError(
             f"The DataFrame did not give the same rows in the same order each time it was read: {n_rows} rows were "
             f"counted, but the local values written to {output_uri} miss or repeat row numbers. Its input must be "
-            "deterministic (files, tables, createDataFrame); after a shuffle without an order (repartition by a "
-            "non-unique key, a join, distinct) write it to files or checkpoint it first.")
+            "deterministic (files, tables, createDataFrame); after a shuffle (repartition, join, distinct) or a "
+            "random filter, write it to files or checkpoint it first.")
     per_output, global_ = _importance.importances_from_block_sums(
         (by_block[b] for b in sorted(by_block)), n_rows, (n_outputs, len(features)))
     return Explanation(
