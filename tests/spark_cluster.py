@@ -185,16 +185,17 @@ class StandaloneCluster:
         except (OSError, ValueError, KeyError):
             return -1
 
-    def running_tasks(self, index: int) -> dict[int, str]:
-        """Tasks worker ``index``'s executors have begun and not finished, from their logs: task id -> log line."""
-        running: dict[int, str] = {}
+    def running_tasks(self, index: int) -> dict[int, tuple[int, int]]:
+        """Tasks worker ``index``'s executors have begun and not finished, from their logs: task id -> (stage,
+        partition)."""
+        running: dict[int, tuple[int, int]] = {}
         for log in self.root.glob(f"worker-{index}/app-*/*/stderr"):
             for line in log.read_text(errors="replace").splitlines():
-                found = re.search(r"(Running|Finished) task .*\(TID (\d+)\)", line)
+                found = re.search(r"(Running|Finished) task (\d+)\.\d+ in stage (\d+)\.\d+ \(TID (\d+)\)", line)
                 if found and found.group(1) == "Running":
-                    running[int(found.group(2))] = line
+                    running[int(found.group(4))] = (int(found.group(3)), int(found.group(2)))
                 elif found:
-                    running.pop(int(found.group(2)), None)
+                    running.pop(int(found.group(4)), None)
         return running
 
     def session_config(self) -> dict[str, str]:

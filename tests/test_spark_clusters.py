@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -173,20 +174,29 @@ def _assert_scored_like_offline(scored: pd.DataFrame, model_uri: str, rows: pd.D
 
 
 # ------------------------------------------------------------------------------------------- tests
+def _committed(output: Path) -> set[tuple[int, int]]:
+    """(stage, partition) of the tasks whose output the job has committed (task_<job>_<stage>_m_<partition>)."""
+    names = (re.search(r"_(\d+)_m_(\d+)$", path.name) for path in output.glob("_temporary/0/task_*"))
+    return {(int(found.group(1)), int(found.group(2))) for found in names if found}
+
+
 def _kill_mid_job(cluster, driver: Driver, output: Path) -> dict:
-    """Once the job to kill has committed a task and is not done, SIGKILL the worker whose executor began a task
-    last (its JVM, its executor and their Python workers: a lost machine); what was true at that moment, and
-    the tasks its executor's log shows begun and never finished."""
+    """Once the job to kill has committed a task while another runs, SIGKILL the worker of the running task (its
+    JVM, its executor and their Python workers: a lost machine); what was true at that moment, and the tasks its
+    executor's log shows begun and never finished."""
     deadline = time.monotonic() + 300
-    while not (output.parent / KILL_MARKER).exists() or not list(output.glob("_temporary/0/task_*")):
-        assert driver.running(), f"the driver ended before the job to kill began:\n{driver.log()}"
+    while True:
+        assert driver.running(), f"the driver ended before a worker was killed:\n{driver.log()}"
         assert time.monotonic() < deadline, "the job to kill did not start"
+        committed = _committed(output) if (output.parent / KILL_MARKER).exists() else set()
+        running = [(task, index) for index in range(len(cluster.workers))
+                   for task, key in cluster.running_tasks(index).items() if key not in committed]
+        if committed and running:
+            break
         time.sleep(0.05)
-    running = {index: cluster.running_tasks(index) for index in range(len(cluster.workers))}
-    victim = max(running, key=lambda index: max(running[index], default=-1))
+    victim = max(running)[1]  # the task begun last: the most of it is left
     cluster.workers[victim].kill()
-    return {"finished_before_kill": (output / "_SUCCESS").exists(),
-            "tasks_committed": len(list(output.glob("_temporary/0/task_*"))),
+    return {"finished_before_kill": (output / "_SUCCESS").exists(), "tasks_committed": len(committed),
             "lost_tasks": cluster.running_tasks(victim)}
 
 
@@ -254,11 +264,28 @@ def _assert_explain_step_on_connect(url: str, tmp_path: Path, store: str) -> Non
     with mlflow.start_run():
         explain(model_uri, tmp_path / "rows.csv", explanation_output=tmp_path / "in-memory")
     env = {**os.environ, "SPARK_REMOTE": url, "MLFLOW_TRACKING_URI": store}
+    values = (tmp_path / "shared" / "local-values").as_uri()  # as a cluster's s3a://, abfss:// or /Volumes
     done = subprocess.run([sys.executable, "-m", "explain_lib.cli", "explain", "--model", model_uri, "--data",
                            str(tmp_path / "rows.csv"), "--engine", "spark", "--explanation-output",
-                           str(tmp_path / "on-connect")], env=env, capture_output=True, text=True, timeout=600)
+                           str(tmp_path / "on-connect"), "--local-values-uri", values],
+                          env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
     in_memory, on_connect = Explanation.load(tmp_path / "in-memory"), Explanation.load(tmp_path / "on-connect")
-    assert on_connect.params["engine"]["name"] == "spark" and on_connect.params["engine"]["n_rows"] == 3000
+    assert on_connect.params["engine"] == {**on_connect.params["engine"], "name": "spark", "n_rows": 3000,
+                                           "local_values_uri": values}
+    assert len(pd.read_parquet(tmp_path / "shared" / "local-values")) == 3000 * len(in_memory.expected)
     assert np.array_equal(on_connect.global_, in_memory.global_)
     assert np.array_equal(on_connect.per_class, in_memory.per_class)
+
+
+def test_spark_fixtures_fail_naming_java_17_when_it_is_missing_or_old(tmp_path, monkeypatch):
+    from spark_cluster import java_problem
+
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-java"))
+    assert "Spark needs Java 17" in java_problem() and "openjdk-17-jre-headless" in java_problem()
+    old = tmp_path / "old-java" / "bin"
+    old.mkdir(parents=True)
+    (old / "java").write_text('#!/bin/sh\necho \'openjdk version "11.0.22" 2024-01-16\' >&2\n')
+    (old / "java").chmod(0o755)
+    monkeypatch.setenv("JAVA_HOME", str(old.parent))
+    assert "Java 17 or newer" in java_problem() and "is Java 11" in java_problem()
