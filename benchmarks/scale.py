@@ -23,9 +23,15 @@ load average, os.getloadavg) when it was taken:
   while its one spawned worker starts (~1.5 s: a fresh interpreter importing explain-lib, pandas and
   the model's library); that start-up is the fixed cost, so small jobs scale less.
 
+* spark: the TreeShap job on Spark - ``local[N]``, a standalone cluster and Spark Connect - next to the
+  local engine on the same cores, rows/s and where the time goes (see ``_spark_figure.py``).
+
     python benchmarks/scale.py                       # the sizes: 1M x 40, 300 trees; kernel 100k rows
     python benchmarks/scale.py --quick               # 20k rows, kernel 20k rows: a few minutes
     python benchmarks/scale.py --only scaling        # one figure (repeat --only for several)
+    python benchmarks/scale.py --spark               # only the Spark figure: local[N], a standalone cluster and
+                                                     # Spark Connect started here (~15 min at 100k rows)
+    python benchmarks/scale.py --spark spark://host:7077 --spark sc://host:15002   # clusters you run
 
 On a quiet 2-core machine LightGBM's TreeSHAP explains ~1,000 rows/s with this model, so the full
 run takes ~45 min: throughput ~35 min (1M rows natively, then by the engine), memory adds ~2 min of
@@ -276,6 +282,19 @@ def _estimate(args: argparse.Namespace, booster: object | None, X: np.ndarray | 
     return total
 
 
+def _spark(args: argparse.Namespace) -> None:
+    from _spark_figure import spark_figure
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    work = Path(tempfile.mkdtemp(prefix="explain-lib-scale-spark-"))
+    rows = args.spark_rows or (20_000 if args.quick else 100_000)
+    started = time.perf_counter()
+    print(f"start: {_load()} (5 / 15 min: {os.getloadavg()[1]:.2f} / {os.getloadavg()[2]:.2f}); the figures assume "
+          f"a quiet machine (load < 0.5); work in {work}", flush=True)
+    spark_figure(args.spark, rows, args.trees, args.spark_repeats, work, cores)
+    print(f"end: {_load()}; took {_clock(time.perf_counter() - started)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=FIGURES, help="measure this figure (repeatable); "
@@ -291,6 +310,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, help="interleaved repeats of every figure (default: throughput 1, "
                         "quick 3; scaling 3)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--spark", action="append", nargs="?", const="auto", metavar="URL",
+                        help="the Spark figure on local[N] / spark://... / sc://... (repeatable), or 'auto' (the "
+                        "default value): local[N], a standalone cluster and Spark Connect started here")
+    parser.add_argument("--spark-rows", type=int, help="rows of the Spark figure (default 100,000; quick 20,000)")
+    parser.add_argument("--spark-repeats", type=int, default=2, help="runs per Spark target, the first cold")
     parser.add_argument("--child", choices=("tree", "kernel"))
     parser.add_argument("--work")
     parser.add_argument("--model")
@@ -302,6 +326,8 @@ def main() -> None:
     if args.child == "kernel":
         return _child_kernel(args)
 
+    if args.spark:
+        return _spark(args)
     args.only = tuple(args.only or FIGURES)
     args.rows = args.rows or (20_000 if args.quick else 1_000_000)
     args.kernel_rows = args.kernel_rows or (20_000 if args.quick else 100_000)

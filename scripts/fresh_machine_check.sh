@@ -86,6 +86,7 @@ fresh_copy() {
     bind /dev/shm /dev/shm
     bind /dev/pts /dev/pts
     bind /etc/resolv.conf /etc/resolv.conf ro
+    bind /etc/hosts /etc/hosts ro  # a real machine resolves its own host name
     bind "$gitdir" /src.git ro
     for folder in /etc/xdg/pip /opt/wheels /opt/pypi /opt/pypi-more; do
         [ -e "$folder" ] && bind "$folder" "$folder" ro

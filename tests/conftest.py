@@ -137,12 +137,23 @@ def browser():
         launched.close()
 
 
+def _require_java() -> None:
+    from spark_cluster import java_problem
+
+    problem = java_problem()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One pyspark ``local[2]`` session for the test session (starting one takes ~10 s); Java 17 from Debian."""
     from pyspark.sql import SparkSession
 
+    _require_java()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this environment's packages
+    # Spark's JVM otherwise looks up the machine's host name, which a fresh container may not resolve
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     session = (SparkSession.builder.master("local[2]").appName("explain-lib-tests")
                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
@@ -215,3 +226,29 @@ def numeric() -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     margin = 1.5 * X.a - X.b + 0.5 * X.c * X.a
     y = (margin + rng.normal(scale=0.3, size=300) > 0).astype(int)
     return X, y, margin
+
+
+# ------------------------------------------------------------------------------ Spark beyond local[2]
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory):
+    """A Spark standalone cluster on 127.0.0.1: a master and two 1-core workers, each a JVM started by pyspark's
+    ``spark-class``; executors run this Python with this checkout importable. Every JVM is stopped at the end
+    (process groups), also when a test fails. Drive it with ``spark_cluster.Driver`` (``.session_config()``)."""
+    from spark_cluster import QUICK_START, StandaloneCluster
+
+    _require_java()
+    cluster = StandaloneCluster(tmp_path_factory.mktemp("spark-cluster"), java_options=QUICK_START)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def spark_connect(tmp_path_factory):
+    """A real Spark Connect server (pyspark's ``SparkConnectServer``, started by ``spark-submit``) on a free
+    127.0.0.1 port, running a ``local[2]`` master; ``.url`` is its ``sc://`` address. Stopped by process group."""
+    from spark_cluster import QUICK_START, ConnectServer
+
+    _require_java()
+    server = ConnectServer(tmp_path_factory.mktemp("spark-connect"), java_options=QUICK_START)
+    yield server
+    server.stop()

@@ -1,4 +1,6 @@
-"""The Spark engine (mapInPandas on local[2]) gives the local engine's answer."""
+"""The Spark engine (mapInPandas on local[2]) gives the local engine's answer, and refuses what would not.
+
+The standalone cluster and Spark Connect are tested in test_spark_clusters.py."""
 
 from __future__ import annotations
 
@@ -6,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from explain_lib.engine import explain_chunked, explain_spark
-from explain_lib.errors import InvalidParameterError
-from explain_lib.explainers import LinearShap
+from explain_lib.engine import ExecutorEnvironmentError, explain_chunked, explain_spark
+from explain_lib.errors import InvalidInputError, InvalidParameterError
+from explain_lib.explainers import KernelShap, LinearShap
 
 
 def test_spark_engine_equals_the_local_engine(spark, tmp_path):
@@ -36,3 +38,43 @@ def test_spark_engine_equals_the_local_engine(spark, tmp_path):
 
     with pytest.raises(InvalidParameterError, match="pyspark DataFrame"):
         explain_spark(explainer, rows, output_uri)
+
+
+def test_spark_engine_refuses_save_modes_that_would_mix_other_rows_into_the_importances(spark, tmp_path):
+    rows = pd.DataFrame(np.random.default_rng(1).normal(size=(50, 2)), columns=["a", "b"])
+    explainer = LinearShap(_fitted(rows), rows)
+    frame = spark.createDataFrame(rows)
+    for mode in ("append", "ignore"):
+        with pytest.raises(InvalidParameterError, match="'error' .* or 'overwrite'"):
+            explain_spark(explainer, frame, (tmp_path / "out").as_uri(), mode=mode)
+    first = explain_spark(explainer, frame, (tmp_path / "out").as_uri(), mode="errorifexists")
+    again = explain_spark(explainer, frame, (tmp_path / "out").as_uri(), mode="overwrite")
+    assert np.array_equal(first.global_, again.global_)
+
+
+def test_spark_input_that_reads_differently_twice_is_an_error_not_wrong_importances(spark, tmp_path):
+    """Rows kept by an unseeded coin: the counting pass and the explaining pass see different rows."""
+    from pyspark.sql import functions
+
+    rows = pd.DataFrame(np.random.default_rng(2).normal(size=(5000, 2)), columns=["a", "b"])
+    coin = functions.udf(lambda: __import__("random").random() < 0.5, "boolean").asNondeterministic()
+    frame = spark.createDataFrame(rows).repartition(4).filter(coin())
+    with pytest.raises(InvalidInputError, match="same rows in the same order"):
+        explain_spark(LinearShap(_fitted(rows), rows), frame, (tmp_path / "out").as_uri())
+
+
+def test_a_module_the_executors_lack_is_an_error_naming_it_and_where_to_install(spark, tmp_path, monkeypatch):
+    """The model's module is importable here only (as a user's package not installed on the cluster)."""
+    (tmp_path / "only_on_the_driver.py").write_text("def model(rows):\n    return rows.sum(axis=1)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from only_on_the_driver import model
+
+    rows = pd.DataFrame(np.zeros((10, 2)), columns=["a", "b"])
+    with pytest.raises(ExecutorEnvironmentError, match="'only_on_the_driver'.*PYSPARK_PYTHON"):
+        explain_spark(KernelShap(model, rows[:2]), spark.createDataFrame(rows), (tmp_path / "out").as_uri())
+
+
+def _fitted(rows: pd.DataFrame):
+    from sklearn.linear_model import LinearRegression
+
+    return LinearRegression().fit(rows, rows.a - 2 * rows.b)

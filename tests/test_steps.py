@@ -209,7 +209,9 @@ def test_explain_in_chunks_uploads_the_in_memory_importances(trained, capfd):
     assert np.array_equal(got.global_, expected.global_) and np.array_equal(got.per_class, expected.per_class)
     before = _runs()
     for kwargs, message in (({"chunk_rows": 0}, "chunk_rows must be a positive integer"),
-                            ({"engine": "dask"}, "choose one of"), ({"method": "pfi", "chunk_rows": 10}, "pfi")):
+                            ({"engine": "dask"}, "choose one of"), ({"method": "pfi", "chunk_rows": 10}, "pfi"),
+                            ({"engine": "spark"}, "local_values_uri .* or explanation_output"),
+                            ({"local_values_uri": "file:///tmp/x"}, "engine='spark' writes")):
         with pytest.raises(InvalidParameterError, match=message):
             explain(str(out / "model"), str(out / "test"), target="income", **kwargs)
     assert _runs() == before

@@ -112,7 +112,7 @@ def _explain(args: argparse.Namespace) -> int:
                                  n_background=args.n_background, sample=args.sample,
                                  explanation_output=args.explanation_output, cohorts=args.cohorts,
                                  chunk_rows=args.chunk_rows, workers=args.workers, resume=args.resume,
-                                 engine=args.engine)
+                                 engine=args.engine, local_values_uri=args.local_values_uri)
     print(explanation_id)
     return 0
 
@@ -311,7 +311,11 @@ def _add_explain(commands: Any) -> None:
     parser.add_argument("--resume", type=_switch, nargs="?", const=True, default=False, metavar="true|false",
                         help="continue the chunked job an interrupted run of this step left behind")
     parser.add_argument("--engine", default="local", choices=("local", "spark"),
-                        help="local (this machine) or spark (the active Spark session); default local")
+                        help="local (this machine) or spark (the active Spark session, else the Spark Connect "
+                        "server SPARK_REMOTE names, e.g. sc://host:15002, else pyspark's default); default local")
+    parser.add_argument("--local-values-uri", type=_optional(str), default=None, metavar="URI",
+                        help="with --engine spark: where the local values go, a location the cluster reaches "
+                        "(s3a://, abfss://, dbfs:/, /Volumes/...; default <explanation-output>/local_values)")
     parser.set_defaults(handler=_explain)
 
 

@@ -1,10 +1,10 @@
-"""Errors of the chunked engine, inside explain-lib's hierarchy."""
+"""Errors of the chunked and Spark engines, inside explain-lib's hierarchy."""
 
 from __future__ import annotations
 
-from ..errors import InvalidInputError, InvalidParameterError
+from ..errors import ExplainLibError, InvalidInputError, InvalidParameterError
 
-__all__ = ["JobMismatchError", "SchemaDriftError"]
+__all__ = ["ExecutorEnvironmentError", "JobMismatchError", "SchemaDriftError"]
 
 
 class SchemaDriftError(InvalidInputError):
@@ -13,3 +13,7 @@ class SchemaDriftError(InvalidInputError):
 
 class JobMismatchError(InvalidParameterError):
     """A job directory holds another job (other input, explainer or chunk size) than the one asked to resume."""
+
+
+class ExecutorEnvironmentError(ExplainLibError):
+    """The Spark executors' Python cannot run the explainer: a module it needs is not installed there."""

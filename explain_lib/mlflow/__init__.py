@@ -5,7 +5,9 @@ whose ``predict`` returns, for each row, the model's prediction and the local im
 (raw) features (columns documented in :mod:`explain_lib.scoring._frame`), with a signature, so
 
 * ``mlflow models serve -m <uri> --env-manager local`` answers ``/invocations`` with them,
-* ``mlflow.pyfunc.spark_udf(spark, uri, result_type=spark_result_type(uri))`` scales it out,
+* ``mlflow.pyfunc.spark_udf(spark, uri, result_type=spark_result_type(uri))`` scales it out, on Spark
+  Connect too (``env_manager="local"``: each executor's Python loads the model from ``uri`` through the
+  client's tracking URI, so the executors must reach that tracking server and artifact store),
 * ``load_scoring_explainer(uri)`` gives the :class:`~explain_lib.scoring.ScoringExplainer` back.
 
 ``load_explanation(uri)`` is the inverse of :func:`explain_lib.tracking.log_explanation`.

@@ -111,7 +111,8 @@ class _TabularRows:
 
 
 def _scaled(explainer: Any, model_uri: str, data: str | Path | pd.DataFrame, rows: pd.DataFrame, raw: bool, engine: str,
-            chunk_rows: int | None, workers: int | None, resume: bool, output: str | Path | None) -> Explanation:
+            chunk_rows: int | None, workers: int | None, resume: bool, output: str | Path | None,
+            local_values_uri: str | None) -> Explanation:
     """Explain ``rows`` with the chunked local engine or, for ``engine="spark"``, on Spark."""
     import hashlib
     import shutil
@@ -123,14 +124,13 @@ def _scaled(explainer: Any, model_uri: str, data: str | Path | pd.DataFrame, row
     if isinstance(explainer, TabularExplainer):
         explainer = _TabularRows(explainer, raw if explainer.feature_map is not None else None)
     if engine == "spark":
-        from pyspark.sql import SparkSession
+        from ..engine._spark import active_session
 
-        if output is None:
-            raise InvalidParameterError("engine='spark' writes the local values next to the saved explanation: give "
-                                        "explanation_output (--explanation-output).")
-        spark = SparkSession.builder.getOrCreate()
-        target = str(output).rstrip("/") + "/local_values"
-        uri = target if "://" in target or target.startswith("dbfs:") else Path(target).absolute().as_uri()
+        uri = local_values_uri
+        if uri is None:  # next to the saved explanation: this machine's file system, shared with the cluster
+            target = str(output).rstrip("/") + "/local_values"
+            uri = target if "://" in target or target.startswith("dbfs:") else Path(target).absolute().as_uri()
+        spark = active_session()
         return explain_spark(explainer, spark.createDataFrame(rows), uri, mode="overwrite")
     # One job folder per (model, data, chunk size): a rerun with resume continues it, one without starts over.
     key = hashlib.sha256(repr((model_uri, str(data) if not isinstance(data, pd.DataFrame) else id(data),
@@ -197,6 +197,7 @@ def explain(
     workers: int | None = None,
     resume: bool = False,
     engine: str = "local",
+    local_values_uri: str | None = None,
 ) -> str:
     """Explain an MLflow model on a table and upload the explanation to the active MLflow run.
 
@@ -242,8 +243,14 @@ def explain(
     resume
         Continue the chunked job that an earlier, interrupted run of the same step left behind.
     engine
-        ``local`` (this machine) or ``spark`` (the active Spark session; the local values go to
-        ``explanation_output``/local_values as Parquet, the upload carries the importances).
+        ``local`` (this machine) or ``spark`` (the active Spark session, classic or Connect; else the Spark
+        Connect server ``SPARK_REMOTE`` names, else pyspark's default session; the local values go to
+        ``local_values_uri``, else ``explanation_output``/local_values, as Parquet; the upload carries the
+        importances).
+    local_values_uri
+        Where ``engine="spark"`` writes the local values: a location the cluster's executors and driver
+        reach (``s3a://``, ``abfss://``, ``dbfs:/``, ``/Volumes/...`` on Databricks). Needed when the cluster
+        does not share this machine's file system (a remote Spark Connect server).
 
     Returns
     -------
@@ -269,6 +276,15 @@ def explain(
     if engine not in ENGINES:
         raise InvalidParameterError(f"Unknown engine {engine!r}; choose one of {list(ENGINES)}." +
                                     did_you_mean(engine, ENGINES))
+    if engine == "spark" and local_values_uri is None and explanation_output is None:
+        raise InvalidParameterError("engine='spark' writes the local values where the cluster can reach them: give "
+                                    "local_values_uri (--local-values-uri: s3a://, abfss://, dbfs:/, /Volumes/...), "
+                                    "or explanation_output (--explanation-output) to write them under its "
+                                    "local_values/ when the cluster shares this machine's file system.")
+    if local_values_uri is not None and engine != "spark":
+        raise InvalidParameterError("local_values_uri (--local-values-uri) is where engine='spark' writes the local "
+                                    "values; the local engine keeps them with the explanation. Give engine='spark' "
+                                    "or drop it.")
     chunk_rows, workers = check_positive_int(chunk_rows, "chunk_rows"), check_positive_int(workers, "workers")
     if method == "pfi" and (chunk_rows is not None or engine == "spark"):
         raise InvalidParameterError("method='pfi' gives global importances only; the chunked and Spark engines "
@@ -299,7 +315,7 @@ def explain(
                     rows = pd.DataFrame(rows, columns=features.columns) if not isinstance(rows, pd.DataFrame) \
                         else rows.reset_index(drop=True)
                 explanation = _scaled(explainer, str(model_uri), data, rows, raw, engine, chunk_rows, workers, resume,
-                                      explanation_output)
+                                      explanation_output, local_values_uri)
                 row_labels = None if row_labels is None else np.asarray(row_labels)
             else:
                 explanation, rows, row_labels = _explain_rows(explainer, features, labels, sample, raw)
