@@ -7,8 +7,14 @@ return the same shapes and Python types as interpret-community's explanation mix
 * local values are (n_rows, n_features) for regression and (n_classes, n_rows, n_features) for
   classification, as nested lists; an explanation of one 1-D row (``explain_local(x[0])``) drops
   the row axis, as interpret-community does;
-* ranks are feature positions, highest importance first (ties keep feature order);
-* ``expected_values`` is always a list (one value for regression, one per class otherwise).
+* ranks are feature positions, highest importance first, computed as interpret-community computes them
+  (``values.argsort()[..., ::-1]``), so equal values are ranked in the same order as there (the last of
+  equal features first, for a handful of features); :meth:`Explanation.global_importance` keeps feature order
+  for ties instead;
+* ``expected_values`` is always a list (one value for regression, one per class otherwise);
+* what an explanation read from interpret-community's folder holds and has no field of its own for
+  (``eval_y_predicted``, ``eval_y_predicted_proba``, ``init_data``) comes back as it was saved
+  (``Explanation.community_properties``).
 
 The class holds no state and needs the attributes ``Explanation`` defines.
 """
@@ -32,6 +38,32 @@ __all__ = ["CommunityAccessors"]
 def _rank(values: np.ndarray) -> np.ndarray:
     """Indices that sort ``values`` from highest to lowest along the last axis (ties keep order)."""
     return np.argsort(-values, axis=-1, kind="stable")
+
+
+def community_rank(values: np.ndarray) -> np.ndarray:
+    """Indices that sort ``values`` from highest to lowest along the last axis, equal values ordered as
+    interpret-community orders them: it reverses numpy's ascending ``argsort``.
+
+    Examples
+    --------
+    >>> community_rank(np.array([0.5, 0.0, 0.5, 0.0])).tolist()
+    [2, 0, 3, 1]
+    """
+    return np.argsort(np.asarray(values), axis=-1)[..., ::-1]
+
+
+# interpret-community's method names in its saved format, and ours
+COMMUNITY_METHODS = {"shap.tree": "shap_tree", "shap.kernel": "shap_kernel", "shap.linear": "shap_linear",
+                     "shap.deep": "shap_deep"}
+
+
+def community_method(method: str) -> str:
+    """interpret-community's name of one of our methods (``shap.tree`` -> ``shap_tree``); others as they are."""
+    return COMMUNITY_METHODS.get(method, method)
+
+
+def _is_shap(method: str) -> bool:
+    return method.startswith(("shap.", "shap_"))
 
 
 def check_top_k(top_k: int | None) -> int | None:
@@ -105,7 +137,7 @@ class CommunityAccessors:
     @property
     def global_importance_rank(self: Explanation) -> list[int]:
         """Feature positions, most important first."""
-        return _rank(self.global_).tolist()
+        return community_rank(self.global_).tolist()
 
     @property
     def per_class_values(self: Explanation) -> list[list[float]] | None:
@@ -113,12 +145,24 @@ class CommunityAccessors:
 
     @property
     def per_class_rank(self: Explanation) -> list[list[int]] | None:
-        return None if self.per_class is None else _rank(self.per_class).tolist()
+        return None if self.per_class is None else community_rank(self.per_class).tolist()
 
     @property
-    def init_data(self: Explanation) -> None:
-        """Not kept: the background data stays with the explainer (log it with init_dataset= on upload)."""
-        return None
+    def _local_importance_values(self: Explanation) -> np.ndarray:
+        """interpret-community's private array of the local values (same nesting as ``local_importance_values``),
+        which its tests and some notebooks read."""
+        return np.array(self._local_view())
+
+    def _saved(self: Explanation, name: str) -> Any:
+        """A property as read from interpret-community's folder (None when it did not hold it)."""
+        saved = (self.community_properties or {}).get(name)
+        return None if saved is None else saved[1]
+
+    @property
+    def init_data(self: Explanation) -> list | None:
+        """The background rows as interpret-community's folder held them; None otherwise (the background stays
+        with the explainer here: log it with ``init_dataset=`` on upload)."""
+        return self._saved("init_data")
 
     @property
     def eval_data(self: Explanation) -> list | None:
@@ -127,42 +171,56 @@ class CommunityAccessors:
 
     def _recovered_output(self: Explanation) -> np.ndarray | None:
         """The model output per row, from additivity (SHAP methods on the model itself only)."""
-        return model_outputs(self) if self.method.startswith("shap.") else None
+        return model_outputs(self) if _is_shap(self.method) else None
 
     @property
     def eval_y_predicted(self: Explanation) -> list | None:
-        """Predictions recovered from additivity (predicted class / value); None for other methods."""
+        """What the model's ``predict`` returned for the explained rows, as interpret-community stores it: as
+        read from its folder, else recovered from additivity (SHAP methods): the predicted value, or the model's
+        own label of the class with the largest output (``params["model_classes"]`` when ``classes`` renamed
+        them); None for other methods."""
+        saved = self._saved("eval_y_predicted")
+        if saved is not None:
+            return saved
         output = self._recovered_output()
         if output is None:
             return None
         if self.task == "regression":
             return output[0].tolist()
-        return [self.classes[k] for k in output.argmax(axis=0)]
+        labels = self.params.get("model_classes") or self.classes
+        return [labels[k] for k in output.argmax(axis=0)]
 
     @property
     def eval_y_predicted_proba(self: Explanation) -> list | None:
-        """Class probabilities recovered from additivity when the explanation is in probability space."""
+        """Class probabilities: as read from interpret-community's folder, else recovered from additivity when
+        the explanation is in probability space."""
+        saved = self._saved("eval_y_predicted_proba")
+        if saved is not None:
+            return saved
         output = self._recovered_output()
         if output is None or self.task != "classification" or self.output_space != "probability":
             return None
         return output.T.tolist()
 
     # ------------------------------------------------------------------------- rankings
+    def _ranked_global(self: Explanation, top_k: int | None) -> np.ndarray:
+        return community_rank(self.global_)[: check_top_k(top_k)]
+
     def get_feature_importance_dict(self: Explanation, top_k: int | None = None) -> dict[str, float]:
-        return self.global_importance(top_k).to_dict()
+        return {self.features[i]: float(self.global_[i]) for i in self._ranked_global(top_k)}
 
     def get_ranked_global_names(self: Explanation, top_k: int | None = None) -> list[str]:
-        return list(self.global_importance(top_k).index)
+        return [self.features[i] for i in self._ranked_global(top_k)]
 
     def get_ranked_global_values(self: Explanation, top_k: int | None = None) -> list[float]:
-        return self.global_importance(top_k).tolist()
+        return self.global_[self._ranked_global(top_k)].tolist()
 
     def _ranked_per_class(self: Explanation, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
         if self.per_class is None:
             raise InvalidParameterError(
                 "Per-class importances exist only for classification explanations with local values."
             )
-        order = _rank(self.per_class)[:, : check_top_k(top_k)]
+        order = community_rank(self.per_class)[:, : check_top_k(top_k)]
         return order, np.take_along_axis(self.per_class, order, axis=1)
 
     def get_ranked_per_class_names(self: Explanation, top_k: int | None = None) -> list[list[str]]:
@@ -174,11 +232,11 @@ class CommunityAccessors:
 
     def get_local_importance_rank(self: Explanation) -> list:
         """Feature positions per row (and class), most important first; same nesting as the local values."""
-        return _rank(self._local_view()).tolist()
+        return community_rank(self._local_view()).tolist()
 
     def _ranked_local(self: Explanation, top_k: int | None) -> tuple[np.ndarray, np.ndarray]:
         local = self._local_view()
-        order = _rank(local)[..., : check_top_k(top_k)]
+        order = community_rank(local)[..., : check_top_k(top_k)]
         return order, np.take_along_axis(local, order, axis=-1)
 
     def get_ranked_local_names(self: Explanation, top_k: int | None = None) -> list:

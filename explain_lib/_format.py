@@ -4,8 +4,9 @@ A saved explanation is a directory::
 
     explanation.json   metadata: schema_version, id, method, task, output_space, features,
                        classes, expected, global, per_class, params, versions, is_raw,
-                       is_engineered, global_std, global_repeats, single_row (absent in older
-                       files: None, None, false), and a "local" block describing local.parquet
+                       is_engineered, global_std, global_repeats, single_row, community_properties
+                       (absent in older files: None, None, false, None), and a "local" block
+                       describing local.parquet
     local.parquet      local importance values, if the explanation has them
     data.parquet       the explained rows (feature values), if the explanation kept them
 
@@ -319,6 +320,8 @@ def metadata(explanation: Any) -> dict[str, Any]:
         "global_std": listed(explanation.global_std),
         "global_repeats": listed(explanation.global_repeats),
         "single_row": explanation.single_row,
+        "community_properties": None if explanation.community_properties is None
+        else dict(explanation.community_properties),
     }
 
 
@@ -357,4 +360,5 @@ def fields(meta: dict[str, Any], local: np.ndarray | None, data: pd.DataFrame | 
         "global_std": kept_rows(meta.get("global_std")),
         "global_repeats": kept_rows(meta.get("global_repeats")),
         "single_row": bool(meta.get("single_row", False)),
+        "community_properties": meta.get("community_properties") if columns is None else None,
     }

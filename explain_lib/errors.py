@@ -17,6 +17,7 @@ __all__ = [
     "SchemaVersionError",
     "CorruptExplanationError",
     "ModelNotFittedError",
+    "ValuesNotAvailableError",
     "did_you_mean",
 ]
 
@@ -35,6 +36,14 @@ class InvalidParameterError(ExplainLibError, ValueError):
 
 class UnsupportedModelError(ExplainLibError, TypeError):
     """The model cannot be explained by the requested method."""
+
+
+class ValuesNotAvailableError(InvalidParameterError, AttributeError):
+    """The explanation does not hold the values asked for (local values of a global-only explanation).
+
+    Also an ``AttributeError``, as interpret-community's explanations simply lack the attribute, so
+    ``hasattr(explanation, "local_importance_values")`` is False for a global-only explanation.
+    """
 
 
 class SchemaVersionError(ExplainLibError):

@@ -25,6 +25,7 @@ from .errors import (
     InvalidInputError,
     InvalidParameterError,
     SchemaVersionError,
+    ValuesNotAvailableError,
     did_you_mean,
 )
 
@@ -128,6 +129,10 @@ class Explanation(CommunityAccessors):
     ``global_`` over repeated estimates and the estimates themselves (permutation importance).
     ``single_row``: the explanation of one 1-D row; interpret-community's accessors drop the row
     axis for it. interpret-community's accessor names come from :class:`CommunityAccessors`.
+    ``community_properties``: what an explanation read from interpret-community's saved folder held and
+    has no field for here (``eval_y_predicted``, ``eval_y_predicted_proba``, ``init_data``, its metadata),
+    as ``{name: [tag, value]}``; written back as they were. Explanations derived from it (``cohort``,
+    ``to_raw``) drop them.
 
     Examples
     --------
@@ -164,6 +169,7 @@ class Explanation(CommunityAccessors):
     global_std: np.ndarray | None = None
     global_repeats: np.ndarray | None = None
     single_row: bool = False
+    community_properties: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -238,6 +244,8 @@ class Explanation(CommunityAccessors):
         set_(self, "versions", types.MappingProxyType(dict(self.versions)))
         if self.fidelity is not None:
             set_(self, "fidelity", types.MappingProxyType(_plain(dict(self.fidelity))))
+        if self.community_properties is not None:
+            set_(self, "community_properties", types.MappingProxyType(_plain(dict(self.community_properties))))
 
     # ----------------------------------------------------------------- sizes
     @property
@@ -287,10 +295,10 @@ class Explanation(CommunityAccessors):
         return matches[0]
 
     def require_local(self, what: str) -> np.ndarray:
-        """The local values, or an :class:`~explain_lib.errors.InvalidParameterError` saying that ``what``
-        (e.g. ``"cohort()"``) needs them when this explanation is global only (permutation importance)."""
+        """The local values, or a :class:`~explain_lib.errors.ValuesNotAvailableError` (an InvalidParameterError)
+        saying that ``what`` (e.g. ``"cohort()"``) needs them when this explanation is global only."""
         if self.local is None:
-            raise InvalidParameterError(
+            raise ValuesNotAvailableError(
                 f"{what} needs local values, but this {self.method} explanation is global only. "
                 "Use a method that explains rows (tree, linear, kernel, mimic)."
             )
@@ -352,6 +360,7 @@ class Explanation(CommunityAccessors):
             params={**self.params, "cohort_of": self.id, "cohort_rows": int(positions.size)},
             data=data,
             single_row=self.single_row and positions.size == 1,
+            community_properties=None,
         )
 
     def to_raw(self, feature_map: Any, *, raw_features: Sequence[str] | None = None,
@@ -392,6 +401,7 @@ class Explanation(CommunityAccessors):
             data=raw_data,
             id=uuid.uuid4().hex,
             params={**self.params, "engineered_explanation_id": self.id},
+            community_properties=None,
         )
 
     # ---------------------------------------------------------------- shap interop

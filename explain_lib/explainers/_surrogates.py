@@ -19,6 +19,7 @@ from .linear import LinearShap
 from .tree import TreeShap
 
 __all__ = [
+    "SMALL_DATA_THRESHOLD",
     "ExplainableModel",
     "LGBMExplainableModel",
     "LinearExplainableModel",
@@ -87,6 +88,10 @@ class ExplainableModel(abc.ABC):
         """The exact SHAP explainer of the fitted surrogate (fed ``transform(X)``)."""
 
 
+#: fewer training rows than this: a LightGBM surrogate may end in leaves of one row (``min_child_samples=1``, as
+#: interpret-community sets), else its default of 20 rows per leaf leaves so few splits that it predicts a constant
+SMALL_DATA_THRESHOLD = 50
+_LGBM_LEAF_ARGS = ("min_child_samples", "min_data_in_leaf", "min_data_per_leaf", "min_data", "min_samples_leaf")
 _LGBM_THREAD_ARGS = ("n_jobs", "num_threads", "num_thread", "nthread", "nthreads")
 _LGBM_ONE_THREAD_CELLS = 2_000_000  # training matrices up to this many cells train on one thread
 #: the default LightGBM surrogate: 400 trees of depth 3 (interactions of at most 3 features each) on
@@ -141,6 +146,8 @@ class LGBMExplainableModel(ExplainableModel):
         if not any(name in self.model_args for name in _LGBM_THREAD_ARGS) \
                 and np.prod(np.shape(X)) <= _LGBM_ONE_THREAD_CELLS:
             estimator.set_params(n_jobs=1)
+        if np.shape(X)[0] < SMALL_DATA_THRESHOLD and not any(name in self.model_args for name in _LGBM_LEAF_ARGS):
+            estimator.set_params(min_child_samples=1)
         self.model = estimator.fit(X, y)
         self.model.set_params(n_jobs=self.model_args.get("n_jobs"))  # predictions: LightGBM's default threads
         return self

@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ..data import Tabular
-from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
+from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, prediction_function
 from ._base import Explainer, binary_pair, resolve_classes
-from ._surrogates import ExplainableModel, explainable_model_class
+from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
-__all__ = ["MimicExplainer"]
+__all__ = ["SMALL_DATA_THRESHOLD", "MimicExplainer"]
 
 _LOGIT_CLIP = 1e-6
 _AUGMENT_TARGET_ROWS = 10_000
@@ -157,7 +157,16 @@ class MimicExplainer(Explainer):
         super().__init__(model, features=None if transformations is not None else features, classes=classes,
                          model_task=model_task)
         if self.task is None:
-            raise InvalidParameterError("MimicExplainer needs model_task='classification' or 'regression' here.")
+            if not is_function and not callable(model):
+                raise UnsupportedModelError(
+                    f"MimicExplainer cannot call {type(model).__name__}: it has neither predict() nor predict_proba(). "
+                    "A model to mimic needs predict() (a regressor, or a classifier with predict_proba() for its "
+                    "probabilities), or pass a function of rows with is_function=True and model_task=."
+                )
+            raise InvalidParameterError(
+                "MimicExplainer cannot tell whether this function classifies or regresses; pass "
+                "model_task='classification' (it returns one probability per class) or model_task='regression'."
+            )
         if not 0 < holdout_fraction < 1:
             raise InvalidParameterError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction}.")
         self.shap_values_output = _check_values_output(shap_values_output, self.task)

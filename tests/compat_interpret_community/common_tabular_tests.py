@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 import shap
 from common_utils import (create_cancer_data, create_energy_data,
-                          create_iris_data, create_keras_multiclass_classifier,
-                          create_keras_regressor, create_msx_data,
+                          create_iris_data, create_msx_data,
                           create_multiclass_sparse_newsgroups_data,
                           create_pandas_only_svm_classifier,
                           create_pytorch_multiclass_classifier,
@@ -23,7 +22,7 @@ from common_utils import (create_cancer_data, create_energy_data,
                           create_sklearn_svm_classifier,
                           create_xgboost_classifier, get_ohe_params)
 from constants import ModelType
-from datasets import retrieve_dataset
+from datasets import adult, retrieve_dataset
 from explain_lib.compat.common.constants import (ExplainParams, InterpretData,
                                                   ModelTask, ShapValuesOutput)
 from explain_lib.compat.common.explanation_utils import _summarize_data
@@ -246,35 +245,6 @@ class VerifyTabularTests(object):
                                                 true_labels_required=true_labels_required,
                                                 num_overall_features_equal=num_overall_features_equal)
 
-    def verify_explain_model_local_dnn(self, is_per_class=True, include_evaluation_examples=True,
-                                       include_local=True, has_explain_local=True, true_labels_required=False,
-                                       num_overall_features_equal=-1):
-        x_train, x_test, y_train, y_test, feature_names, target_names = create_iris_data()
-        # Fit a keras dnn classification model
-        model = create_keras_multiclass_classifier(x_train, y_train)
-        self._verify_explain_model_local_common(model, x_train, x_test, y_train, y_test,
-                                                feature_names, target_names,
-                                                expected_overall_features=None,
-                                                expected_per_class_features=None,
-                                                is_per_class=is_per_class,
-                                                include_evaluation_examples=include_evaluation_examples,
-                                                include_local=include_local,
-                                                has_explain_local=has_explain_local,
-                                                true_labels_required=true_labels_required,
-                                                num_overall_features_equal=num_overall_features_equal)
-        # Similar but now for pytorch multiclass model as well
-        model = create_pytorch_multiclass_classifier(x_train, y_train)
-        self._verify_explain_model_local_common(model, x_train, x_test, y_train, y_test,
-                                                feature_names, target_names,
-                                                expected_overall_features=None,
-                                                expected_per_class_features=None,
-                                                is_per_class=is_per_class,
-                                                include_evaluation_examples=include_evaluation_examples,
-                                                include_local=include_local,
-                                                has_explain_local=has_explain_local,
-                                                true_labels_required=true_labels_required,
-                                                num_overall_features_equal=num_overall_features_equal)
-
     def _verify_explain_model_local_regression_common(self, model, x_train, x_test, y_train, y_test,
                                                       feature_names, include_evaluation_examples=True,
                                                       include_local=True, has_explain_local=True,
@@ -307,37 +277,6 @@ class VerifyTabularTests(object):
         x_train, x_test, y_train, y_test, feature_names = create_energy_data()
         # Fit a linear model
         model = create_sklearn_linear_regressor(x_train, y_train)
-        self._verify_explain_model_local_regression_common(model, x_train, x_test, y_train, y_test,
-                                                           feature_names,
-                                                           include_evaluation_examples=include_evaluation_examples,
-                                                           include_local=include_local,
-                                                           has_explain_local=has_explain_local,
-                                                           true_labels_required=true_labels_required)
-
-    def verify_explain_model_local_regression_dnn(self, include_evaluation_examples=True, include_local=True,
-                                                  has_explain_local=True, true_labels_required=False):
-        x_train, x_test, y_train, y_test, feature_names = create_energy_data()
-        # Note: we normalize data and labels to prevent pytorch from failing
-        # with NaN loss due to large values
-        y_scaler = MinMaxScaler()
-        y_train_values = y_train.values.reshape(-1, 1)
-        y_scaler.fit(y_train_values)
-        y_train = y_scaler.transform(y_train_values).flatten()
-        y_test = y_scaler.transform(y_test.values.reshape(-1, 1)).flatten()
-        x_scaler = MinMaxScaler()
-        x_scaler.fit(x_train)
-        x_train = x_scaler.transform(x_train)
-        x_test = x_scaler.transform(x_test)
-        # Fit a dnn keras regression model
-        model = create_keras_regressor(x_train, y_train)
-        self._verify_explain_model_local_regression_common(model, x_train, x_test, y_train, y_test,
-                                                           feature_names,
-                                                           include_evaluation_examples=include_evaluation_examples,
-                                                           include_local=include_local,
-                                                           has_explain_local=has_explain_local,
-                                                           true_labels_required=true_labels_required)
-        # Similar but now for a pytorch model as well
-        model = create_pytorch_regressor(x_train, y_train)
         self._verify_explain_model_local_regression_common(model, x_train, x_test, y_train, y_test,
                                                            feature_names,
                                                            include_evaluation_examples=include_evaluation_examples,
@@ -513,7 +452,7 @@ class VerifyTabularTests(object):
     def verify_explain_model_subset_classification_dense(self, is_local=True,
                                                          true_labels_required=False):
         # Verify explaining a subset of the features
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, y_test = train_test_split(X, y, test_size=0.01, random_state=7)
         # Fit a tree model
         model = create_sklearn_logistic_regressor(x_train, y_train)

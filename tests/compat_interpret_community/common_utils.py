@@ -10,8 +10,7 @@ from lightgbm import LGBMClassifier, LGBMRegressor
 from packaging import version
 from sklearn import ensemble, linear_model, svm
 from sklearn.base import TransformerMixin
-from sklearn.datasets import (fetch_20newsgroups, fetch_california_housing,
-                              load_breast_cancer, load_iris)
+from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -20,24 +19,13 @@ from sklearn.pipeline import Pipeline
 from xgboost import XGBClassifier
 
 try:
-    from tensorflow import keras
-    from tensorflow.keras import Input, Model
-    from tensorflow.keras.layers import Activation, Dense, Dropout, concatenate
-    from tensorflow.keras.models import Sequential
-    from tensorflow.keras.wrappers.scikit_learn import (KerasClassifier,
-                                                        KerasRegressor)
-except ImportError:
-    pass
-
-try:
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
 except ImportError:
     pass
 
-from datasets import retrieve_dataset
-from pandas import read_csv
+from datasets import california_housing, newsgroups, retrieve_dataset, titanic
 
 LIGHTGBM_METHOD = 'mimic.lightgbm'
 LINEAR_METHOD = 'mimic.linear'
@@ -78,13 +66,9 @@ def get_ohe_params(sparse=False, use_simple_features_combiner=False):
 
 def create_binary_sparse_newsgroups_data():
     categories = ['alt.atheism', 'soc.religion.christian']
-    newsgroups_train = fetch_20newsgroups(subset='train', categories=categories)
-    newsgroups_test = fetch_20newsgroups(subset='test', categories=categories)
     class_names = ['atheism', 'christian']
-    x_train = newsgroups_train.data
-    x_test = newsgroups_test.data
-    y_train = newsgroups_train.target
-    y_validation = newsgroups_test.target
+    x_train, y_train = newsgroups(categories, 1079, 'train')
+    x_test, y_validation = newsgroups(categories, 717, 'test')
     from sklearn.feature_extraction.text import HashingVectorizer
     vectorizer = HashingVectorizer(stop_words='english', alternate_sign=False,
                                    n_features=2**16)
@@ -96,10 +80,8 @@ def create_binary_sparse_newsgroups_data():
 def create_multiclass_sparse_newsgroups_data():
     remove = ('headers', 'footers', 'quotes')
     categories = ['alt.atheism', 'talk.religion.misc', 'comp.graphics', 'sci.space']
-    from sklearn.datasets import fetch_20newsgroups
-    ngroups = fetch_20newsgroups(subset='train', categories=categories,
-                                 shuffle=True, random_state=42, remove=remove)
-    x_train, x_test, y_train, y_validation = train_test_split(ngroups.data, ngroups.target,
+    data, target = newsgroups(categories, 2034, 'train')
+    x_train, x_test, y_train, y_validation = train_test_split(data, target,
                                                               test_size=0.02, random_state=42)
     from sklearn.feature_extraction.text import HashingVectorizer
     vectorizer = HashingVectorizer(stop_words='english', alternate_sign=False,
@@ -241,54 +223,6 @@ def create_sklearn_logistic_regressor(X, y, pipeline=False):
     return model
 
 
-def create_keras_regressor(X, y):
-    # create simple (dummy) Keras DNN model for regression
-    batch_size = 128
-    epochs = 12
-    model = _common_model_generator(X.shape[1])
-    model.add(Activation('linear'))
-    model.compile(loss=keras.losses.MeanSquaredError,
-                  optimizer=keras.optimizers.Adadelta(),
-                  metrics=['accuracy'])
-    model.fit(X, y,
-              batch_size=batch_size,
-              epochs=epochs,
-              verbose=1,
-              validation_data=(X, y))
-    return model
-
-
-def create_scikit_keras_model_func(feature_number):
-    def common_scikit_keras_model():
-        model = Sequential()
-        model.add(Dense(12, input_dim=feature_number, activation='relu'))
-        model.add(Dense(8, activation='relu'))
-        model.add(Dense(1))
-        model.compile(loss='mean_squared_error', optimizer='adam', metrics=['mse'])
-        return model
-    return common_scikit_keras_model
-
-
-def create_scikit_keras_regressor(X, y):
-    # create simple (dummy) Keras DNN model for regression
-    batch_size = 500
-    epochs = 10
-    model_func = create_scikit_keras_model_func(X.shape[1])
-    model = KerasRegressor(build_fn=model_func, nb_epoch=epochs, batch_size=batch_size, verbose=1)
-    model.fit(X, y)
-    return model
-
-
-def create_scikit_keras_classifier(X, y):
-    # create simple (dummy) Keras DNN model for classification
-    batch_size = 500
-    epochs = 10
-    model_func = create_scikit_keras_model_func(X.shape[1])
-    model = KerasClassifier(build_fn=model_func, nb_epoch=epochs, batch_size=batch_size, verbose=1)
-    model.fit(X, y)
-    return model
-
-
 def _common_pytorch_generator(numCols, numClasses=None):
     class Net(nn.Module):
         def __init__(self):
@@ -343,52 +277,6 @@ def create_pytorch_regressor(X, y):
     return _train_pytorch_model(epochs, criterion, optimizer, net, torch_X, torch_y)
 
 
-def create_tf_model(inp_ds, val_ds, feature_names):
-    """Create a simple TF model for regression.
-
-    :param inp_ds: input data set.
-    :type inp_ds: BatchDataset
-    :param val_ds: validation data set.
-    :type val_ds: BatchDataset
-    :param feature_names: list of feature names.
-    :type feature_names: list
-    :return: a TF model.
-    :rtype: tf.keras.Model
-    """
-    inputs = {col: Input(name=col, shape=(1,),
-                         dtype='float32') for col in list(feature_names)}
-
-    x = concatenate([inputs[col] for col in list(feature_names)])
-    x = Dense(20, activation='relu', name='hidden1')(x)
-    out = Dense(1)(x)
-
-    model = Model(inputs=inputs, outputs=out)
-
-    model.compile(optimizer='adam',
-                  loss='mse',
-                  metrics=['mae', 'mse'])
-
-    model.fit(inp_ds, epochs=5, validation_data=val_ds)
-    return model
-
-
-def create_keras_classifier(X, y):
-    # create simple (dummy) Keras DNN model for binary classification
-    batch_size = 128
-    epochs = 12
-    model = _common_model_generator(X.shape[1])
-    model.add(Activation('sigmoid'))
-    model.compile(loss=keras.losses.binary_crossentropy,
-                  optimizer=keras.optimizers.Adadelta(),
-                  metrics=['accuracy'])
-    model.fit(X, y,
-              batch_size=batch_size,
-              epochs=epochs,
-              verbose=1,
-              validation_data=(X, y))
-    return model
-
-
 def create_pytorch_classifier(X, y):
     # create simple (dummy) Pytorch DNN model for binary classification
     epochs = 12
@@ -429,24 +317,6 @@ def create_pytorch_single_output_classifier(X, y):
     return _train_pytorch_model(epochs, criterion, optimizer, net, torch_X, torch_y.reshape(-1, 1))
 
 
-def create_keras_multiclass_classifier(X, y):
-    batch_size = 128
-    epochs = 12
-    num_classes = len(np.unique(y))
-    model = _common_model_generator(X.shape[1], num_classes)
-    model.add(Dense(units=num_classes, activation=Activation('softmax')))
-    model.compile(loss=keras.losses.categorical_crossentropy,
-                  optimizer=keras.optimizers.Adadelta(),
-                  metrics=['accuracy'])
-    y_train = keras.utils.to_categorical(y, num_classes)
-    model.fit(X, y_train,
-              batch_size=batch_size,
-              epochs=epochs,
-              verbose=1,
-              validation_data=(X, y_train))
-    return model
-
-
 def create_pytorch_multiclass_classifier(X, y):
     # Get unique number of classes
     numClasses = np.unique(y).shape[0]
@@ -460,16 +330,6 @@ def create_pytorch_multiclass_classifier(X, y):
     criterion = nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
     return _train_pytorch_model(epochs, criterion, optimizer, net, torch_X, torch_y)
-
-
-def create_dnn_classifier_unfit(feature_number):
-    # create simple (dummy) Keras DNN model for binary classification
-    model = _common_model_generator(feature_number)
-    model.add(Activation('sigmoid'))
-    model.compile(loss=keras.losses.binary_crossentropy,
-                  optimizer=keras.optimizers.Adadelta(),
-                  metrics=['accuracy'])
-    return model
 
 
 def create_iris_data():
@@ -496,7 +356,7 @@ def create_energy_data():
 
 
 def create_housing_data():
-    housing = fetch_california_housing()
+    housing = california_housing()
     x_train, x_test, y_train, y_test = train_test_split(
         housing.data, housing.target,
         test_size=0.2, random_state=7)
@@ -588,9 +448,7 @@ def create_reviews_data(test_size):
 
 
 def create_simple_titanic_data():
-    titanic_url = ('https://raw.githubusercontent.com/amueller/'
-                   'scipy-2017-sklearn/091d371/notebooks/datasets/titanic3.csv')
-    data = read_csv(titanic_url)
+    data = titanic()
     # fill missing values
     data = data.fillna(method="ffill")
     data = data.fillna(method="bfill")
@@ -605,9 +463,7 @@ def create_simple_titanic_data():
 
 
 def create_complex_titanic_data():
-    titanic_url = ('https://raw.githubusercontent.com/amueller/'
-                   'scipy-2017-sklearn/091d371/notebooks/datasets/titanic3.csv')
-    data = read_csv(titanic_url)
+    data = titanic()
     X = data.drop('survived', axis=1)
     y = data['survived']
 
@@ -673,15 +529,6 @@ def _get_all_combinations(input_dict):
             break
 
     return output
-
-
-def _common_model_generator(feature_number, output_length=1):
-    model = Sequential()
-    model.add(Dense(32, activation='relu', input_shape=(feature_number,)))
-    model.add(Dropout(0.25))
-    model.add(Dense(output_length, activation='relu', input_shape=(32,)))
-    model.add(Dropout(0.5))
-    return model
 
 
 def _simple_ohe_callable(input_feature, category):

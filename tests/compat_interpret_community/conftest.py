@@ -181,3 +181,21 @@ def verify_mimic_special_args():
                              sgd_create_explainer, tree_create_explainer]:
         verify_mimic_special_args.append(VerifyTabularTests(test_logger, create_explainer, specify_policy=False))
     return verify_mimic_special_args
+
+
+@pytest.fixture
+def tracking_uri(store):
+    """MLflow runs go to the module's throwaway store (``store`` in tests/conftest.py); the tracking URI and
+    experiment the test sets globally are unset afterwards."""
+    import mlflow
+    import mlflow.tracking.fluent
+
+    yield store
+    mlflow.set_tracking_uri(None)
+    mlflow.tracking.fluent._active_experiment_id = None
+
+
+def pytest_configure(config):
+    # the markers interpret-community's pytest.ini registers
+    config.addinivalue_line("markers", "owner: the owner of a test")
+    config.addinivalue_line("markers", "domain: the domain of a test")

@@ -9,20 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import shap
-from common_utils import (create_keras_classifier, create_keras_regressor,
-                          create_lightgbm_classifier, create_msx_data,
+from common_utils import (create_lightgbm_classifier, create_msx_data,
                           create_pytorch_classifier, create_pytorch_regressor,
                           create_pytorch_single_output_classifier,
-                          create_scikit_keras_classifier,
-                          create_scikit_keras_regressor,
                           create_sklearn_linear_regressor,
                           create_sklearn_random_forest_classifier,
                           create_sklearn_random_forest_regressor,
-                          create_sklearn_svm_classifier, create_tf_model,
+                          create_sklearn_svm_classifier,
                           create_xgboost_classifier, get_ohe_params,
                           wrap_classifier_without_proba)
 from constants import DatasetConstants, owner_email_tools_and_ux
-from datasets import retrieve_dataset
+from datasets import adult, retrieve_dataset, titanic
 from explain_lib.compat.common.constants import InterpretData, ModelTask
 from explain_lib.compat.common.policy import SamplingPolicy
 from explain_lib.compat.shap import (DeepExplainer, GPUKernelExplainer,
@@ -40,12 +37,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (FunctionTransformer, OneHotEncoder,
                                    StandardScaler)
-
-try:
-    import tensorflow as tf
-except ImportError:
-    pass
-
 
 test_logger = logging.getLogger(__name__)
 test_logger.setLevel(logging.DEBUG)
@@ -111,10 +102,6 @@ class TestTabularExplainer(object):
         verify_tabular.verify_explain_model_local(iris_overall_expected_features,
                                                   iris_per_class_expected_features)
 
-    @pytest.mark.skip(reason="failing in deep explainer after shap upgrade")
-    def test_explain_model_local_dnn(self, verify_tabular):
-        verify_tabular.verify_explain_model_local_dnn()
-
     def test_explain_model_local_without_include_local(self, verify_tabular):
         iris_overall_expected_features = verify_tabular.iris_overall_expected_features
         iris_per_class_expected_features = self.iris_per_class_expected_features
@@ -124,10 +111,6 @@ class TestTabularExplainer(object):
 
     def test_explain_model_local_regression_without_include_local(self, verify_tabular):
         verify_tabular.verify_explain_model_local_regression(include_local=False)
-
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_local_regression_dnn(self, verify_tabular):
-        verify_tabular.verify_explain_model_local_regression_dnn()
 
     def test_explanation_get_feature_importance_dict(self, iris, tabular_explainer):
         x_train = pd.DataFrame(data=iris[DatasetConstants.X_TRAIN], columns=iris[DatasetConstants.FEATURES])
@@ -334,7 +317,7 @@ class TestTabularExplainer(object):
                                                                 iris_per_class_expected_features)
 
     def test_explain_model_random_forest_classification(self, tabular_explainer):
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
         # Fit a tree model
         model = create_sklearn_random_forest_classifier(x_train, y_train)
@@ -380,7 +363,7 @@ class TestTabularExplainer(object):
         assert explanation.num_classes == len(iris[DatasetConstants.CLASSES])
 
     def _validate_binary_explain_model(self, tabular_explainer, create_model, test_name):
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
         model = create_model(x_train, y_train)
         classes = ["<50k", ">50k"]
@@ -411,17 +394,8 @@ class TestTabularExplainer(object):
         policy = SamplingPolicy(allow_eval_sampling=True)
         exp.explain_global(x_test.values, sampling_policy=policy)
 
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_keras(self, tabular_explainer):
-        X, y = shap.datasets.adult()
-        x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
-        # Fit a keras DNN model
-        model = create_keras_classifier(x_train.values, y_train)
-        test_logger.info('Running explain global for test_explain_model_keras')
-        self._explain_model_dnn_common(tabular_explainer, model, x_train, x_test, y_train, X.columns.values)
-
     def test_explain_model_pytorch(self, tabular_explainer):
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
         # Fit a pytorch DNN model
         model = create_pytorch_classifier(x_train.values, y_train)
@@ -429,7 +403,7 @@ class TestTabularExplainer(object):
         self._explain_model_dnn_common(tabular_explainer, model, x_train, x_test, y_train, X.columns.values)
 
     def test_explain_model_pytorch_binary_single_output(self, tabular_explainer):
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
         # Fit a pytorch DNN model
         model = create_pytorch_single_output_classifier(x_train.values, y_train)
@@ -476,18 +450,8 @@ class TestTabularExplainer(object):
         assert len(explanation.local_importance_values[0][0]) == len(features)
         assert explanation.num_features == len(features)
 
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_local_keras_classification(self, tabular_explainer):
-        X, y = shap.datasets.adult()
-        x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
-        # Fit a DNN keras model
-        model = create_keras_classifier(x_train.values, y_train)
-        test_logger.info('Running explain local for test_explain_model_local_keras_classification')
-        self._explain_model_local_dnn_classification_common(tabular_explainer, model, x_train,
-                                                            x_test, y_train, X.columns.values)
-
     def test_explain_model_local_pytorch_classification(self, tabular_explainer):
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.2, random_state=7)
         # Fit a DNN pytorch model
         model = create_pytorch_classifier(x_train.values, y_train)
@@ -505,17 +469,6 @@ class TestTabularExplainer(object):
         assert explanation.num_examples == len(x_test)
         assert len(explanation.local_importance_values[0]) == len(features)
         assert explanation.num_features == len(features)
-
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_local_keras_regression(self, housing, tabular_explainer):
-        x_train = housing[DatasetConstants.X_TRAIN]
-        x_test = housing[DatasetConstants.X_TEST]
-        # Fit a DNN keras model
-        model = create_keras_regressor(x_train, housing[DatasetConstants.Y_TRAIN])
-        test_logger.info('Running explain local for test_explain_model_local_keras_regression')
-        self._explain_model_local_dnn_regression_common(tabular_explainer, model, x_train,
-                                                        x_test, housing[DatasetConstants.Y_TRAIN],
-                                                        housing[DatasetConstants.FEATURES])
 
     def test_explain_model_local_pytorch_regression(self, housing, tabular_explainer):
         x_train = housing[DatasetConstants.X_TRAIN]
@@ -616,9 +569,7 @@ class TestTabularExplainer(object):
             'length of local importances does not match number of classes'
 
     def test_explain_raw_feats_titanic(self, tabular_explainer):
-        titanic_url = ('https://raw.githubusercontent.com/amueller/'
-                       'scipy-2017-sklearn/091d371/notebooks/datasets/titanic3.csv')
-        data = pd.read_csv(titanic_url)
+        data = titanic()
         # fill missing values
         data = data.fillna(method="ffill")
         data = data.fillna(method="bfill")
@@ -776,7 +727,7 @@ class TestTabularExplainer(object):
         assert global_explanation.num_features == num_cols
 
     def test_explain_model_classification_with_predict_only(self, tabular_explainer):
-        X, y = shap.datasets.adult()
+        X, y = adult()
         x_train, x_test, y_train, _ = train_test_split(X, y, test_size=0.003, random_state=7)
         # Fit a tree model
         model = create_sklearn_random_forest_classifier(x_train, y_train)
@@ -796,80 +747,6 @@ class TestTabularExplainer(object):
         assert non_gpu_explainers == [TreeExplainer, DeepExplainer, LinearExplainer, KernelExplainer]
         gpu_explainers = _get_uninitialized_explainers(use_gpu=True)
         assert gpu_explainers == [GPUKernelExplainer]
-
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_keras_regressor(self, housing, tabular_explainer):
-        # verify that no errors get thrown when calling get_raw_feat_importances
-        x_train = housing[DatasetConstants.X_TRAIN][DATA_SLICE]
-        x_test = housing[DatasetConstants.X_TEST][DATA_SLICE]
-        y_train = housing[DatasetConstants.Y_TRAIN][DATA_SLICE]
-
-        model = create_scikit_keras_regressor(x_train, y_train)
-
-        explainer = tabular_explainer(model, x_train)
-
-        global_explanation = explainer.explain_global(x_test)
-        local_explanation = explainer.explain_local(x_test)
-        global_importance_values = global_explanation.global_importance_values
-        num_feats = x_train.shape[1]
-        num_samples = x_train.shape[0]
-        assert len(global_importance_values) == num_feats, ('length of global importances '
-                                                            'does not match number of features')
-        local_importance_values = local_explanation.local_importance_values
-        assert len(local_importance_values) == num_samples, ('length of local importances does not match number '
-                                                             'of samples')
-
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_keras_classifier(self, iris, tabular_explainer):
-        # verify that no errors get thrown when calling get_raw_feat_importances
-        x_train = iris[DatasetConstants.X_TRAIN][DATA_SLICE]
-        x_test = iris[DatasetConstants.X_TEST][DATA_SLICE]
-        y_train = iris[DatasetConstants.Y_TRAIN][DATA_SLICE]
-
-        model = create_scikit_keras_classifier(x_train, y_train)
-
-        explainer = tabular_explainer(model, x_train)
-
-        global_explanation = explainer.explain_global(x_test)
-        local_explanation = explainer.explain_local(x_test)
-        global_importance_values = global_explanation.global_importance_values
-        num_feats = x_train.shape[1]
-        num_classes = 2
-        assert len(global_importance_values) == num_feats, ('length of global importances '
-                                                            'does not match number of features')
-        local_importance_values = local_explanation.local_importance_values
-        assert len(local_importance_values) == num_classes, ('length of local importances does not match number '
-                                                             'of classes')
-
-    @pytest.mark.skip(reason="latest tensorflow version no longer works with shap deep explainer")
-    def test_explain_model_batch_dataset(self, housing, tabular_explainer):
-        X_train = housing[DatasetConstants.X_TRAIN]
-        X_test = housing[DatasetConstants.X_TEST][DATA_SLICE]
-        y_train = housing[DatasetConstants.Y_TRAIN]
-        y_test = housing[DatasetConstants.Y_TEST][DATA_SLICE]
-        features = housing[DatasetConstants.FEATURES]
-        X_train_df = pd.DataFrame(X_train, columns=list(features))
-        X_test_df = pd.DataFrame(X_test, columns=list(features))
-        inp = (dict(X_train_df), y_train)
-        inp_ds = tf.data.Dataset.from_tensor_slices(inp).batch(32)
-        val = (dict(X_test_df), y_test)
-        val_ds = tf.data.Dataset.from_tensor_slices(val).batch(32)
-        model = create_tf_model(inp_ds, val_ds, features)
-        wrapped_dataset = DatasetWrapper(val_ds)
-        wrapped_model = wrap_model(model, wrapped_dataset, model_task='regression')
-
-        explainer = tabular_explainer(wrapped_model, inp_ds)
-
-        global_explanation = explainer.explain_global(wrapped_dataset)
-        local_explanation = explainer.explain_local(wrapped_dataset)
-        global_importance_values = global_explanation.global_importance_values
-        num_rows = X_test_df.shape[0]
-        num_feats = X_test_df.shape[1]
-        assert len(global_importance_values) == num_feats, ('length of global importances '
-                                                            'does not match number of features')
-        local_importance_values = local_explanation.local_importance_values
-        assert len(local_importance_values) == num_rows, ('length of local importances does not match number '
-                                                          'of rows')
 
     def verify_adult_overall_features(self, ranked_global_names, ranked_global_values):
         # Verify order of features

@@ -88,7 +88,7 @@ class TestSerializeExplanationBackcompat(object):
                                       iris[DatasetConstants.X_TRAIN],
                                       features=iris[DatasetConstants.FEATURES])
         explanation = explainer.explain_global(iris[DatasetConstants.X_TEST], include_local=False)
-        loaded_explanation = load_explanation(os.path.join('.', 'tests', 'backcompat_explanation'))
+        loaded_explanation = load_explanation(os.path.join(os.path.dirname(__file__), 'backcompat_explanation'))
         explanation._id = loaded_explanation._id
         _assert_explanation_equivalence(explanation, loaded_explanation, rtol=0.03, atol=0.002)
         _assert_numpy_explanation_types(explanation, loaded_explanation, rtol=0.03, atol=0.002)
