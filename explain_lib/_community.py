@@ -122,8 +122,18 @@ class CommunityAccessors:
 
     @property
     def expected_values(self: Explanation) -> list[float] | None:
-        """A list: one value for regression, one per class for classification."""
-        return None if self.expected is None else self.expected.tolist()
+        """A list: one value for regression, one per class for classification, except one value (the positive
+        class's log-odds; the other class's is its negation) for a binary linear explanation, as
+        interpret-community's LinearExplainer gives."""
+        if self.expected is None:
+            return None
+        values = self.expected.tolist()
+        if self.task == "regression":
+            return values[:1]
+        if (self.method == "shap.linear" and len(values) == 2 and self.output_space == "margin"
+                and values[0] == -values[1]):
+            return values[1:]
+        return values
 
     @property
     def local_importance_values(self: Explanation) -> list:

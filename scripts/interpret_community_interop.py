@@ -158,7 +158,10 @@ def read_ours(directory: Path, dashboard: bool) -> dict:
         explanation = load_explanation(str(folder))
         values = {}
         for name in names:
-            value = getattr(explanation, name, None)
+            try:
+                value = getattr(explanation, name)
+            except AttributeError:  # absent; or a rank property calling .tolist() on the list its loader made
+                value = getattr(explanation, "_" + name, None)
             values[name] = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
         for name in ("get_ranked_global_names", "get_ranked_global_values", "get_ranked_per_class_names",
                      "get_ranked_local_names"):
@@ -168,9 +171,7 @@ def read_ours(directory: Path, dashboard: bool) -> dict:
                 values[name] = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
         if dashboard:
             from raiwidgets import ExplanationDashboard
-            from raiwidgets.dashboard import Dashboard
 
-            Dashboard._service = None  # noqa: SLF001  each dashboard on its own port
             board = ExplanationDashboard(explanation, port=_free_port())
             data = board.input.dashboard_input
             values["dashboard"] = json.loads(json.dumps(data, default=lambda v: np.asarray(v).tolist()))

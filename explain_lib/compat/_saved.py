@@ -67,18 +67,6 @@ def _kept(explanation: Explanation, name: str) -> list | None:
     return None if kept is None else list(kept)
 
 
-def _expected(explanation: Explanation) -> list[float]:
-    """interpret-community's expected values: one for regression and for a binary linear explanation in
-    log-odds (the positive class's; the other's is its negation), else one per class."""
-    values = explanation.expected.tolist()
-    if explanation.task == "regression":
-        return values[:1]
-    if (explanation.method == "shap.linear" and len(values) == 2 and explanation.output_space == "margin"
-            and values[0] == -values[1]):
-        return values[1:]
-    return values
-
-
 def _property(explanation: Explanation, name: str) -> tuple[str, Any] | None:
     """(metadata tag, JSON value) of one property, or None when the explanation has no such value."""
     kept = _kept(explanation, name)
@@ -101,7 +89,7 @@ def _property(explanation: Explanation, name: str) -> tuple[str, Any] | None:
             return None
         return "list", (explanation.local[0] if explanation.task == "regression" else explanation.local).tolist()
     if name == "expected_values":
-        return None if explanation.expected is None else ("list", _expected(explanation))
+        return None if explanation.expected is None else ("list", explanation.expected_values)
     if name == "global_importance_rank":
         return "list", community_rank(explanation.global_).tolist()
     if name == "per_class_rank":
