@@ -66,6 +66,28 @@ def _is_shap(method: str) -> bool:
     return method.startswith(("shap.", "shap_"))
 
 
+class Names(tuple):
+    """A tuple of names (``Explanation.features`` / ``classes``) that also equals the list of the same names,
+    as interpret-community's ``features`` and ``classes`` are lists (``explanation.features == ["a", "b"]``).
+
+    Examples
+    --------
+    >>> names = Names(["a", "b"])
+    >>> names == ["a", "b"], names == ("a", "b"), names == ["b", "a"]
+    (True, True, False)
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return tuple.__eq__(self, tuple(other) if isinstance(other, list) else other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = tuple.__hash__
+
+
 def check_top_k(top_k: int | None) -> int | None:
     return check_positive_int(top_k, "top_k")
 

@@ -264,6 +264,8 @@ def _kind(label: Any) -> str:
 def as_labels(y: Any, n_rows: int, *, task: str, classes: tuple | None = None, name: str = "y") -> np.ndarray:
     """True labels, one per row, checked against the task: finite numbers for regression; for
     classification no missing labels and labels of the same type as the model's ``classes``."""
+    if sp.issparse(y):  # a label column cut from a sparse matrix (an npz file's last column)
+        y = y.toarray()
     labels = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.ravel()

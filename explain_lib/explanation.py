@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format, _importance, _renderers
-from ._community import CommunityAccessors, _rank
+from ._community import CommunityAccessors, Names, _rank
 from ._community import check_top_k as _check_top_k
 from .errors import (
     CorruptExplanationError,
@@ -173,7 +173,7 @@ class Explanation(CommunityAccessors):
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "features", tuple(str(f) for f in self.features))
+        set_(self, "features", Names(str(f) for f in self.features))
         if len(set(self.features)) != len(self.features):
             duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
             raise InvalidInputError(f"Feature names must be unique; repeated: {duplicated}.")
@@ -186,7 +186,7 @@ class Explanation(CommunityAccessors):
         if self.task == "classification":
             if self.classes is None:
                 raise InvalidInputError("A classification explanation needs its classes.")
-            set_(self, "classes", tuple(_plain(c) for c in self.classes))
+            set_(self, "classes", Names(_plain(c) for c in self.classes))
         else:
             set_(self, "classes", None)
         n_outputs, n_features = self.n_outputs, len(self.features)
@@ -386,7 +386,14 @@ class Explanation(CommunityAccessors):
         if raw_data is not None:
             raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
             raw_data.columns = [str(c) for c in raw_data.columns]
-            raw_data = raw_data[list(mapping.raw_features)]
+            wanted = list(mapping.raw_features)
+            if set(wanted) <= set(raw_data.columns):
+                raw_data = raw_data[wanted]
+            elif raw_data.shape[1] == len(wanted):  # rows without the names (an array): the raw columns in order
+                raw_data.columns = wanted
+            else:
+                raise InvalidInputError(f"raw_data has {raw_data.shape[1]} columns, not the map's {len(wanted)} "
+                                        "raw features; pass the raw rows that were transformed.")
         local = None if self.local is None else mapping.apply(self.local)
         return dataclasses.replace(
             self,

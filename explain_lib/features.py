@@ -366,9 +366,11 @@ def feature_map(
 
     if isinstance(transformations, list) and all(isinstance(t, tuple) and len(t) == 2 for t in transformations):
         if raw_features is None:
-            raise InvalidParameterError(
-                "A list of (columns, transformer) tuples needs raw_features= (the raw column names)."
-            )
+            if sample is None or hasattr(sample, "columns"):
+                raise InvalidParameterError(
+                    "A list of (columns, transformer) tuples needs raw_features= (the raw column names)."
+                )
+            raw_features = [f"x{i}" for i in range(sample.shape[1])]  # unnamed rows: named by position
         raw = tuple(str(f) for f in raw_features)
         rows = _first_rows(sample)
         blocks, engineered = [], []

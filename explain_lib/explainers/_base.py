@@ -216,13 +216,17 @@ class Explainer(abc.ABC):
         importances of large data cost a bounded amount; the sampling is recorded in
         ``params["sampling"]``. With ``include_local=False`` the local values are dropped.
         ``batch_size`` (interpret-community's) changes nothing: rows are batched internally.
-        ``sampling_policy`` (interpret-community's) is refused in favour of ``max_rows``.
+        ``sampling_policy`` (interpret-community's ``SamplingPolicy``): ``allow_eval_sampling=True`` is
+        ``max_rows=max_dim_clustering`` (this stratified sample, not its clustering); False samples nothing.
         """
         if sampling_policy is not None:
-            raise InvalidParameterError(
-                "sampling_policy is interpret-community's; here explain_global(X, max_rows=n) explains a seeded "
-                "sample of n rows stratified by the model's prediction."
-            )
+            if not hasattr(sampling_policy, "allow_eval_sampling"):
+                raise InvalidParameterError(
+                    "sampling_policy takes interpret-community's SamplingPolicy (explain_lib.compat.common.policy); "
+                    "or pass max_rows=n to explain a seeded sample of n rows stratified by the model's prediction."
+                )
+            if sampling_policy.allow_eval_sampling and max_rows is None:
+                max_rows = int(getattr(sampling_policy, "max_dim_clustering", 50))
         sampling = None
         if max_rows is not None:
             evaluation_examples, true_labels, sampling = self.stratified_sample(

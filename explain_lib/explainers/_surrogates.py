@@ -195,7 +195,12 @@ class LinearExplainableModel(ExplainableModel):
 
     def fit(self, X: Any, y: np.ndarray) -> ExplainableModel:
         values = np.asarray(self.transform_fit(X), dtype=np.float64)
-        self.model = self._estimator().fit(values, y)
+        estimator = self._estimator()
+        if self.task == "classification" and estimator.get_params().get("solver") == "liblinear" \
+                and len(np.unique(y)) > 2:
+            self.model = _one_vs_rest(estimator, values, y)
+        else:
+            self.model = estimator.fit(values, y)
         self._spread = np.abs(values - values.mean(axis=0)).mean(axis=0)
         return self
 
@@ -205,6 +210,22 @@ class LinearExplainableModel(ExplainableModel):
 
     def shap_explainer(self, background: Any) -> Explainer:
         return LinearShap(self.model, self.transform(background))
+
+
+def _one_vs_rest(estimator: Any, X: np.ndarray, y: np.ndarray) -> Any:
+    """``estimator`` (a liblinear LogisticRegression) fitted one class against the rest, as scikit-learn before 1.8
+    fitted liblinear for several classes (it now refuses them): one binary fit per class, their coefficients as
+    the rows of one linear model's ``coef_``, so its margins and SHAP values are each class's own."""
+    from sklearn.base import clone
+
+    classes = np.unique(y)
+    fits = [clone(estimator).fit(X, (y == label).astype(int)) for label in classes]
+    estimator.coef_ = np.vstack([fit.coef_ for fit in fits])
+    estimator.intercept_ = np.concatenate([np.atleast_1d(fit.intercept_) for fit in fits])
+    estimator.classes_ = classes
+    estimator.n_features_in_ = X.shape[1]
+    estimator.n_iter_ = np.concatenate([np.atleast_1d(fit.n_iter_) for fit in fits])
+    return estimator
 
 
 class SGDExplainableModel(LinearExplainableModel):

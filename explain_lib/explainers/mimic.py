@@ -441,6 +441,26 @@ class MimicExplainer(Explainer):
         )
         return self._subset(self._finish(explanation, None))
 
+    @property
+    def surrogate_model(self) -> ExplainableModel:
+        """interpret-community's name of the fitted surrogate (``.surrogate``; its estimator is ``.model``)."""
+        return self.surrogate
+
+    def _get_teacher_model_predictions(self, evaluation_examples: Any) -> np.ndarray:
+        """interpret-community's helper: the model's ``predict`` on the rows (its class labels, or values)."""
+        rows = self._engineered(self._check_rows(evaluation_examples))
+        return np.asarray(self.model.predict(rows)) if callable(getattr(self.model, "predict", None)) \
+            else np.asarray(self._teacher(rows))
+
+    def _get_surrogate_model_predictions(self, evaluation_examples: Any) -> np.ndarray:
+        """interpret-community's helper: the surrogate's predictions on the rows, as the model's labels or values."""
+        tab = self._check_rows(evaluation_examples)
+        predicted = self.surrogate.predict_output(self._surrogate_input(tab))
+        if self.task == "regression":
+            return predicted
+        positions = (predicted > 0).astype(int) if len(self.classes) == 2 else predicted.astype(int)
+        return np.asarray(self.classes, dtype=object)[positions]
+
     def get_surrogate_model_replication_measure(self, training_data: Any) -> float:
         """How well the surrogate replicates the model on these rows: R^2 (regression) or accuracy."""
         from sklearn.metrics import accuracy_score

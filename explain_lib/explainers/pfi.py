@@ -458,6 +458,11 @@ class PFIExplainer(Explainer):
                            global_=drops.mean(axis=1), global_std=drops.std(axis=1), global_repeats=drops,
                            params=params, is_raw=self.transformations is not None)
 
+    def explain_global(self, evaluation_examples: Any, true_labels: Any, **options: Any) -> Explanation:
+        """Permutation importance of the columns of ``evaluation_examples`` for predicting ``true_labels``, which
+        it needs (a required argument, as in interpret-community); options as :meth:`Explainer.explain_global`."""
+        return super().explain_global(evaluation_examples, true_labels, **options)
+
     def explain_local(self, evaluation_examples: Any) -> Explanation:
         """Not available: permutation importance is a property of a metric over many rows."""
         raise InvalidParameterError(

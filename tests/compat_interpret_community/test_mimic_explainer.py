@@ -69,10 +69,6 @@ class TestMimicExplainer(object):
                                                 num_overall_features_equal=num_overall_features_equal,
                                                 is_per_class=is_per_class)
 
-    def test_explain_model_local_dnn(self, verify_mimic_classifier):
-        for verifier in verify_mimic_classifier:
-            verifier.verify_explain_model_local_dnn()
-
     def test_explain_model_local_without_evaluation_examples(self, verify_mimic_classifier):
         iris_overall_expected_features = self.iris_overall_expected_features_without_evaluation
         is_macos = platform.startswith(MACOS_PLATFORM)
@@ -103,10 +99,6 @@ class TestMimicExplainer(object):
     def test_explain_model_local_regression_without_include_local(self, verify_mimic_regressor):
         for verifier in verify_mimic_regressor:
             verifier.verify_explain_model_local_regression(include_local=False)
-
-    def test_explain_model_local_regression_dnn(self, verify_mimic_regressor):
-        for verifier in verify_mimic_regressor:
-            verifier.verify_explain_model_local_regression_dnn()
 
     def test_explain_model_pandas_input(self, verify_mimic_classifier):
         for verifier in verify_mimic_classifier:

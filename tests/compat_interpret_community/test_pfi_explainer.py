@@ -36,18 +36,9 @@ class TestPFIExplainer(object):
                                                        has_explain_local=False,
                                                        true_labels_required=True)
 
-    def test_explain_model_local_dnn(self):
-        self.verify_tabular.verify_explain_model_local_dnn(is_per_class=False,
-                                                           has_explain_local=False,
-                                                           true_labels_required=True)
-
     def test_explain_model_local_regression(self):
         self.verify_tabular.verify_explain_model_local_regression(has_explain_local=False,
                                                                   true_labels_required=True)
-
-    def test_explain_model_local_regression_dnn(self):
-        self.verify_tabular.verify_explain_model_local_regression_dnn(has_explain_local=False,
-                                                                      true_labels_required=True)
 
     def test_explain_model_pandas_input(self):
         self.verify_tabular.verify_explain_model_pandas_input(has_explain_local=False,
