@@ -158,6 +158,9 @@ class Explainer(abc.ABC):
     def _explanation(self, tab: Tabular, local: np.ndarray, expected: np.ndarray, *, output_space: str,
                      params: dict[str, Any], **extra: Any) -> Explanation:
         refuse_non_finite_output(local, expected, tab.features, type(self).__name__)
+        known = model_classes(self.model) if self.task == "classification" else None
+        if known is not None and self.classes is not None and tuple(known) != tuple(self.classes):
+            params = {**params, "model_classes": list(known)}  # the model's own labels, which classes= renamed
         return Explanation(
             local=local,
             expected=expected,
