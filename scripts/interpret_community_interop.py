@@ -110,15 +110,15 @@ def write_fixtures(directory: Path) -> None:
 
     kinds = {
         "tree_binary": (lambda: TabularExplainer(forest, background_c, features=cancer_features,
-                                                         classes=["malignant", "benign"])
+                                                 classes=["malignant", "benign"])
                         .explain_global(rows_c), forest, rows_c),
         "tree_regression": (lambda: TabularExplainer(regressor, background_d, features=diabetes_features)
                             .explain_global(rows_d), regressor, rows_d),
         "kernel_multiclass": (lambda: TabularExplainer(svc, background_i, features=iris_features,
                                                        classes=list(iris.target_names)).explain_global(rows_i),
                               svc, rows_i),
-        "linear_binary": (lambda: LinearExplainer(logistic, background_c, features=cancer_features).explain_global(rows_c),
-                          logistic, rows_c),
+        "linear_binary": (lambda: LinearExplainer(logistic, background_c, features=cancer_features)
+                          .explain_global(rows_c), logistic, rows_c),
         "linear_binary_sparse": (lambda: LinearExplainer(sparse_logistic, sparse_rows[:40])
                                  .explain_global(sparse_rows[:5]), sparse_logistic, sparse_rows[:5]),
         "linear_regression": (lambda: TabularExplainer(linear, background_d, features=diabetes_features)
@@ -126,12 +126,13 @@ def write_fixtures(directory: Path) -> None:
         "mimic_multiclass": (lambda: MimicExplainer(svc, background_i, LGBMExplainableModel, features=iris_features,
                                                     classes=list(iris.target_names)).explain_global(rows_i),
                              svc, rows_i),
-        "mimic_global_only": (lambda: MimicExplainer(regressor, background_d, LGBMExplainableModel, features=diabetes_features)
-                              .explain_global(), regressor, rows_d),
-        "pfi": (lambda: PFIExplainer(forest, features=cancer_features).explain_global(Xc[:20], true_labels=yc[:20]),
+        "mimic_global_only": (lambda: MimicExplainer(regressor, background_d, LGBMExplainableModel,
+                                                     features=diabetes_features).explain_global(), regressor, rows_d),
+        "pfi": (lambda: PFIExplainer(forest, features=cancer_features).explain_global(Xc[:20],
+                                                                                      true_labels=yc[:20]),
                 forest, Xc[:20]),
-        "local_only": (lambda: TabularExplainer(forest, background_c, features=cancer_features).explain_local(rows_c[:3]),
-                       forest, rows_c[:3]),
+        "local_only": (lambda: TabularExplainer(forest, background_c, features=cancer_features)
+                       .explain_local(rows_c[:3]), forest, rows_c[:3]),
         "global_only": (lambda: TabularExplainer(forest, background_c, features=cancer_features)
                         .explain_global(rows_c, include_local=False), forest, rows_c),
     }
@@ -212,8 +213,9 @@ def main() -> None:
     if args.check or both:
         env = {**os.environ, "EXPLAIN_LIB_IC_PYTHON": str(ic_python), "EXPLAIN_LIB_RAIWIDGETS_PYTHON": str(rai_python),
                "MLFLOW_DISABLE_TELEMETRY": "true"}
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", str(ROOT / "tests" / "test_interpret_community_interop.py"),
-                        str(ROOT / "tests" / "test_interpret_community_fixtures.py")], check=True, env=env, cwd=ROOT)
+        tests = [str(ROOT / "tests" / name) for name in ("test_interpret_community_interop.py",
+                                                         "test_interpret_community_fixtures.py")]
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", *tests], check=True, env=env, cwd=ROOT)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ from typing import Any
 from ..errors import InvalidParameterError, UnsupportedModelError
 from ..explainers import DeepShap, KernelShap, LinearShap, TreeShap
 
-__all__ = ["DeepExplainer", "GPUKernelExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask", "ShapValuesOutput",
+__all__ = ["DeepExplainer", "GPUKernelExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask",
+           "ShapValuesOutput",
            "TreeExplainer"]
 
 
