@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import check_positive_int
 from ..data import Tabular, as_tabular, refuse_non_finite_output
-from ..errors import InvalidInputError, InvalidParameterError
+from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from ..models import ModelInput, check_fitted, infer_task, model_classes, model_input, predict_scores
 
@@ -102,6 +102,49 @@ def combine_row_params(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any
             total = sum(n for n, _ in weighted)
             combined[key] = float(sum(n * value for n, value in weighted) / total) if total else values[0]
     return combined
+
+
+def subset_positions(explain_subset: Any, features: tuple[str, ...]) -> list[int] | None:
+    """interpret-community's ``explain_subset`` as column positions (None stays None).
+
+    Each entry is a position, a feature's name, or the text of a position (an unnamed feature's name,
+    which interpret-community keeps as the number itself). Anything else is an error naming the features.
+    """
+    if explain_subset is None:
+        return None
+    positions = []
+    for entry in list(explain_subset):
+        if isinstance(entry, (int, np.integer)) and not isinstance(entry, bool):
+            position = int(entry)
+        elif str(entry) in features:
+            position = features.index(str(entry))
+        elif str(entry).lstrip("-").isdigit():
+            position = int(str(entry))
+        else:
+            raise InvalidParameterError(
+                f"explain_subset entry {entry!r} is neither a column position nor a feature name."
+                + did_you_mean(str(entry), features)
+            )
+        if not 0 <= position < len(features):
+            raise InvalidParameterError(f"explain_subset must hold column positions in [0, {len(features)}), got "
+                                        f"{entry!r}.")
+        positions.append(position)
+    if not positions:
+        raise InvalidParameterError("explain_subset is empty; pass the columns to keep, or None for all.")
+    return positions
+
+
+def keep_subset(explanation: Explanation, explain_subset: Any) -> Explanation:
+    """Only the ``explain_subset`` columns of an explanation (their values no longer add up to the model output)."""
+    keep = subset_positions(explain_subset, explanation.features)
+    if keep is None:
+        return explanation
+    data = None if explanation.data is None else explanation.data.iloc[:, keep]
+    return dataclasses.replace(
+        explanation, features=[explanation.features[j] for j in keep], data=data, per_class=None,
+        local=None if explanation.local is None else explanation.local[:, :, keep],
+        global_=None if explanation.local is not None else explanation.global_[keep],
+        params={**explanation.params, "explain_subset": keep})
 
 
 def shallow_copy(obj: Any, **changes: Any) -> Any:

@@ -14,7 +14,7 @@ from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelE
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, prediction_function
-from ._base import Explainer, binary_pair, resolve_classes
+from ._base import Explainer, binary_pair, keep_subset, resolve_classes
 from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
 __all__ = ["SMALL_DATA_THRESHOLD", "MimicExplainer"]
@@ -122,8 +122,8 @@ class MimicExplainer(Explainer):
     shap_values_output : "default", "probability" or "teacher_probability"
         Classifiers: the surrogate's margins (default), or values rescaled to sum to the
         surrogate's / the teacher's probabilities (an approximation, see ``_in_probability``).
-    explain_subset : list of int, optional
-        Keep only these columns' values (they then no longer add up to the model output).
+    explain_subset : list, optional
+        Keep only these columns' values, by position or name (they then no longer add up to the model output).
 
     The surrogate is trained once, here (``.surrogate``, ``.fidelity``); explaining changes nothing
     on the explainer. With fewer than 10 rows nothing is held out (``fidelity["n_holdout"]`` 0,
@@ -180,7 +180,7 @@ class MimicExplainer(Explainer):
                 "explain_subset picks engineered columns, which transformations map away; pass one or the other "
                 "(as interpret-community requires)."
             )
-        self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
+        self.explain_subset = explain_subset
         self.is_function = is_function
         self._teacher, self._teacher_space = prediction_function(model, self.task)
         self.augment_data = augment_data
@@ -354,8 +354,6 @@ class MimicExplainer(Explainer):
                   "random_state": self.random_state, "shap_values_output": self.shap_values_output}
         if self.ignored_model_args:
             params["ignored_explainable_model_args"] = list(self.ignored_model_args)
-        if self.explain_subset is not None:
-            params["explain_subset"] = list(self.explain_subset)
         return params
 
     def _in_probability(self, tab: Tabular, inputs: Any, local: np.ndarray, expected: np.ndarray,
@@ -412,17 +410,7 @@ class MimicExplainer(Explainer):
         return self._subset(self._finish(explanation, tab))
 
     def _subset(self, explanation: Explanation) -> Explanation:
-        """Only the ``explain_subset`` columns (their values no longer add up to the model output)."""
-        if self.explain_subset is None:
-            return explanation
-        keep = self.explain_subset
-        if min(keep) < 0 or max(keep) >= explanation.n_features:
-            raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {explanation.n_features}).")
-        data = None if explanation.data is None else explanation.data.iloc[:, keep]
-        return dataclasses.replace(
-            explanation, features=[explanation.features[j] for j in keep], data=data, per_class=None,
-            local=None if explanation.local is None else explanation.local[:, :, keep],
-            global_=None if explanation.local is not None else explanation.global_[keep])
+        return keep_subset(explanation, self.explain_subset)
 
     def explain_global(self, evaluation_examples: Any = None, true_labels: Any = None, *,
                        include_local: bool = True, **options: Any) -> Explanation:

@@ -18,7 +18,7 @@ from ..explanation import Explanation
 from ..features import transformer_of
 from ..metrics import ALIASES, METRICS, lookup, metric_function
 from ..models import ModelInput, call_model, model_classes
-from ._base import Explainer
+from ._base import Explainer, subset_positions
 from ._forest_permutation import ForestPermuter, forest_permuter
 
 __all__ = ["PFIExplainer"]
@@ -387,7 +387,7 @@ class PFIExplainer(Explainer):
         self.metric, self.metric_args, self.is_error_metric = metric, dict(metric_args or {}), is_error_metric
         self.n_repeats, self.n_jobs, self.random_state = int(n_repeats), n_jobs, random_state
         self.progress = progress if show_progress else False
-        self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
+        self.explain_subset = explain_subset
         self.is_function, self.for_classifier_use_predict_proba = is_function, for_classifier_use_predict_proba
         self.transformations, self.allow_all_transformations = transformations, allow_all_transformations
         self._scored_model = model
@@ -429,9 +429,7 @@ class PFIExplainer(Explainer):
             )
         tab = self._check_rows(X)
         y = as_labels(y, tab.n_rows, task=self.task, classes=None if self.is_function else model_classes(self.model))
-        columns = list(range(tab.n_features)) if self.explain_subset is None else self.explain_subset
-        if not columns or min(columns) < 0 or max(columns) >= tab.n_features:
-            raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {tab.n_features}).")
+        columns = subset_positions(self.explain_subset, tab.features) or list(range(tab.n_features))
         labels = None
         if self.task == _C:
             known = None if self.is_function else model_classes(self._scored_model)
