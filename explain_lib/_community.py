@@ -284,7 +284,9 @@ class CommunityAccessors:
         """The explanation over raw features (see :meth:`Explanation.to_raw`).
 
         ``feature_maps``: a list of (n_raw, n_generated) matrices applied in order (or one matrix),
-        a fitted ColumnTransformer, or a list of (columns, transformer) tuples.
+        a fitted ColumnTransformer, or a list of (columns, transformer) tuples. As in interpret-community, a
+        matrix's columns need not sum to 1 (then the raw values no longer add up to the model output, and the
+        expected value is dropped: ``params["feature_map_partial"]``).
         """
         names = None if raw_feature_names is None else [str(n) for n in raw_feature_names]
         frame = None
@@ -298,7 +300,11 @@ class CommunityAccessors:
                 frame = None  # unnamed rows cannot be matched to the map's raw columns
             elif names is None:
                 names = [str(c) for c in frame.columns]  # the raw rows name the raw features
-        return self.to_raw(feature_maps, raw_features=names, raw_data=frame)
+        from .features import FeatureMap
+        from .features import feature_map as read_map
+
+        mapping = feature_maps if isinstance(feature_maps, FeatureMap) else read_map(feature_maps, names, partial=True)
+        return self.to_raw(mapping, raw_data=frame)
 
     def get_raw_feature_importances(self: Explanation, feature_maps: Any) -> list:
         """Engineered values summed into raw features with ``feature_maps``, as nested lists.
@@ -310,7 +316,7 @@ class CommunityAccessors:
         from .features import FeatureMap
         from .features import feature_map as read_map
 
-        mapping = feature_maps if isinstance(feature_maps, FeatureMap) else read_map(feature_maps)
+        mapping = feature_maps if isinstance(feature_maps, FeatureMap) else read_map(feature_maps, partial=True)
         if mapping.matrix.shape[1] != self.n_features:
             raise InvalidParameterError(
                 f"The feature maps have {mapping.matrix.shape[1]} generated columns but this explanation has "

@@ -371,45 +371,14 @@ class Explanation(CommunityAccessors):
         list of (columns, transformer) tuples, or a (n_raw, n_engineered) matrix (dense or sparse)
         whose columns sum to 1. SHAP values add, so additivity survives: the raw local values of a
         row still sum to the model output minus the expected value. ``raw_data`` (the raw rows)
-        is kept as the explanation's data.
+        is kept as the explanation's data (see :func:`~explain_lib.features.raw_fields`).
         """
-        from .features import FeatureMap
+        from .features import FeatureMap, raw_fields
         from .features import feature_map as read_map
 
         mapping = feature_map if isinstance(feature_map, FeatureMap) else read_map(
             feature_map, raw_features, allow_all_transformations=allow_all_transformations)
-        if mapping.matrix.shape[1] != self.n_features:
-            raise InvalidInputError(
-                f"The feature map has {mapping.matrix.shape[1]} engineered columns but this explanation has "
-                f"{self.n_features} features; pass the transformations that produced these features."
-            )
-        if raw_data is not None:
-            raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
-            raw_data.columns = [str(c) for c in raw_data.columns]
-            wanted = list(mapping.raw_features)
-            if set(wanted) <= set(raw_data.columns):
-                raw_data = raw_data[wanted]
-            elif raw_data.shape[1] == len(wanted):  # rows without the names (an array): the raw columns in order
-                raw_data.columns = wanted
-            else:
-                raise InvalidInputError(f"raw_data has {raw_data.shape[1]} columns, not the map's {len(wanted)} "
-                                        "raw features; pass the raw rows that were transformed.")
-        local = None if self.local is None else mapping.apply(self.local)
-        return dataclasses.replace(
-            self,
-            local=local,
-            global_=None if local is not None else mapping.apply(self.global_),
-            per_class=None if local is not None or self.per_class is None else mapping.apply(self.per_class),
-            global_std=None,  # permutation drops of engineered columns do not add up to a raw feature's
-            global_repeats=None,
-            features=mapping.raw_features,
-            is_raw=True,
-            is_engineered=False,
-            data=raw_data,
-            id=uuid.uuid4().hex,
-            params={**self.params, "engineered_explanation_id": self.id},
-            community_properties=None,
-        )
+        return dataclasses.replace(self, **raw_fields(self, mapping, raw_data))
 
     # ---------------------------------------------------------------- shap interop
     def to_shap(self, cls: Any = None) -> Any:

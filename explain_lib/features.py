@@ -29,7 +29,7 @@ import scipy.sparse as sp
 from .errors import InvalidInputError, InvalidParameterError, did_you_mean
 from .models import is_column_transformer, is_pipeline
 
-__all__ = ["FeatureMap", "feature_map", "names_of", "raw_feature_names", "transformer_of"]
+__all__ = ["FeatureMap", "feature_map", "names_of", "raw_feature_names", "raw_fields", "transformer_of"]
 
 _PROBE_ROWS = 200  # rows of the sample fed through a transformer to see which inputs each output follows
 
@@ -47,12 +47,19 @@ def names_of(values: Any, what: str = "features") -> list[str] | None:
 
 
 class FeatureMap:
-    """A checked raw x engineered map with the names of both sides."""
+    """A checked raw x engineered map with the names of both sides.
 
-    def __init__(self, matrix: Any, raw_features: Sequence[str], engineered_features: Sequence[str]):
+    ``partial=True`` accepts columns whose weights do not sum to 1 (interpret-community's ``get_raw`` applies
+    such maps as given, e.g. one that maps only some engineered columns); ``.partial`` then says whether any
+    column does, and values mapped with it no longer add up to the model output.
+    """
+
+    def __init__(self, matrix: Any, raw_features: Sequence[str], engineered_features: Sequence[str], *,
+                 partial: bool = False):
         self.raw_features = tuple(str(f) for f in raw_features)
         self.engineered_features = tuple(str(f) for f in engineered_features)
-        self.matrix = _checked(matrix, len(self.raw_features), len(self.engineered_features))
+        self.matrix = _checked(matrix, len(self.raw_features), len(self.engineered_features), partial)
+        self.partial = bool(partial) and not np.allclose(np.asarray(self.matrix.sum(axis=0)).reshape(-1), 1.0)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Map the last axis of ``values`` from engineered to raw features (sums of shares)."""
@@ -64,12 +71,16 @@ class FeatureMap:
         return f"FeatureMap({len(self.raw_features)} raw -> {len(self.engineered_features)} engineered)"
 
 
-def _checked(matrix: Any, n_raw: int, n_engineered: int) -> sp.csr_matrix:
+def _checked(matrix: Any, n_raw: int, n_engineered: int, partial: bool = False) -> sp.csr_matrix:
     mapped = sp.csr_matrix(matrix, dtype=np.float64)
     if mapped.shape != (n_raw, n_engineered):
         raise InvalidInputError(
             f"The feature map has shape {mapped.shape}; expected (n_raw, n_engineered) = ({n_raw}, {n_engineered})."
         )
+    if not np.isfinite(mapped.data).all():
+        raise InvalidInputError("The feature map holds NaN or infinite weights; every weight must be a number.")
+    if partial:
+        return mapped
     sums = np.asarray(mapped.sum(axis=0)).reshape(-1)
     bad = np.flatnonzero(~np.isclose(sums, 1.0))
     if bad.size:
@@ -300,6 +311,7 @@ def feature_map(
     *,
     sample: Any = None,
     allow_all_transformations: bool = False,
+    partial: bool = False,
 ) -> FeatureMap:
     """The raw -> engineered map of fitted ``transformations``.
 
@@ -309,6 +321,7 @@ def feature_map(
         a (n_raw, n_engineered) matrix (dense or sparse) / list of matrices chained in order.
     raw_features : names of the raw columns; read off the ColumnTransformer when it was fitted on a
         DataFrame.
+    partial : matrices only: accept columns whose weights do not sum to 1 (see :class:`FeatureMap`).
     sample : raw rows (the explainer's initialization examples). A transformer that is neither
         known by type nor fed a single column is mapped by feeding these rows through it, changing
         one input column at a time and watching which outputs follow (see :func:`_probed_block`).
@@ -322,7 +335,7 @@ def feature_map(
         for step in transformations[1:]:
             matrix = matrix @ sp.csr_matrix(step, dtype=np.float64)
         raw = list(raw_features) if raw_features is not None else [f"x{i}" for i in range(matrix.shape[0])]
-        return FeatureMap(matrix, raw, [f"e{i}" for i in range(matrix.shape[1])])
+        return FeatureMap(matrix, raw, [f"e{i}" for i in range(matrix.shape[1])], partial=partial)
     allow_all = allow_all_transformations
 
     if is_pipeline(transformations):  # a ColumnTransformer (or any step) then further steps
@@ -436,3 +449,48 @@ def raw_feature_names(features: Sequence[str] | None, examples: Any) -> list[str
         return list(features)
     columns = getattr(examples, "columns", None)
     return None if columns is None else list(columns)
+
+
+def raw_fields(explanation: Any, mapping: FeatureMap, raw_data: Any = None) -> dict[str, Any]:
+    """The fields that change when ``explanation`` (read by its public attributes) is mapped to raw features:
+    each raw value is the sum of its engineered columns' shares. ``raw_data``: the raw rows, named by the raw
+    features (or, unnamed, in their order). A partial map's values no longer add up to the model output, so
+    the expected value is dropped (nothing is then recovered from additivity)."""
+    import uuid
+
+    if mapping.matrix.shape[1] != explanation.n_features:
+        raise InvalidInputError(
+            f"The feature map has {mapping.matrix.shape[1]} engineered columns but this explanation has "
+            f"{explanation.n_features} features; pass the transformations that produced these features."
+        )
+    if raw_data is not None:
+        raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
+        raw_data.columns = [str(c) for c in raw_data.columns]
+        wanted = list(mapping.raw_features)
+        if set(wanted) <= set(raw_data.columns):
+            raw_data = raw_data[wanted]
+        elif raw_data.shape[1] == len(wanted):  # rows without the names (an array): the raw columns in order
+            raw_data.columns = wanted
+        else:
+            raise InvalidInputError(f"raw_data has {raw_data.shape[1]} columns, not the map's {len(wanted)} raw "
+                                    "features; pass the raw rows that were transformed.")
+    local = None if explanation.local is None else mapping.apply(explanation.local)
+    params = {**explanation.params, "engineered_explanation_id": explanation.id}
+    if mapping.partial:
+        params["feature_map_partial"] = True
+    return {
+        "local": local,
+        "expected": None if mapping.partial else explanation.expected,
+        "global_": None if local is not None else mapping.apply(explanation.global_),
+        "per_class": None if local is not None or explanation.per_class is None
+        else mapping.apply(explanation.per_class),
+        "global_std": None,  # permutation drops of engineered columns do not add up to a raw feature's
+        "global_repeats": None,
+        "features": mapping.raw_features,
+        "is_raw": True,
+        "is_engineered": False,
+        "data": raw_data,
+        "id": uuid.uuid4().hex,
+        "params": params,
+        "community_properties": None,
+    }

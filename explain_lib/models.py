@@ -403,7 +403,8 @@ def _probabilities_from_predict(model: Any, X: Any) -> np.ndarray:
     """``model.predict(X)`` when it is a matrix of class probabilities (one row per row of X, a column per class)."""
     output = np.asarray(model.predict(X))
     if output.ndim != 2 or output.shape[1] < 2 or output.dtype.kind not in "fiu":
-        raise UnsupportedModelError(_NO_SCALE.format(name=type(model).__name__) + f" (predict gave shape {output.shape})")
+        raise UnsupportedModelError(_NO_SCALE.format(name=type(model).__name__)
+                                    + f" (predict gave shape {output.shape})")
     return output
 
 
