@@ -19,6 +19,7 @@ virtual environment, created on first use (as benchmarks/mimic.py does)::
     ~/.cache/explain-lib-bench/raiwidgets-0.36  raiwidgets==0.36.*, then 'scipy<1.16'
 
     python scripts/interpret_community_interop.py [--fixtures] [--check]
+    python scripts/interpret_community_interop.py --housing   # the housing rankings its test_explain_model expects
 """
 
 from __future__ import annotations
@@ -143,6 +144,37 @@ def write_fixtures(directory: Path) -> None:
         (directory / f"{kind}.outputs.json").write_text(json.dumps(_outputs(model, rows)))
 
 
+def housing_rankings() -> dict:
+    """interpret-community's rankings on the generated stand-in for the California housing data, which its
+    test_explain_model hard-codes for the real data: the ported test's expectations are these."""
+    import warnings
+
+    from interpret_community.tabular_explainer import TabularExplainer
+    from sklearn import ensemble, linear_model
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+
+    warnings.simplefilter("ignore")
+    sys.path.insert(0, str(ROOT / "tests" / "compat_interpret_community"))
+    from datasets import california_housing
+
+    housing = california_housing()
+    x_train, x_test, y_train, _ = train_test_split(housing.data, housing.target, test_size=0.2, random_state=7)
+    names = housing.feature_names
+    forest = ensemble.RandomForestRegressor(n_estimators=10, max_depth=4, random_state=777).fit(x_train, y_train)
+    trees = TabularExplainer(forest, x_train, features=names)
+    linear = linear_model.LinearRegression().fit(x_train, y_train)
+    pipeline = Pipeline([("lin", linear_model.LinearRegression())]).fit(x_train, y_train)
+    return {
+        "rf_global": trees.explain_global(x_test).get_ranked_global_names(),
+        "rf_local5": trees.explain_local(x_test).get_ranked_local_names()[:5],
+        "lr_local5": TabularExplainer(linear, x_train, features=names).explain_local(x_test)
+        .get_ranked_local_names()[:5],
+        "lr_pipeline_global": TabularExplainer(pipeline, x_train, features=names).explain_global(x_test)
+        .get_ranked_global_names(),
+    }
+
+
 # --------------------------------------------------------------- worker: reads our folders in the other venvs
 def read_ours(directory: Path, dashboard: bool) -> dict:
     """Load every folder under ``directory`` with interpret-community's ``load_explanation`` and report its
@@ -192,7 +224,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", action="store_true", help="only (re)write the fixture folders")
     parser.add_argument("--check", action="store_true", help="only run the interop test against the venvs")
-    parser.add_argument("--worker", choices=["fixtures", "read", "dashboard"], help=argparse.SUPPRESS)
+    parser.add_argument("--housing", action="store_true",
+                        help="print interpret-community's rankings on the generated housing data")
+    parser.add_argument("--worker", choices=["fixtures", "read", "dashboard", "housing"], help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "fixtures":
@@ -200,6 +234,12 @@ def main() -> None:
         return
     if args.worker in ("read", "dashboard"):
         print(json.dumps(read_ours(Path(args.dir), args.worker == "dashboard")))
+        return
+    if args.worker == "housing":
+        print(json.dumps(housing_rankings()))
+        return
+    if args.housing:
+        subprocess.run([str(ensure_envs()[0]), __file__, "--worker", "housing"], check=True)
         return
 
     ic_python, rai_python = ensure_envs()

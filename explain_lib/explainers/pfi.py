@@ -390,6 +390,13 @@ class PFIExplainer(Explainer):
         self.explain_subset = explain_subset
         self.is_function, self.for_classifier_use_predict_proba = is_function, for_classifier_use_predict_proba
         self.transformations, self.allow_all_transformations = transformations, allow_all_transformations
+        if classes is not None and self.task == _C and not is_function \
+                and not callable(getattr(model, "predict_proba", None)):
+            raise InvalidParameterError(
+                f"classes= names the columns of predict_proba, but {type(model).__name__} has only predict(), whose "
+                f"output is its own labels {list(model_classes(model) or [])[:10]}; drop classes= (the labels name "
+                "themselves) or fit the model with probabilities (e.g. SVC(probability=True))."
+            )
         self._scored_model = model
         if transformations is not None:  # raw rows in: the model is scored on transform(rows)
             transform = transformer_of(transformations)

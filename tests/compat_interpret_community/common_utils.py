@@ -217,6 +217,10 @@ def create_sklearn_linear_regressor(X, y, pipeline=False):
 
 def create_sklearn_logistic_regressor(X, y, pipeline=False):
     lin = linear_model.LogisticRegression(solver='liblinear')
+    if len(np.unique(y)) > 2:
+        # scikit-learn >= 1.8 refuses liblinear for several classes; one-vs-rest is what it fitted before
+        from sklearn.multiclass import OneVsRestClassifier
+        lin = OneVsRestClassifier(lin)
     if pipeline:
         lin = Pipeline([('lin', lin)])
     model = lin.fit(X, y)

@@ -809,8 +809,7 @@ class TestTabularExplainer(object):
     def verify_housing_overall_features_lr(self, ranked_global_names, ranked_global_values):
         # Verify order of features
         test_logger.info("length of ranked_global_values: %s", str(len(ranked_global_values)))
-        exp_features = ['Latitude', 'Longitude', 'MedInc', 'AveRooms', 'HouseAge',
-                        'AveBedrms', 'AveOccup', 'Population']
+        exp_features = ['MedInc', 'Latitude', 'Longitude', 'AveRooms', 'HouseAge', 'AveBedrms', 'AveOccup', 'Population']
         np.testing.assert_array_equal(ranked_global_names, exp_features)
         assert len(ranked_global_values) == len(exp_features)
 
@@ -859,19 +858,19 @@ class TestTabularExplainer(object):
 
     @property
     def housing_local_features_first_five_rf(self):
-        return [['AveRooms', 'Latitude', 'HouseAge', 'Population', 'Longitude', 'AveBedrms', 'AveOccup', 'MedInc'],
-                ['MedInc', 'HouseAge', 'Latitude', 'Population', 'Longitude', 'AveBedrms', 'AveRooms', 'AveOccup'],
-                ['AveOccup', 'MedInc', 'HouseAge', 'Latitude', 'Population', 'Longitude', 'AveBedrms', 'AveRooms'],
-                ['AveOccup', 'AveRooms', 'HouseAge', 'Latitude', 'Population', 'Longitude', 'AveBedrms', 'MedInc'],
-                ['MedInc', 'Population', 'HouseAge', 'Longitude', 'AveBedrms', 'Latitude', 'AveRooms', 'AveOccup']]
+        return [['Longitude', 'AveOccup', 'Population', 'AveBedrms', 'HouseAge', 'AveRooms', 'Latitude', 'MedInc'],
+                ['Latitude', 'AveOccup', 'Population', 'AveBedrms', 'HouseAge', 'AveRooms', 'MedInc', 'Longitude'],
+                ['Latitude', 'AveOccup', 'Population', 'AveBedrms', 'HouseAge', 'AveRooms', 'Longitude', 'MedInc'],
+                ['MedInc', 'Latitude', 'Population', 'AveOccup', 'AveRooms', 'AveBedrms', 'HouseAge', 'Longitude'],
+                ['Longitude', 'AveOccup', 'Population', 'AveBedrms', 'HouseAge', 'AveRooms', 'MedInc', 'Latitude']]
 
     @property
     def housing_local_features_first_five_lr(self):
-        return [['Latitude', 'AveRooms', 'HouseAge', 'AveBedrms', 'AveOccup', 'Population', 'Longitude', 'MedInc'],
-                ['Latitude', 'MedInc', 'AveRooms', 'HouseAge', 'Population', 'AveOccup', 'AveBedrms', 'Longitude'],
-                ['Longitude', 'HouseAge', 'AveRooms', 'AveOccup', 'MedInc', 'Population', 'AveBedrms', 'Latitude'],
-                ['Longitude', 'AveRooms', 'AveBedrms', 'AveOccup', 'Population', 'HouseAge', 'MedInc', 'Latitude'],
-                ['MedInc', 'Longitude', 'Population', 'AveOccup', 'HouseAge', 'AveBedrms', 'AveRooms', 'Latitude']]
+        return [['Longitude', 'HouseAge', 'AveBedrms', 'AveRooms', 'AveOccup', 'Population', 'Latitude', 'MedInc'],
+                ['AveBedrms', 'Latitude', 'MedInc', 'HouseAge', 'Population', 'AveOccup', 'AveRooms', 'Longitude'],
+                ['Latitude', 'AveRooms', 'AveBedrms', 'AveOccup', 'Population', 'HouseAge', 'Longitude', 'MedInc'],
+                ['MedInc', 'HouseAge', 'Latitude', 'AveRooms', 'AveBedrms', 'Population', 'AveOccup', 'Longitude'],
+                ['Longitude', 'AveRooms', 'AveOccup', 'HouseAge', 'Population', 'AveBedrms', 'MedInc', 'Latitude']]
 
     @property
     def adult_local_features_first_three_rf(self):

@@ -14,6 +14,10 @@ class IdentityTransformer(BaseEstimator):
     def fit(self, x, y):
         return self
 
+    def __sklearn_is_fitted__(self):
+        # scikit-learn >= 1.8 refuses to call a Pipeline whose last step has no fitted state; stateless
+        return True
+
     def transform(self, x):
         return x
 
