@@ -16,6 +16,7 @@ __all__ = [
     "UnsupportedModelError",
     "SchemaVersionError",
     "CorruptExplanationError",
+    "MissingLabelsError",
     "ModelNotFittedError",
     "ValuesNotAvailableError",
     "did_you_mean",
@@ -28,6 +29,14 @@ class ExplainLibError(Exception):
 
 class InvalidInputError(ExplainLibError, ValueError):
     """The data handed to an explainer cannot be explained as given (shape, columns, NaN, empty)."""
+
+
+class MissingLabelsError(InvalidInputError, TypeError):
+    """A method that scores predictions against true labels (permutation importance) was called without them.
+
+    Also a ``TypeError``, as a missing required argument is: interpret-community's
+    ``PFIExplainer.explain_global(evaluation_examples, true_labels)`` takes them positionally.
+    """
 
 
 class InvalidParameterError(ExplainLibError, ValueError):

@@ -312,10 +312,13 @@ def infer_task(model: Any, model_task: str = "auto") -> str | None:
     if hasattr(model, "__sklearn_tags__"):
         from sklearn.base import is_classifier, is_regressor
 
-        if is_classifier(model):
-            return "classification"
-        if is_regressor(model):
-            return "regression"
+        try:
+            if is_classifier(model):
+                return "classification"
+            if is_regressor(model):
+                return "regression"
+        except AttributeError:  # a Pipeline whose final step is no scikit-learn estimator (it has no tags)
+            pass
     if callable(getattr(estimator, "predict_proba", None)):
         return "classification"
     if callable(getattr(model, "predict", None)):

@@ -31,10 +31,10 @@ def _check_values_output(value: Any, task: str) -> str:
         raise InvalidParameterError(
             f"shap_values_output must be one of {_VALUES_OUTPUTS}, got {value!r}." + did_you_mean(str(value),
                                                                                                _VALUES_OUTPUTS))
-    if value != "default" and task != "classification":
+    if value == "probability" and task != "classification":
         raise InvalidParameterError(
             f"shap_values_output={value!r} applies to classifiers (values in probability units); this model "
-            "does regression: leave it 'default'."
+            "does regression: leave it 'default', or 'teacher_probability' to sum to the model's own predictions."
         )
     return value
 
@@ -120,7 +120,8 @@ class MimicExplainer(Explainer):
         are ignored with a warning and listed in ``params["ignored_explainable_model_args"]``.
     shap_values_output : "default", "probability" or "teacher_probability"
         Classifiers: the surrogate's margins (default), or values rescaled to sum to the
-        surrogate's / the teacher's probabilities (an approximation, see ``_in_probability``).
+        surrogate's / the teacher's probabilities (an approximation, see ``_in_probability``);
+        regressors: "teacher_probability" rescales them to sum to the teacher's own predictions.
     explain_subset : list, optional
         Keep only these columns' values, by position or name (they then no longer add up to the model output).
 
@@ -317,7 +318,8 @@ class MimicExplainer(Explainer):
         surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
                                          model_args=self.explainable_model_args).fit(inputs, targets)
         self._surrogate_explainer = surrogate.shap_explainer(inputs)  # built once: tables are cached across calls
-        self._teacher_mean = None if scores is None else scores[: rows.n_rows].mean(axis=0)
+        teacher = targets[: rows.n_rows, None] if scores is None else scores[: rows.n_rows]  # regression: predict()
+        self._teacher_mean = teacher.mean(axis=0)
         self._train_rows, self._augmented_rows = train.n_rows, rows.n_rows - train.n_rows
         fidelity = self._fidelity(holdout, surrogate)
         fidelity["n_holdout"] = float(n_holdout)
@@ -366,8 +368,9 @@ class MimicExplainer(Explainer):
         flip their sign, the remainder is spread in proportion to their magnitude (see ``_rescaled``).
         """
         if self.shap_values_output == "teacher_probability":
-            _, scores = self._teacher_targets(tab)
-            return _rescaled(local, scores.T - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
+            targets, scores = self._teacher_targets(tab)
+            outputs = targets[None] if scores is None else scores.T  # a regressor's: its own predictions
+            return _rescaled(local, outputs - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
         if output_space == "probability":  # a tree classifier's values are probabilities already
             return local, expected
         margins = local.sum(axis=-1) + expected[:, None]  # (n_outputs, n_rows)
@@ -397,7 +400,7 @@ class MimicExplainer(Explainer):
             output_space = "margin"
         if self.shap_values_output != "default":
             local, expected = self._in_probability(tab, inputs, local, expected, output_space)
-            output_space = "probability"
+            output_space = "probability" if self.task == "classification" else "raw"
         features = self.feature_map.engineered_features if self.feature_map is not None else tab.features
         explanation = Explanation(
             local=local, expected=expected, features=features, task=self.task, output_space=output_space,

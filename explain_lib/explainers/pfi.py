@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from .._progress import progress_bar
 from .._validation import check_positive_int
 from ..data import as_labels
-from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
+from ..errors import InvalidParameterError, MissingLabelsError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import transformer_of
 from ..metrics import ALIASES, METRICS, lookup, metric_function
@@ -224,6 +224,24 @@ def _forest_scores(permuter: ForestPermuter, score: Callable, y: np.ndarray, col
     return scores
 
 
+def _constant_columns(values: Any) -> np.ndarray:
+    """Which columns hold one value in every row: permuting one changes nothing, so its drop is exactly 0."""
+    if sp.issparse(values):
+        columns = values.tocsc()
+        stored = np.diff(columns.indptr)
+        constant = stored == 0  # no stored values: all zeros
+        for j in np.flatnonzero(stored == values.shape[0]):  # fully stored: constant if all stored values agree
+            data = columns.data[columns.indptr[j]:columns.indptr[j + 1]]
+            constant[j] = bool(np.all(data == data[0]))
+        return constant
+    if isinstance(values, pd.DataFrame):
+        return (values.nunique(dropna=False) <= 1).to_numpy()
+    try:
+        return np.asarray(np.all(values == values[:1], axis=0), dtype=bool).reshape(-1)
+    except (TypeError, ValueError):  # values that do not compare elementwise: permute them all
+        return np.zeros(values.shape[1], dtype=bool)
+
+
 def _nbytes(values: Any) -> int:
     if isinstance(values, pd.DataFrame):
         return int(values.memory_usage(index=False, deep=False).sum())
@@ -309,8 +327,9 @@ class PFIExplainer(Explainer):
     from ``random_state``, the same ``n_repeats`` shuffles for every feature: common random
     numbers, so features are compared on the same draws), hence both give the same importances for
     the same model, data, metric, ``n_repeats`` and ``random_state``, to floating-point rounding.
-    Faster: a scikit-learn random forest or extra-trees model (single output, float rows) is not
-    called per repeat: each row's own leaf and path are found once, and a permuted row is walked only
+    A column holding one value in every row (a sparse column without stored values) permutes to itself: its
+    drops are exactly 0, found without calling the model. Faster: a scikit-learn random forest or extra-trees
+    model (single output, float rows) is not called per repeat: each row's own leaf and path are found once, and a permuted row is walked only
     from the first split on the permuted column where it goes another way (``_forest_permutation``),
     which gives the forest's own outputs bit for bit (checked on the unpermuted rows, else the model
     is called). Other models: a worker predicts all repeats of a feature in one call on ``n_repeats``
@@ -430,7 +449,7 @@ class PFIExplainer(Explainer):
     def explain(self, X: Any, y: Any = None) -> Explanation:
         """Permutation importance of each column of ``X`` for predicting the true labels ``y``."""
         if y is None:
-            raise InvalidInputError(
+            raise MissingLabelsError(
                 "Permutation importance needs the true labels of X: call explain(X, y) or "
                 "explain_global(X, true_labels=y)."
             )
@@ -448,13 +467,18 @@ class PFIExplainer(Explainer):
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
         permuter = None if self.is_function else _checked_forest_permuter(self._scored_model, predict, tab.values,
                                                                           unpermuted, self.n_jobs)
-        if permuter is not None:
-            scores = _forest_scores(permuter, score, y, columns, orders, show=self.progress)
-        else:
+        constant = _constant_columns(tab.values)
+        varying = [j for j in columns if not constant[j]]  # a constant column permutes to itself
+        scores = np.full((len(columns), self.n_repeats), baseline, dtype=np.float64)
+        if varying and permuter is not None:
+            permuted = _forest_scores(permuter, score, y, varying, orders, show=self.progress)
+        elif varying:
             per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
-            scores = _scores_by_column(predict, score, tab.values, y, columns, orders, per_call, n_jobs=self.n_jobs,
-                                       show=self.progress, threads_itself=not self.is_function
-                                       and _threads_itself(self._scored_model))
+            permuted = _scores_by_column(predict, score, tab.values, y, varying, orders, per_call, n_jobs=self.n_jobs,
+                                         show=self.progress, threads_itself=not self.is_function
+                                         and _threads_itself(self._scored_model))
+        if varying:
+            scores[[columns.index(j) for j in varying]] = permuted
         drops = (baseline - scores) * (1.0 if greater_is_better else -1.0)
         params = {"metric": name, "greater_is_better": greater_is_better, "baseline_score": baseline,
                   "n_repeats": self.n_repeats, "random_state": self.random_state}
@@ -462,11 +486,6 @@ class PFIExplainer(Explainer):
                            output_space="metric", method=self.method, classes=self.classes or labels,
                            global_=drops.mean(axis=1), global_std=drops.std(axis=1), global_repeats=drops,
                            params=params, is_raw=self.transformations is not None)
-
-    def explain_global(self, evaluation_examples: Any, true_labels: Any, **options: Any) -> Explanation:
-        """Permutation importance of the columns of ``evaluation_examples`` for predicting ``true_labels``, which
-        it needs (a required argument, as in interpret-community); options as :meth:`Explainer.explain_global`."""
-        return super().explain_global(evaluation_examples, true_labels, **options)
 
     def explain_local(self, evaluation_examples: Any) -> Explanation:
         """Not available: permutation importance is a property of a metric over many rows."""
