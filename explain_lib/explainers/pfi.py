@@ -329,12 +329,12 @@ class PFIExplainer(Explainer):
     the same model, data, metric, ``n_repeats`` and ``random_state``, to floating-point rounding.
     A column holding one value in every row (a sparse column without stored values) permutes to itself: its
     drops are exactly 0, found without calling the model. Faster: a scikit-learn random forest or extra-trees
-    model (single output, float rows) is not called per repeat: each row's own leaf and path are found
-    once, and a permuted row is walked only from the first split on the permuted column where it goes
-    another way (``_forest_permutation``), which gives the forest's own outputs bit for bit (checked on the unpermuted rows, else the model
-    is called). Other models: a worker predicts all repeats of a feature in one call on ``n_repeats``
-    stacked copies of X (one call per repeat, the column permuted in place and restored, past 64 MiB);
-    a model with its own ``n_jobs`` threads those calls itself, others get processes over contiguous
+    model (single output, float rows) is not called per repeat: each row's own leaf and path are found once,
+    and a permuted row is walked only from the first split on the permuted column where it goes another way
+    (``_forest_permutation``), which gives the forest's own outputs bit for bit (checked on the unpermuted
+    rows, else the model is called). Other models: a worker predicts all repeats of a feature in one call on
+    ``n_repeats`` stacked copies of X (one call per repeat, the column permuted in place and restored, past 64
+    MiB); a model with its own ``n_jobs`` threads those calls itself, others get processes over contiguous
     chunks of features, so the model is sent to each process once. X itself is never changed.
 
     The Explanation: ``global_`` the mean drop, ``local`` / ``expected`` / ``per_class`` None,
