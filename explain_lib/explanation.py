@@ -371,9 +371,10 @@ class Explanation(CommunityAccessors):
         list of (columns, transformer) tuples, or a (n_raw, n_engineered) matrix (dense or sparse)
         whose columns sum to 1. SHAP values add, so additivity survives: the raw local values of a
         row still sum to the model output minus the expected value. ``raw_data`` (the raw rows)
-        is kept as the explanation's data (see :func:`~explain_lib.features.raw_fields`).
+        is kept as the explanation's data (see :func:`~explain_lib._raw.raw_fields`).
         """
-        from .features import FeatureMap, raw_fields
+        from ._raw import raw_fields
+        from .features import FeatureMap
         from .features import feature_map as read_map
 
         mapping = feature_map if isinstance(feature_map, FeatureMap) else read_map(

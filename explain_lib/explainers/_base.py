@@ -109,6 +109,11 @@ def subset_positions(explain_subset: Any, features: tuple[str, ...]) -> list[int
 
     Each entry is a position, a feature's name, or the text of a position (an unnamed feature's name,
     which interpret-community keeps as the number itself). Anything else is an error naming the features.
+
+    Examples
+    --------
+    >>> subset_positions([2, "age", "0"], ("age", "income", "hours"))
+    [2, 0, 0]
     """
     if explain_subset is None:
         return None
