@@ -43,8 +43,10 @@ class Counted:
         return self.f(np.asarray(Z, dtype=np.float64))
 
 
-def _workloads(args: argparse.Namespace) -> list[tuple[str, Counted, np.ndarray, np.ndarray, np.ndarray]]:
-    """(name, function, background, rows, exact values (rows, M)) per workload."""
+def workload_data(trees: int, n_rows: int, first_row: int = 1000) -> list[tuple[str, object, callable, np.ndarray,
+                                                                                np.ndarray, np.ndarray]]:
+    """(name, model, its explained function, background, rows, exact values (rows, M)) per workload; also used by
+    ``kernel_shapiq.py``."""
     import lightgbm as lgb
     import shap
     from sklearn.datasets import make_classification
@@ -53,20 +55,29 @@ def _workloads(args: argparse.Namespace) -> list[tuple[str, Counted, np.ndarray,
     from explain_lib import KernelShap
 
     X, y = make_classification(n_samples=5000, n_features=40, n_informative=13, random_state=0)
-    booster = lgb.LGBMClassifier(n_estimators=args.trees, num_leaves=31, verbose=-1, random_state=0).fit(X, y)
-    background, rows = X[:50], X[1000 : 1000 + args.rows]
+    booster = lgb.LGBMClassifier(n_estimators=trees, num_leaves=31, verbose=-1, random_state=0).fit(X, y)
+    background, rows = X[:50], X[first_row : first_row + n_rows]
     tree = shap.TreeExplainer(booster, data=background, feature_perturbation="interventional", model_output="raw")
-    margin = Counted(lambda Z: booster.predict(Z, raw_score=True))
     exact_tree = np.asarray(tree.shap_values(rows))
 
     X2, y2 = make_classification(n_samples=3000, n_features=12, n_informative=8, random_state=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mlp = MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=300, random_state=0).fit(X2, y2)
-    background2, rows2 = X2[:50], X2[1000 : 1000 + args.rows]
-    probability = Counted(lambda Z: mlp.predict_proba(Z)[:, 1])
-    exact_mlp = KernelShap(probability.f, background2, exact_max_features=12, progress=False).explain(rows2).local[0]
-    return [("lightgbm40", margin, background, rows, exact_tree), ("mlp12", probability, background2, rows2, exact_mlp)]
+    background2, rows2 = X2[:50], X2[first_row : first_row + n_rows]
+
+    def probability(Z):
+        return mlp.predict_proba(Z)[:, 1]
+
+    exact_mlp = KernelShap(probability, background2, exact_max_features=12, progress=False).explain(rows2).local[0]
+    return [("lightgbm40", booster, lambda Z: booster.predict(Z, raw_score=True), background, rows, exact_tree),
+            ("mlp12", mlp, probability, background2, rows2, exact_mlp)]
+
+
+def _workloads(args: argparse.Namespace) -> list[tuple[str, Counted, np.ndarray, np.ndarray, np.ndarray]]:
+    """(name, function, background, rows, exact values (rows, M)) per workload."""
+    return [(name, Counted(f), background, rows, exact)
+            for name, _, f, background, rows, exact in workload_data(args.trees, args.rows)]
 
 
 def _contenders(f: Counted, background: np.ndarray):

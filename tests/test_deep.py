@@ -206,6 +206,15 @@ def test_agrees_with_shap_deep_explainer_on_a_relu_network(X):
     assert_allclose(ours.expected, _output(net, X[:30]).mean(0), atol=1e-12)
 
 
+def test_values_do_not_depend_on_how_the_pairs_are_batched(X):
+    net = NETWORKS["multiclass_softmax"]()
+    rows = X[25:35]  # five are background rows too: the derivative path in every batch size
+    whole = DeepShap(net, X[:30]).explain(rows).local
+    for max_batch_pairs in (30, 91):  # one row per pass; three rows (and a remainder unused)
+        assert_allclose(DeepShap(net, X[:30], max_batch_pairs=max_batch_pairs).explain(rows).local, whole,
+                        rtol=0, atol=1e-13)
+
+
 class _SkorchLike:
     """A scikit-learn-style classifier holding its network as module_ (as skorch does)."""
 

@@ -1,5 +1,5 @@
 """Kernel SHAP for few features: the kriging estimate (``_kernel_prior``) and herded pairs
-(``_kernel_herding``) that replace the regression and uniform draws for m <= 16."""
+(``_kernel_herding``) that replace the regression and uniform draws for m <= 40."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from explain_lib.explainers import _kernel_design
 from explain_lib.explainers._kernel_design import kernel_design
 from explain_lib.explainers._kernel_estimator import _enumeration, _exact, shapley_values
 from explain_lib.explainers._kernel_herding import _gram, _pool, herded_pairs
-from explain_lib.explainers._kernel_prior import MAX_FEATURES, kriging_maps
+from explain_lib.explainers._kernel_prior import MAX_FEATURES, kriging_posterior, odd_part
 
 
 def smooth(X: np.ndarray) -> np.ndarray:
@@ -23,31 +23,40 @@ def smooth(X: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(X @ coef + 0.5 * X[:, 0] * X[:, 1] - 0.3 * X[:, 2] ** 2)))
 
 
-def _apply(masks, coef, offset, v):
-    """phi (m,) of the game v (2^m,) in bitmask order by the map (coef, offset) of ``kriging_maps``."""
-    m = masks.shape[1]
-    index = masks @ (1 << np.arange(m))
-    delta = v[-1] - v[0]
-    y = v[index] - v[0] - masks[:, -1] * delta
-    head = coef @ y + offset * delta
-    return np.r_[head, delta - head.sum()]
+def _efficient(phi, delta):
+    """phi with its last value replaced by delta - sum(the others), as the estimator does."""
+    return np.r_[phi[:-1], delta - phi[:-1].sum()]
+
+
+def _kriged(design, g, values, delta):
+    """phi (m,) of replicate g of a kriging design from the game's values at its coalitions (c,):
+    its base's map on the odd part, the design's features picked out of the base's."""
+    return _efficient((design.post[g] @ odd_part(values, np.asarray(delta), design.rep, design.comp))[design.perm],
+                      delta)
+
+
+def _on_table(design, g, v):
+    """``_kriged`` for a game v (2^m,) in bitmask order."""
+    index = design.masks @ (1 << np.arange(design.masks.shape[1]))
+    return _kriged(design, g, v[index], v[-1] - v[0])
 
 
 def test_the_path_depends_on_the_number_of_features_and_pairs():
-    assert kernel_design(12, 384, seed=0).coef is not None and kernel_design(12, 384, seed=0).inverse is None
-    assert kernel_design(MAX_FEATURES + 1, 384, seed=0).coef is None  # many features: the regression
-    assert kernel_design(12, 2 * 4 * 12 - 2, seed=0).coef is None  # fewer than 4 m pairs: the regression
-    assert kernel_design(12, 1536, seed=0).coef is None  # more than MAX_PAIRS pairs: the regression
-    assert kernel_design(8, 2**8 - 2, seed=0).coef is None  # everything enumerated: exact
+    assert kernel_design(12, 384, seed=0).post is not None and kernel_design(12, 384, seed=0).inverse is None
+    assert kernel_design(MAX_FEATURES + 1, 384, seed=0).post is None  # many features: the regression
+    assert kernel_design(12, 2 * 4 * 12 - 2, seed=0).post is None  # fewer than 4 m pairs: the regression
+    assert kernel_design(12, 1536, seed=0).post is None  # more than MAX_PAIRS pairs: the regression
+    assert kernel_design(8, 2**8 - 2, seed=0).post is None  # everything enumerated: exact
 
 
 def test_kriging_is_exact_when_every_pair_is_observed():
     # the prior spans all odd Walsh terms, so observing every pair pins the game's odd part down
     m = 7
     masks = _enumeration(m)[0][1:-1]
-    coef, offset = kriging_maps(masks, np.ones((1, len(masks)), dtype=bool))
+    post, rep, comp = kriging_posterior(masks, np.ones((1, len(masks)), dtype=bool))
     v = np.random.default_rng(0).normal(size=2**m)
-    np.testing.assert_allclose(_apply(masks, coef[0], offset[0], v), _exact(v[None], m)[0], atol=1e-6)
+    phi = _efficient(post[0] @ odd_part(v[1:-1], np.asarray(v[-1] - v[0]), rep, comp), v[-1] - v[0])
+    np.testing.assert_allclose(phi, _exact(v[None], m)[0], atol=1e-6)
 
 
 def test_kriging_is_exact_for_games_of_order_two_and_efficient_for_any_game():
@@ -60,9 +69,9 @@ def test_kriging_is_exact_for_games_of_order_two_and_efficient_for_any_game():
     quadratic = z @ a + np.einsum("si,ij,sj->s", z, B, z)  # main effects and all pairwise products
     noise = rng.normal(size=2**m)  # interactions of every order
     for g in range(1 + design.n_groups):  # the estimate and every jackknife replicate
-        phi = _apply(design.masks, design.coef[g], design.offset[g], quadratic)
+        phi = _on_table(design, g, quadratic)
         np.testing.assert_allclose(phi, _exact(quadratic[None], m)[0], atol=1e-9)
-        phi = _apply(design.masks, design.coef[g], design.offset[g], noise)
+        phi = _on_table(design, g, noise)
         assert phi.sum() == pytest.approx(noise[-1] - noise[0], abs=1e-12)  # efficiency, exactly
 
 
@@ -154,11 +163,74 @@ def test_a_background_row_gets_a_base_design_with_permuted_features_and_its_own_
     designs = [kernel_design(m, budget, seed=2, reference=b) for b in range(2 * _kernel_design.N_BASE)]
     keys = {d.masks.tobytes() for d in designs}
     assert len(keys) == len(designs)  # every background row its own design
+    v = np.random.default_rng(0).normal(size=2**m)  # a game with interactions of every order
     for d in designs[:3]:
-        # the maps of the permuted base are the kriging maps of the design itself
-        coef, offset = kriging_maps(d.masks, d.weights > 0)
-        np.testing.assert_allclose(d.coef, coef, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(d.offset, offset, rtol=0, atol=1e-12)
+        # the permuted base's maps give the kriging estimate of the design itself
+        post, rep, comp = kriging_posterior(d.masks, d.weights > 0)
+        index = d.masks @ (1 << np.arange(m))
+        for g in range(1 + d.n_groups):
+            own = _efficient(post[g] @ odd_part(v[index], np.asarray(v[-1] - v[0]), rep, comp), v[-1] - v[0])
+            np.testing.assert_allclose(_on_table(d, g, v), own, rtol=0, atol=1e-12)
+    assert designs[0].post is designs[_kernel_design.N_BASE].post  # a base's maps are kept once
     twin = designs[_kernel_design.N_BASE]  # the same base as background row 0, other features
     columns = [{col.tobytes() for col in d.masks.T} for d in (designs[0], twin)]
     assert columns[0] == columns[1] and not np.array_equal(twin.masks, designs[0].masks)
+
+
+def _multilinear(m: int, seed: int, n_triples: int):
+    """A game of main effects, pairs and triples given by its Harsanyi dividends, v(S) = sum_{T within S} d_T,
+    as a function of coalitions (c, m) bool, and its exact Shapley values sum_{T containing j} d_T / |T|."""
+    rng = np.random.default_rng(seed)
+    terms = [(j,) for j in range(m)] + [tuple(rng.choice(m, size, replace=False)) for size in (2, 3)
+                                        for _ in range(n_triples)]
+    dividends = rng.normal(size=len(terms))
+    phi = np.zeros(m)
+    for term, d in zip(terms, dividends, strict=True):
+        phi[list(term)] += d / len(term)
+
+    def game(masks):
+        return sum(d * masks[:, list(term)].all(axis=1) for term, d in zip(terms, dividends, strict=True))
+
+    return game, phi, terms
+
+
+def _apply_game(design, g, game):
+    m = design.masks.shape[1]
+    empty, full = game(np.zeros((1, m), dtype=bool))[0], game(np.ones((1, m), dtype=bool))[0]
+    delta = full - empty
+    y = game(design.masks) - empty - design.masks[:, -1] * delta
+    if design.post is not None:
+        return _kriged(design, g, game(design.masks), delta)
+    a = design.masks[:, :-1].astype(np.float64) - design.masks[:, -1:]
+    head = design.inverse[g] @ (a.T @ (design.weights[g] * y))
+    return np.r_[head, delta - head.sum()]
+
+
+def test_many_features_take_kriging_on_pairs_herded_from_a_drawn_pool_exact_to_order_two():
+    m = 24  # strata up to C(24, 12) / 2 pairs: herded among pairs drawn directly, never listed
+    design = kernel_design(m, 384, seed=2, reference=5)
+    assert design.post is not None and len({row.tobytes() for row in design.masks}) == len(design.masks)
+    assert np.array_equal(design.masks, kernel_design(m, 384, seed=2, reference=5).masks)
+    game, phi, terms = _multilinear(m, seed=0, n_triples=0)  # main effects and pairs only
+    for g in range(1 + design.n_groups):
+        np.testing.assert_allclose(_apply_game(design, g, game), phi, atol=1e-9)
+
+
+def test_kriging_beats_the_regression_on_a_game_of_triples_with_many_features(monkeypatch):
+    m, budget = 24, 384
+
+    def rms(references):
+        errors = []
+        for seed in range(3):
+            game, phi, _ = _multilinear(m, seed=seed, n_triples=40)
+            errors += [_apply_game(kernel_design(m, budget, seed, b), 0, game) - phi for b in references]
+        return np.sqrt(np.mean(np.square(errors)))
+
+    kriging = rms(range(8))
+    monkeypatch.setattr(_kernel_design, "MAX_FEATURES", 0)  # the regression on uniform draws
+    kernel_design.cache_clear()
+    try:
+        regression = rms(range(8))
+    finally:
+        kernel_design.cache_clear()
+    assert kriging < 0.8 * regression

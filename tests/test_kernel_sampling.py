@@ -120,6 +120,20 @@ def test_a_row_gets_the_same_bits_alone_as_in_any_batch_with_a_blas_model():
         assert np.array_equal(among_others[:, 7:16], batch)
 
 
+def test_rows_with_and_without_a_feature_that_does_not_vary_get_their_own_bits_in_any_order():
+    X, y = make_classification(n_samples=300, n_features=12, n_informative=6, random_state=0)
+    background = X[:10].copy()
+    background[:, 3] = 0.5  # a constant background column: a row with x_3 = 0.5 has 11 varying features
+    rows = X[20:26].copy()
+    rows[[1, 4], 3] = 0.5
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    explainer = KernelShap(model, background, n_samples=64, exact_max_features=8)
+    batch = explainer.explain(rows).local
+    assert np.all(batch[:, [1, 4], 3] == 0) and np.all(batch[:, [0, 2, 3, 5], 3] != 0)
+    for order in ([1, 0, 4, 5], [0, 2, 1, 3], [4, 1, 5]):  # the synthetic rows are rewritten in place
+        assert np.array_equal(explainer.explain(rows[order]).local, batch[:, order])
+
+
 def test_values_do_not_depend_on_the_blas_thread_count():
     from threadpoolctl import threadpool_limits
 

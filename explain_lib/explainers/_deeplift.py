@@ -1,8 +1,10 @@
 """DeepLIFT's rescale rule on a PyTorch network, read as a graph of known operations.
 
 The network is traced with ``torch.fx`` (never changed: no hooks, no mode switch, no parameter
-touched) and evaluated here, operation by operation, in float64 on the CPU, on a batch that holds
-two halves: the explained rows and, row for row, their reference (background) rows. Linear
+touched) and evaluated here, operation by operation, in float64 on the CPU, on a batch of pairs
+followed by the references: row ``p`` of the first ``n_pairs = n_rows x n_ref`` rows is explained
+against reference ``p % n_ref`` of the last ``n_ref`` rows, which are carried once, not once per
+pair, and get no gradient (the backward pass runs through the pairs only). Linear
 operations (Linear, BatchNorm1d with its running statistics, Dropout as the identity, sums,
 reshapes) are differentiated by autograd as they are; each nonlinearity gets the rescale
 multiplier instead of its gradient:
@@ -103,6 +105,13 @@ def _elementwise_functions() -> dict[Any, str]:
             F.silu: "silu", F.softplus: "softplus"}
 
 
+def _pairs(z: Any, n_ref: int) -> tuple[Any, Any]:
+    """(pairs' values (n_rows, n_ref, ...), references' (1, n_ref, ...)) of a batch laid out as pairs then
+    references, shaped to broadcast."""
+    n_pairs = z.shape[0] - n_ref
+    return z[:n_pairs].reshape(n_pairs // n_ref, n_ref, *z.shape[1:]), z[n_pairs:].unsqueeze(0)
+
+
 def _rescale_class() -> type:
     torch = import_torch()
 
@@ -110,26 +119,26 @@ def _rescale_class() -> type:
         """y = g(z) forward; the rescale multiplier of each (row, reference) pair backward."""
 
         @staticmethod
-        def forward(ctx: Any, z: Any, function: Callable) -> Any:
+        def forward(ctx: Any, z: Any, function: Callable, n_ref: int) -> Any:
             y = function(z)
-            half = z.shape[0] // 2
-            dz, dy = z[:half] - z[half:], y[:half] - y[half:]
+            (zx, zr), (yx, yr) = _pairs(z, n_ref), _pairs(y, n_ref)
+            dz = zx - zr
             close = dz.abs() < _EPS
-            slope = dy / torch.where(close, torch.ones_like(dz), dz)
-            if not close.any():
-                ctx.save_for_backward(torch.cat([slope, slope]))
-                return y
-            with torch.enable_grad():  # the derivative, where a row and its reference meet
-                point = z.detach().requires_grad_(True)
-                (derivative,) = torch.autograd.grad(function(point).sum(), point)
-            ctx.save_for_backward(torch.cat([torch.where(close, derivative[:half], slope),
-                                             torch.where(close, derivative[half:], slope)]))
+            slope = torch.zeros_like(z)  # the references' rows stay 0: no gradient flows through them
+            pairs = slope[: len(z) - n_ref].view(dz.shape)
+            torch.div(yx - yr, dz.masked_fill_(close, 1.0), out=pairs)
+            if close.any():  # the derivative, where a row and its reference meet
+                with torch.enable_grad():
+                    point = z[: len(z) - n_ref].detach().requires_grad_(True)
+                    (derivative,) = torch.autograd.grad(function(point).sum(), point)
+                pairs[close] = derivative.reshape(dz.shape)[close]
+            ctx.save_for_backward(slope)
             return y
 
         @staticmethod
-        def backward(ctx: Any, grad: Any) -> tuple[Any, None]:
+        def backward(ctx: Any, grad: Any) -> tuple[Any, None, None]:
             (slope,) = ctx.saved_tensors
-            return grad * slope, None
+            return grad * slope, None, None
 
     return Rescale
 
@@ -141,9 +150,8 @@ def _softmax_class() -> type:
         """Softmax over the last axis forward; exp (rescale), sum (linear), division (Shapley) backward."""
 
         @staticmethod
-        def forward(ctx: Any, z: Any) -> Any:
-            half = z.shape[0] // 2
-            zx, zr = z[:half], z[half:]
+        def forward(ctx: Any, z: Any, n_ref: int) -> Any:
+            zx, zr = _pairs(z, n_ref)
             shift = torch.maximum(zx.amax(-1, keepdim=True), zr.amax(-1, keepdim=True))  # one per pair
             ex, er = torch.exp(zx - shift), torch.exp(zr - shift)
             sx, sr = ex.sum(-1, keepdim=True), er.sum(-1, keepdim=True)
@@ -152,18 +160,16 @@ def _softmax_class() -> type:
             exp_slope = torch.where(close, ex, de / torch.where(close, torch.ones_like(dz), dz))
             by_e = 0.5 * (1 / sx + 1 / sr)  # Shapley multiplier of e_k in e_k / S (the same for every k)
             by_s = -0.5 * (ex + er) / (sx * sr)  # Shapley multiplier of S in e_k / S
-            ctx.save_for_backward(exp_slope, by_e, by_s)
-            return torch.cat([ex / sx, er / sr])
+            width = z.shape[-1]
+            ctx.save_for_backward(exp_slope.reshape(-1, width), by_e.reshape(-1, 1), by_s.reshape(-1, width))
+            return torch.softmax(z, dim=-1)
 
         @staticmethod
-        def backward(ctx: Any, grad: Any) -> Any:
+        def backward(ctx: Any, grad: Any) -> tuple[Any, None]:
             exp_slope, by_e, by_s = ctx.saved_tensors
-            half = grad.shape[0] // 2
-            halves = []
-            for g in (grad[:half], grad[half:]):
-                through_sum = (g * by_s).sum(-1, keepdim=True)
-                halves.append((g * by_e + through_sum) * exp_slope)
-            return torch.cat(halves)
+            g = grad[: len(exp_slope)]
+            through_sum = (g * by_s).sum(-1, keepdim=True)
+            return torch.cat([(g * by_e + through_sum) * exp_slope, torch.zeros_like(grad[len(exp_slope):])]), None
 
     return Softmax
 
@@ -234,14 +240,14 @@ class Network:
 
         return None if tensor is None else tensor.detach().to("cpu", torch.float64)
 
-    def _call_module(self, node: Any, x: Any) -> Any:
+    def _call_module(self, node: Any, x: Any, n_ref: int) -> Any:
         import torch.nn.functional as F
         from torch import nn
 
         module = self._modules[node.target]
         function = _elementwise_module(module)
         if function is not None:
-            return self._rescale.apply(x, function)
+            return self._rescale.apply(x, function, n_ref)
         if isinstance(module, nn.Linear):
             return F.linear(x, self._param(module.weight), self._param(module.bias))
         if isinstance(module, nn.BatchNorm1d):
@@ -256,17 +262,17 @@ class Network:
         if isinstance(module, nn.Softmax):
             if module.dim not in (-1, 1, None) or x.dim() != 2:
                 raise _refuse(f"Softmax(dim={module.dim}) on a {x.dim()}-D tensor", " (softmax over the features)")
-            return self._softmax.apply(x)
+            return self._softmax.apply(x, n_ref)
         raise _refuse(f"a {type(module).__name__} module ('{node.target}')")
 
-    def _call(self, node: Any, args: tuple, kwargs: dict, depends: list[bool]) -> Any:
+    def _call(self, node: Any, args: tuple, kwargs: dict, depends: list[bool], n_ref: int) -> Any:
         import torch
 
         target = node.target
         if node.op == "call_module":
             if any(depends[1:]) or kwargs:
                 raise _refuse(f"module '{target}' called with several inputs")
-            return self._call_module(node, args[0])
+            return self._call_module(node, args[0], n_ref)
         name = target if node.op == "call_method" else self._elementwise.get(target)
         if name in _SETTINGS_KEPT:
             import torch.nn.functional as F
@@ -274,7 +280,7 @@ class Network:
             function = getattr(torch, name) if name in ("sigmoid", "tanh") else getattr(F, name)
             settings = {k: v for k, v in kwargs.items() if k != "inplace"}
             kept = args[1:1 + _SETTINGS_KEPT[name]]  # positional settings, never the in-place flag
-            return self._rescale.apply(args[0], lambda z: function(z, *kept, **settings))
+            return self._rescale.apply(args[0], lambda z: function(z, *kept, **settings), n_ref)
         if node.op == "call_method" and target in _SHAPE_METHODS or node.op == "call_function" and target in (
                 *_LINEAR_FUNCTIONS, torch.flatten, torch.cat, torch.add, torch.sub):
             if node.op == "call_method":
@@ -290,7 +296,7 @@ class Network:
                 or node.op == "call_method" and target == "softmax"):
             if self._softmax_dim(node) not in (-1, 1) or args[0].dim() != 2:
                 raise _refuse("a softmax that is not over the features of a 2-D tensor")
-            return self._softmax.apply(args[0])
+            return self._softmax.apply(args[0], n_ref)
         if node.op == "call_function" and target is torch.nn.functional.dropout:
             return args[0]  # explained as in eval mode
         if node.op == "call_function" and target is torch.nn.functional.linear:
@@ -298,8 +304,9 @@ class Network:
         what = target if isinstance(target, str) else getattr(target, "__name__", repr(target))
         raise _refuse(f"the operation {what!r} in the forward() of {type(self.module).__name__}")
 
-    def run(self, batch: Any, *, head: str = "as_is") -> Any:
-        """The network's output on ``batch`` (float64; first half rows, second half their references)."""
+    def run(self, batch: Any, *, n_ref: int, head: str = "as_is") -> Any:
+        """The network's output on ``batch`` (float64): pairs, then their ``n_ref`` references (see the
+        module's docstring); a batch of ``n_ref`` rows alone is evaluated as references only."""
         import torch
 
         values: dict[Any, Any] = {}
@@ -326,7 +333,7 @@ class Network:
             else:
                 args, kwargs = value(node.args), value(node.kwargs)
                 flags = [depends_on_input(a) for a in node.args] or [False]
-                values[node] = self._call(node, args, kwargs, flags)
+                values[node] = self._call(node, args, kwargs, flags, n_ref)
                 depends[node] = depends_on_input(node.args) or depends_on_input(node.kwargs)
             if node is stop:
                 return values[node]
@@ -335,9 +342,9 @@ class Network:
             raise _refuse(f"a forward() of {type(self.module).__name__} that returns {type(out).__name__}",
                           " (it must return one tensor)")
         if head == "softmax":
-            return self._softmax.apply(out)
+            return self._softmax.apply(out, n_ref)
         if head == "sigmoid":
-            return self._rescale.apply(out, torch.sigmoid)
+            return self._rescale.apply(out, torch.sigmoid, n_ref)
         return out
 
 
@@ -346,14 +353,15 @@ def deeplift_values(network: Network, rows: np.ndarray, background: np.ndarray, 
     """Local values (n_outputs, n_rows, n_features) and expected values (n_outputs,).
 
     ``local[k, i] = sum_b weights[b] * m_k(x_i, r_b) * (x_i - r_b)``, ``m_k`` the rescale multipliers
-    of output ``k`` for the pair; ``expected[k] = sum_b weights[b] * f_k(r_b)``.
+    of output ``k`` for the pair; ``expected[k] = sum_b weights[b] * f_k(r_b)``. The references are
+    carried once per batch of pairs, and gradients flow through the pairs only.
     """
     torch = import_torch()
     reference = torch.as_tensor(background, dtype=torch.float64)
     w = torch.as_tensor(weights, dtype=torch.float64)
     n_ref, n_features = reference.shape
     with torch.no_grad():
-        at_reference = network.run(torch.cat([reference, reference]), head=head)[:n_ref].reshape(n_ref, -1)
+        at_reference = network.run(reference, n_ref=n_ref, head=head).reshape(n_ref, -1)
     expected = (w @ at_reference).numpy()
     n_outputs = at_reference.shape[1]
     local = np.empty((n_outputs, len(rows), n_features))
@@ -361,13 +369,12 @@ def deeplift_values(network: Network, rows: np.ndarray, background: np.ndarray, 
     for start in range(0, len(rows), chunk):
         x = torch.as_tensor(rows[start:start + chunk], dtype=torch.float64)
         n = x.shape[0]
-        x_half = x.repeat_interleave(n_ref, dim=0)
-        r_half = reference.repeat(n, 1)
-        batch = torch.cat([x_half, r_half]).requires_grad_(True)
+        difference = (x[:, None, :] - reference[None]).reshape(n * n_ref, n_features)
+        batch = torch.cat([x.repeat_interleave(n_ref, dim=0), reference]).requires_grad_(True)
         with torch.enable_grad():
-            out = network.run(batch, head=head).reshape(2 * n * n_ref, -1)
+            out = network.run(batch, n_ref=n_ref, head=head)[: n * n_ref].reshape(n * n_ref, -1)
             for k in range(n_outputs):
-                (grad,) = torch.autograd.grad(out[: n * n_ref, k].sum(), batch, retain_graph=k < n_outputs - 1)
-                contributions = (grad[: n * n_ref] * (x_half - r_half)).reshape(n, n_ref, n_features)
+                (grad,) = torch.autograd.grad(out[:, k].sum(), batch, retain_graph=k < n_outputs - 1)
+                contributions = (grad[: n * n_ref] * difference).reshape(n, n_ref, n_features)
                 local[k, start:start + n] = torch.einsum("inf,n->if", contributions, w).numpy()
     return local, expected

@@ -18,9 +18,9 @@ from threadpoolctl import ThreadpoolController
 
 from ._kernel_herding import BLOCK as N_BASE
 from ._kernel_herding import herded_pairs
-from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_assemble, kriging_posterior
+from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_posterior
 
-__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread", "solve"]
+__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread"]
 
 N_GROUPS = 4  # jackknife groups of sampled pairs
 
@@ -46,34 +46,25 @@ class Design:
         coalition was enumerated).
     inverse : (1 + G, m - 1, m - 1) float64, pseudo-inverses of the normal matrices (None on the
         kriging path).
-    coef, offset : (1 + G, m - 1, c) and (1 + G, m - 1) float64 or None: for few features, the
-        kriging estimate phi_{<m} = coef @ y + offset * delta (``_kernel_prior``) that replaces the
-        regression; None where the regression is used.
+    post, rep, comp, perm : for at most ``MAX_FEATURES`` features, the kriging estimate
+        (``_kernel_prior``) that replaces the regression: its base design's posterior maps
+        (1 + G, m, P + 1) (shared with the other designs of that base, not copied), the base's pairs
+        (P,) and (P,) (row indices, the same in this design), and the permutation (m,): feature j of
+        this design plays the base's feature perm[j], so phi_j = (post[g] @ odd part)[perm[j]];
+        None where the regression is used.
     """
 
     masks: np.ndarray
     weights: np.ndarray
     inverse: np.ndarray | None
-    coef: np.ndarray | None = None
-    offset: np.ndarray | None = None
+    post: np.ndarray | None = None
+    rep: np.ndarray | None = None
+    comp: np.ndarray | None = None
+    perm: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
         return len(self.weights) - 1
-
-
-def solve(masks: np.ndarray, weights: np.ndarray, inverse: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """phi_1..phi_{m-1} (..., K, 1 + G, m - 1) from y(S) = v(S) - v(empty) - z_S,m * delta (..., K, c),
-    for designs stacked on the leading axes of ``masks`` (..., c, m), ``weights`` (..., 1 + G, c)
-    and ``inverse`` (..., 1 + G, m - 1, m - 1).
-
-    The constrained least squares with phi_m = delta - sum_{j<m} phi_j eliminated: with
-    a_S = z_S,<m - z_S,m, phi_{<m} = (A' W A)^+ A' W y. Shapes depend on the designs only, so a
-    row's arithmetic is the same whichever rows are solved with it.
-    """
-    a = masks[..., :-1].astype(np.float64) - masks[..., -1:]
-    rhs = (weights[..., None, :, :] * y[..., :, None, :]) @ a[..., None, :, :]
-    return (inverse[..., None, :, :, :] @ rhs[..., None])[..., 0]
 
 
 def _layer_mass(m: int) -> np.ndarray:
@@ -179,11 +170,11 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     the regression (whose inverses it does not need). Such a design is one of ``N_BASE`` base
     designs (background row modulo ``N_BASE``) with its features randomly permuted per background
     row: herding and the prior treat all features alike, so the permuted design's maps are the
-    base's with their rows permuted, and the costly factorizations are done ``N_BASE`` times, not
-    once per background row. (Permutations keep the designs' errors nearly independent across
-    background rows: on the MLP of ``benchmarks/kernel.py`` the same RMS error as a base design
-    per background row over 100 seeds, with 4 bases as with 8 or 50; 50 background rows build in
-    about 45 ms instead of 160.)
+    base's with their features permuted, and the costly factorizations are done, and the maps
+    kept, ``N_BASE`` times, not once per background row. (Permutations keep the designs' errors
+    nearly independent across background rows: on the MLP of ``benchmarks/kernel.py`` the same RMS
+    error as a base design per background row over 100 seeds, with 4 bases as with 8 or 50; 50
+    background rows build in about 45 ms instead of 160.)
 
     Designs are cached (they are pure functions of their arguments; their arrays are read-only).
     """
@@ -193,11 +184,9 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
         z, weights, post, rep, comp = _base_design(m, int(budget), int(seed), int(reference) % N_BASE)
         perm = np.random.default_rng([int(seed), m, int(budget), int(reference), 0x5EED]).permutation(m)
         z = np.ascontiguousarray(z[:, perm])  # feature j of this design plays the base's perm[j]
-        with one_blas_thread():  # the same bits whatever the BLAS thread count
-            coef, offset = kriging_assemble(z, post[:, perm], rep, comp)
-        for array in (z, coef, offset):
+        for array in (z, perm):
             array.setflags(write=False)
-        return Design(z, weights, None, coef, offset)
+        return Design(z, weights, None, post, rep, comp, perm)
     z, weights = _draw(m, budget, seed, reference, counts, herd=False)
     with one_blas_thread():
         inverse = np.stack([_inverse(z, row) for row in weights])
@@ -211,8 +200,8 @@ def _base_design(m: int, budget: int, seed: int, base: int) -> tuple[np.ndarray,
     """(masks, weights, post, rep, comp) of base design ``base`` of the kriging path: herded pairs,
     and the posterior maps of ``_kernel_prior.kriging_posterior``."""
     counts = _allocate(m, max(budget, min_budget(m)) // 2)
-    z, weights = _draw(m, budget, seed, base, counts, herd=True)
-    with one_blas_thread():
+    with one_blas_thread():  # small products: threads only wait on each other (and the bits stay the same)
+        z, weights = _draw(m, budget, seed, base, counts, herd=True)
         post, rep, comp = kriging_posterior(z, weights > 0)
     for array in (z, weights, post, rep, comp):
         array.setflags(write=False)

@@ -18,7 +18,10 @@ draws on the 12-feature MLP of ``benchmarks/kernel.py``.
 Herding runs for a block of ``BLOCK`` designs at once (vectorized; ``_kernel_design`` herds its
 ``BLOCK`` base designs, and permutes their features per background row); a design's pairs depend
 on (m, stratum, pairs, seed, budget, design) only. A stratum of more than ``MAX_POOL`` pairs is
-herded among ``MAX_POOL`` of them drawn uniformly for the block.
+herded among ``MAX_POOL`` of them drawn uniformly for the block. Beyond 16 features the candidates
+are ``RANDOM_POOL`` (at least 4 per pair picked), drawn directly when the stratum is too large to
+list (on the 40-feature LightGBM of ``benchmarks/kernel.py``, 128 candidates gave the same error as
+1024).
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ import numpy as np
 
 from ._kernel_prior import _krawtchouk
 
-__all__ = ["MAX_POOL", "herded_pairs"]
+__all__ = ["MAX_POOL", "RANDOM_POOL", "herded_pairs"]
 
 MAX_POOL = 1024  # candidate pairs per stratum (a larger stratum: a random subset per block)
 _DEGREES = {2: 1.0, 4: 1.0}  # weight of each degree's moments (their mean square)
 _UNION = 1.0  # weight of the union's balance against each group's
+RANDOM_POOL = 256  # candidate pairs per stratum beyond _FEW features (4 per pair picked at least)
+_FEW = 16  # up to this many features a stratum offers MAX_POOL candidates
+_MAX_ENUMERATED = 1 << 16  # a larger stratum is never listed whole
 BLOCK = 4  # designs herded together (the base designs of ``_kernel_design``)
 
 
@@ -51,6 +57,29 @@ def _pool(m: int, s: int) -> np.ndarray:
     return out
 
 
+def _pool_size(m: int, s: int) -> int:
+    """The number of complement pairs in stratum s."""
+    return math.comb(m, s) if 2 * s != m else math.comb(m, s) // 2
+
+
+def _random_pool(m: int, s: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """``size`` distinct pairs of stratum s drawn uniformly, one member each as in ``_pool``, (size, m)."""
+    middle = 2 * s == m
+    width, k = (m - 1, s - 1) if middle else (m, s)  # middle: the member holding feature 0
+    seen: dict[bytes, np.ndarray] = {}
+    while len(seen) < size:
+        keys = np.sort(rng.random((2 * (size - len(seen)), width)).argsort(axis=1)[:, :k], axis=1)
+        for row in keys:
+            seen.setdefault(row.tobytes(), row)
+            if len(seen) == size:
+                break
+    out = np.zeros((size, m), dtype=bool)
+    for i, cols in enumerate(seen.values()):
+        out[i, cols + middle] = True
+    out[:, 0] |= middle
+    return out
+
+
 def _gram(m: int, pool: np.ndarray) -> np.ndarray:
     """The herding kernel between the pairs of ``pool`` (Q, m), (Q, Q)."""
     table = sum(c * _krawtchouk(k, m) / math.comb(m, k) for k, c in _DEGREES.items() if k <= m)
@@ -61,11 +90,16 @@ def _gram(m: int, pool: np.ndarray) -> np.ndarray:
 @functools.lru_cache(maxsize=64)
 def _herd_block(m: int, s: int, n: int, groups: int, seed: int, budget: int, block: int) -> tuple[np.ndarray, ...]:
     """(pairs (BLOCK, n, m) bool, group (BLOCK, n)) for the background rows of ``block``: herded
-    among the stratum's pairs, or among ``MAX_POOL`` of them drawn for the block if it has more."""
+    among the stratum's pairs, or among ``MAX_POOL`` of them (``RANDOM_POOL`` beyond 16 features)
+    drawn for the block if it has more."""
     rng = np.random.default_rng([int(seed), m, int(budget), s, int(block), 0x4E5D])
-    pool = _pool(m, s)
-    if len(pool) > MAX_POOL:
-        pool = pool[np.sort(rng.choice(len(pool), MAX_POOL, replace=False))]
+    cap = MAX_POOL if m <= _FEW else max(RANDOM_POOL, 4 * n)
+    if _pool_size(m, s) <= _MAX_ENUMERATED:
+        pool = _pool(m, s)
+        if len(pool) > cap:
+            pool = pool[np.sort(rng.choice(len(pool), cap, replace=False))]
+    else:  # too many to list: drawn directly
+        pool = _random_pool(m, s, cap, rng)
     gram = _gram(m, pool)
     rows = np.arange(BLOCK)
     own = np.zeros((BLOCK, groups, len(gram)))

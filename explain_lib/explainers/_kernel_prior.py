@@ -24,18 +24,21 @@ import math
 import numpy as np
 import scipy.linalg
 
-__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_assemble", "kriging_maps", "kriging_posterior"]
+__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_posterior", "odd_part"]
 
 DECAY = 0.2  # prior energy ratio between interaction degrees d + 2 and d
-MAX_FEATURES = 16  # the estimator is used for m <= MAX_FEATURES ...
+MAX_FEATURES = 40  # the estimator is used for m <= MAX_FEATURES (its maps take (m - 1) x coalitions floats) ...
 MAX_PAIRS = 512  # ... and designs of at most this many complement pairs (its cost grows as pairs^3)
 _NUGGET = 1e-9  # relative jitter on the sampled observations, for a well-conditioned solve
 
 
+@functools.lru_cache(maxsize=1024)
 def _krawtchouk(k: int, n: int) -> np.ndarray:
-    """K_k(h; n) = sum_i (-1)^i C(h, i) C(n - h, k - i) for h = 0 .. n."""
-    return np.array([sum((-1) ** i * math.comb(h, i) * math.comb(n - h, k - i) for i in range(k + 1))
-                     for h in range(n + 1)], dtype=np.float64)
+    """K_k(h; n) = sum_i (-1)^i C(h, i) C(n - h, k - i) for h = 0 .. n (cached, read-only)."""
+    out = np.array([sum((-1) ** i * math.comb(h, i) * math.comb(n - h, k - i) for i in range(k + 1))
+                    for h in range(n + 1)], dtype=np.float64)
+    out.setflags(write=False)
+    return out
 
 
 @functools.lru_cache(maxsize=64)
@@ -81,33 +84,16 @@ def kriging_posterior(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray
     pairs) and ``active`` (R, c): the pair representatives (the members holding feature 0), their
     complements, and per r the posterior map of ``_posterior_maps`` from the active pairs."""
     c, m = masks.shape
-    code = masks.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))  # m <= MAX_FEATURES bits
+    code = masks.astype(np.int64) @ (1 << np.arange(m, dtype=np.int64))  # m <= MAX_FEATURES < 63 bits
     order = np.argsort(code)
     rep = np.flatnonzero(masks[:, 0])
     comp = order[np.searchsorted(code, (2**m - 1) ^ code[rep], sorter=order)]
     return _posterior_maps(masks[rep], active[:, rep]), rep, comp
 
 
-def kriging_assemble(masks: np.ndarray, post: np.ndarray, rep: np.ndarray, comp: np.ndarray
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """(coef (R, m - 1, c), offset (R, m - 1)): phi_{<m} = coef[r] @ y + offset[r] * delta for the
-    posterior maps ``post`` (R, m, P + 1) of the pairs (rep, comp) of ``masks`` (c, m), with
-    y(S) = v(S) - v(empty) - z_S,m * delta and delta = v(all) - v(empty), the input of
-    ``_kernel_design.solve``; phi_m = delta - sum(phi_{<m}) as on the regression path.
-
-    v(S) - v(not S) = y(S) - y(not S) + (z_S,m - z_notS,m) delta and o(all) = delta / 2. Any member
-    of a pair may represent it: the prior is odd, o(not S) = -o(S).
-    """
-    c, m = masks.shape
-    last = masks[rep, -1].astype(np.float64) - masks[comp, -1]
-    coef = np.zeros((len(post), m - 1, c))
-    coef[:, :, rep] = 0.5 * post[:, :-1, :-1]
-    coef[:, :, comp] = -0.5 * post[:, :-1, :-1]
-    offset = 0.5 * (post[:, :-1, :-1] @ last + post[:, :-1, -1])
-    return coef, offset
-
-
-def kriging_maps(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``kriging_assemble`` of ``kriging_posterior``: the maps of the kriging estimate from the
-    coalitions of ``masks`` (c, m; complement pairs) where ``active[r]`` (R, c) holds."""
-    return kriging_assemble(masks, *kriging_posterior(masks, active))
+def odd_part(values: np.ndarray, delta: np.ndarray, rep: np.ndarray, comp: np.ndarray) -> np.ndarray:
+    """(..., P + 1): the game's odd part o(S) = (v(S) - v(not S)) / 2 at the pairs (rep, comp) of the
+    coalition values ``values`` (..., c), and o(all) = delta / 2 = (v(all) - v(empty)) / 2 last: what the
+    maps of ``kriging_posterior`` take (phi = post[r] @ odd_part). Any member of a pair may represent
+    it: the prior is odd, o(not S) = -o(S)."""
+    return np.concatenate([0.5 * (values[..., rep] - values[..., comp]), 0.5 * delta[..., None]], axis=-1)

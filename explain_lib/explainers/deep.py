@@ -141,7 +141,7 @@ class DeepShap(Explainer):
         torch = import_torch()
         sample = self.background.to_numpy().astype(np.float64)[:_CHECK_ROWS]
         with torch.no_grad():
-            ours = graph.run(torch.as_tensor(np.concatenate([sample, sample])), head="as_is")[: len(sample)]
+            ours = graph.run(torch.as_tensor(sample), n_ref=len(sample), head="as_is")
             twin = copy.deepcopy(self.network).eval()  # a copy: the model's own mode is never switched
             for module in twin.modules():  # and the user's hooks (shared closures) never see the copy run
                 for hooks in (module._forward_hooks, module._forward_pre_hooks, module._backward_hooks,
@@ -189,8 +189,8 @@ class DeepShap(Explainer):
         torch = import_torch()
         rows = self._check_rows(X, numeric=True).to_numpy().astype(np.float64)
         with torch.no_grad():
-            out = Network(self.network).run(torch.as_tensor(np.concatenate([rows, rows])), head=self.head)
-        scores = out[: len(rows)].reshape(len(rows), -1).numpy()
+            out = Network(self.network).run(torch.as_tensor(rows), n_ref=len(rows), head=self.head)
+        scores = out.reshape(len(rows), -1).numpy()
         if scores.shape[1] > 1:
             return scores
         if self.task == "classification" and self.output_space == "margin":
