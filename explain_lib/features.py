@@ -202,12 +202,12 @@ def _block(transformer: Any, n_inputs: int, allow_all: bool, sample: Any = None,
     name = type(transformer).__name__
     if name == "Pipeline":
         block, width_now, rows = np.eye(n_inputs), n_inputs, sample
-        for _, step in transformer.steps:
-            if step is None or _is(step, "passthrough"):
-                continue
+        steps = [step for _, step in transformer.steps if step is not None and not _is(step, "passthrough")]
+        for position, step in enumerate(steps):
             step_block = _block(step, width_now, allow_all, rows)
             block, width_now = block @ step_block, step_block.shape[1]
-            rows = None if rows is None else step.transform(rows)
+            if rows is not None and position + 1 < len(steps):  # only the next step is fed the rows
+                rows = step.transform(rows)
         return block
     counts = None
     if name == "OneHotEncoder":
@@ -350,10 +350,11 @@ def feature_map(
                 raw_features = names_in if names_in is not None else [f"x{i}" for i in range(first.n_features_in_)]
             raw = tuple(str(f) for f in raw_features)
             matrix = _block(first, len(raw), allow_all, _first_rows(sample))
-        rows = None if sample is None else first.transform(_first_rows(sample))
-        for step in steps[1:]:
+        rows = None if sample is None or len(steps) == 1 else first.transform(_first_rows(sample))
+        for position, step in enumerate(steps[1:], start=2):
             matrix = matrix @ _block(step, matrix.shape[1], allow_all, rows)
-            rows = None if rows is None else step.transform(rows)
+            if rows is not None and position < len(steps):  # only the next step is fed the rows
+                rows = step.transform(rows)
         return FeatureMap(matrix, raw, _engineered_names(transformations, matrix.shape[1]))
 
     if is_column_transformer(transformations):

@@ -151,3 +151,26 @@ def test_an_explanation_is_frozen():
                               output_space="raw", method="demo")
     with pytest.raises(AttributeError):
         explanation._id = "other"
+
+
+@pytest.mark.parametrize("drop", ["first", "if_binary"])
+def test_one_hot_with_drop_maps_even_if_the_rows_hold_categories_it_never_saw(drop):
+    import pandas as pd
+    from lightgbm import LGBMClassifier
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"a": rng.normal(size=200), "s": rng.choice(["u", "v", "w"], 200).astype(object),
+                          "t": rng.choice(["p", "q"], 200).astype(object)})
+    rows = train.copy()
+    rows.loc[0, "s"] = "never-seen"  # the mapping's sample is never fed through the encoder itself
+    encode = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+                       ("one-hot", OneHotEncoder(handle_unknown="error", drop=drop))])
+    columns = ColumnTransformer([("num", StandardScaler(), ["a"]), ("cat", encode, ["s", "t"])]).fit(train)
+    model = LGBMClassifier(n_estimators=5, verbose=-1).fit(columns.transform(train), (train.a > 0).astype(int))
+    explanation = TabularExplainer(model, rows, transformations=columns).explain(train[:5])
+    engineered = TabularExplainer(model, rows, transformations=columns).explain(train[:5], raw=False)
+    assert explanation.features == ["a", "s", "t"]
+    assert_allclose(explanation.local.sum(-1), engineered.local.sum(-1), atol=1e-12)
