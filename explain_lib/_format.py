@@ -4,8 +4,9 @@ A saved explanation is a directory::
 
     explanation.json   metadata: schema_version, id, method, task, output_space, features,
                        classes, expected, global, per_class, params, versions, is_raw,
-                       is_engineered, global_std, global_repeats, single_row (absent in older
-                       files: None, None, false), and a "local" block describing local.parquet
+                       is_engineered, global_std, global_repeats, single_row, community_properties
+                       (absent in older files: None, None, false, None), and a "local" block
+                       describing local.parquet
     local.parquet      local importance values, if the explanation has them
     data.parquet       the explained rows (feature values), if the explanation kept them
 
@@ -119,6 +120,9 @@ def _read_local(path: Path, info: dict, features: list[str], columns: list[str] 
     wanted = features if columns is None else columns
     if info["layout"] == "dense":
         table = pq.read_table(path, columns=wanted)
+        if table.num_rows != n_stored * n_rows:
+            raise _corrupt(path, f"it holds {table.num_rows} rows of values but explanation.json says "
+                                 f"{n_stored * n_rows} ({n_stored} output(s) x {n_rows} explained rows)")
         stored = np.empty((n_stored * n_rows, len(wanted)), dtype=dtype)
         for j, name in enumerate(wanted):
             stored[:, j] = table.column(name).to_numpy()
@@ -215,10 +219,16 @@ def read_meta(directory: str | os.PathLike) -> dict[str, Any]:
         raise _corrupt(path, f"it is not JSON (truncated or overwritten?): {error}") from error
     if not isinstance(meta, dict):
         raise _corrupt(path, f"it holds a JSON {type(meta).__name__}, not the object explain-lib writes")
-    if meta.get("format") != FORMAT_NAME or not isinstance(meta.get("schema_version"), int):
+    if meta.get("format") != FORMAT_NAME:
         raise SchemaVersionError(
-            f"{path} is not an explain-lib explanation (format {meta.get('format')!r}, schema "
-            f"{meta.get('schema_version')!r}); expected format {FORMAT_NAME!r}."
+            f"{path} is not an explain-lib explanation: its 'format' is {meta.get('format')!r}, expected "
+            f"{FORMAT_NAME!r}."
+        )
+    if not isinstance(meta.get("schema_version"), int) or isinstance(meta.get("schema_version"), bool):
+        raise SchemaVersionError(
+            f"{path} has 'schema_version' {meta.get('schema_version')!r} ({type(meta.get('schema_version')).__name__}"
+            f"); it must be a whole number, {SCHEMA_VERSION} for this explain-lib (written as a number, not "
+            "a string). Save the explanation again."
         )
     if meta["schema_version"] > SCHEMA_VERSION:
         raise SchemaVersionError(
@@ -319,6 +329,8 @@ def metadata(explanation: Any) -> dict[str, Any]:
         "global_std": listed(explanation.global_std),
         "global_repeats": listed(explanation.global_repeats),
         "single_row": explanation.single_row,
+        "community_properties": None if explanation.community_properties is None
+        else dict(explanation.community_properties),
     }
 
 
@@ -357,4 +369,5 @@ def fields(meta: dict[str, Any], local: np.ndarray | None, data: pd.DataFrame | 
         "global_std": kept_rows(meta.get("global_std")),
         "global_repeats": kept_rows(meta.get("global_repeats")),
         "single_row": bool(meta.get("single_row", False)),
+        "community_properties": meta.get("community_properties") if columns is None else None,
     }

@@ -192,16 +192,14 @@ def _first_infinite(values: Any) -> tuple[int, int] | None:
         if not infinite.any():
             return None
         return min(zip(coo.row[infinite].tolist(), coo.col[infinite].tolist(), strict=True))
-    if isinstance(values, pd.DataFrame):
-        found = None
-        for j in range(values.shape[1]):
-            column = values.iloc[:, j]
-            if not pd.api.types.is_float_dtype(column) or isinstance(column.dtype, pd.CategoricalDtype):
-                continue
-            rows = np.flatnonzero(np.isinf(column.to_numpy(dtype=np.float64, na_value=np.nan)))
-            if rows.size and (found is None or rows[0] < found[0]):
-                found = (int(rows[0]), j)
-        return found
+    if isinstance(values, pd.DataFrame):  # the float columns checked as one block (frames may be 40,000 wide)
+        floats = [j for j, dtype in enumerate(values.dtypes)
+                  if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype)]
+        if not floats:
+            return None
+        block = values.iloc[:, floats].to_numpy(dtype=np.float64, na_value=np.nan)
+        rows, cols = np.nonzero(np.isinf(block))
+        return (int(rows[0]), floats[int(cols[0])]) if rows.size else None
     if values.dtype.kind in "fc":
         rows, cols = np.nonzero(np.isinf(values))
         return (int(rows[0]), int(cols[0])) if rows.size else None
@@ -264,6 +262,8 @@ def _kind(label: Any) -> str:
 def as_labels(y: Any, n_rows: int, *, task: str, classes: tuple | None = None, name: str = "y") -> np.ndarray:
     """True labels, one per row, checked against the task: finite numbers for regression; for
     classification no missing labels and labels of the same type as the model's ``classes``."""
+    if sp.issparse(y):  # a label column cut from a sparse matrix (an npz file's last column)
+        y = y.toarray()
     labels = np.asarray(y.to_numpy() if isinstance(y, (pd.Series, pd.DataFrame)) else y)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels.ravel()

@@ -16,7 +16,9 @@ __all__ = [
     "UnsupportedModelError",
     "SchemaVersionError",
     "CorruptExplanationError",
+    "MissingLabelsError",
     "ModelNotFittedError",
+    "ValuesNotAvailableError",
     "did_you_mean",
 ]
 
@@ -29,12 +31,28 @@ class InvalidInputError(ExplainLibError, ValueError):
     """The data handed to an explainer cannot be explained as given (shape, columns, NaN, empty)."""
 
 
+class MissingLabelsError(InvalidInputError, TypeError):
+    """A method that scores predictions against true labels (permutation importance) was called without them.
+
+    Also a ``TypeError``, as a missing required argument is: interpret-community's
+    ``PFIExplainer.explain_global(evaluation_examples, true_labels)`` takes them positionally.
+    """
+
+
 class InvalidParameterError(ExplainLibError, ValueError):
     """An option has a value outside what it accepts."""
 
 
 class UnsupportedModelError(ExplainLibError, TypeError):
     """The model cannot be explained by the requested method."""
+
+
+class ValuesNotAvailableError(InvalidParameterError, AttributeError):
+    """The explanation does not hold the values asked for (local values of a global-only explanation).
+
+    Also an ``AttributeError``, as interpret-community's explanations simply lack the attribute, so
+    ``hasattr(explanation, "local_importance_values")`` is False for a global-only explanation.
+    """
 
 
 class SchemaVersionError(ExplainLibError):

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import _format, _importance, _renderers
-from ._community import CommunityAccessors, _rank
+from ._community import CommunityAccessors, Names, _rank
 from ._community import check_top_k as _check_top_k
 from ._validation import output_index
 from .errors import (
@@ -26,6 +26,7 @@ from .errors import (
     InvalidInputError,
     InvalidParameterError,
     SchemaVersionError,
+    ValuesNotAvailableError,
 )
 
 __all__ = ["Explanation"]
@@ -128,6 +129,10 @@ class Explanation(CommunityAccessors):
     ``global_`` over repeated estimates and the estimates themselves (permutation importance).
     ``single_row``: the explanation of one 1-D row; interpret-community's accessors drop the row
     axis for it. interpret-community's accessor names come from :class:`CommunityAccessors`.
+    ``community_properties``: what an explanation read from interpret-community's saved folder held and
+    has no field for here (``eval_y_predicted``, ``eval_y_predicted_proba``, ``init_data``, its metadata),
+    as ``{name: [tag, value]}``; written back as they were. Explanations derived from it (``cohort``,
+    ``to_raw``) drop them.
 
     Examples
     --------
@@ -164,10 +169,11 @@ class Explanation(CommunityAccessors):
     global_std: np.ndarray | None = None
     global_repeats: np.ndarray | None = None
     single_row: bool = False
+    community_properties: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "features", tuple(str(f) for f in self.features))
+        set_(self, "features", Names(str(f) for f in self.features))
         if len(set(self.features)) != len(self.features):
             duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
             raise InvalidInputError(f"Feature names must be unique; repeated: {duplicated}.")
@@ -180,7 +186,7 @@ class Explanation(CommunityAccessors):
         if self.task == "classification":
             if self.classes is None:
                 raise InvalidInputError("A classification explanation needs its classes.")
-            set_(self, "classes", tuple(_plain(c) for c in self.classes))
+            set_(self, "classes", Names(_plain(c) for c in self.classes))
         else:
             set_(self, "classes", None)
         n_outputs, n_features = self.n_outputs, len(self.features)
@@ -238,6 +244,8 @@ class Explanation(CommunityAccessors):
         set_(self, "versions", types.MappingProxyType(dict(self.versions)))
         if self.fidelity is not None:
             set_(self, "fidelity", types.MappingProxyType(_plain(dict(self.fidelity))))
+        if self.community_properties is not None:
+            set_(self, "community_properties", types.MappingProxyType(_plain(dict(self.community_properties))))
 
     # ----------------------------------------------------------------- sizes
     @property
@@ -271,10 +279,10 @@ class Explanation(CommunityAccessors):
         return output_index(self.task, self.classes, cls)
 
     def require_local(self, what: str) -> np.ndarray:
-        """The local values, or an :class:`~explain_lib.errors.InvalidParameterError` saying that ``what``
-        (e.g. ``"cohort()"``) needs them when this explanation is global only (permutation importance)."""
+        """The local values, or a :class:`~explain_lib.errors.ValuesNotAvailableError` (an InvalidParameterError)
+        saying that ``what`` (e.g. ``"cohort()"``) needs them when this explanation is global only."""
         if self.local is None:
-            raise InvalidParameterError(
+            raise ValuesNotAvailableError(
                 f"{what} needs local values, but this {self.method} explanation is global only. "
                 "Use a method that explains rows (tree, linear, kernel, mimic)."
             )
@@ -336,6 +344,7 @@ class Explanation(CommunityAccessors):
             params={**self.params, "cohort_of": self.id, "cohort_rows": int(positions.size)},
             data=data,
             single_row=self.single_row and positions.size == 1,
+            community_properties=None,
         )
 
     def to_raw(self, feature_map: Any, *, raw_features: Sequence[str] | None = None,
@@ -346,37 +355,15 @@ class Explanation(CommunityAccessors):
         list of (columns, transformer) tuples, or a (n_raw, n_engineered) matrix (dense or sparse)
         whose columns sum to 1. SHAP values add, so additivity survives: the raw local values of a
         row still sum to the model output minus the expected value. ``raw_data`` (the raw rows)
-        is kept as the explanation's data.
+        is kept as the explanation's data (see :func:`~explain_lib._raw.raw_fields`).
         """
+        from ._raw import raw_fields
         from .features import FeatureMap
         from .features import feature_map as read_map
 
         mapping = feature_map if isinstance(feature_map, FeatureMap) else read_map(
             feature_map, raw_features, allow_all_transformations=allow_all_transformations)
-        if mapping.matrix.shape[1] != self.n_features:
-            raise InvalidInputError(
-                f"The feature map has {mapping.matrix.shape[1]} engineered columns but this explanation has "
-                f"{self.n_features} features; pass the transformations that produced these features."
-            )
-        if raw_data is not None:
-            raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
-            raw_data.columns = [str(c) for c in raw_data.columns]
-            raw_data = raw_data[list(mapping.raw_features)]
-        local = None if self.local is None else mapping.apply(self.local)
-        return dataclasses.replace(
-            self,
-            local=local,
-            global_=None if local is not None else mapping.apply(self.global_),
-            per_class=None if local is not None or self.per_class is None else mapping.apply(self.per_class),
-            global_std=None,  # permutation drops of engineered columns do not add up to a raw feature's
-            global_repeats=None,
-            features=mapping.raw_features,
-            is_raw=True,
-            is_engineered=False,
-            data=raw_data,
-            id=uuid.uuid4().hex,
-            params={**self.params, "engineered_explanation_id": self.id},
-        )
+        return dataclasses.replace(self, **raw_fields(self, mapping, raw_data))
 
     # ---------------------------------------------------------------- shap interop
     def to_shap(self, cls: Any = None) -> Any:

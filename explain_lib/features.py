@@ -47,12 +47,19 @@ def names_of(values: Any, what: str = "features") -> list[str] | None:
 
 
 class FeatureMap:
-    """A checked raw x engineered map with the names of both sides."""
+    """A checked raw x engineered map with the names of both sides.
 
-    def __init__(self, matrix: Any, raw_features: Sequence[str], engineered_features: Sequence[str]):
+    ``partial=True`` accepts columns whose weights do not sum to 1 (interpret-community's ``get_raw`` applies
+    such maps as given, e.g. one that maps only some engineered columns); ``.partial`` then says whether any
+    column does, and values mapped with it no longer add up to the model output.
+    """
+
+    def __init__(self, matrix: Any, raw_features: Sequence[str], engineered_features: Sequence[str], *,
+                 partial: bool = False):
         self.raw_features = tuple(str(f) for f in raw_features)
         self.engineered_features = tuple(str(f) for f in engineered_features)
-        self.matrix = _checked(matrix, len(self.raw_features), len(self.engineered_features))
+        self.matrix = _checked(matrix, len(self.raw_features), len(self.engineered_features), partial)
+        self.partial = bool(partial) and not np.allclose(np.asarray(self.matrix.sum(axis=0)).reshape(-1), 1.0)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """Map the last axis of ``values`` from engineered to raw features (sums of shares)."""
@@ -64,12 +71,16 @@ class FeatureMap:
         return f"FeatureMap({len(self.raw_features)} raw -> {len(self.engineered_features)} engineered)"
 
 
-def _checked(matrix: Any, n_raw: int, n_engineered: int) -> sp.csr_matrix:
+def _checked(matrix: Any, n_raw: int, n_engineered: int, partial: bool = False) -> sp.csr_matrix:
     mapped = sp.csr_matrix(matrix, dtype=np.float64)
     if mapped.shape != (n_raw, n_engineered):
         raise InvalidInputError(
             f"The feature map has shape {mapped.shape}; expected (n_raw, n_engineered) = ({n_raw}, {n_engineered})."
         )
+    if not np.isfinite(mapped.data).all():
+        raise InvalidInputError("The feature map holds NaN or infinite weights; every weight must be a number.")
+    if partial:
+        return mapped
     sums = np.asarray(mapped.sum(axis=0)).reshape(-1)
     bad = np.flatnonzero(~np.isclose(sums, 1.0))
     if bad.size:
@@ -191,12 +202,12 @@ def _block(transformer: Any, n_inputs: int, allow_all: bool, sample: Any = None,
     name = type(transformer).__name__
     if name == "Pipeline":
         block, width_now, rows = np.eye(n_inputs), n_inputs, sample
-        for _, step in transformer.steps:
-            if step is None or _is(step, "passthrough"):
-                continue
+        steps = [step for _, step in transformer.steps if step is not None and not _is(step, "passthrough")]
+        for position, step in enumerate(steps):
             step_block = _block(step, width_now, allow_all, rows)
             block, width_now = block @ step_block, step_block.shape[1]
-            rows = None if rows is None else step.transform(rows)
+            if rows is not None and position + 1 < len(steps):  # only the next step is fed the rows
+                rows = step.transform(rows)
         return block
     counts = None
     if name == "OneHotEncoder":
@@ -300,6 +311,7 @@ def feature_map(
     *,
     sample: Any = None,
     allow_all_transformations: bool = False,
+    partial: bool = False,
 ) -> FeatureMap:
     """The raw -> engineered map of fitted ``transformations``.
 
@@ -309,6 +321,7 @@ def feature_map(
         a (n_raw, n_engineered) matrix (dense or sparse) / list of matrices chained in order.
     raw_features : names of the raw columns; read off the ColumnTransformer when it was fitted on a
         DataFrame.
+    partial : matrices only: accept columns whose weights do not sum to 1 (see :class:`FeatureMap`).
     sample : raw rows (the explainer's initialization examples). A transformer that is neither
         known by type nor fed a single column is mapped by feeding these rows through it, changing
         one input column at a time and watching which outputs follow (see :func:`_probed_block`).
@@ -322,7 +335,7 @@ def feature_map(
         for step in transformations[1:]:
             matrix = matrix @ sp.csr_matrix(step, dtype=np.float64)
         raw = list(raw_features) if raw_features is not None else [f"x{i}" for i in range(matrix.shape[0])]
-        return FeatureMap(matrix, raw, [f"e{i}" for i in range(matrix.shape[1])])
+        return FeatureMap(matrix, raw, [f"e{i}" for i in range(matrix.shape[1])], partial=partial)
     allow_all = allow_all_transformations
 
     if is_pipeline(transformations):  # a ColumnTransformer (or any step) then further steps
@@ -337,10 +350,11 @@ def feature_map(
                 raw_features = names_in if names_in is not None else [f"x{i}" for i in range(first.n_features_in_)]
             raw = tuple(str(f) for f in raw_features)
             matrix = _block(first, len(raw), allow_all, _first_rows(sample))
-        rows = None if sample is None else first.transform(_first_rows(sample))
-        for step in steps[1:]:
+        rows = None if sample is None or len(steps) == 1 else first.transform(_first_rows(sample))
+        for position, step in enumerate(steps[1:], start=2):
             matrix = matrix @ _block(step, matrix.shape[1], allow_all, rows)
-            rows = None if rows is None else step.transform(rows)
+            if rows is not None and position < len(steps):  # only the next step is fed the rows
+                rows = step.transform(rows)
         return FeatureMap(matrix, raw, _engineered_names(transformations, matrix.shape[1]))
 
     if is_column_transformer(transformations):
@@ -366,9 +380,11 @@ def feature_map(
 
     if isinstance(transformations, list) and all(isinstance(t, tuple) and len(t) == 2 for t in transformations):
         if raw_features is None:
-            raise InvalidParameterError(
-                "A list of (columns, transformer) tuples needs raw_features= (the raw column names)."
-            )
+            if sample is None or hasattr(sample, "columns"):
+                raise InvalidParameterError(
+                    "A list of (columns, transformer) tuples needs raw_features= (the raw column names)."
+                )
+            raw_features = [f"x{i}" for i in range(sample.shape[1])]  # unnamed rows: named by position
         raw = tuple(str(f) for f in raw_features)
         rows = _first_rows(sample)
         blocks, engineered = [], []
@@ -434,3 +450,4 @@ def raw_feature_names(features: Sequence[str] | None, examples: Any) -> list[str
         return list(features)
     columns = getattr(examples, "columns", None)
     return None if columns is None else list(columns)
+

@@ -312,10 +312,13 @@ def infer_task(model: Any, model_task: str = "auto") -> str | None:
     if hasattr(model, "__sklearn_tags__"):
         from sklearn.base import is_classifier, is_regressor
 
-        if is_classifier(model):
-            return "classification"
-        if is_regressor(model):
-            return "regression"
+        try:
+            if is_classifier(model):
+                return "classification"
+            if is_regressor(model):
+                return "regression"
+        except AttributeError:  # a Pipeline whose final step is no scikit-learn estimator (it has no tags)
+            pass
     if callable(getattr(estimator, "predict_proba", None)):
         return "classification"
     if callable(getattr(model, "predict", None)):
@@ -379,15 +382,53 @@ def predict_scores(model: Any, X: Any, task: str | None) -> np.ndarray:
     return np.asarray(predict(X))
 
 
+_NO_SCALE = ("{name} is a classifier without predict_proba or decision_function, and its predict returns labels, "
+             "so its output has no numeric scale to explain. Fit it with probability estimates (e.g. "
+             "SVC(probability=True)), wrap it so predict returns one probability per class, or pass "
+             "model_task='regression' to explain predict().")
+
+
+def _network_outputs(network: Any, task: str | None, X: Any) -> np.ndarray:
+    """A PyTorch network's outputs on rows (numbers), without gradients; a classifier's single column (a
+    sigmoid's probability of the positive class) becomes both classes' probabilities."""
+    import torch
+
+    rows = X.to_numpy(dtype=np.float32) if hasattr(X, "to_numpy") else np.asarray(X, dtype=np.float32)
+    with torch.no_grad():
+        output = network(torch.as_tensor(rows)).detach().cpu().numpy().astype(np.float64)
+    if task == "classification" and output.ndim == 2 and output.shape[1] == 1:
+        return np.hstack([1 - output, output])
+    return output.reshape(len(rows)) if task != "classification" and output.ndim == 2 and output.shape[1] == 1 \
+        else output
+
+
+def _probabilities_from_predict(model: Any, X: Any) -> np.ndarray:
+    """``model.predict(X)`` when it is a matrix of class probabilities (one row per row of X, a column per class)."""
+    output = np.asarray(model.predict(X))
+    if output.ndim != 2 or output.shape[1] < 2 or output.dtype.kind not in "fiu":
+        raise UnsupportedModelError(_NO_SCALE.format(name=type(model).__name__)
+                                    + f" (predict gave shape {output.shape})")
+    return output
+
+
 def prediction_function(model: Any, task: str | None) -> tuple[Callable[[Any], np.ndarray], str]:
     """The function a model-agnostic explainer explains, and its output space.
 
-    Classification: ``predict_proba`` ("probability"), else ``decision_function`` ("margin").
+    Classification: ``predict_proba`` ("probability"), else ``decision_function`` ("margin"), else a
+    ``predict`` that returns one probability per class ("probability"; one that returns labels is refused
+    when called).
     Regression: ``predict`` ("raw"). A plain callable is used as it is ("raw" for 1-D outputs,
     "probability" for classification).
     """
     has = {name: callable(getattr(model, name, None)) for name in ("predict", "predict_proba", "decision_function")}
     if not any(has.values()):
+        network = torch_network(model)
+        if network is not None:  # a PyTorch network: rows in as a float tensor, its outputs out as an array
+            import copy
+
+            twin = copy.deepcopy(network).eval()  # dropout off; the model's own mode is never switched
+            return functools.partial(_network_outputs, twin, task), "probability" if task == "classification" \
+                else "raw"
         if callable(model) and not isinstance(model, type):
             return model, "probability" if task == "classification" else "raw"
         raise UnsupportedModelError(
@@ -399,11 +440,9 @@ def prediction_function(model: Any, task: str | None) -> tuple[Callable[[Any], n
             return model.predict_proba, "probability"
         if has["decision_function"]:
             return model.decision_function, "margin"
-        raise UnsupportedModelError(
-            f"{type(model).__name__} is a classifier without predict_proba or decision_function, so its "
-            "output has no numeric scale to explain. Fit it with probability estimates (e.g. "
-            "SVC(probability=True)) or pass model_task='regression' to explain predict()."
-        )
+        if has["predict"]:  # a wrapper whose predict returns the class probabilities (as interpret-community takes)
+            return functools.partial(_probabilities_from_predict, model), "probability"
+        raise UnsupportedModelError(_NO_SCALE.format(name=type(model).__name__))
     if not has["predict"]:
         raise UnsupportedModelError(
             f"{type(model).__name__} has no predict(), so it cannot be explained as a regressor; pass "

@@ -239,6 +239,28 @@ def test_newer_schema_version_raises_schema_version_error_suggesting_upgrade(tmp
     assert isinstance(info.value, ExplainLibError)
 
 
+def test_a_schema_version_written_as_text_names_the_field_and_what_it_should_be(tmp_path):
+    regression().save(tmp_path)
+    meta = read_json(tmp_path)
+    meta["schema_version"] = "1"
+    (tmp_path / "explanation.json").write_text(json.dumps(meta))
+    with pytest.raises(SchemaVersionError, match=r"'schema_version' '1' \(str\).*whole number, 1") as info:
+        Explanation.load(tmp_path)
+    assert "format" not in str(info.value).split("schema_version")[0]
+
+
+def test_local_values_shorter_than_the_metadata_says_name_both_sizes(tmp_path):
+    import pyarrow.parquet as pq
+
+    regression().save(tmp_path)
+    table = pq.read_table(tmp_path / "local.parquet")
+    pq.write_table(table.slice(0, table.num_rows - 1), tmp_path / "local.parquet")
+    with pytest.raises(CorruptExplanationError, match=rf"holds {table.num_rows - 1} rows .* says {table.num_rows}") \
+            as info:
+        Explanation.load(tmp_path)
+    assert "broadcast" not in str(info.value)
+
+
 def test_json_of_another_format_raises_schema_version_error(tmp_path):
     (tmp_path / "explanation.json").write_text(json.dumps({"hello": "world"}))
     with pytest.raises(SchemaVersionError):

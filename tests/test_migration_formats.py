@@ -48,8 +48,11 @@ def pfi() -> Explanation:
 # ---------------------------------------------------------------------------------------------- accessors
 def test_ranks_are_feature_positions_highest_first():
     exp = regression()
-    # global = mean |local| = [1.5, 1.5, 2.25]: c first, then a and b in feature order (stable ties)
-    assert exp.global_importance_rank == [2, 0, 1]
+    # global = mean |local| = [1.5, 1.5, 2.25]: c first, then the tie a = b as interpret-community ranks it
+    # (numpy's ascending argsort reversed: the later feature first); our own global_importance keeps feature order
+    assert exp.global_importance_rank == [2, 1, 0]
+    assert exp.get_ranked_global_names() == ["c", "b", "a"]
+    assert list(exp.global_importance().index) == ["c", "a", "b"]
     assert exp.get_local_importance_rank() == [[0, 2, 1], [1, 0, 2]]
     classified = binary()
     assert classified.get_local_importance_rank() == [[[1, 2, 0], [0, 2, 1]], [[0, 2, 1], [1, 2, 0]]]

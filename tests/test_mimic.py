@@ -217,3 +217,13 @@ def test_default_lightgbm_surrogate_is_shallow_and_shaping_arguments_start_from_
         params = shaped.get_params()
         assert params["max_depth"] == -1 and params.get("n_estimators", 100) == 100  # LightGBM's own defaults
         assert all(params[k] == v for k, v in args.items() if k in params)
+
+
+def test_a_model_without_predict_is_named_as_such():
+    from explain_lib import UnsupportedModelError
+
+    class NoPredict:
+        pass
+
+    with pytest.raises(UnsupportedModelError, match="neither predict\\(\\) nor predict_proba\\(\\)"):
+        MimicExplainer(NoPredict(), np.zeros((20, 2)), "linear")

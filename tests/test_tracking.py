@@ -216,6 +216,20 @@ def test_download_reads_only_the_explanation_files_not_plots_or_eval_sample(sqli
     assert_same_explanation(client.download_model_explanation(), original)
 
 
+def test_a_deleted_file_of_an_upload_is_named_in_our_words(sqlite_store):
+    from explain_lib.errors import CorruptExplanationError
+
+    client = new_run(sqlite_store)
+    original = make_explanation("binary")
+    client.upload_model_explanation(original, plots=False, dashboard=False)
+    artifact_uri = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id).info.artifact_uri
+    folder = Path(urllib.request.url2pathname(artifact_uri.removeprefix("file://"))) / "explanations" / original.id
+    (folder / "local.parquet").unlink()
+    with pytest.raises(CorruptExplanationError, match=r"damaged: its file local\.parquet is missing.*again") as info:
+        client.download_model_explanation()
+    assert "Failed to download" not in str(info.value)
+
+
 # ------------------------------------------------------------------------------------ filters and top-k
 def test_comment_and_raw_filters_and_newest_by_default(sqlite_store):
     client = new_run(sqlite_store)

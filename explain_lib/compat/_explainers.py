@@ -16,7 +16,8 @@ from typing import Any
 from ..errors import InvalidParameterError, UnsupportedModelError
 from ..explainers import DeepShap, KernelShap, LinearShap, TreeShap
 
-__all__ = ["DeepExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask", "ShapValuesOutput",
+__all__ = ["DeepExplainer", "GPUKernelExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask",
+           "ShapValuesOutput",
            "TreeExplainer"]
 
 
@@ -127,4 +128,15 @@ class LIMEExplainer:
             "LIMEExplainer is not part of explain-lib: its local surrogate values do not add up to the model "
             "output. TabularExplainer(model, initialization_examples) gives additive local values (Kernel SHAP "
             "for any model with predict / predict_proba) in the same explanation format."
+        )
+
+
+class GPUKernelExplainer:
+    """interpret-community's ``GPUKernelExplainer`` (cuML on a GPU): not provided; ``KernelExplainer`` batches its
+    model calls on the CPU."""
+
+    def __init__(self, model: Any, initialization_examples: Any = None, *args: Any, **kwargs: Any):
+        raise UnsupportedModelError(
+            "GPUKernelExplainer (cuML) is not part of explain-lib. KernelExplainer(model, initialization_examples) "
+            "computes the same Kernel SHAP values on the CPU, evaluating many coalitions per model call."
         )

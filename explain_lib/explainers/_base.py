@@ -10,7 +10,7 @@ import numpy as np
 
 from .._validation import check_positive_int
 from ..data import Tabular, as_tabular, refuse_non_finite_output
-from ..errors import InvalidInputError, InvalidParameterError
+from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from ..models import ModelInput, check_fitted, infer_task, model_classes, model_input, predict_scores
 
@@ -104,6 +104,54 @@ def combine_row_params(parts: list[tuple[int, dict[str, Any]]]) -> dict[str, Any
     return combined
 
 
+def subset_positions(explain_subset: Any, features: tuple[str, ...]) -> list[int] | None:
+    """interpret-community's ``explain_subset`` as column positions (None stays None).
+
+    Each entry is a position, a feature's name, or the text of a position (an unnamed feature's name,
+    which interpret-community keeps as the number itself). Anything else is an error naming the features.
+
+    Examples
+    --------
+    >>> subset_positions([2, "age", "0"], ("age", "income", "hours"))
+    [2, 0, 0]
+    """
+    if explain_subset is None:
+        return None
+    positions = []
+    for entry in list(explain_subset):
+        if isinstance(entry, (int, np.integer)) and not isinstance(entry, bool):
+            position = int(entry)
+        elif str(entry) in features:
+            position = features.index(str(entry))
+        elif str(entry).lstrip("-").isdigit():
+            position = int(str(entry))
+        else:
+            raise InvalidParameterError(
+                f"explain_subset entry {entry!r} is neither a column position nor a feature name."
+                + did_you_mean(str(entry), features)
+            )
+        if not 0 <= position < len(features):
+            raise InvalidParameterError(f"explain_subset must hold column positions in [0, {len(features)}), got "
+                                        f"{entry!r}.")
+        positions.append(position)
+    if not positions:
+        raise InvalidParameterError("explain_subset is empty; pass the columns to keep, or None for all.")
+    return positions
+
+
+def keep_subset(explanation: Explanation, explain_subset: Any) -> Explanation:
+    """Only the ``explain_subset`` columns of an explanation (their values no longer add up to the model output)."""
+    keep = subset_positions(explain_subset, explanation.features)
+    if keep is None:
+        return explanation
+    data = None if explanation.data is None else explanation.data.iloc[:, keep]
+    return dataclasses.replace(
+        explanation, features=[explanation.features[j] for j in keep], data=data, per_class=None,
+        local=None if explanation.local is None else explanation.local[:, :, keep],
+        global_=None if explanation.local is not None else explanation.global_[keep],
+        params={**explanation.params, "explain_subset": keep})
+
+
 def shallow_copy(obj: Any, **changes: Any) -> Any:
     """A new object of the same class sharing ``obj``'s attributes, with ``changes`` applied (no pickling)."""
     new = object.__new__(type(obj))
@@ -158,6 +206,9 @@ class Explainer(abc.ABC):
     def _explanation(self, tab: Tabular, local: np.ndarray, expected: np.ndarray, *, output_space: str,
                      params: dict[str, Any], **extra: Any) -> Explanation:
         refuse_non_finite_output(local, expected, tab.features, type(self).__name__)
+        known = model_classes(self.model) if self.task == "classification" else None
+        if known is not None and self.classes is not None and tuple(known) != tuple(self.classes):
+            params = {**params, "model_classes": list(known)}  # the model's own labels, which classes= renamed
         return Explanation(
             local=local,
             expected=expected,
@@ -216,13 +267,17 @@ class Explainer(abc.ABC):
         importances of large data cost a bounded amount; the sampling is recorded in
         ``params["sampling"]``. With ``include_local=False`` the local values are dropped.
         ``batch_size`` (interpret-community's) changes nothing: rows are batched internally.
-        ``sampling_policy`` (interpret-community's) is refused in favour of ``max_rows``.
+        ``sampling_policy`` (interpret-community's ``SamplingPolicy``): ``allow_eval_sampling=True`` is
+        ``max_rows=max_dim_clustering`` (this stratified sample, not its clustering); False samples nothing.
         """
         if sampling_policy is not None:
-            raise InvalidParameterError(
-                "sampling_policy is interpret-community's; here explain_global(X, max_rows=n) explains a seeded "
-                "sample of n rows stratified by the model's prediction."
-            )
+            if not hasattr(sampling_policy, "allow_eval_sampling"):
+                raise InvalidParameterError(
+                    "sampling_policy takes interpret-community's SamplingPolicy (explain_lib.compat.common.policy); "
+                    "or pass max_rows=n to explain a seeded sample of n rows stratified by the model's prediction."
+                )
+            if sampling_policy.allow_eval_sampling and max_rows is None:
+                max_rows = int(getattr(sampling_policy, "max_dim_clustering", 50))
         sampling = None
         if max_rows is not None:
             evaluation_examples, true_labels, sampling = self.stratified_sample(

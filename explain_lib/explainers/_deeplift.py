@@ -70,6 +70,26 @@ def _elementwise_module(module: Any) -> Callable | None:
     return None if make is None else make(module)
 
 
+def unsupported_module(network: Any) -> str | None:
+    """The first layer of ``network`` the rescale rule cannot propagate through ("LayerNorm ('norm')"), or None.
+
+    Reads the network's modules only (nothing runs); a forward() that cannot be traced is found when
+    :class:`Network` reads it.
+    """
+    from torch import nn
+
+    handled = (nn.Linear, nn.Dropout, nn.AlphaDropout, nn.Identity, nn.Flatten, nn.Softmax)
+    for name, module in network.named_modules():
+        if any(True for _ in module.children()):
+            continue  # a container: its layers decide
+        if _elementwise_module(module) is not None or isinstance(module, handled):
+            continue
+        if isinstance(module, nn.BatchNorm1d) and module.running_mean is not None:
+            continue
+        return f"{type(module).__name__} ('{name}')"
+    return None
+
+
 def torch_fn(name: str) -> Callable:
     import torch
 

@@ -19,6 +19,7 @@ from .linear import LinearShap
 from .tree import TreeShap
 
 __all__ = [
+    "SMALL_DATA_THRESHOLD",
     "ExplainableModel",
     "LGBMExplainableModel",
     "LinearExplainableModel",
@@ -87,6 +88,10 @@ class ExplainableModel(abc.ABC):
         """The exact SHAP explainer of the fitted surrogate (fed ``transform(X)``)."""
 
 
+#: fewer training rows than this: a LightGBM surrogate may end in leaves of one row (``min_child_samples=1``, as
+#: interpret-community sets), else its default of 20 rows per leaf leaves so few splits that it predicts a constant
+SMALL_DATA_THRESHOLD = 50
+_LGBM_LEAF_ARGS = ("min_child_samples", "min_data_in_leaf", "min_data_per_leaf", "min_data", "min_samples_leaf")
 _LGBM_THREAD_ARGS = ("n_jobs", "num_threads", "num_thread", "nthread", "nthreads")
 _LGBM_ONE_THREAD_CELLS = 2_000_000  # training matrices up to this many cells train on one thread
 #: the default LightGBM surrogate: 400 trees of depth 3 (interactions of at most 3 features each) on
@@ -141,6 +146,8 @@ class LGBMExplainableModel(ExplainableModel):
         if not any(name in self.model_args for name in _LGBM_THREAD_ARGS) \
                 and np.prod(np.shape(X)) <= _LGBM_ONE_THREAD_CELLS:
             estimator.set_params(n_jobs=1)
+        if np.shape(X)[0] < SMALL_DATA_THRESHOLD and not any(name in self.model_args for name in _LGBM_LEAF_ARGS):
+            estimator.set_params(min_child_samples=1)
         self.model = estimator.fit(X, y)
         self.model.set_params(n_jobs=self.model_args.get("n_jobs"))  # predictions: LightGBM's default threads
         return self
@@ -188,7 +195,12 @@ class LinearExplainableModel(ExplainableModel):
 
     def fit(self, X: Any, y: np.ndarray) -> ExplainableModel:
         values = np.asarray(self.transform_fit(X), dtype=np.float64)
-        self.model = self._estimator().fit(values, y)
+        estimator = self._estimator()
+        if self.task == "classification" and estimator.get_params().get("solver") == "liblinear" \
+                and len(np.unique(y)) > 2:
+            self.model = _one_vs_rest(estimator, values, y)
+        else:
+            self.model = estimator.fit(values, y)
         self._spread = np.abs(values - values.mean(axis=0)).mean(axis=0)
         return self
 
@@ -198,6 +210,22 @@ class LinearExplainableModel(ExplainableModel):
 
     def shap_explainer(self, background: Any) -> Explainer:
         return LinearShap(self.model, self.transform(background))
+
+
+def _one_vs_rest(estimator: Any, X: np.ndarray, y: np.ndarray) -> Any:
+    """``estimator`` (a liblinear LogisticRegression) fitted one class against the rest, as scikit-learn before 1.8
+    fitted liblinear for several classes (it now refuses them): one binary fit per class, their coefficients as
+    the rows of one linear model's ``coef_``, so its margins and SHAP values are each class's own."""
+    from sklearn.base import clone
+
+    classes = np.unique(y)
+    fits = [clone(estimator).fit(X, (y == label).astype(int)) for label in classes]
+    estimator.coef_ = np.vstack([fit.coef_ for fit in fits])
+    estimator.intercept_ = np.concatenate([np.atleast_1d(fit.intercept_) for fit in fits])
+    estimator.classes_ = classes
+    estimator.n_features_in_ = X.shape[1]
+    estimator.n_iter_ = np.concatenate([np.atleast_1d(fit.n_iter_) for fit in fits])
+    return estimator
 
 
 class SGDExplainableModel(LinearExplainableModel):

@@ -15,7 +15,7 @@ from ..explanation import Explanation
 from ..models import check_fitted, infer_task, torch_network
 from ._background import summarize, unwrap_summary
 from ._base import Explainer, binary_pair, resolve_classes
-from ._deeplift import Network, deeplift_values, import_torch
+from ._deeplift import Network, deeplift_values, import_torch, unsupported_module
 
 __all__ = ["DeepShap"]
 
@@ -80,6 +80,13 @@ class DeepShap(Explainer):
     """
 
     method = "shap.deep"
+
+    @staticmethod
+    def supports(network: Any) -> bool:
+        """Whether every layer of ``network`` (a ``torch.nn.Module``) is one the rescale rule propagates through
+        (:func:`~explain_lib.explainers._deeplift.unsupported_module`); TabularExplainer asks before choosing
+        DeepShap, and explains any other network with KernelShap."""
+        return unsupported_module(network) is None
 
     def __init__(self, model: Any, background: Any, *, output: str = "auto", n_background: int = 100,
                  max_batch_pairs: int = 20_000, background_weights: Any = None, features: Any = None,

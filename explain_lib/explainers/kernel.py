@@ -151,9 +151,10 @@ class KernelShap(Explainer):
         self.max_batch_rows = max_batch_rows
         self.random_state = random_state
         self.progress = progress
-        if self.task is None:  # a plain function: the width of its output on one background row decides, now
+        if self.task is None or (self.task == "classification" and self.classes is None):
+            # a plain function (or a network): the width of its output on one background row decides, now
             n_outputs = self._model_output(self.background)(self.background.to_numpy()[:1]).shape[1]
-            self.task = "classification" if n_outputs > 1 else "regression"
+            self.task = self.task or ("classification" if n_outputs > 1 else "regression")
             self.classes = resolve_classes(self.task, self.model, classes, n_outputs)
 
     def _model_output(self, template: Tabular) -> Callable[[np.ndarray], np.ndarray]:

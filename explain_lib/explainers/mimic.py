@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from typing import Any
 
@@ -10,14 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..data import Tabular
-from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
+from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, prediction_function
-from ._base import Explainer, binary_pair, resolve_classes
-from ._surrogates import ExplainableModel, explainable_model_class
+from ._base import Explainer, binary_pair, keep_subset, resolve_classes
+from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
-__all__ = ["MimicExplainer"]
+__all__ = ["SMALL_DATA_THRESHOLD", "MimicExplainer"]
 
 _LOGIT_CLIP = 1e-6
 _AUGMENT_TARGET_ROWS = 10_000
@@ -32,10 +31,10 @@ def _check_values_output(value: Any, task: str) -> str:
         raise InvalidParameterError(
             f"shap_values_output must be one of {_VALUES_OUTPUTS}, got {value!r}." + did_you_mean(str(value),
                                                                                                _VALUES_OUTPUTS))
-    if value != "default" and task != "classification":
+    if value == "probability" and task != "classification":
         raise InvalidParameterError(
             f"shap_values_output={value!r} applies to classifiers (values in probability units); this model "
-            "does regression: leave it 'default'."
+            "does regression: leave it 'default', or 'teacher_probability' to sum to the model's own predictions."
         )
     return value
 
@@ -121,9 +120,10 @@ class MimicExplainer(Explainer):
         are ignored with a warning and listed in ``params["ignored_explainable_model_args"]``.
     shap_values_output : "default", "probability" or "teacher_probability"
         Classifiers: the surrogate's margins (default), or values rescaled to sum to the
-        surrogate's / the teacher's probabilities (an approximation, see ``_in_probability``).
-    explain_subset : list of int, optional
-        Keep only these columns' values (they then no longer add up to the model output).
+        surrogate's / the teacher's probabilities (an approximation, see ``_in_probability``);
+        regressors: "teacher_probability" rescales them to sum to the teacher's own predictions.
+    explain_subset : list, optional
+        Keep only these columns' values, by position or name (they then no longer add up to the model output).
 
     Notes
     -----
@@ -159,7 +159,16 @@ class MimicExplainer(Explainer):
         super().__init__(model, features=None if transformations is not None else features, classes=classes,
                          model_task=model_task)
         if self.task is None:
-            raise InvalidParameterError("MimicExplainer needs model_task='classification' or 'regression' here.")
+            if not is_function and not callable(model):
+                raise UnsupportedModelError(
+                    f"MimicExplainer cannot call {type(model).__name__}: it has neither predict() nor predict_proba(). "
+                    "A model to mimic needs predict() (a regressor, or a classifier with predict_proba() for its "
+                    "probabilities), or pass a function of rows with is_function=True and model_task=."
+                )
+            raise InvalidParameterError(
+                "MimicExplainer cannot tell whether this function classifies or regresses; pass "
+                "model_task='classification' (it returns one probability per class) or model_task='regression'."
+            )
         if not 0 < holdout_fraction < 1:
             raise InvalidParameterError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction}.")
         self.shap_values_output = _check_values_output(shap_values_output, self.task)
@@ -173,7 +182,7 @@ class MimicExplainer(Explainer):
                 "explain_subset picks engineered columns, which transformations map away; pass one or the other "
                 "(as interpret-community requires)."
             )
-        self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
+        self.explain_subset = explain_subset
         self.is_function = is_function
         self._teacher, self._teacher_space = prediction_function(model, self.task)
         self.augment_data = augment_data
@@ -311,7 +320,8 @@ class MimicExplainer(Explainer):
         surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
                                          model_args=self.explainable_model_args).fit(inputs, targets)
         self._surrogate_explainer = surrogate.shap_explainer(inputs)  # built once: tables are cached across calls
-        self._teacher_mean = None if scores is None else scores[: rows.n_rows].mean(axis=0)
+        teacher = targets[: rows.n_rows, None] if scores is None else scores[: rows.n_rows]  # regression: predict()
+        self._teacher_mean = teacher.mean(axis=0)
         self._train_rows, self._augmented_rows = train.n_rows, rows.n_rows - train.n_rows
         fidelity = self._fidelity(holdout, surrogate)
         fidelity["n_holdout"] = float(n_holdout)
@@ -347,8 +357,6 @@ class MimicExplainer(Explainer):
                   "random_state": self.random_state, "shap_values_output": self.shap_values_output}
         if self.ignored_model_args:
             params["ignored_explainable_model_args"] = list(self.ignored_model_args)
-        if self.explain_subset is not None:
-            params["explain_subset"] = list(self.explain_subset)
         return params
 
     def _in_probability(self, tab: Tabular, inputs: Any, local: np.ndarray, expected: np.ndarray,
@@ -362,8 +370,9 @@ class MimicExplainer(Explainer):
         flip their sign, the remainder is spread in proportion to their magnitude (see ``_rescaled``).
         """
         if self.shap_values_output == "teacher_probability":
-            _, scores = self._teacher_targets(tab)
-            return _rescaled(local, scores.T - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
+            targets, scores = self._teacher_targets(tab)
+            outputs = targets[None] if scores is None else scores.T  # a regressor's: its own predictions
+            return _rescaled(local, outputs - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
         if output_space == "probability":  # a tree classifier's values are probabilities already
             return local, expected
         margins = local.sum(axis=-1) + expected[:, None]  # (n_outputs, n_rows)
@@ -393,7 +402,7 @@ class MimicExplainer(Explainer):
             output_space = "margin"
         if self.shap_values_output != "default":
             local, expected = self._in_probability(tab, inputs, local, expected, output_space)
-            output_space = "probability"
+            output_space = "probability" if self.task == "classification" else "raw"
         features = self.feature_map.engineered_features if self.feature_map is not None else tab.features
         explanation = Explanation(
             local=local, expected=expected, features=features, task=self.task, output_space=output_space,
@@ -405,17 +414,7 @@ class MimicExplainer(Explainer):
         return self._subset(self._finish(explanation, tab))
 
     def _subset(self, explanation: Explanation) -> Explanation:
-        """Only the ``explain_subset`` columns (their values no longer add up to the model output)."""
-        if self.explain_subset is None:
-            return explanation
-        keep = self.explain_subset
-        if min(keep) < 0 or max(keep) >= explanation.n_features:
-            raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {explanation.n_features}).")
-        data = None if explanation.data is None else explanation.data.iloc[:, keep]
-        return dataclasses.replace(
-            explanation, features=[explanation.features[j] for j in keep], data=data, per_class=None,
-            local=None if explanation.local is None else explanation.local[:, :, keep],
-            global_=None if explanation.local is not None else explanation.global_[keep])
+        return keep_subset(explanation, self.explain_subset)
 
     def explain_global(self, evaluation_examples: Any = None, true_labels: Any = None, *,
                        include_local: bool = True, **options: Any) -> Explanation:
@@ -433,6 +432,26 @@ class MimicExplainer(Explainer):
             is_engineered=self.feature_map is not None,
         )
         return self._subset(self._finish(explanation, None))
+
+    @property
+    def surrogate_model(self) -> ExplainableModel:
+        """interpret-community's name of the fitted surrogate (``.surrogate``; its estimator is ``.model``)."""
+        return self.surrogate
+
+    def _get_teacher_model_predictions(self, evaluation_examples: Any) -> np.ndarray:
+        """interpret-community's helper: the model's ``predict`` on the rows (its class labels, or values)."""
+        rows = self._engineered(self._check_rows(evaluation_examples))
+        return np.asarray(self.model.predict(rows)) if callable(getattr(self.model, "predict", None)) \
+            else np.asarray(self._teacher(rows))
+
+    def _get_surrogate_model_predictions(self, evaluation_examples: Any) -> np.ndarray:
+        """interpret-community's helper: the surrogate's predictions on the rows, as the model's labels or values."""
+        tab = self._check_rows(evaluation_examples)
+        predicted = self.surrogate.predict_output(self._surrogate_input(tab))
+        if self.task == "regression":
+            return predicted
+        positions = (predicted > 0).astype(int) if len(self.classes) == 2 else predicted.astype(int)
+        return np.asarray(self.classes, dtype=object)[positions]
 
     def get_surrogate_model_replication_measure(self, training_data: Any) -> float:
         """How well the surrogate replicates the model on these rows: R^2 (regression) or accuracy."""

@@ -13,12 +13,12 @@ import scipy.sparse as sp
 from .._progress import progress_bar
 from .._validation import check_positive_int
 from ..data import as_labels
-from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
+from ..errors import InvalidParameterError, MissingLabelsError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import transformer_of
 from ..metrics import ALIASES, METRICS, lookup, metric_function
 from ..models import ModelInput, call_model, model_classes
-from ._base import Explainer
+from ._base import Explainer, subset_positions
 from ._forest_permutation import ForestPermuter, forest_permuter
 
 __all__ = ["PFIExplainer"]
@@ -224,6 +224,24 @@ def _forest_scores(permuter: ForestPermuter, score: Callable, y: np.ndarray, col
     return scores
 
 
+def _constant_columns(values: Any) -> np.ndarray:
+    """Which columns hold one value in every row: permuting one changes nothing, so its drop is exactly 0."""
+    if sp.issparse(values):
+        columns = values.tocsc()
+        stored = np.diff(columns.indptr)
+        constant = stored == 0  # no stored values: all zeros
+        for j in np.flatnonzero(stored == values.shape[0]):  # fully stored: constant if all stored values agree
+            data = columns.data[columns.indptr[j]:columns.indptr[j + 1]]
+            constant[j] = bool(np.all(data == data[0]))
+        return constant
+    if isinstance(values, pd.DataFrame):
+        return (values.nunique(dropna=False) <= 1).to_numpy()
+    try:
+        return np.asarray(np.all(values == values[:1], axis=0), dtype=bool).reshape(-1)
+    except (TypeError, ValueError):  # values that do not compare elementwise: permute them all
+        return np.zeros(values.shape[1], dtype=bool)
+
+
 def _nbytes(values: Any) -> int:
     if isinstance(values, pd.DataFrame):
         return int(values.memory_usage(index=False, deep=False).sum())
@@ -309,13 +327,14 @@ class PFIExplainer(Explainer):
     from ``random_state``, the same ``n_repeats`` shuffles for every feature: common random
     numbers, so features are compared on the same draws), hence both give the same importances for
     the same model, data, metric, ``n_repeats`` and ``random_state``, to floating-point rounding.
-    Faster: a scikit-learn random forest or extra-trees model (single output, float rows) is not
-    called per repeat: each row's own leaf and path are found once, and a permuted row is walked only
-    from the first split on the permuted column where it goes another way (``_forest_permutation``),
-    which gives the forest's own outputs bit for bit (checked on the unpermuted rows, else the model
-    is called). Other models: a worker predicts all repeats of a feature in one call on ``n_repeats``
-    stacked copies of X (one call per repeat, the column permuted in place and restored, past 64 MiB);
-    a model with its own ``n_jobs`` threads those calls itself, others get processes over contiguous
+    A column holding one value in every row (a sparse column without stored values) permutes to itself: its
+    drops are exactly 0, found without calling the model. Faster: a scikit-learn random forest or extra-trees
+    model (single output, float rows) is not called per repeat: each row's own leaf and path are found once,
+    and a permuted row is walked only from the first split on the permuted column where it goes another way
+    (``_forest_permutation``), which gives the forest's own outputs bit for bit (checked on the unpermuted
+    rows, else the model is called). Other models: a worker predicts all repeats of a feature in one call on
+    ``n_repeats`` stacked copies of X (one call per repeat, the column permuted in place and restored, past 64
+    MiB); a model with its own ``n_jobs`` threads those calls itself, others get processes over contiguous
     chunks of features, so the model is sent to each process once. X itself is never changed.
 
     The Explanation: ``global_`` the mean drop, ``local`` / ``expected`` / ``per_class`` None,
@@ -387,9 +406,16 @@ class PFIExplainer(Explainer):
         self.metric, self.metric_args, self.is_error_metric = metric, dict(metric_args or {}), is_error_metric
         self.n_repeats, self.n_jobs, self.random_state = int(n_repeats), n_jobs, random_state
         self.progress = progress if show_progress else False
-        self.explain_subset = None if explain_subset is None else [int(j) for j in explain_subset]
+        self.explain_subset = explain_subset
         self.is_function, self.for_classifier_use_predict_proba = is_function, for_classifier_use_predict_proba
         self.transformations, self.allow_all_transformations = transformations, allow_all_transformations
+        if classes is not None and self.task == _C and not is_function \
+                and not callable(getattr(model, "predict_proba", None)):
+            raise InvalidParameterError(
+                f"classes= names the columns of predict_proba, but {type(model).__name__} has only predict(), whose "
+                f"output is its own labels {list(model_classes(model) or [])[:10]}; drop classes= (the labels name "
+                "themselves) or fit the model with probabilities (e.g. SVC(probability=True))."
+            )
         self._scored_model = model
         if transformations is not None:  # raw rows in: the model is scored on transform(rows)
             transform = transformer_of(transformations)
@@ -423,15 +449,13 @@ class PFIExplainer(Explainer):
     def explain(self, X: Any, y: Any = None) -> Explanation:
         """Permutation importance of each column of ``X`` for predicting the true labels ``y``."""
         if y is None:
-            raise InvalidInputError(
+            raise MissingLabelsError(
                 "Permutation importance needs the true labels of X: call explain(X, y) or "
                 "explain_global(X, true_labels=y)."
             )
         tab = self._check_rows(X)
         y = as_labels(y, tab.n_rows, task=self.task, classes=None if self.is_function else model_classes(self.model))
-        columns = list(range(tab.n_features)) if self.explain_subset is None else self.explain_subset
-        if not columns or min(columns) < 0 or max(columns) >= tab.n_features:
-            raise InvalidParameterError(f"explain_subset must hold column indexes in [0, {tab.n_features}).")
+        columns = subset_positions(self.explain_subset, tab.features) or list(range(tab.n_features))
         labels = None
         if self.task == _C:
             known = None if self.is_function else model_classes(self._scored_model)
@@ -443,13 +467,18 @@ class PFIExplainer(Explainer):
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
         permuter = None if self.is_function else _checked_forest_permuter(self._scored_model, predict, tab.values,
                                                                           unpermuted, self.n_jobs)
-        if permuter is not None:
-            scores = _forest_scores(permuter, score, y, columns, orders, show=self.progress)
-        else:
+        constant = _constant_columns(tab.values)
+        varying = [j for j in columns if not constant[j]]  # a constant column permutes to itself
+        scores = np.full((len(columns), self.n_repeats), baseline, dtype=np.float64)
+        if varying and permuter is not None:
+            permuted = _forest_scores(permuter, score, y, varying, orders, show=self.progress)
+        elif varying:
             per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
-            scores = _scores_by_column(predict, score, tab.values, y, columns, orders, per_call, n_jobs=self.n_jobs,
-                                       show=self.progress, threads_itself=not self.is_function
-                                       and _threads_itself(self._scored_model))
+            permuted = _scores_by_column(predict, score, tab.values, y, varying, orders, per_call, n_jobs=self.n_jobs,
+                                         show=self.progress, threads_itself=not self.is_function
+                                         and _threads_itself(self._scored_model))
+        if varying:
+            scores[[columns.index(j) for j in varying]] = permuted
         drops = (baseline - scores) * (1.0 if greater_is_better else -1.0)
         params = {"metric": name, "greater_is_better": greater_is_better, "baseline_score": baseline,
                   "n_repeats": self.n_repeats, "random_state": self.random_state}

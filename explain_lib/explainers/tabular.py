@@ -22,7 +22,7 @@ from ..models import (
     tree_family,
 )
 from ._background import unwrap_summary
-from ._base import Explainer
+from ._base import Explainer, keep_subset
 from .deep import DeepShap
 from .kernel import KernelShap
 from .linear import LinearShap
@@ -40,8 +40,9 @@ class TabularExplainer(Explainer):
     * tree ensembles (LightGBM, XGBoost, scikit-learn trees, forests, boosting) -> :class:`TreeShap`
     * scikit-learn linear models -> :class:`LinearShap`
     * PyTorch networks (``torch.nn.Module``, or a wrapper holding one as ``module_``, like skorch's)
-      -> :class:`DeepShap` (needs ``explain-lib[torch]``); a function wrapping a network is a plain
-      function, explained by KernelShap
+      -> :class:`DeepShap` (needs ``explain-lib[torch]``) when it propagates through every layer
+      (``DeepShap.supports``), else KernelShap; a function wrapping a network is a plain function,
+      explained by KernelShap
     * anything else with predict / predict_proba -> :class:`KernelShap`
 
     For a scikit-learn ``Pipeline`` the final estimator decides and the earlier steps transform
@@ -73,6 +74,9 @@ class TabularExplainer(Explainer):
     allow_all_transformations : bool
         Map transformations that mix several input columns into each output (PCA, ...) by
         splitting each output equally among its inputs; without it they are refused with an error.
+    explain_subset : list, optional
+        interpret-community's option: keep only these columns' values, by position or feature name (every
+        column is explained; the kept values no longer add up to the model output).
 
     Examples
     --------
@@ -96,9 +100,10 @@ class TabularExplainer(Explainer):
 
     def __init__(self, model: Any, initialization_examples: Any, *, features: Any = None, classes: Any = None,
                  transformations: Any = None, allow_all_transformations: bool = False, model_task: str = "auto",
-                 n_background: int | None = None, random_state: int | None = 0):
+                 n_background: int | None = None, random_state: int | None = 0, explain_subset: Any = None):
         check_fitted(model)
         self.model = model
+        self.explain_subset = explain_subset
         features = names_of(features, "features")
         prefix, estimator = split_pipeline(model)
         if prefix is not None and transformations is not None:
@@ -113,6 +118,8 @@ class TabularExplainer(Explainer):
         # with a transformation, features= names the raw columns (else the examples' columns do)
         raw_names = None if self.transform is None else raw_feature_names(features, initialization_examples)
         network = torch_network(estimator)
+        if network is not None and not DeepShap.supports(network):
+            network = None  # a layer Deep SHAP cannot propagate through: explained model-agnostically
         model_agnostic = tree_family(estimator) is None and not is_linear_model(estimator) and network is None
         if mapping_source is not None and not model_agnostic:
             # tree and linear models are explained on engineered columns, then mapped to raw ones: a
@@ -181,7 +188,11 @@ class TabularExplainer(Explainer):
         return self._with_settled("explainer", n_rows)
 
     def explain(self, X: Any, y: Any = None, *, raw: bool | None = None) -> Explanation:
-        """Explain ``X`` (raw rows); ``raw=False`` gives the engineered-feature explanation."""
+        """Explain ``X`` (raw rows); ``raw=False`` gives the engineered-feature explanation. With
+        ``explain_subset``, only those columns' values are kept."""
+        return keep_subset(self._explain(X, y, raw), self.explain_subset)
+
+    def _explain(self, X: Any, y: Any, raw: bool | None) -> Explanation:
         if self.model_agnostic:
             if raw is False:
                 raise InvalidParameterError(

@@ -26,7 +26,7 @@ from .._format import DATA_FILE, LOCAL_FILE, META_FILE, read_meta
 from .._keys import check_tags, tag_json
 from .._sample import check_true_ys
 from .._validation import check_positive_int
-from ..errors import InvalidParameterError, did_you_mean
+from ..errors import CorruptExplanationError, InvalidParameterError, did_you_mean
 from ..explanation import Explanation
 from ..interactions import Interactions
 from . import _artifacts as art
@@ -418,12 +418,25 @@ class ExplanationClient:
         folder = f"{art.ARTIFACT_ROOT}/{explanation_id}"
         with tempfile.TemporaryDirectory(prefix="explain-lib-download-") as tmp, bounded_retries(self._tracking_uri), \
                 _mlflow_errors(f"download explanation {explanation_id!r} of run {self._run_id!r}", self._tracking_uri):
-            meta_path = Path(self._client.download_artifacts(self._run_id, f"{folder}/{META_FILE}", tmp))
+            meta_path = Path(self._download_part(folder, META_FILE, tmp))
             meta = read_meta(meta_path.parent)  # the fixed file names only: no name from the file is followed
             for block, name in (("local", LOCAL_FILE), ("data", DATA_FILE)):
                 if meta.get(block):
-                    self._client.download_artifacts(self._run_id, f"{folder}/{name}", tmp)
+                    self._download_part(folder, name, tmp)
             return Explanation.load(meta_path.parent, top_k=top_k)
+
+    def _download_part(self, folder: str, name: str, directory: str) -> str:
+        """One file of an uploaded explanation; one the run's artifacts lack is a damaged upload, said in our words."""
+        try:
+            return self._client.download_artifacts(self._run_id, f"{folder}/{name}", directory)
+        except MlflowException as error:
+            if is_connection_failure(error):
+                raise
+            raise CorruptExplanationError(
+                f"The uploaded explanation {folder.rsplit('/', 1)[-1]!r} of run {self._run_id!r} is damaged: its file "
+                f"{name} is missing from the run's artifacts ({folder}/{name}), though the upload was committed. "
+                "Upload the explanation again."
+            ) from error
 
 
 def log_explanation(

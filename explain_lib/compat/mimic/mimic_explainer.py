@@ -1,5 +1,6 @@
-"""``interpret_community.mimic.mimic_explainer``'s name."""
+"""``interpret_community.mimic.mimic_explainer``'s names."""
 
 from ...explainers import MimicExplainer
+from ...explainers.mimic import SMALL_DATA_THRESHOLD
 
-__all__ = ["MimicExplainer"]
+__all__ = ["MimicExplainer", "SMALL_DATA_THRESHOLD"]

@@ -1,5 +1,5 @@
 """``interpret_community.shap``'s names (aliases of explain-lib's SHAP explainers, not the shap package)."""
 
-from .._explainers import DeepExplainer, KernelExplainer, LinearExplainer, TreeExplainer
+from .._explainers import DeepExplainer, GPUKernelExplainer, KernelExplainer, LinearExplainer, TreeExplainer
 
-__all__ = ["DeepExplainer", "KernelExplainer", "LinearExplainer", "TreeExplainer"]
+__all__ = ["DeepExplainer", "GPUKernelExplainer", "KernelExplainer", "LinearExplainer", "TreeExplainer"]

@@ -3,6 +3,6 @@
 Named after the module it stands in for so that the import swap works; it is not MLflow.
 """
 
-from ._history import get_explanation, log_explanation
+from .._history import get_explanation, log_explanation
 
 __all__ = ["get_explanation", "log_explanation"]

@@ -1,0 +1,1 @@
+"""``interpret_community.dataset``."""
