@@ -342,7 +342,7 @@ class Explanation(CommunityAccessors):
                 raise InvalidInputError(f"Cohort row positions must lie in [0, {local.shape[1]}).")
         else:
             raise InvalidInputError(f"A cohort is a boolean mask or integer positions, got dtype {selector.dtype}.")
-        data = None if self.data is None else self.data.iloc[positions].reset_index(drop=True)
+        data = None if self.data is None else self.data.iloc[positions]  # the rows keep their labels
         return dataclasses.replace(
             self,
             local=local[:, positions],
@@ -375,7 +375,7 @@ class Explanation(CommunityAccessors):
                 f"{self.n_features} features; pass the transformations that produced these features."
             )
         if raw_data is not None:
-            raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
+            raw_data = pd.DataFrame(raw_data).copy(deep=False)  # the rows keep their labels; the caller's frame is kept
             raw_data.columns = [str(c) for c in raw_data.columns]
             raw_data = raw_data[list(mapping.raw_features)]
         local = None if self.local is None else mapping.apply(self.local)
