@@ -107,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # stderr is for our progress and warnings
+    # MLflow's own "View run ... at" lines link the UI's GenAI view; print_ui_hint gives links that land right
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     args = _parser().parse_args(argv)
     try:
         import mlflow
