@@ -123,16 +123,35 @@ def label(explanation: Explanation, comment: str | None) -> str:
     return "raw" if explanation.is_raw else "engineered" if explanation.is_engineered else "model"
 
 
-def metric_entries(explanation: Explanation, group: str, top_k: int | None) -> dict[str, float]:
-    """``explanation/<group>/importance/<feature>`` -> global importance, for the top features.
+def metric_prefix(explanation: Explanation) -> str:
+    """``importance`` (raw features, or the model's own inputs) or ``engineered_importance``."""
+    return "engineered_importance" if explanation.is_engineered else "importance"
 
-    Feature names are reduced to MLflow's key alphabet (letters, digits, ``_ - . space``) by
+
+def metric_entries(explanation: Explanation, top_k: int | None, *, prefix: str | None = None) -> dict[str, float]:
+    """``importance/<feature>`` (``engineered_importance/<feature>``) -> global importance, for the top features.
+
+    Short, with the feature last: MLflow's Charts view titles each chart with its whole metric key and
+    cuts it at the end (about 26 characters at three charts a row), and groups charts by the part
+    before the last ``/``. Every upload of a run logs the same keys, so the run's latest values are its
+    newest upload's (each metric is stamped with its upload's time) and the same key lines up across
+    runs. Feature names are reduced to MLflow's key alphabet (letters, digits, ``_ - . space``) by
     :class:`explain_lib._keys.MetricKeys`; names that collide after that get ``_2``, ``_3``, ... so
     every feature keeps its own key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from explain_lib import Explanation
+    >>> e = Explanation(local=None, expected=None, features=["age", "hours/week"], task="regression",
+    ...                 output_space="raw", method="demo", global_=np.array([0.5, 0.25]))
+    >>> metric_entries(e, None)
+    {'importance/age': 0.5, 'importance/hours_week': 0.25}
     """
     keys = MetricKeys(sep="/")
     top = explanation.global_importance(top_k=top_k or DEFAULT_METRIC_TOP_K)
-    return {keys.key("explanation", group, "importance", feature): float(value) for feature, value in top.items()}
+    head = (prefix or metric_prefix(explanation)).split("/")
+    return {keys.key(*head, feature): float(value) for feature, value in top.items()}
 
 
 def importance_table(explanation: Explanation, comment: str | None) -> pd.DataFrame:

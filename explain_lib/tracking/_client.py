@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import functools
 import hashlib
 import json
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +32,7 @@ from . import _artifacts as art
 from ._concurrency import Claim, register_tables, retry_conflicts
 from ._errors import ExplanationNotFoundError, RunNotFoundError, TrackingError, TrackingServerUnreachableError
 from ._http import bounded_retries, check_reachable, display_uri, is_connection_failure
+from ._newest import publish_newest
 
 __all__ = ["ExplanationClient", "log_explanation"]
 
@@ -311,7 +312,8 @@ class ExplanationClient:
         group = art.label(explanation, comment)
         table_name = f"{group.replace(' ', '_')}_global_importance.json"
         table_path = f"{art.ARTIFACT_ROOT}/{table_name}"
-        entry = {**art.list_entry(explanation, comment=comment, upload_time=upload_time), "table": table_path}
+        entry = {**art.list_entry(explanation, comment=comment, upload_time=upload_time), "table": table_path,
+                 "dashboard": bool(dashboard), "plots": bool(plots)}
         commit_tags = check_tags({art.MODEL_EXPLANATION_TAG: "True", art.TAG_PREFIX + explanation_id: tag_json(entry)},
                                  what=f"upload of explanation {explanation_id!r}")
         with tempfile.TemporaryDirectory(prefix="explain-lib-upload-") as tmp, disable_autologging(), \
@@ -327,9 +329,10 @@ class ExplanationClient:
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
-            timestamp = int(time.time() * 1000)
+            # stamped with the upload's time: the run's latest values are its newest upload's, whoever writes last
+            timestamp = int(datetime.datetime.fromisoformat(upload_time).timestamp() * 1000)
             metrics = [Metric(key, value, timestamp, 0)
-                       for key, value in art.metric_entries(explanation, group, top_k).items()]
+                       for key, value in art.metric_entries(explanation, top_k).items()]
             with Claim(self._client, self._run_id, explanation_id):  # ExplanationExistsError when another won
                 self._client.log_artifacts(self._run_id, str(files), f"{art.ARTIFACT_ROOT}/{explanation_id}")
                 self._client.log_artifact(self._run_id, str(table), art.ARTIFACT_ROOT)
@@ -341,6 +344,7 @@ class ExplanationClient:
                 commit = [RunTag(key, value) for key, value in commit_tags.items()]
                 retry_conflicts(functools.partial(self._client.log_batch, self._run_id, tags=commit))
             register_tables(self._client, self._run_id)
+            publish_newest(self._client, self._run_id, explanation_id, files)
         return explanation_id
 
     def _other_kind(self, explanation: Explanation) -> tuple[Explanation, ...]:

@@ -26,8 +26,8 @@ The lock
     A store that cannot create experiments on names of ours (Databricks wants workspace paths) is told
     to use the run-param claim instead, ``EXPLAIN_LIB_UPLOAD_LOCK=param``: the param
     ``explain_lib.claim.<id>.<n>`` (its value: the attempt's token, host hash, pid and start time) then
-    shows among the run's parameters. MLflow's file store has neither unique names nor unique params: there the lock narrows,
-    but does not close, the race.
+    shows among the run's parameters. MLflow's file store has neither unique names nor unique params:
+    there the lock narrows, but does not close, the race.
 
 The table list
     ``mlflow.loggedArtifacts`` is one run tag that every writer replaces (read, add, write), so a
