@@ -4,7 +4,7 @@ Read from the step runs themselves (their tags, metrics and artifacts), so it sa
 not what was planned. The UI shows the first lines of a description until "Show more" is clicked, so
 the verdict (counts in bold: never softer than the reports) and the links to the reports come first::
 
-    **Verdict**: scorecard **passed**: all 6 targets met; **2 cohort values below target**. comparison ...
+    **Verdict**. Scorecard: **passed**: all 6 targets met; **2 cohort values below target**. Comparison: ...
     **Open**: dashboard · scorecard · comparison      each link opens the file's preview
     **<pipeline>** (<file>): 3 steps, FINISHED
     | step | run | status | outputs |                 one row per step, its run linked
@@ -121,14 +121,14 @@ def _verdict_lines(client: Any, experiment_id: str, runs: Sequence[Any], status:
     parts = []
     for run in runs:
         if _ERROR_TAG in run.data.tags:
-            parts.append(f"step {markdown_text(run.info.run_name)} **failed**: "
+            parts.append(f"Step {markdown_text(run.info.run_name)} **failed**: "
                          + markdown_text(run.data.tags[_ERROR_TAG][:300]))
         verdict = _verdict(client, run, brief=True)
         if verdict is not None:
-            parts.append(f"{verdict[0]} {verdict[2]}")
+            parts.append(f"{verdict[0].capitalize()}: {verdict[2]}")
     if not parts:
-        parts.append(f"the pipeline {status.lower()}; no step gave a verdict")
-    return [f"**Verdict**: {'. '.join(parts)}."]
+        parts.append(f"The pipeline {status.lower()}; no step gave a verdict")
+    return [f"**Verdict**. {'. '.join(parts)}."]
 
 
 def _explanation_lines(client: Any, experiment_id: str, run: Any, entry: dict[str, Any]) -> tuple[str | None, list]:

@@ -51,11 +51,12 @@ def run_id_or_active(run_id: str | None, caller: str) -> str:
 
 
 def experiment_note(experiment_id: str) -> str:
-    """The description of an experiment we create: where its runs are, first (the experiments list shows the
-    start of it, the GenAI overview a first-time visitor lands on shows all of it)."""
-    return (f"**[Open the runs in Model training]({experiment_link(experiment_id)})**: explain-lib logs training "
-            "runs (metrics, explanations, dashboards, scorecards), which MLflow's UI lists under *Model training* "
-            "(the switch at the top left), not under GenAI.")
+    """The description of an experiment we create: where its runs are, first. The experiments list shows the
+    start of it as plain text (so it starts with words, not markup); the GenAI overview a first-time visitor
+    lands on shows all of it, its link included."""
+    return (f"Model training view: [open the runs]({experiment_link(experiment_id)}). explain-lib logs training runs "
+            "(metrics, explanations, dashboards, scorecards), which MLflow's UI lists under Model training (the "
+            "switch at the top left), not under GenAI.")
 
 
 def get_or_create_experiment(client: Any, name: str) -> str:
