@@ -38,9 +38,11 @@ def _rows() -> pd.DataFrame:
     ratio[:7] = [0.1, 1e-05, 123456789.123, 1e16, 1 / 3, 2.5e-07, np.nan]
     small = rng.normal(size=N).astype(np.float32)
     small[:2] = [0.1, 1e-05]
+    score = np.round(rng.normal(size=N) * 10, 2)  # short decimals: the page gets them as scaled integers
+    score[:3] = [40.5, 0.1, np.nan]
     return pd.DataFrame({"fnlwgt": fnlwgt, "big": big, "ratio": ratio, "small": small,
                          "flag": rng.random(N) < 0.5, "marital_status": rng.choice(MARITAL, N),
-                         "sex": rng.choice(["Female", "Male"], N)}, index=pd.Index(LABELS))
+                         "sex": rng.choice(["Female", "Male"], N), "score": score}, index=pd.Index(LABELS))
 
 
 def _expected_text(value) -> str:
@@ -57,7 +59,7 @@ def _expected_text(value) -> str:
 @pytest.fixture(scope="module")
 def explanation() -> Explanation:
     rng = np.random.default_rng(5)
-    positive = rng.normal(size=(N, 7)) * np.array([0.3, 0.1, 1.0, 0.4, 0.2, 0.8, 0.5])
+    positive = rng.normal(size=(N, 8)) * np.array([0.3, 0.1, 1.0, 0.4, 0.2, 0.8, 0.5, 0.6])
     positive[3, 3] = 25.0  # one row far out: the box plot must show it
     return Explanation(local=np.stack([-positive, positive]), expected=np.array([0.7, -0.7]),
                        features=list(_rows().columns), task="classification", output_space="margin",
@@ -126,6 +128,7 @@ def test_values_show_exactly_as_stored_in_the_table_the_waterfall_and_tooltips(p
                                          "r.querySelector('[data-role=feature-value]').textContent])"))
     assert values == {f: _expected_text(data[f].iloc[0]) for f in explanation.features}
     assert values["fnlwgt"] == "34568" and values["big"] == "9007199254740993" and values["ratio"] == "0.1"
+    assert values["score"] == "40.5" and values["small"] == "0.1" and values["flag"] in ("True", "False")
     labels = p.eval_on_selector("#waterfall-chart", "n => JSON.parse(n.dataset.labels)")
     assert "fnlwgt = 34568" in labels and "ratio = 0.1" in labels
     p.click("#rows-table tbody tr[data-row='1007']")
@@ -348,7 +351,8 @@ def test_cohort_metrics_carry_the_scorecards_targets_and_say_they_are_the_pages_
 @pytest.fixture(scope="module")
 def comparison_page(browser, tmp_path_factory, explanation):
     rng = np.random.default_rng(9)
-    shifted = explanation.local * np.array([1.0, 1.0, 1.6, 1.0, 1.0, 0.5, 1.0]) + rng.normal(scale=0.01, size=(1, N, 7))
+    shifted = explanation.local * np.array([1.0, 1.0, 1.6, 1.0, 1.0, 0.5, 1.0, 1.0]) + \
+        rng.normal(scale=0.01, size=(1, N, 8))
     other = Explanation(local=np.stack([-shifted[1], shifted[1]]), expected=explanation.expected,
                         features=explanation.features, task="classification", output_space="margin",
                         classes=explanation.classes, method="test", data=explanation.data)

@@ -49,9 +49,9 @@ the newest upload's (each upload's own values stay in its explanation.json and t
 Run tags, written last: ``model_explanation=True`` and the commit marker
 ``explain_lib.explanation.<id>``, whose value is a small JSON with the listing fields (id, comment,
 method, model_task, is_raw, is_engineered, num_features, num_examples, upload_time), the path of
-its table and whether it wrote a dashboard and plots. Listing reads only these tags; an upload without its marker (it died midway) is invisible
-and can be redone. Downloads fetch ``explanation.json`` and the parquet files it names, never plots
-or the eval sample.
+its table and whether it wrote a dashboard and plots. Listing reads only these tags; an upload
+without its marker (it died midway) is invisible and can be redone. Downloads fetch
+``explanation.json`` and the parquet files it names, never plots or the eval sample.
 
 Concurrent uploaders
 --------------------

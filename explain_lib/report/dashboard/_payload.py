@@ -15,7 +15,8 @@ Per explanation view::
      "probability": "sigmoid" | None,                   # a binary classifier's log-odds: P = 1 / (1 + e^-f(x))
      "local": float32 (n_stored_outputs, n_rows, n_features), "binary_mirrored": bool,
      "columns": [{"kind": "numeric", "format": "int" | "float" | "float32" | "bool", "values": int32 / float64
-                  / float32, "text": [...] (integers beyond 2**53)}
+                  / float32, "scale": k (the values are int32 counts of 10**-k, -2**31 missing),
+                  "text": [...] (integers beyond 2**53)}
                  | {"kind": "categorical", "categories", "codes": uint8 (255 missing) or int32 (-1 missing)}],
      "predicted": column | None, "true": column | None,
      "cohorts": [{"name", "description", "mask": uint8, "filters": [{"column", "method", "arg"}]}],
@@ -89,8 +90,35 @@ def _numeric(series: pd.Series) -> dict[str, Any]:
         return column
     if series.dtype == np.float32:
         return {"kind": "numeric", "format": "float32", "values": encode_array(series.to_numpy(), "float32")}
-    return {"kind": "numeric", "format": "float",
-            "values": encode_array(series.to_numpy(dtype=np.float64, na_value=np.nan), "float64")}
+    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    scaled = _decimals(values)
+    if scaled is not None:  # short decimals (40.5, 0.1, 3.14): int32 counts of 10**-k, 4 bytes instead of 8
+        counts, digits = scaled
+        return {"kind": "numeric", "format": "float", "scale": digits, "values": encode_array(counts, "int32")}
+    return {"kind": "numeric", "format": "float", "values": encode_array(values, "float64")}
+
+
+_MISSING_COUNT = np.iinfo(np.int32).min  # a scaled column's missing value
+
+
+def _decimals(values: np.ndarray, most: int = 6) -> tuple[np.ndarray, int] | None:
+    """``(counts, k)`` with ``counts / 10**k == values`` exactly (as IEEE division gives it, in Python and in the
+    page), when some k <= ``most`` fits every value in int32; None otherwise (the values go as float64)."""
+    known = ~np.isnan(values)
+    finite = values[known]
+    if not np.isfinite(finite).all():
+        return None
+    for digits in range(most + 1):
+        scale = 10.0 ** digits
+        with np.errstate(over="ignore", invalid="ignore"):
+            counts = np.round(finite * scale)
+        if finite.size and np.abs(counts).max() >= 2 ** 31 - 1:
+            return None
+        if np.array_equal(counts / scale, finite):
+            out = np.full(len(values), _MISSING_COUNT, dtype=np.int64)
+            out[known] = counts.astype(np.int64)
+            return out, digits
+    return None
 
 
 def _column(values: pd.Series | np.ndarray, categories: Sequence[Any] | None = None) -> dict[str, Any]:

@@ -140,9 +140,12 @@ function categoryLegend(title, col) {
 function decodeColumn(c) {
   if (!c) return null;
   if (c.kind === "numeric") {
-    const raw = decode(c.values);
-    return {kind: "numeric", format: c.format || "float", text: c.text || null,
-      values: raw instanceof Int32Array ? Float64Array.from(raw) : raw};
+    const raw = decode(c.values), scale = 10 ** (c.scale || 0);
+    // int32 counts of 10^-scale: divided here exactly as the writer checked (IEEE division), so each value is the
+    // stored double; the smallest int32 marks a missing value
+    const values = c.scale === undefined ? (raw instanceof Int32Array ? Float64Array.from(raw) : raw)
+      : Float64Array.from(raw, x => x === -2147483648 ? NaN : x / scale);
+    return {kind: "numeric", format: c.format || "float", text: c.text || null, values};
   }
   const raw = decode(c.codes), codes = raw instanceof Uint8Array ? Int32Array.from(raw, x => x === 255 ? -1 : x) : raw;
   return {kind: "categorical", categories: c.categories, codes};
