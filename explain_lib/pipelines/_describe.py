@@ -1,11 +1,12 @@
 """The parent run's description and headline metrics: what a pipeline run did, from its step runs' records.
 
 Read from the step runs themselves (their tags, metrics and artifacts), so it says what was logged,
-not what was planned. The UI shows the first lines of a description until "Show more" is clicked, so
-the verdict (counts in bold: never softer than the reports) and the links to the reports come first::
+not what was planned. The UI shows the first lines of a description until "Show more" is clicked, and
+lays a fading layer that takes the clicks over all but the first, so the links to the reports and the
+verdict (counts in bold: never softer than the reports) come first, in one paragraph::
 
-    **Verdict**. Scorecard: **passed**: all 6 targets met; **2 cohort values below target**. Comparison: ...
-    **Open**: dashboard · scorecard · comparison      each link opens the file's preview
+    **Open**: dashboard · scorecard · comparison. **Verdict**. Scorecard: **passed**: all 6 targets met;
+    **2 cohort values below target**. Comparison: ...     each link opens the file's preview
     **<pipeline>** (<file>): 3 steps, FINISHED
     | step | run | status | outputs |                 one row per step, its run linked
     **Top features** of explanation <id> ...        the newest explanation of the pipeline, ranked
@@ -177,9 +178,10 @@ def describe_pipeline(client: Any, parent: Any, steps: Sequence[StepRecord], *, 
             opened.append(_file_link(experiment_id, run.info.run_id, page, what))
         details += ["", f"**{what.capitalize()}** (step {_step_source(experiment_id, run)}): {text}. "
                         f"Files: {', '.join(files) or 'none'}."]
-    lines = [*_verdict_lines(client, experiment_id, ordered, status)]
-    if opened:
-        lines += ["", "**Open**: " + " · ".join(opened)]
+    # The links lead the first line: the UI fades a collapsed description's lower lines under a layer that takes
+    # the clicks, so only what the first line holds is one click away, whatever the page's width.
+    lines = [("**Open**: " + " · ".join(opened) + ". " if opened else "")
+             + _verdict_lines(client, experiment_id, ordered, status)[0]]
     lines += ["", f"**{markdown_text(pipeline_name)}** (pipeline `{Path(pipeline_file).name}`): {len(steps)} steps, "
                   f"{status}.", "", "| step | run | status | outputs |", "| --- | --- | --- | --- |"]
     for step in steps:

@@ -187,6 +187,7 @@ def write_upload(
     dashboard: bool = False,
     others: Sequence[Explanation] = (),
     cohorts: Any = None,
+    run_name: str | None = None,
 ) -> None:
     """Write every file of one upload into ``directory``; explanation.json goes last.
 
@@ -208,7 +209,7 @@ def write_upload(
         write_dashboard = _renderers.renderer("dashboard")
         write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
-                        title=f"Explanation of run {run_id}")
+                        title=f"Explanation of run {run_name or run_id}" + (f" ({run_id})" if run_name else ""))
     upload = {
         "schema_version": UPLOAD_SCHEMA_VERSION,
         "run_id": run_id,

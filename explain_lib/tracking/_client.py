@@ -325,7 +325,7 @@ class ExplanationClient:
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
                              upload_time=upload_time, run_id=self._run_id, dashboard=dashboard, others=others,
-                             cohorts=cohorts)
+                             cohorts=cohorts, run_name=self._get_run().info.run_name)
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
