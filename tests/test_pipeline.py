@@ -284,7 +284,8 @@ def test_parent_run_description_links_each_step_and_gives_top_features_and_verdi
     assert listed == [markdown_text(name) for name in explanation.global_importance(top_k=3).index]
     scorecard = children["scorecard"]
     verdict = "**passed**: all" if scorecard.data.tags["scorecard.passed"] == "true" else "**not passed**"
-    assert note.startswith("**Verdict**. Scorecard: " + verdict)
+    first = note.splitlines()[0]  # the links to the reports, then the verdict: all in the first paragraph
+    assert first.startswith("**Open**: [dashboard](") and "**Verdict**. Scorecard: " + verdict in first
     assert f"**Scorecard** (step [{markdown_text(scorecard.info.run_name)}]" \
            f"({run_link(parent.info.experiment_id, scorecard.info.run_id)})): {verdict}" in note
     link = artifact_link(parent.info.experiment_id, scorecard.info.run_id, "scorecard/scorecard.html")

@@ -178,15 +178,17 @@ def test_a_first_time_reviewer_walks_from_the_experiments_list_to_a_rows_waterfa
         runs = opened.value
         runs.get_by_role("link", name=parent.info.run_name, exact=True).first.wait_for(timeout=FIRST_PAGE_TIMEOUT_MS)
         assert _query(runs.url).get("workflowType") == ["machine_learning"]
-        assert runs.locator("text=Training runs").count() == 0  # the GenAI side menu is gone: Model training
+        assert runs.get_by_text("Training runs", exact=True).count() == 0  # no GenAI side menu: Model training
         _close_assistant(runs)
         _shot(runs, "3-runs-model-training")
         runs.get_by_role("link", name=parent.info.run_name, exact=True).first.click()
         description = runs.get_by_text("Verdict").first
         description.wait_for(timeout=FIRST_PAGE_TIMEOUT_MS)
+        # (the UI's own link to a run drops workflowType: a first-time visitor is back in GenAI, on the same run page)
         assert f"/runs/{parent.info.run_id}" in runs.url
+        _close_assistant(runs)
         dashboard = runs.get_by_role("link", name="dashboard", exact=True).first
-        assert dashboard.is_visible()  # before "Show more": the verdict and the way to the dashboard come first
+        assert dashboard.is_visible()  # before "Show more": the way to the dashboard and the verdict come first
         _shot(runs, "4-parent-run")
         with runs.expect_popup() as opened:
             dashboard.click()
