@@ -8,7 +8,8 @@ A saved explanation is a directory::
                        (absent in older files: None, None, false, None), and a "local" block
                        describing local.parquet
     local.parquet      local importance values, if the explanation has them
-    data.parquet       the explained rows (feature values), if the explanation kept them
+    data.parquet       the explained rows (feature values), if the explanation kept them, with their
+                       DataFrame index (the rows' own labels; a plain 0..n-1 range is stored as metadata only)
 
 ``local.parquet`` has one of two layouts, named in ``local.layout``:
 
@@ -189,7 +190,7 @@ def write(
     else:
         meta["local"] = None
     if data is not None:
-        frame = pa.Table.from_pandas(data, preserve_index=False)
+        frame = pa.Table.from_pandas(data, preserve_index=None)
         pq.write_table(frame, directory / DATA_FILE, compression="zstd",
                        use_dictionary=_dictionary_columns(frame.schema))
         meta["data"] = {"file": DATA_FILE}

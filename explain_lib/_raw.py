@@ -37,7 +37,7 @@ def raw_fields(explanation: Any, mapping: FeatureMap, raw_data: Any = None) -> d
             f"{explanation.n_features} features; pass the transformations that produced these features."
         )
     if raw_data is not None:
-        raw_data = pd.DataFrame(raw_data).reset_index(drop=True)
+        raw_data = pd.DataFrame(raw_data).copy(deep=False)  # the rows keep their labels; the caller's frame is kept
         raw_data.columns = [str(c) for c in raw_data.columns]
         wanted = list(mapping.raw_features)
         if set(wanted) <= set(raw_data.columns):

@@ -18,11 +18,12 @@ from .errors import InvalidInputError, InvalidParameterError
 if TYPE_CHECKING:
     from .explanation import Explanation
 
-__all__ = ["PREDICTION_COLUMN", "ROW_COLUMN", "TRUE_Y_COLUMN", "check_true_ys", "eval_sample", "model_outputs",
-           "n_rows", "predictions", "sample_rows"]
+__all__ = ["INDEX_COLUMN", "PREDICTION_COLUMN", "ROW_COLUMN", "TRUE_Y_COLUMN", "check_true_ys", "eval_sample",
+           "model_outputs", "n_rows", "predictions", "row_labels", "sample_rows"]
 
-# the eval sample's own columns, beside the features'
-ROW_COLUMN, PREDICTION_COLUMN, TRUE_Y_COLUMN = "__row__", "__prediction__", "__true_y__"
+# the eval sample's own columns, beside the features': the row's position in the explanation, its label (the
+# explained DataFrame's index), the prediction and the true label
+ROW_COLUMN, INDEX_COLUMN, PREDICTION_COLUMN, TRUE_Y_COLUMN = "__row__", "__index__", "__prediction__", "__true_y__"
 
 
 def sample_rows(n_rows: int, max_rows: int | None, random_state: int = 0) -> np.ndarray:
@@ -93,9 +94,32 @@ def predictions(explanation: Explanation) -> np.ndarray | None:
     return np.asarray(explanation.classes, dtype=object)[np.argmax(outputs, axis=0)]
 
 
+def row_labels(explanation: Explanation, rows: np.ndarray) -> pd.Series | None:
+    """The labels of the rows at positions ``rows``: the explained DataFrame's index (None without data).
+
+    Integer labels stay integers; anything else (strings, tuples of a MultiIndex) becomes text.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from explain_lib import Explanation
+    >>> data = pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=[40, 7, 12])
+    >>> e = Explanation(local=np.zeros((1, 3, 1)), expected=[0.0], features=["a"], task="regression",
+    ...                 output_space="raw", method="demo", data=data)
+    >>> row_labels(e, np.array([2, 0])).tolist()
+    [12, 40]
+    """
+    if explanation.data is None:
+        return None
+    index = explanation.data.index[np.asarray(rows, dtype=np.int64)]
+    if pd.api.types.is_integer_dtype(index) and not isinstance(index, pd.MultiIndex):
+        return pd.Series(index.to_numpy(dtype=np.int64))
+    return pd.Series([str(label) for label in index], dtype=object)
+
+
 def eval_sample(explanation: Explanation, stored: Explanation, true_ys: np.ndarray | None,
                 rows: np.ndarray) -> pd.DataFrame | None:
-    """Sampled rows: their position, ``stored``'s features' values, the prediction and the true label.
+    """Sampled rows: their position and label, ``stored``'s features' values, the prediction and the true label.
 
     ``stored`` is the explanation as it is kept (e.g. reduced to its top-k features); the
     predictions come from the full ``explanation``. None when there is nothing to show per row.
@@ -105,11 +129,12 @@ def eval_sample(explanation: Explanation, stored: Explanation, true_ys: np.ndarr
         return None
     columns: dict[str, Any] = {ROW_COLUMN: rows.astype(np.int64)}
     if stored.data is not None:
-        clash = {ROW_COLUMN, PREDICTION_COLUMN, TRUE_Y_COLUMN} & set(stored.features)
+        clash = {ROW_COLUMN, INDEX_COLUMN, PREDICTION_COLUMN, TRUE_Y_COLUMN} & set(stored.features)
         if clash:
             raise InvalidInputError(
                 f"Feature names {sorted(clash)} are reserved for the eval sample's own columns; rename them."
             )
+        columns[INDEX_COLUMN] = row_labels(stored, rows)
         for name in stored.features:
             columns[name] = stored.data[name].iloc[rows].reset_index(drop=True)
     if predicted is not None:

@@ -68,11 +68,15 @@ class Tabular:
         return self.values
 
     def to_frame(self) -> pd.DataFrame | None:
-        """The rows as a DataFrame with the feature names, for keeping in an explanation (None if sparse)."""
+        """The rows as a DataFrame with the feature names, for keeping in an explanation (None if sparse).
+
+        A DataFrame keeps its index: the rows' own labels (a test split's original row numbers) go with
+        the explanation, into its saved data and the reports that show rows.
+        """
         if self.is_sparse:
             return None
         if self.is_frame:
-            frame = self.values.reset_index(drop=True)
+            frame = self.values.copy()
             frame.columns = list(self.features)
             return frame
         return pd.DataFrame(self.values, columns=list(self.features))

@@ -334,7 +334,7 @@ class Explanation(CommunityAccessors):
                 raise InvalidInputError(f"Cohort row positions must lie in [0, {local.shape[1]}).")
         else:
             raise InvalidInputError(f"A cohort is a boolean mask or integer positions, got dtype {selector.dtype}.")
-        data = None if self.data is None else self.data.iloc[positions].reset_index(drop=True)
+        data = None if self.data is None else self.data.iloc[positions]  # the rows keep their labels
         return dataclasses.replace(
             self,
             local=local[:, positions],

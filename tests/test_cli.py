@@ -46,7 +46,7 @@ def test_demo_trains_explains_logs_and_prints_top_features(tmp_path, tracking_ur
     # the printed ranking, the logged metrics and the uploaded explanation agree
     for rank, name in enumerate(top.index, start=1):
         assert f"{rank:2d}. {name}" in result.stdout
-        assert run.data.metrics[f"explanation/adult demo/importance/{name}"] == pytest.approx(top[name])
+        assert run.data.metrics[f"importance/{name}"] == pytest.approx(top[name])
     assert explanation.local.shape[1] == 8141
 
 

@@ -132,7 +132,7 @@ def test_the_run_gets_files_metrics_the_verdict_and_a_description(logged, compar
     assert metrics["compare.max_rank_shift"] == comparison.max_rank_shift
     assert metrics["compare.top5_unchanged"] == 0.0 and metrics["compare.passed"] == 0.0
     assert run.data.tags["compare.gate"] == "top5_unchanged" and run.data.tags["compare.passed"] == "false"
-    assert "#### compare" in run.data.tags[NOTE_TAG] and "**changed**" in run.data.tags[NOTE_TAG]
+    assert "#### compare" in run.data.tags[NOTE_TAG] and "gate top5\\_unchanged **failed**" in run.data.tags[NOTE_TAG]
 
 
 STORE_EXPERIMENT = "retrains"
@@ -212,8 +212,10 @@ def test_a_pipeline_stops_with_exit_code_3_where_the_gate_fails(retrains, tmp_pa
         run_pipeline(path, experiment_name="retrains")
     assert raised.value.returncode == 3
     client = MlflowClient(uri)
-    children = {run.info.run_name: run for run in client.search_runs(
+    children = {run.data.tags["explain_lib.pipeline.job"]: run for run in client.search_runs(
         [experiment_id], f"tags.mlflow.parentRunId = '{raised.value.parent_run_id}'")}
+    assert {run.info.run_name for run in children.values()} == {"retrain-gate/explain", "retrain-gate/same",
+                                                                "retrain-gate/against_approved"}
     assert {name: run.info.status for name, run in children.items()} == {
         "explain": "FINISHED", "same": "FINISHED", "against_approved": "FAILED"}
     gated = children["against_approved"]

@@ -98,7 +98,7 @@ def test_hostile_strings_render_as_text_and_nothing_is_requested(binary, adult_l
     assert page.text_content("[data-role=comment]") == IMG + " comment " + RTL
     assert page.locator("img").count() == 0  # the hostile <img> stayed text
     scripts = page.eval_on_selector_all("script", "nodes => nodes.map(n => [n.type, n.src])")
-    assert scripts == [["application/json", ""]] + [["", ""]] * 4  # the payload, ECharts, our three files
+    assert scripts == [["application/json", ""]] + [["", ""]] * 6  # the payload, ECharts, our five files
     assert set(binary.table("#importance-table")) == set(raw.features)
     assert page.eval_on_selector("#class-select", "s => [...s.options].map(o => o.textContent)") == \
         [f"class {c}" for c in raw.classes]
@@ -293,7 +293,7 @@ def wide(browser, tmp_path_factory, wide_explanation):
 def test_300_features_without_labels_and_a_density_summary(wide, wide_explanation):
     page = wide.page
     assert page.get_attribute("#topk", "max") == "300"
-    assert "300 of 400 rows shown" in page.text_content("header")
+    assert page.text_content("[data-role=rows]") == "300 of 400 rows (a seeded sample)"
     wide.tab("summary")
     assert page.get_attribute("#summary-chart", "data-mode") == "points"
     page.fill("#topk", "200")  # 300 rows x 200 features: more dots than drawn one by one

@@ -142,7 +142,7 @@ def test_cohort_by_boolean_mask_recomputes_importance_from_the_subset(make):
         assert_allclose(sub.per_class, per_class, rtol=1e-12)
     else:
         assert sub.per_class is None
-    pd.testing.assert_frame_equal(sub.data, data[mask].reset_index(drop=True))
+    pd.testing.assert_frame_equal(sub.data, data[mask])  # the rows keep their labels
     assert sub.id != exp.id
 
 
@@ -156,7 +156,7 @@ def test_cohort_by_integer_positions_recomputes_importance_and_takes_those_rows(
     per_class = hand_per_class(exp.local[:, positions])
     assert_allclose(sub.per_class, per_class, rtol=1e-12)
     assert_allclose(sub.global_, per_class.mean(axis=0), rtol=1e-12)
-    pd.testing.assert_frame_equal(sub.data, data.iloc[positions].reset_index(drop=True))
+    pd.testing.assert_frame_equal(sub.data, data.iloc[positions])
 
 
 def test_cohort_by_pandas_boolean_series_matches_the_numpy_mask():

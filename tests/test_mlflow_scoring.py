@@ -268,7 +268,7 @@ def test_evaluate_logs_our_explanation_only_when_named(pipeline, model_run):
     listed = ExplanationClient.from_run_id(run_id).list_model_explanations()
     assert len(listed) == 1 and listed[0]["comment"] == "mlflow.evaluate" and listed[0]["num_examples"] == 60
     assert listed[0]["is_raw"] and listed[0]["method"] == "shap.linear"
-    assert any(key.startswith("explanation/mlflow.evaluate/importance/") for key in result.metrics)
+    assert any(key.startswith("importance/") for key in result.metrics)
 
 
 def test_evaluator_failure_leaves_the_evaluation_intact(store, caplog):

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
 import pytest
 import yaml
 from mlflow import MlflowClient
-from mlflow_ui import open_run_page
 
 from explain_lib.pipelines import PipelineSpecError, PipelineStepError, run_pipeline
 from explain_lib.steps import read_table
 from explain_lib.tracking import ExplanationClient
-from explain_lib.tracking._ui import EXPERIMENT_KIND, EXPERIMENT_KIND_TAG, NOTE_TAG, markdown_text
+from explain_lib.tracking._ui import (
+    NOTE_TAG,
+    artifact_link,
+    markdown_text,
+    run_link,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ADULT = ROOT / "pipelines" / "adult_income.yaml"
@@ -25,9 +27,12 @@ FAST = {"explain_sample": 300}  # explain 300 of the ~8k held-out rows: the run 
 
 
 def _children(client: MlflowClient, parent_id: str) -> dict[str, mlflow.entities.Run]:
+    """The parent's step runs by job name (each run is named <parent run's name>/<job>)."""
     parent = client.get_run(parent_id)
     runs = client.search_runs([parent.info.experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'")
-    return {run.info.run_name: run for run in runs}
+    children = {run.data.tags["explain_lib.pipeline.job"]: run for run in runs}
+    assert all(run.info.run_name == f"{parent.info.run_name}/{job}" for job, run in children.items())
+    return children
 
 
 def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> set[str]:
@@ -250,43 +255,6 @@ def test_jobs_run_in_dependency_order_ties_in_yaml_order(tmp_path):
     assert [job.name for job in load_pipeline(path).jobs] == ["a", "c", "d", "b"]
 
 
-def test_pipeline_run_command_against_a_tracking_server(mlflow_server, browser, tmp_path):
-    """`explain-lib pipeline run` end to end, logging over HTTP through the server's artifact proxy; a reviewer
-    opening the parent run in the MLflow UI reads its description and follows its links to the step runs."""
-    uri = mlflow_server.wait()
-    env = {"MLFLOW_TRACKING_URI": uri, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": str(Path(sys.executable).parent),
-           **{key: os.environ[key] for key in ("PYTHONPATH",) if key in os.environ}}
-    result = subprocess.run(
-        [sys.executable, "-m", "explain_lib.cli", "pipeline", "run", str(ADULT), "--set", "explain_sample=200",
-         "--experiment", "adult-http"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name("adult-http")
-    assert experiment.tags[EXPERIMENT_KIND_TAG] == EXPERIMENT_KIND  # created by the run: model-training mode
-    parents = client.search_runs([experiment.experiment_id], "tags.`explain_lib.pipeline.file` != ''")
-    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
-    assert parents[0].info.run_id in result.stdout + result.stderr
-    children = _children(client, parents[0].info.run_id)
-    assert {name: run.info.status for name, run in children.items()} == {
-        "train": "FINISHED", "explain": "FINISHED", "scorecard": "FINISHED"}
-    explain_id = children["explain"].info.run_id
-    assert len(ExplanationClient.from_run_id(explain_id, tracking_uri=uri).list_model_explanations()) == 1
-
-    page = open_run_page(browser, uri, experiment.experiment_id, parents[0].info.run_id, ready_text="Top features")
-    try:
-        for name, run in children.items():
-            link = page.locator(f'a[href="#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}"]')
-            assert name in link.all_inner_texts()
-        with page.expect_popup() as opened:  # the UI opens description links in a new tab
-            page.get_by_role("link", name="scorecard", exact=True).first.click()
-        step_page = opened.value
-        step_page.get_by_text("Accuracy", exact=True).first.wait_for(timeout=60_000)  # its own description
-        assert children["scorecard"].info.run_id in step_page.url
-        step_page.close()
-    finally:
-        page.close()
-
-
 def test_step_runs_record_their_inputs_as_the_uris_earlier_steps_logged_them_under(adult_run):
     client, parent_id = adult_run
     children = _children(client, parent_id)
@@ -309,16 +277,19 @@ def test_parent_run_description_links_each_step_and_gives_top_features_and_verdi
     parent = client.get_run(parent_id)
     note = parent.data.tags[NOTE_TAG]
     children = _children(client, parent_id)
-    for name, run in children.items():
-        assert f"[{name}](#/experiments/{parent.info.experiment_id}/runs/{run.info.run_id})" in note
+    for run in children.values():
+        assert f"[{markdown_text(run.info.run_name)}]({run_link(parent.info.experiment_id, run.info.run_id)})" in note
     explanation = ExplanationClient.from_run_id(children["explain"].info.run_id).download_model_explanation()
     listed = [line.split(". ", 1)[1].rsplit(": ", 1)[0] for line in note.splitlines() if line[:2] in ("1.", "2.", "3.")]
     assert listed == [markdown_text(name) for name in explanation.global_importance(top_k=3).index]
     scorecard = children["scorecard"]
-    verdict = "passed: all" if scorecard.data.tags["scorecard.passed"] == "true" else "**missed**"
-    assert f"**Scorecard** (step [scorecard](#/experiments/{parent.info.experiment_id}/runs/" \
-           f"{scorecard.info.run_id})): {verdict}" in note
-    assert "scorecard/scorecard\\.html" in note and "scorecard/scorecard\\.pdf" in note
+    verdict = "**passed**: all" if scorecard.data.tags["scorecard.passed"] == "true" else "**not passed**"
+    first = note.splitlines()[0]  # the links to the reports, then the verdict: all in the first paragraph
+    assert first.startswith("**Open**: [dashboard](") and "**Verdict**. Scorecard: " + verdict in first
+    assert f"**Scorecard** (step [{markdown_text(scorecard.info.run_name)}]" \
+           f"({run_link(parent.info.experiment_id, scorecard.info.run_id)})): {verdict}" in note
+    link = artifact_link(parent.info.experiment_id, scorecard.info.run_id, "scorecard/scorecard.html")
+    assert f"[scorecard/scorecard\\.html]({link})" in note and "scorecard/scorecard\\.pdf" in note
     assert "#### explain" in children["explain"].data.tags[NOTE_TAG]
     assert "| Accuracy |" in scorecard.data.tags[NOTE_TAG]
 

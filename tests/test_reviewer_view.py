@@ -104,10 +104,12 @@ def test_the_pipeline_description_links_the_dashboard_only_when_the_explanation_
         explanation, plots=False, dashboard=with_dashboard)
     note = describe_pipeline(client, parent, [StepRecord("explain <b>", step.info.run_id), StepRecord("later", None)],
                              status="FAILED", pipeline_name="p", pipeline_file="/x/p.yaml")
-    link = f"(#/experiments/{experiment_id}/runs/{step.info.run_id}/artifacts)"
-    assert (f"[explanations/{explanation_id}/dashboard\\.html]{link}" in note) == with_dashboard
-    assert f"| [explain &lt;b&gt;](#/experiments/{experiment_id}/runs/{step.info.run_id}) |" in note
-    assert "| later | not run |" in note and "FAILED" in note
+    link = f"(#/experiments/{experiment_id}/runs/{step.info.run_id}/artifacts/explanations/{explanation_id}/" \
+           "dashboard.html?workflowType=machine_learning)"
+    assert note.startswith(f"**Open**: [dashboard]{link}") == with_dashboard  # straight to the file's preview
+    assert f"| explain &lt;b&gt; | [explain &lt;b&gt;](#/experiments/{experiment_id}/runs/{step.info.run_id}" \
+           "?workflowType=machine_learning) |" in note
+    assert "| later | | not run |" in note and "FAILED" in note
     top = list(explanation.global_importance(top_k=3).index)
     assert [line.split(". ", 1)[1].rsplit(":", 1)[0] for line in note.splitlines() if line[:2] in ("1.", "2.", "3.")] \
         == [markdown_text(name) for name in top]

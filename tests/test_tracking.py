@@ -183,15 +183,17 @@ def test_artifact_layout_metrics_table_and_lineage(tracking_store, tmp_path):
     assert list(sample["__prediction__"]) == list(np.array(["no", "yes"])[outputs.argmax(0)][rows])
     assert list(sample["__true_y__"]) == list(true_ys[rows])
     assert_frame_equal(sample[list(FEATURES)], original.data.iloc[rows].reset_index(drop=True))
+    assert list(sample["__index__"]) == list(original.data.index[rows])  # each row's label, beside its position
     for png in (local_dir / "plots").iterdir():
         assert png.read_bytes()[:4] == b"\x89PNG"
 
     run = mlflow_client.get_run(client.run_id)
     assert run.data.tags["model_explanation"] == "True"
     top = original.global_importance(top_k=20)
-    expected_keys = {f"explanation/lgbm v2/importance/{name.replace('/', '_')}" for name in top.index}
+    expected_keys = {f"importance/{name.replace('/', '_')}" for name in top.index}
     assert set(run.data.metrics) == expected_keys
-    assert run.data.metrics["explanation/lgbm v2/importance/age"] == pytest.approx(top["age"], rel=1e-12)
+    assert run.data.metrics["importance/age"] == pytest.approx(top["age"], rel=1e-12)
+    assert set(run.data.params) == set()  # the lock leaves the user's parameters alone
     # (MlflowClient.load_table searches the global tracking URI, not the client's: read the file itself)
     table_path = mlflow_client.download_artifacts(client.run_id, "explanations/lgbm_v2_global_importance.json",
                                                   str(tmp_path))
@@ -289,7 +291,7 @@ def test_metric_keys_are_sanitized_and_unique(sqlite_store):
                       task="regression", output_space="raw", method="m")
     client.upload_model_explanation(exp, plots=False)
     keys = set(mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id).data.metrics)
-    stems = {key.removeprefix("explanation/model/importance/") for key in keys}
+    stems = {key.removeprefix("importance/") for key in keys}
     assert stems == {"a_b", "a_b_2", "na_ve", "_", "x_y", "ok name"}
 
 
@@ -346,6 +348,63 @@ def test_uploading_the_same_id_twice_is_refused(sqlite_store):
     assert [e["comment"] for e in client.list_model_explanations()] == ["again", None]
 
 
+def test_the_lock_is_a_deleted_experiment_and_nothing_the_ui_shows_names_the_host(sqlite_store):
+    import socket
+
+    client = new_run(sqlite_store)
+    original = make_explanation("regression")
+    client.upload_model_explanation(original, plots=False)
+    store = mlflow.MlflowClient(client.tracking_uri)
+    run = store.get_run(client.run_id)
+    assert run.data.params == {}
+    shown = json.dumps([run.data.tags, [d.dataset.source for d in run.inputs.dataset_inputs]])
+    assert socket.gethostname() not in shown and str(os.getpid()) not in shown
+    lock = f"explain-lib upload lock {client.run_id} {original.id} 1"
+    assert lock not in [e.name for e in store.search_experiments()]  # hidden from the experiments list
+    assert store.get_experiment_by_name(lock).lifecycle_stage == "deleted"  # but its name stays taken
+
+
+def test_the_param_lock_a_store_without_experiment_locks_can_choose(sqlite_store, monkeypatch):
+    monkeypatch.setenv("EXPLAIN_LIB_UPLOAD_LOCK", "param")
+    client = new_run(sqlite_store)
+    original = make_explanation("regression")
+    client.upload_model_explanation(original, plots=False)
+    params = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id).data.params
+    assert list(params) == [f"explain_lib.claim.{original.id}.1"]
+    with pytest.raises(ExplanationExistsError, match="new id"):
+        client.upload_model_explanation(original, plots=False)
+    monkeypatch.setenv("EXPLAIN_LIB_UPLOAD_LOCK", "table")
+    with pytest.raises(ExplainLibError, match="EXPLAIN_LIB_UPLOAD_LOCK='table'"):
+        client.upload_model_explanation(dataclasses.replace(original, id=uuid.uuid4().hex), plots=False)
+
+
+def test_root_copies_of_the_newest_dashboard_and_plots_line_runs_up_for_compare(sqlite_store, tmp_path):
+    client = new_run(sqlite_store)
+    store = mlflow.MlflowClient(client.tracking_uri)
+    first, second = make_explanation("binary", seed=1), make_explanation("multiclass", seed=2)
+    client.upload_model_explanation(first)
+    client.upload_model_explanation(second)
+    root = {a.path for a in store.list_artifacts(client.run_id) if not a.is_dir}
+    assert root == {"explanation_dashboard.html", "explanation_importance.png", "explanation_summary.png"}
+
+    def same(copy: str, original: str, explanation_id: str) -> bool:
+        got = Path(store.download_artifacts(client.run_id, copy, str(tmp_path / "copy"))).read_bytes()
+        want = Path(store.download_artifacts(client.run_id, f"explanations/{explanation_id}/{original}",
+                                             str(tmp_path / "original"))).read_bytes()
+        return got == want
+
+    beeswarm = min(a.path.rsplit("/", 1)[1] for a in store.list_artifacts(client.run_id,
+                                                                          f"explanations/{second.id}/plots")
+                   if "beeswarm" in a.path)
+    assert same("explanation_dashboard.html", "dashboard.html", second.id)
+    assert same("explanation_importance.png", "plots/global_importance.png", second.id)
+    assert same("explanation_summary.png", f"plots/{beeswarm}", second.id)
+    third = make_explanation("regression", seed=3)
+    client.upload_model_explanation(third, dashboard=False)  # the newest without a page: the last page stays
+    assert same("explanation_dashboard.html", "dashboard.html", second.id)
+    assert same("explanation_importance.png", "plots/global_importance.png", third.id)
+
+
 CONCURRENT_UPLOAD = """
     import sys, time
     from pathlib import Path
@@ -388,7 +447,9 @@ def test_two_processes_uploading_to_one_run_at_once(tracking_store, tmp_path):
     for original in originals:
         assert_same_explanation(client.download_model_explanation(original.id), original)
     run = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id)
-    assert {key.split("/")[1] for key in run.data.metrics} == {"process 0", "process 1"}
+    newest = next(o for o in originals if o.id == listed[0]["id"])  # the run's metrics are its newest upload's
+    assert run.data.metrics == pytest.approx({f"importance/{name.replace('/', '_')}": value
+                                              for name, value in newest.global_importance(top_k=20).items()})
     tables = {entry["path"] for entry in json.loads(run.data.tags["mlflow.loggedArtifacts"])}
     assert tables == {"explanations/process_0_global_importance.json", "explanations/process_1_global_importance.json"}
     assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["init_dataset"]
@@ -441,7 +502,9 @@ def test_uploads_of_one_id_from_four_processes_at_once_one_wins_and_list_matches
     downloaded = client.download_model_explanation(shared_id)
     assert_same_explanation(downloaded, originals[winners[0]])  # the listed upload's values, not another's
     run = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id)
-    assert {key.split("/")[1] for key in run.data.metrics} == {f"upload {winners[0]}"}
+    assert run.data.metrics == pytest.approx({f"importance/{name.replace('/', '_')}": value for name, value
+                                              in originals[winners[0]].global_importance(top_k=20).items()})
+    assert run.data.params == {}
     tables = [entry["path"] for entry in json.loads(run.data.tags["mlflow.loggedArtifacts"])]
     assert tables == [f"explanations/upload_{winners[0]}_global_importance.json"]
     with pytest.raises(ExplanationExistsError, match="already uploaded"):

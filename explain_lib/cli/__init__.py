@@ -110,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # MLflow's INFO lines (creating a new store's tables, "View run at") repeat what our own lines say; its
     # warnings still show. Set MLFLOW_LOGGING_LEVEL=INFO to see them. Inherited by the pipeline's steps.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    # MLflow's own "View run ... at" lines link the UI's GenAI view; print_ui_hint gives links that land right
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     args = _parser().parse_args(argv)
     try:
         import mlflow

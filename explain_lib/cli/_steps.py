@@ -217,18 +217,55 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return overrides
 
 
+def _newest_dashboard(client: Any, run: Any) -> tuple[str, str] | None:
+    """``(run id, artifact path)`` of the newest dashboard of ``run`` or of its nested runs (a pipeline's steps)."""
+    import json
+
+    runs = [run, *client.search_runs([run.info.experiment_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'")]
+    found = []
+    for candidate in runs:
+        for key, value in candidate.data.tags.items():
+            if key.startswith("explain_lib.explanation."):
+                try:
+                    entry = json.loads(value)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(entry, dict) and entry.get("dashboard", True) and isinstance(entry.get("id"), str):
+                    found.append((entry.get("upload_time") or "", candidate.info.run_id, entry["id"]))
+    if not found:
+        return None
+    _, run_id, explanation_id = max(found)
+    return run_id, f"explanations/{explanation_id}/dashboard.html"
+
+
 def print_ui_hint(run_id: str, *, file: Any = None) -> None:
-    """How to open ``run_id`` in the MLflow UI: the `mlflow ui` command and the run's URL."""
+    """Where to see ``run_id`` in the MLflow UI: its page and its newest dashboard, as links that open the UI's
+    Model-training view (MLflow 3's UI opens in GenAI otherwise), and for a local store the `mlflow ui` command."""
     import mlflow
 
+    from ..tracking._ui import artifact_link, run_link, ui_url
+
     tracking_uri = mlflow.get_tracking_uri()
-    run = mlflow.MlflowClient(tracking_uri).get_run(run_id)
-    mlflow_command = Path(sys.executable).parent / "mlflow"
-    mlflow_command = mlflow_command if mlflow_command.exists() else "mlflow"
-    print(f"Logged to MLflow run {run_id} (experiment {run.info.experiment_id}) at {tracking_uri}.", file=file)
-    print("Open the UI with:", file=file)
-    print(f"  {mlflow_command} ui --backend-store-uri {tracking_uri} --port 5000", file=file)
-    print(f"then browse http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}", file=file)
+    client = mlflow.MlflowClient(tracking_uri)
+    run = client.get_run(run_id)
+    experiment_id = run.info.experiment_id
+    links = [("run", run_link(experiment_id, run_id))]
+    dashboard = _newest_dashboard(client, run)
+    if dashboard is not None:
+        links.append(("dashboard", artifact_link(experiment_id, *dashboard)))
+    print(f"Logged to MLflow run {run_id} (experiment {experiment_id}) at {tracking_uri}.", file=file)
+    if ui_url(tracking_uri, "") is None:
+        mlflow_command = Path(sys.executable).parent / "mlflow"
+        mlflow_command = mlflow_command if mlflow_command.exists() else "mlflow"
+        print("Open the UI with:", file=file)
+        print(f"  {mlflow_command} ui --backend-store-uri {tracking_uri} --port 5000", file=file)
+        print("then browse (Model training view):", file=file)
+        urls = [(name, f"http://127.0.0.1:5000/{link}") for name, link in links]
+    else:
+        print("Open in the MLflow UI (Model training view):", file=file)
+        urls = [(name, ui_url(tracking_uri, link)) for name, link in links]
+    for name, url in urls:
+        print(f"  {name + ':':<11} {url}", file=file)
 
 
 def _pipeline_run(args: argparse.Namespace) -> int:

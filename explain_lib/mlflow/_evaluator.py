@@ -106,7 +106,7 @@ def _explain_and_upload(model: Any, model_type: str, dataset: Any, run_id: str, 
     client = ExplanationClient.from_run_id(run_id)
     client.upload_model_explanation(explanation, comment=options["comment"], top_k=options["top_k"],
                                     true_ys=true_ys, model_uri=model_uri, plots=options["plots"])
-    return art.metric_entries(explanation, art.label(explanation, options["comment"]), options["top_k"])
+    return art.metric_entries(explanation, options["top_k"])
 
 
 class ExplainLibEvaluator(ModelEvaluator):

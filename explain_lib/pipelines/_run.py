@@ -18,7 +18,7 @@ from .._progress import status
 from ..steps._data import SOURCE_URIS_ENV
 from ..steps._run import OUTPUT_URIS_TAG
 from ..tracking._ui import get_or_create_experiment, set_run_note
-from ._describe import StepRecord, describe_pipeline
+from ._describe import StepRecord, describe_pipeline, headline_metrics
 from ._errors import PipelineStepError
 from ._spec import Job, OutputRef, Pipeline, load_pipeline, render_command
 
@@ -83,14 +83,15 @@ def _stream(argv: list[str], env: Mapping[str, str], *, stdout: IO[bytes], label
 
 
 def _create_job_run(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
-                    experiment_id: str, parent_run_id: str, source_uris: Mapping[str, str]) -> str:
-    """The job's nested run, tagged and with its inputs as params; its output folders made.
+                    experiment_id: str, parent_run_id: str, parent_name: str, source_uris: Mapping[str, str]) -> str:
+    """The job's nested run, named ``<parent run's name>/<job>``, tagged and with its inputs as params; its output
+    folders made.
 
     An input that is an earlier job's output folder is recorded as the URI that job logged it under
     (``source_uris``), not as the temporary folder.
     """
     inputs, outputs, argv = plan
-    run = client.create_run(experiment_id, run_name=job.name, tags={
+    run = client.create_run(experiment_id, run_name=f"{parent_name}/{job.name}", tags={
         PARENT_TAG: parent_run_id,
         f"{TAG_PREFIX}.job": job.name,
         f"{TAG_PREFIX}.component": f"{job.component.name}:{job.component.version}",
@@ -121,8 +122,8 @@ def _record_outputs(client: Any, run_id: str, outputs: Mapping[str, str], source
 
 
 def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str, str], list[str]], *,
-             experiment_id: str, parent_run_id: str, tracking_uri: str, log_dir: Path, position: str,
-             label: str, source_uris: dict[str, str], started: list[StepRecord]) -> str:
+             experiment_id: str, parent_run_id: str, parent_name: str, tracking_uri: str, log_dir: Path,
+             position: str, label: str, source_uris: dict[str, str], started: list[StepRecord]) -> str:
     """Create the job's nested run, run its command with MLFLOW_RUN_ID set, and close the run.
 
     Prints ``position job (run id) ...`` when it starts and ``done in N s`` or ``FAILED after N s``
@@ -132,7 +133,7 @@ def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str,
     """
     start = time.monotonic()
     run_id = _create_job_run(client, job, plan, experiment_id=experiment_id, parent_run_id=parent_run_id,
-                             source_uris=source_uris)
+                             parent_name=parent_name, source_uris=source_uris)
     started.append(StepRecord(job.name, run_id))
     status(f"{position} {job.name} (run {run_id}) ...")
     argv = plan[2]
@@ -163,16 +164,37 @@ def _run_job(client: Any, job: Job, plan: tuple[dict[str, str | None], dict[str,
 
 
 def _describe(client: Any, parent_id: str, pipeline: Pipeline, started: list[StepRecord], *, outcome: str) -> None:
-    """Write the parent run's description (``mlflow.note.content``); a failure to is a warning, not an error."""
+    """Write the parent run's headline metrics and description (``mlflow.note.content``); a failure to is a
+    warning, not an error."""
+    from mlflow.entities import Metric
+
     ran = {record.name: record for record in started}
     steps = [ran.get(job.name, StepRecord(job.name, None)) for job in pipeline.jobs]
     try:
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, value, now, 0) for key, value in headline_metrics(client, steps).items()]
+        if metrics:
+            client.log_batch(parent_id, metrics=metrics)
         note = describe_pipeline(client, client.get_run(parent_id), steps, status=outcome,
                                  pipeline_name=pipeline.display_name or pipeline.path.stem,
                                  pipeline_file=str(pipeline.path))
         set_run_note(client, parent_id, note)
     except Exception as error:  # noqa: BLE001 - the runs are logged; a missing description must not fail them
         status(f"warning: could not write the description of run {parent_id}: {type(error).__name__}: {error}")
+
+
+def _parent_name(client: Any, experiment_id: str, name: str) -> str:
+    """``name``, or ``name #<n>`` for the n-th run of that pipeline in the experiment (names tell runs apart in
+    the UI's charts and tables; the step runs are named after it)."""
+    runs = client.search_runs([experiment_id], f"tags.`{TAG_PREFIX}.name_key` = '{_name_key(name)}'",
+                              max_results=50_000)
+    return name if not runs else f"{name} #{len(runs) + 1}"
+
+
+def _name_key(name: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
 
 
 def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None,
@@ -188,8 +210,12 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
                       URIs their steps logged them under), subprocess with MLFLOW_TRACKING_URI and
                       MLFLOW_RUN_ID = the nested run, stdout/stderr logged as logs/*.txt, params
                       outputs.* (URIs); non-zero exit -> job and parent FAILED
-        parent description (mlflow.note.content): each step run linked, top features, dashboard,
-                      scorecard and verdict
+        nested runs are named <parent run's name>/<job>; the parent is named after the pipeline
+                      (display_name, "#<n>" from its second run in the experiment)
+        parent metrics: the steps' headline figures (held-out metrics, top features' importance,
+                      scorecard and comparison verdicts)
+        parent description (mlflow.note.content): the verdict and the dashboard first, each step
+                      run linked, top features, the reports
 
     Progress goes to stderr as it happens: ``explain-lib: [i/n] job (run id) ...`` when a job
     starts, each line of its stderr as ``  job | line``, then ``[i/n] job: done in N s`` (or
@@ -231,9 +257,11 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
         plan = _plan(pipeline, work_dir / "outputs")
         experiment_id = get_or_create_experiment(
             client, experiment_name or pipeline.experiment_name or pipeline.path.stem)
-        parent = client.create_run(experiment_id, run_name=pipeline.display_name, tags={
+        base_name = pipeline.display_name or pipeline.path.stem
+        parent = client.create_run(experiment_id, run_name=_parent_name(client, experiment_id, base_name), tags={
             f"{TAG_PREFIX}.file": str(pipeline.path),
             f"{TAG_PREFIX}.jobs": json.dumps([job.name for job in pipeline.jobs]),
+            f"{TAG_PREFIX}.name_key": _name_key(base_name),
         })
         parent_id = parent.info.run_id
         started: list[StepRecord] = []
@@ -246,7 +274,7 @@ def run_pipeline(path: str | Path, *, overrides: Mapping[str, Any] | None = None
             width = max(len(job.name) for job in pipeline.jobs)
             for index, job in enumerate(pipeline.jobs, start=1):
                 _run_job(client, job, plan[job.name], experiment_id=experiment_id, parent_run_id=parent_id,
-                         tracking_uri=tracking_uri, log_dir=work_dir / "logs",
+                         parent_name=parent.info.run_name, tracking_uri=tracking_uri, log_dir=work_dir / "logs",
                          position=f"[{index}/{len(pipeline.jobs)}]", label=job.name.ljust(width),
                          source_uris=source_uris, started=started)
         except PipelineStepError as error:

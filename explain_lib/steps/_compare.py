@@ -97,18 +97,19 @@ def compare(
         Explanations that cannot be compared, an unknown gate, a bad cohort: before anything is logged.
     """
     from ..report.comparison import compare_explanations, gate_passed, log_comparison, parse_gate
-    from ..tracking._sources import load_explanation_source
+    from ..tracking._sources import load_explanation_source, source_about
 
     parse_gate(gate)
     rules = _cohorts(cohorts)
     with progress("loading the explanations"):
         first, first_label = load_explanation_source(baseline)
         second, second_label = load_explanation_source(candidate)
+    a_label, b_label = _label(baseline, first_label), _label(candidate, second_label)
     with progress("comparing"):
-        comparison = compare_explanations(first, second, a_label=_label(baseline, first_label),
-                                          b_label=_label(candidate, second_label), top_k=top_k, cohorts=rules,
-                                          n_bootstrap=n_bootstrap, n_permutations=n_permutations, alpha=alpha,
-                                          random_state=random_state)
+        comparison = compare_explanations(first, second, a_label=a_label, b_label=b_label, top_k=top_k,
+                                          cohorts=rules, n_bootstrap=n_bootstrap, n_permutations=n_permutations,
+                                          alpha=alpha, random_state=random_state,
+                                          a_about=source_about(a_label, first), b_about=source_about(b_label, second))
     for line in comparison.summary().splitlines():
         status(line)
     with step_run() as run:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..errors import InvalidInputError, did_you_mean
 
-__all__ = ["SOURCE_URIS_ENV", "copied_from", "read_table", "source_uri", "split_target"]
+__all__ = ["SOURCE_FILE_ATTR", "SOURCE_URIS_ENV", "copied_from", "read_table", "source_uri", "split_target"]
 
 SOURCE_URIS_ENV = "EXPLAIN_LIB_SOURCE_URIS"  # JSON {local folder: the MLflow URI it is a copy of}, set by a runner
 
@@ -37,7 +37,16 @@ def _single_table(folder: Path, uri: str) -> Path:
     return found[0]
 
 
+SOURCE_FILE_ATTR = "source_file"  # DataFrame.attrs key: the name of the file a table was read from
+
+
 def _read_file(path: Path, uri: str) -> pd.DataFrame:
+    frame = _parse_file(path, uri)
+    frame.attrs[SOURCE_FILE_ATTR] = path.name  # reports say where rows came from ("rows of test.parquet")
+    return frame
+
+
+def _parse_file(path: Path, uri: str) -> pd.DataFrame:
     suffix = _table_suffix(path)
     if suffix is None:
         raise InvalidInputError(

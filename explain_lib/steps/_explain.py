@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ from .._validation import check_positive_int
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..models import is_linear_model, split_pipeline, tree_family
-from ..tracking._ui import markdown_text
-from ._data import read_table, source_uri, split_target
+from ..tracking._ui import artifact_link, markdown_text
+from ._data import SOURCE_FILE_ATTR, read_table, source_uri, split_target
 from ._run import describe_run, progress, record_outputs, step_run
 
 __all__ = ["METHODS", "explain"]
@@ -145,7 +146,6 @@ def _scaled(explainer: Any, model_uri: str, data: str | Path | pd.DataFrame, row
 def _explain_rows(explainer: Any, features: pd.DataFrame, labels: pd.Series | None, sample: int | None,
                   raw: bool) -> tuple[Explanation, pd.DataFrame, np.ndarray | None]:
     """Explain (a stratified sample of) the rows: the explanation, the explained rows and their labels."""
-    import dataclasses
 
     from ..explainers import TabularExplainer
 
@@ -162,21 +162,23 @@ def _explain_rows(explainer: Any, features: pd.DataFrame, labels: pd.Series | No
     return explanation, rows, None if row_labels is None else np.asarray(row_labels)
 
 
-def _description(explanation: Explanation, run_id: str, model_source: str, data_source: str) -> list[str]:
-    """The explain step's section of its run's description: what was explained, the top features and,
-    when the upload wrote one, the dashboard."""
+def _description(explanation: Explanation, run: Any, model_source: str, data_source: str) -> list[str]:
+    """The explain step's section of its run's description: the dashboard's link first (when the upload wrote
+    one), then what was explained and the top features."""
     import mlflow
 
+    run_id, experiment_id = run.info.run_id, run.info.experiment_id
     top = explanation.global_importance(top_k=5)
     rows = f"{explanation.n_rows} rows" if explanation.local is not None else "global importance"
-    lines = [f"Explained {markdown_text(model_source)} on {markdown_text(data_source)} with "
-             f"{markdown_text(explanation.method)} ({rows}, {markdown_text(explanation.output_space)} space): "
-             f"explanation `{explanation.id}` under `runs:/{run_id}/explanations/{explanation.id}`.", "",
-             "Top features:", ""]
-    lines += [f"{rank}. {markdown_text(name)}: {value:.4g}" for rank, (name, value) in enumerate(top.items(), start=1)]
     folder = f"explanations/{explanation.id}"
+    lines = []
     if any(Path(item.path).name == "dashboard.html" for item in mlflow.MlflowClient().list_artifacts(run_id, folder)):
-        lines += ["", f"Dashboard: `{folder}/dashboard.html` (Artifacts tab)."]
+        page = f"{folder}/dashboard.html"
+        lines += [f"**Dashboard**: [{markdown_text(page)}]({artifact_link(experiment_id, run_id, page)})", ""]
+    lines += [f"Explained {markdown_text(model_source)} on {markdown_text(data_source)} with "
+              f"{markdown_text(explanation.method)} ({rows}, {markdown_text(explanation.output_space)} space): "
+              f"explanation `{explanation.id}` under `runs:/{run_id}/{folder}`.", "", "Top features:", ""]
+    lines += [f"{rank}. {markdown_text(name)}: {value:.4g}" for rank, (name, value) in enumerate(top.items(), start=1)]
     return lines
 
 
@@ -319,6 +321,8 @@ def explain(
                 row_labels = None if row_labels is None else np.asarray(row_labels)
             else:
                 explanation, rows, row_labels = _explain_rows(explainer, features, labels, sample, raw)
+        data_params = {"uri": source, "file": frame.attrs.get(SOURCE_FILE_ATTR), "rows": len(features)}
+        explanation = dataclasses.replace(explanation, params={**explanation.params, "data": data_params})
         client = ExplanationClient.from_run_id(run.info.run_id)
         with progress("uploading the explanation"):
             explanation_id = client.upload_model_explanation(
@@ -330,5 +334,5 @@ def explain(
             explanation.save(folder)
             (folder / EXPLANATION_ID_FILE).write_text(explanation_id + "\n")
             record_outputs(run.info.run_id, {folder: f"runs:/{run.info.run_id}/explanations/{explanation_id}"})
-        describe_run(run.info.run_id, "explain", _description(explanation, run.info.run_id, model_source, source))
+        describe_run(run.info.run_id, "explain", _description(explanation, run, model_source, source))
     return explanation_id

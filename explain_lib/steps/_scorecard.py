@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import ExplainLibError, InvalidInputError, InvalidParameterError
 from ..explanation import Explanation
 from ..models import infer_task, model_classes, task_from_labels
-from ..tracking._ui import markdown_text
+from ..tracking._ui import artifact_link, markdown_text
 from ._data import copied_from, read_table, source_uri
 from ._explain import _features, _load_model
 from ._run import describe_run, progress, record_outputs, step_run
@@ -127,13 +127,17 @@ def _checked_config(config: Any, frame: pd.DataFrame, model: Any, labels: pd.Ser
     return checked, task
 
 
-def _description(card: Any, uri: str) -> list[str]:
-    """The scorecard step's section of its run's description: the verdict, target by target."""
+def _description(card: Any, run: Any) -> list[str]:
+    """The scorecard step's section of its run's description: the verdict first (cohort values below target
+    included), the report's links, then target by target."""
+    from ..report.scorecard._wording import verdict_facts, verdict_markdown
+
     summary = card.summary
-    verdict = f"**passed**: all {len(card.targets)} targets met" if card.passed else \
-        f"**missed** {len(card.missed)} of {len(card.targets)} targets"
-    lines = [f"Scorecard of {markdown_text(summary.model_uri)} on {markdown_text(summary.data_uri)} "
-             f"({summary.n_rows} rows): {verdict}. Files: `{uri}/scorecard.html`, `{uri}/scorecard.pdf`."]
+    links = ", ".join(f"[{name}]({artifact_link(run.info.experiment_id, run.info.run_id, f'scorecard/{name}')})"
+                      for name in ("scorecard.html", "scorecard.pdf"))
+    lines = [f"**Verdict**: {verdict_markdown(verdict_facts(card))}.", "",
+             f"Report: {links}. Scorecard of {markdown_text(summary.model_uri)} on {markdown_text(summary.data_uri)} "
+             f"({summary.n_rows} rows)."]
     if card.targets:
         lines += ["", "| target | value | threshold | met |", "| --- | --- | --- | --- |"]
         lines += [f"| {markdown_text(t.label)} | {t.value:.4g} | {markdown_text(t.threshold.text)} | "
@@ -223,7 +227,7 @@ def scorecard(
             uri = log_scorecard(card, run_id=run_id, config=checked.source, output=scorecard_output)
         if scorecard_output is not None:
             record_outputs(run_id, {scorecard_output: uri})
-        describe_run(run_id, "scorecard", _description(card, uri))
+        describe_run(run_id, "scorecard", _description(card, run))
     if fail_on_missed_target and not card.passed:
         raise TargetMissedError(uri, card.missed)
     return uri

@@ -204,6 +204,9 @@ def train(
         flavor, cloudpickle, signature typed from the training columns, input example),
         data/test.parquet + its tag
 
+    The test split keeps the rows' labels (its index: for a file, each row's number in it, from 0), so
+    the explanation and its dashboard name every row by where it came from.
+
     Parameters
     ----------
     data
@@ -296,11 +299,11 @@ def train(
                     mlflow.artifacts.download_artifacts(artifact_uri=logged.model_uri, dst_path=str(model_output))
         with tempfile.TemporaryDirectory(prefix="explain-lib-train-") as tmp:
             test_file = Path(tmp, "test.parquet")
-            test_frame.to_parquet(test_file, index=False)
+            test_frame.to_parquet(test_file, index=True)  # each row keeps its row number in ``data``
             mlflow.log_artifact(str(test_file), artifact_path=str(Path(TEST_DATA_ARTIFACT).parent))
         if test_data_output is not None:
             Path(test_data_output).mkdir(parents=True, exist_ok=True)
-            test_frame.to_parquet(Path(test_data_output, "test.parquet"), index=False)
+            test_frame.to_parquet(Path(test_data_output, "test.parquet"), index=True)
         model_uri, data_folder = f"runs:/{run_id}/{MODEL_ARTIFACT}", f"runs:/{run_id}/{Path(TEST_DATA_ARTIFACT).parent}"
         record_outputs(run_id, {**({model_output: model_uri} if model_output is not None else {}),
                                 **({test_data_output: data_folder} if test_data_output is not None else {})})

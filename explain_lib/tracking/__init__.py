@@ -18,8 +18,9 @@ What one upload writes to the run
         local.parquet            local values, float32 (only the top-k features when uploaded with top_k)
         data.parquet             the explained rows' feature values (same features), if the explanation has them
         eval_sample.parquet      at most visualization_points seeded-random rows: __row__ (position in the
-                                 explanation), the stored features' values, __prediction__ (recovered from
-                                 additivity: argmax class / regression value) and __true_y__ (true_ys)
+                                 explanation), __index__ (the row's label: the explained DataFrame's index),
+                                 the stored features' values, __prediction__ (recovered from additivity:
+                                 argmax class / regression value) and __true_y__ (true_ys)
         plots/global_importance.png, plots/beeswarm.png (multiclass: beeswarm_<k>_<class>.png per class),
         plots/dependence_<rank>_<feature>.png for the top 3 features
         dashboard.html           the interactive page (explain_lib.report.dashboard) over the eval sample's
@@ -41,31 +42,43 @@ What one upload writes to the run
                                  feature with itself: its main effect), strongest mean |interaction| first,
                                  with per-class columns; listed like the importance table
 
-Run metrics ``explanation/<group>/importance/<feature>``: the top-k global importances (top 20 when no
-top_k), feature names reduced to MLflow's key alphabet. Run inputs: ``init_dataset`` and
-``eval_dataset`` with contexts ``explanation_init`` / ``explanation_eval``.
+    explanation_dashboard.html, explanation_importance.png, explanation_summary.png
+                                 at the artifact root: copies of the run's newest upload's dashboard, global
+                                 importance and beeswarm plots (each from the newest upload that wrote one), so
+                                 MLflow's Compare runs, which shows side by side only root files every run has,
+                                 lines them up (:mod:`._newest`)
+
+Run metrics ``importance/<feature>`` (``engineered_importance/<feature>`` for an engineered explanation):
+the top-k global importances (top 20 when no top_k), feature names reduced to MLflow's key alphabet; short
+and ending with the feature, because the UI's Charts view titles a chart with its whole key and cuts the
+end. Every upload of a run logs the same keys, stamped with its upload time, so the latest values are
+the newest upload's (each upload's own values stay in its explanation.json and table). Run inputs:
+``init_dataset`` and ``eval_dataset`` with contexts ``explanation_init`` / ``explanation_eval``.
 
 Run tags, written last: ``model_explanation=True`` and the commit marker
 ``explain_lib.explanation.<id>``, whose value is a small JSON with the listing fields (id, comment,
-method, model_task, is_raw, is_engineered, num_features, num_examples, upload_time) and the path of
-its table. Listing reads only these tags; an upload without its marker (it died midway) is invisible
-and can be redone. Downloads fetch ``explanation.json`` and the parquet files it names, never plots
-or the eval sample.
+method, model_task, is_raw, is_engineered, num_features, num_examples, upload_time), the path of
+its table and whether it wrote a dashboard and plots. Listing reads only these tags; an upload
+without its marker (it died midway) is invisible and can be redone. Downloads fetch
+``explanation.json`` and the parquet files it names, never plots or the eval sample.
 
 Concurrent uploaders
 --------------------
 Several processes may upload to one run at once. Everything an upload writes is computed locally
-first; then, before its first artifact, it *claims* its id with the run param
-``explain_lib.claim.<id>.<n>`` (a value unique to the attempt). MLflow keeps a param's first value
-and refuses a different one — an atomic create-if-absent in database stores (sqlite, PostgreSQL,
-MySQL, and tracking servers on them) — so of several uploads of one id exactly one wins; the others
-raise :class:`ExplanationExistsError` having written nothing, and what is listed is what is stored.
-A claim left by an attempt that died (on this host, by a process that is gone) is taken over with the
-next ``<n>``, so a died upload can be redone. The run's ``mlflow.loggedArtifacts`` table list, one
-tag every writer replaces, is repaired after each commit marker: the writer sets it to the union of
-what is listed and every committed explanation's table, reads it back and repeats until complete;
-the writer whose write lands last sees it complete. MLflow's file store has no atomic insert: there
-the claim narrows, but does not close, the race. Details: :mod:`explain_lib.tracking._concurrency`.
+first; then, before its first artifact, it *locks* its id: it creates an experiment named
+``explain-lib upload lock <run id> <id> <n>`` (its tags hold a token unique to the attempt) and deletes
+it at once. Experiment names are unique in database stores, deleted ones included (sqlite, PostgreSQL,
+MySQL, and tracking servers on them), so of several uploads of one id exactly one wins; the others
+raise :class:`ExplanationExistsError` having written nothing, and what is listed is what is stored. A
+deleted experiment shows nowhere in the UI: the run's parameters stay the user's. A lock left by an
+attempt that died (on this machine, by a process that is gone) is taken over with the next ``<n>``, so
+a died upload can be redone. A store that refuses such names (Databricks wants workspace paths) can
+lock with a run param instead: ``EXPLAIN_LIB_UPLOAD_LOCK=param``. The run's ``mlflow.loggedArtifacts``
+table list, one tag every writer replaces, is repaired after each commit marker: the writer sets it to
+the union of what is listed and every committed explanation's table, reads it back and repeats until
+complete; the writer whose write lands last sees it complete. MLflow's file store has no atomic
+insert: there the lock narrows, but does not close, the race. Details:
+:mod:`explain_lib.tracking._concurrency`.
 
 A tracking server that does not answer
 --------------------------------------

@@ -153,16 +153,35 @@ def label(explanation: Explanation, comment: str | None) -> str:
     return "raw" if explanation.is_raw else "engineered" if explanation.is_engineered else "model"
 
 
-def metric_entries(explanation: Explanation, group: str, top_k: int | None) -> dict[str, float]:
-    """``explanation/<group>/importance/<feature>`` -> global importance, for the top features.
+def metric_prefix(explanation: Explanation) -> str:
+    """``importance`` (raw features, or the model's own inputs) or ``engineered_importance``."""
+    return "engineered_importance" if explanation.is_engineered else "importance"
 
-    Feature names are reduced to MLflow's key alphabet (letters, digits, ``_ - . space``) by
+
+def metric_entries(explanation: Explanation, top_k: int | None, *, prefix: str | None = None) -> dict[str, float]:
+    """``importance/<feature>`` (``engineered_importance/<feature>``) -> global importance, for the top features.
+
+    Short, with the feature last: MLflow's Charts view titles each chart with its whole metric key and
+    cuts it at the end (about 26 characters at three charts a row), and groups charts by the part
+    before the last ``/``. Every upload of a run logs the same keys, so the run's latest values are its
+    newest upload's (each metric is stamped with its upload's time) and the same key lines up across
+    runs. Feature names are reduced to MLflow's key alphabet (letters, digits, ``_ - . space``) by
     :class:`explain_lib._keys.MetricKeys`; names that collide after that get ``_2``, ``_3``, ... so
     every feature keeps its own key.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from explain_lib import Explanation
+    >>> e = Explanation(local=None, expected=None, features=["age", "hours/week"], task="regression",
+    ...                 output_space="raw", method="demo", global_=np.array([0.5, 0.25]))
+    >>> metric_entries(e, None)
+    {'importance/age': 0.5, 'importance/hours_week': 0.25}
     """
     keys = MetricKeys(sep="/")
     top = explanation.global_importance(top_k=top_k or DEFAULT_METRIC_TOP_K)
-    return {keys.key("explanation", group, "importance", feature): float(value) for feature, value in top.items()}
+    head = (prefix or metric_prefix(explanation)).split("/")
+    return {keys.key(*head, feature): float(value) for feature, value in top.items()}
 
 
 def importance_table(explanation: Explanation, comment: str | None) -> pd.DataFrame:
@@ -248,6 +267,7 @@ def write_upload(
     others: Sequence[Explanation] = (),
     cohorts: Any = None,
     interactions: Interactions | None = None,
+    run_name: str | None = None,
 ) -> None:
     """Write every file of one upload into ``directory``; explanation.json goes last.
 
@@ -271,7 +291,7 @@ def write_upload(
         write_dashboard = _renderers.renderer("dashboard")
         write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
-                        title=f"Explanation of run {run_id}")
+                        title=f"Explanation of run {run_name or run_id}" + (f" ({run_id})" if run_name else ""))
     interaction_block = None
     if interactions is not None:
         plot = None

@@ -85,7 +85,7 @@ def log_batch(explanation: Explanation, run_id: str, *, batch_id: str | None = N
     client.log_text(run_id, json.dumps(summary), artifact)
     timestamp = int(time.time() * 1000)
     values = {ROWS_METRIC: float(summary["n_rows"]),
-              **art.metric_entries(explanation, GROUP, explanation.n_features)}
+              **art.metric_entries(explanation, explanation.n_features, prefix=f"explanation/{GROUP}/importance")}
     metrics = [Metric(key, value, timestamp, step) for key, value in values.items()]
     client.log_batch(run_id, metrics=metrics)  # MLflow splits it into batches the store takes
     return {"step": step, "artifact": artifact, "metrics": values}

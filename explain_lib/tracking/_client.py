@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import functools
 import hashlib
 import json
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +33,7 @@ from . import _artifacts as art
 from ._concurrency import Claim, register_tables, retry_conflicts
 from ._errors import ExplanationNotFoundError, RunNotFoundError, TrackingError, TrackingServerUnreachableError
 from ._http import bounded_retries, check_reachable, display_uri, is_connection_failure
+from ._newest import publish_newest
 
 __all__ = ["ExplanationClient", "log_explanation"]
 
@@ -319,7 +320,8 @@ class ExplanationClient:
         group = art.label(explanation, comment)
         table_name = f"{group.replace(' ', '_')}_global_importance.json"
         table_path = f"{art.ARTIFACT_ROOT}/{table_name}"
-        entry = {**art.list_entry(explanation, comment=comment, upload_time=upload_time), "table": table_path}
+        entry = {**art.list_entry(explanation, comment=comment, upload_time=upload_time), "table": table_path,
+                 "dashboard": bool(dashboard), "plots": bool(plots)}
         pairs_name = f"{group.replace(' ', '_')}_interactions.json"
         if interactions is not None:
             entry["interaction_table"] = f"{art.ARTIFACT_ROOT}/{pairs_name}"
@@ -334,7 +336,8 @@ class ExplanationClient:
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
                              upload_time=upload_time, run_id=self._run_id, dashboard=dashboard, others=others,
-                             cohorts=cohorts, interactions=interactions)
+                             cohorts=cohorts, interactions=interactions,
+                             run_name=self._get_run().info.run_name)
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
@@ -343,9 +346,10 @@ class ExplanationClient:
                 tables.append(Path(tmp, pairs_name))
                 art.interaction_table(interactions, explanation_id, comment).to_json(tables[-1], orient="split",
                                                                                      index=False)
-            timestamp = int(time.time() * 1000)
+            # stamped with the upload's time: the run's latest values are its newest upload's, whoever writes last
+            timestamp = int(datetime.datetime.fromisoformat(upload_time).timestamp() * 1000)
             metrics = [Metric(key, value, timestamp, 0)
-                       for key, value in art.metric_entries(explanation, group, top_k).items()]
+                       for key, value in art.metric_entries(explanation, top_k).items()]
             with Claim(self._client, self._run_id, explanation_id):  # ExplanationExistsError when another won
                 self._client.log_artifacts(self._run_id, str(files), f"{art.ARTIFACT_ROOT}/{explanation_id}")
                 for path in tables:
@@ -358,6 +362,7 @@ class ExplanationClient:
                 commit = [RunTag(key, value) for key, value in commit_tags.items()]
                 retry_conflicts(functools.partial(self._client.log_batch, self._run_id, tags=commit))
             register_tables(self._client, self._run_id)
+            publish_newest(self._client, self._run_id, explanation_id, files)
         return explanation_id
 
     def _other_kind(self, explanation: Explanation) -> tuple[Explanation, ...]:

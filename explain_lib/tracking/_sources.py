@@ -10,7 +10,7 @@ from .._format import META_FILE
 from ..errors import InvalidInputError
 from ..explanation import Explanation
 
-__all__ = ["load_explanation_source"]
+__all__ = ["load_explanation_source", "source_about"]
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -68,3 +68,51 @@ def load_explanation_source(source: Any, *, tracking_uri: str | None = None) -> 
                                 "runs:/<run_id>, runs:/<run_id>/explanations/<id> or a folder written by "
                                 "Explanation.save (the explain step's output).")
     return Explanation.load(folder), str(folder.resolve())
+
+
+_OWN_METRICS = ("importance/", "engineered_importance/", "explanation/", "compare.", "scorecard.", "drift.")
+
+
+def _model_run(client: Any, model_uri: str | None) -> str | None:
+    """The id of the run that logged the model at ``model_uri`` (``runs:/<run>/...``, ``models:/<name>/<version>``)."""
+    if not model_uri:
+        return None
+    if model_uri.startswith("runs:/"):
+        return model_uri.removeprefix("runs:/").split("/")[0] or None
+    parts = model_uri.removeprefix("models:/").split("/")
+    if model_uri.startswith("models:/") and len(parts) == 2 and parts[1].isdigit():
+        return client.get_model_version(parts[0], parts[1]).run_id
+    return None
+
+
+def source_about(label: str, explanation: Explanation, *, tracking_uri: str | None = None) -> dict[str, Any]:
+    """What a reader needs to recognise a compared explanation, from its ``label`` (:func:`load_explanation_source`):
+    ``{"name", "date", "uri", "model_metrics"}``: its run's name and start (UTC) for a ``runs:/`` label (else the
+    folder's or explanation's name), and the metrics of the run that logged the explained model (held-out
+    metrics such as ``test_accuracy``; explain-lib's own metrics left out). Whatever cannot be looked up is None.
+    """
+    import datetime
+
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    about: dict[str, Any] = {"name": label, "date": None, "uri": label, "model_metrics": {}}
+    client = mlflow.MlflowClient(tracking_uri)
+    try:
+        if label.startswith("runs:/"):
+            run = client.get_run(label.removeprefix("runs:/").split("/")[0])
+            about["name"] = run.info.run_name or run.info.run_id
+            about["date"] = datetime.datetime.fromtimestamp(run.info.start_time / 1000, datetime.timezone.utc) \
+                .strftime("%Y-%m-%d %H:%M UTC")
+        elif label.startswith("explanation "):
+            about["uri"] = None
+        else:
+            about["name"] = Path(label).name
+        model_run = _model_run(client, explanation.model_uri)
+        if model_run is not None:
+            metrics = client.get_run(model_run).data.metrics
+            about["model_metrics"] = {key: value for key, value in sorted(metrics.items())
+                                      if not key.startswith(_OWN_METRICS)}
+    except (MlflowException, OSError):
+        pass  # a source outside this store (a copied folder): named by its label, without metrics
+    return about

@@ -69,13 +69,15 @@ def compare(
     >>> comparison.flagged, comparison.top_unchanged(3), comparison.max_rank_shift
     ([], True, 0)
     """
-    from ...tracking._sources import load_explanation_source
+    from ...tracking._sources import load_explanation_source, source_about
 
     first, a_label = load_explanation_source(a, tracking_uri=tracking_uri)
     second, b_label = load_explanation_source(b, tracking_uri=tracking_uri)
     return compare_explanations(first, second, a_label=a_label, b_label=b_label, top_k=top_k, cohorts=cohorts,
                                 n_bootstrap=n_bootstrap, n_permutations=n_permutations, alpha=alpha,
-                                max_rows=max_rows, random_state=random_state)
+                                max_rows=max_rows, random_state=random_state,
+                                a_about=source_about(a_label, first, tracking_uri=tracking_uri),
+                                b_about=source_about(b_label, second, tracking_uri=tracking_uri))
 
 
 def drift(*args: Any, **kwargs: Any) -> Any:

@@ -49,7 +49,8 @@ class Comparison:
     ``per_class`` has the same columns plus ``class`` (classes both explanations have; no
     Wasserstein test), or is None; ``cohorts`` maps a cohort name to such a frame (plus its row
     counts in ``cohort_rows``). ``appeared`` / ``vanished`` are DataFrames of ``feature, importance,
-    rank`` in B / A.
+    rank`` in B / A. ``a_about`` / ``b_about`` say what each side is for a reader (run name, date, the
+    explained model's metrics; see :func:`explain_lib.tracking._sources.source_about`), when known.
     """
 
     a_label: str
@@ -70,6 +71,8 @@ class Comparison:
     top_b: tuple[str, ...]
     notes: tuple[str, ...]
     params: Mapping[str, Any] = field(default_factory=dict)
+    a_about: Mapping[str, Any] = field(default_factory=dict)
+    b_about: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def flagged(self) -> list[str]:
@@ -422,6 +425,8 @@ def compare_explanations(
     alpha: float = 0.05,
     max_rows: int = 5000,
     random_state: int = 0,
+    a_about: Mapping[str, Any] | None = None,
+    b_about: Mapping[str, Any] | None = None,
 ) -> Comparison:
     """Compare explanation ``a`` (baseline) with ``b`` (candidate); see the module docstring for how.
 
@@ -439,6 +444,8 @@ def compare_explanations(
     n_bootstrap, n_permutations, alpha, max_rows, random_state
         Resamples for the delta band, permutations for the p-values, the level the Holm-adjusted
         p-values are held to, the most rows used per side, and the seed.
+    a_about, b_about
+        What the report says each side is (``name``, ``date``, ``uri``, ``model_metrics``); not used to compare.
 
     Raises
     ------
@@ -471,4 +478,4 @@ def compare_explanations(
         output_space=a.output_space, classes=classes, features=table[list(_COLUMNS)],
         appeared=_extra_features(b, appeared), vanished=_extra_features(a, vanished), per_class=per_class,
         cohorts=cohort_tables, cohort_rows=cohort_rows, top_k=top_k, top_a=top_a, top_b=top_b,
-        notes=tuple(notes), params=params)
+        notes=tuple(notes), params=params, a_about=dict(a_about or {}), b_about=dict(b_about or {}))

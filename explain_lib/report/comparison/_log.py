@@ -15,7 +15,7 @@ from ._compute import TOP_GATE, Comparison
 from ._report import write_html, write_png
 
 __all__ = ["COMPARISON_ARTIFACT_DIR", "GATES", "PASSED_TAG", "comparison_metrics", "gate_passed", "log_comparison",
-           "parse_gate"]
+           "parse_gate", "verdict_markdown"]
 
 COMPARISON_ARTIFACT_DIR = "comparison"
 PASSED_TAG = "compare.passed"
@@ -72,28 +72,58 @@ def _summary_json(comparison: Comparison, gate: str | None) -> dict[str, Any]:
     return {**comparison_payload(comparison), "gate": gate, "passed": gate_passed(comparison, gate)}
 
 
-def _description(comparison: Comparison, gate: str | None, uri: str) -> list[str]:
+def verdict_markdown(summary: dict[str, Any], *, brief: bool = False) -> str:
+    """A comparison's verdict (its ``comparison.json``) as one markdown sentence, never softer than the report:
+    the gate, whether the top features stayed, every feature flagged as changed beyond noise, the largest shift.
+    ``brief`` gives the gate and the number flagged only.
+
+    Examples
+    --------
+    >>> text = verdict_markdown({"gate": "top5_unchanged", "passed": True, "top_unchanged": True, "top_gate": 5,
+    ...                          "flagged": ["age", "sex"], "max_rank_shift": 1, "top_k": 10})
+    >>> print(*text.split("; "), sep="\\n")
+    gate top5\\_unchanged **passed** (the top 5 features are the same)
+    **2 features changed beyond noise**: age, sex
+    largest rank shift 1 among the top 10
+    """
     from ...tracking._ui import markdown_text
 
-    passed = gate_passed(comparison, gate)
-    lines = [f"Compared {markdown_text(comparison.a_label)} (A) with {markdown_text(comparison.b_label)} (B): "
-             f"top {TOP_GATE} {'unchanged' if comparison.top_unchanged() else '**changed**'}, largest rank shift "
-             f"{comparison.max_rank_shift} among the top {comparison.top_k}."
-             + (f" Gate {markdown_text(gate)}: {'passed' if passed else '**failed**'}." if gate else ""), ""]
+    top = f"the top {summary['top_gate']} features are {'the same' if summary['top_unchanged'] else '**not** the same'}"
+    if summary.get("gate") in (None, "", "none"):
+        text = top[0].upper() + top[1:]
+    else:
+        text = f"gate {markdown_text(summary['gate'])} {'**passed**' if summary['passed'] else '**failed**'}" + \
+            ("" if brief else f" ({top})")
+    flagged = summary["flagged"]
+    if flagged:
+        noun = "feature" if len(flagged) == 1 else "features"
+        text += f"; **{len(flagged)} {noun} changed beyond noise**"
+        text += "" if brief else ": " + ", ".join(markdown_text(f) for f in flagged)
+    else:
+        text += "; no feature's importance changed beyond noise"
+    if brief:
+        return text
+    return text + f"; largest rank shift {summary['max_rank_shift']} among the top {summary['top_k']}"
+
+
+def _description(comparison: Comparison, gate: str | None, run: Any, summary: dict[str, Any]) -> list[str]:
+    from ...tracking._ui import artifact_link, markdown_text
+
+    lines = [f"**Verdict**: {verdict_markdown(summary)}.", ""]
+    links = ", ".join(f"[{name}]({artifact_link(run.info.experiment_id, run.info.run_id, f'comparison/{name}')})"
+                      for name in ("comparison.html", "comparison.png"))
+    lines += [f"Report: {links}. A: {markdown_text(comparison.a_label)}; B: {markdown_text(comparison.b_label)}.", ""]
     table = comparison.features.set_index("feature")
     if comparison.flagged:
         lines.append("Changed beyond noise: " + "; ".join(
             f"{markdown_text(name)} {table.at[name, 'delta']:+.4g} (rank {int(table.at[name, 'rank_a'])} \u2192 "
             f"{int(table.at[name, 'rank_b'])})" for name in comparison.flagged) + ".")
-    else:
-        lines.append("No feature's importance changed beyond noise.")
     if len(comparison.appeared):
         lines += ["", "Appeared in B: " + ", ".join(markdown_text(name) for name in comparison.appeared["feature"])
                   + "."]
     if len(comparison.vanished):
         lines += ["", "Vanished from B: " + ", ".join(markdown_text(name) for name in comparison.vanished["feature"])
                   + "."]
-    lines += ["", f"Report: `{uri}/comparison.html` (Artifacts tab), `{uri}/comparison.png`."]
     return lines
 
 
@@ -125,7 +155,8 @@ def log_comparison(comparison: Comparison, *, run_id: str | None = None, gate: s
     now = int(time.time() * 1000)
     metrics = [Metric(key, value, now, 0) for key, value in comparison_metrics(comparison, gate).items()]
     client.log_batch(run_id, metrics=metrics)  # MLflow splits it into batches the store takes
-    set_run_note(client, run_id, "\n".join(_description(comparison, gate, uri)), section="compare")
+    set_run_note(client, run_id, "\n".join(_description(comparison, gate, client.get_run(run_id),
+                                                        _summary_json(comparison, gate))), section="compare")
     client.set_tag(run_id, GATE_TAG, gate or "none")
     client.set_tag(run_id, PASSED_TAG, "true" if gate_passed(comparison, gate) else "false")
     return uri

@@ -29,41 +29,52 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..._sample import PREDICTION_COLUMN, ROW_COLUMN, TRUE_Y_COLUMN, check_true_ys, predictions, sample_rows
+from ..._sample import (
+    INDEX_COLUMN,
+    PREDICTION_COLUMN,
+    ROW_COLUMN,
+    TRUE_Y_COLUMN,
+    check_true_ys,
+    predictions,
+    sample_rows,
+)
 from ..._validation import check_positive_int
 from ...errors import InvalidParameterError
 from ...explanation import Explanation
 from .._page import read_asset, render_page, vendored_js
-from ._payload import cohort_masks, output_name, row_frame, view_payload
+from ._payload import cohort_masks, output_name, row_frame, targets_payload, view_payload
 
 __all__ = ["DASHBOARD_FILE", "dashboard_html", "output_name", "write_dashboard"]
 
 DASHBOARD_FILE = "dashboard.html"
-PAYLOAD_VERSION = 1
-_SCRIPTS = ("dashboard.js", "views.js", "analysis.js")  # the page's own code, in load order
+PAYLOAD_VERSION = 2
+# the page's own code, in load order: helpers and frame, views 1-3, views 4-5, cohorts, the URL fragment and start
+_SCRIPTS = ("dashboard.js", "views.js", "analysis.js", "cohorts.js", "state.js")
 
 
 def _check_points(value: Any) -> int:
     return check_positive_int(value, "visualization_points", allow_none=False)
 
 
-def _cohort_specs(cohorts: Any, task: str) -> tuple[Any, ...]:
-    """CohortSpecs from a scorecard config (path, mapping or ScorecardConfig) or a list of CohortSpecs.
+def _cohort_config(cohorts: Any, task: str) -> tuple[tuple[Any, ...], Any]:
+    """``(CohortSpecs, the config or None)`` from a scorecard config (path, mapping or ScorecardConfig) or a list
+    of CohortSpecs.
 
-    A config is read by the scorecard's own reader. It is not checked against the rows here: the
-    page shows a sample, where a rare category may be absent; the filters' columns are checked when
-    the cohorts are applied (:func:`._payload.cohort_masks`).
+    A config is read by the scorecard's own reader; its ``Metrics`` targets go with the cohorts. It is
+    not checked against the rows here: the page shows a sample, where a rare category may be absent;
+    the filters' columns are checked when the cohorts are applied (:func:`._payload.cohort_masks`).
     """
     if cohorts is None:
-        return ()
+        return (), None
     from ..scorecard._config import CohortSpec, ScorecardConfig, load_config
 
     if isinstance(cohorts, ScorecardConfig):
-        return cohorts.cohorts
+        return cohorts.cohorts, cohorts
     if isinstance(cohorts, Sequence) and not isinstance(cohorts, str) and \
             all(isinstance(c, CohortSpec) for c in cohorts):
-        return tuple(cohorts)
-    return load_config(cohorts, task=task).cohorts
+        return tuple(cohorts), None
+    config = load_config(cohorts, task=task)
+    return config.cohorts, config
 
 
 def _sample(explanation: Explanation, labels: np.ndarray | None, points: int,
@@ -112,15 +123,18 @@ def dashboard_html(
     if not isinstance(explanation, Explanation):
         raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
     points = _check_points(visualization_points)
+    labels = None
     if sample is not None and explanation.local is not None:
         rows = sample[ROW_COLUMN].to_numpy(dtype=np.int64)
         predicted = sample[PREDICTION_COLUMN].to_numpy() if PREDICTION_COLUMN in sample else None
         true_y = sample[TRUE_Y_COLUMN].to_numpy() if TRUE_Y_COLUMN in sample else None
+        labels = sample[INDEX_COLUMN] if INDEX_COLUMN in sample else None
     else:
         rows, predicted, true_y = _sample(explanation, check_true_ys(explanation, true_ys), points)
-    specs = _cohort_specs(cohorts, explanation.task)
+    specs, config = _cohort_config(cohorts, explanation.task)
     masks = [] if rows is None else cohort_masks(specs, row_frame(explanation, rows, predicted, true_y))
-    views = [view_payload(explanation, rows=rows, predicted=predicted, true_y=true_y, cohorts=masks)]
+    targets, positive = targets_payload(config)
+    views = [view_payload(explanation, rows=rows, predicted=predicted, true_y=true_y, cohorts=masks, labels=labels)]
     for other in others:
         if other.id == explanation.id:
             continue
@@ -134,6 +148,8 @@ def dashboard_html(
         "comment": comment,
         "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "views": views,
+        "targets": targets,
+        "positive_class": positive,
     }
     package = __name__
     return render_page(title=payload["title"], payload=payload,

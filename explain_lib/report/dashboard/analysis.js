@@ -1,4 +1,4 @@
-/* Dashboard views 4-6: dependence, data explorer, cohorts; then the page starts (see dashboard.js). */
+/* Dashboard views 4-5: dependence and the data explorer (see dashboard.js). */
 "use strict";
 
 // ---------------------------------------------------------------------------------- 4. dependence
@@ -33,14 +33,16 @@ function featureSelect(id, options, selected, onchange, label) {
   return el("label", {}, label, el("select", {id, onchange: e => onchange(e.target.value)},
     options.map(([value, text]) => el("option", {value, selected: String(value) === String(selected), text}))));
 }
-// x positions of a column: numbers as they are, categories as jittered strips around their code.
+// An axis of a column: numbers as they are, categories as strips around their code (labels rotated when many;
+// the chart's layout keeps them clear of the axis name).
 function axisFor(col, name) {
   if (col.kind === "categorical") {
     const cats = col.categories;
-    return {type: "value", name, nameLocation: "middle", nameGap: cats.length > 6 ? 64 : 28, min: -1, max: cats.length,
-      interval: 1, splitLine: {show: false}, axisLine: {onZero: false}, axisLabel: {formatter: x => cats[x] ?? "", rotate: cats.length > 6 ? 30 : 0, width: 120, overflow: "truncate"}};
+    return {type: "value", name, nameLocation: "middle", min: -1, max: cats.length, interval: 1, splitLine: {show: false},
+      axisLine: {onZero: false}, axisLabel: {formatter: x => cats[x] ?? "", rotate: cats.length > 6 ? 30 : 0, width: 120,
+        overflow: "truncate", hideOverlap: false}};
   }
-  return {type: "value", name, nameLocation: "middle", nameGap: 28, scale: true, axisLine: {onZero: false}};
+  return {type: "value", name, nameLocation: "middle", scale: true, axisLine: {onZero: false}};
 }
 // A row's position on an axis; categories are strips, jittered by a fixed function of the row (and axis).
 function position(col, r, axis = 0) {
@@ -62,25 +64,25 @@ function dependenceTab(section) {
       order.length ? featureSelect("dep-colour", order.map((c, i) => [c, v.features[c] + (i === 0 ? "  (strongest interaction)" : "")]),
         state.depColour, x => { state.depColour = Number(x); renderTab(); }, "Colour by:") : null));
   const col = v.columns[j], colour = state.depColour === null ? null : v.columns[state.depColour];
-  const scale = colourScale(colour), every = stride(v.n), coloured = [], grey = [];
+  const scale = colourScale(colour), every = stride(v.n), points = [];
   for (let r = 0; r < v.n; r += every) {
     const x = position(col, r); if (Number.isNaN(x)) continue;
-    (Number.isNaN(scale[r]) ? grey : coloured).push([x, localValue(outputOf(r), r, j), scale[r], r]);
+    points.push([x, localValue(outputOf(r), r, j), scale[r], r]);
   }
-  const node = el("div", {class: "chart", id: "dependence-chart", "data-points": coloured.length + grey.length});
+  const node = el("div", {class: "chart", id: "dependence-chart", "data-points": points.length});
   if (colour) {
-    const ends = colour.kind === "categorical" ? [colour.categories[0], colour.categories[colour.categories.length - 1]] : ["low", "high"];
-    section.append(colourLegend(`colour: ${v.features[state.depColour]}`, ends[0], ends[1]));
+    section.append(colour.kind === "categorical" ? categoryLegend(v.features[state.depColour], colour)
+      : colourLegend(`colour: ${v.features[state.depColour]}`, "low", "high"));
   }
   section.append(node);
-  if (every > 1) section.append(el("p", {class: "note", text: `Every ${every}th row drawn (${(coloured.length + grey.length).toLocaleString()} of ${v.n.toLocaleString()}).`}));
+  if (every > 1) section.append(el("p", {class: "note", text: `Every ${every}th row drawn (${points.length.toLocaleString()} of ${v.n.toLocaleString()}).`}));
   const colourName = state.depColour === null ? "" : v.features[state.depColour];
-  chart(node, {grid: {left: 10, right: 30, top: 30, bottom: 50, containLabel: true}, animation: false,
-    xAxis: axisFor(col, v.features[j]), yAxis: {type: "value", name: "local value", scale: true, axisLine: {onZero: false}},
-    tooltip: tooltip(p => `row ${v.rows[p.value[3]]}<br>${esc(v.features[j])} = ${esc(fmt(cellValue(col, p.value[3])))}` +
-      `<br>local value ${fmt(p.value[1])}` + (colour ? `<br>${esc(colourName)} = ${esc(fmt(cellValue(colour, p.value[3])))}` : "")),
-    series: colour ? colourSeries(coloured.concat(grey), 5)
-      : [{type: "scatter", symbolSize: 5, data: coloured.concat(grey), large: true, itemStyle: {color: "#1f6fb2", opacity: 0.75}}]});
+  chart(node, {grid: grid({bottom: 12}), animation: false,
+    xAxis: axisFor(col, v.features[j]), yAxis: {type: "value", name: "local value", nameLocation: "middle", scale: true, axisLine: {onZero: false}},
+    tooltip: tooltip(p => `${esc(rowName())} ${esc(rowLabel(p.value[3]))}<br>${esc(v.features[j])} = ${esc(exactText(col, p.value[3]))}` +
+      `<br>local value ${fmt(p.value[1])}` + (colour ? `<br>${esc(colourName)} = ${esc(exactText(colour, p.value[3]))}` : "")),
+    series: colour ? colourSeries(points, 5, colour.kind === "categorical")
+      : [{type: "scatter", symbolSize: 5, data: points, large: true, itemStyle: {color: "#1f6fb2", opacity: 0.75}}]});
 }
 
 // ------------------------------------------------------------------------------- 5. data explorer
@@ -94,14 +96,19 @@ function explorerTab(section) {
   if (!v.columns.length) { section.append(el("div", {class: "empty", text: "This explanation was saved without its feature values."})); return; }
   if (state.exFeature === undefined || state.exFeature >= v.nf) state.exFeature = rankOf(Array.from(importance()))[0];
   if (!usable.some(t => t[0] === state.exTarget)) state.exTarget = usable[0][0];
-  section.append(el("p", {class: "help", text: "Any feature against the prediction, the true label or the error; " +
-      "categories are drawn as jittered strips. Colour shows whether the prediction was right (classification) when labels were uploaded."}),
+  const col = v.columns[state.exFeature];
+  const yCol = state.exTarget === "output" ? {kind: "numeric", format: "computed", values: Float64Array.from({length: v.n}, (_, r) => rowOutput(outputOf(r), r))}
+    : column(state.exTarget);
+  const heatmap = col.kind === "categorical" && yCol.kind === "categorical";
+  section.append(el("p", {class: "help", text: heatmap
+      ? "Two categories against each other: each cell counts the rows with that pair of values (darker: more rows)."
+      : "Any feature against the prediction, the true label or the error; categories are drawn as jittered strips. " +
+        "Colour shows whether the prediction was right (classification) when labels were uploaded."}),
     el("div", {class: "inline"},
       featureSelect("ex-feature", v.features.map((f, i) => [i, f]), state.exFeature, x => { state.exFeature = Number(x); renderTab(); }, "Feature:"),
       featureSelect("ex-target", usable, state.exTarget, x => { state.exTarget = x; renderTab(); }, "Against:")));
-  const col = v.columns[state.exFeature];
-  const yCol = state.exTarget === "output" ? {kind: "numeric", values: Float32Array.from({length: v.n}, (_, r) => rowOutput(outputOf(r), r))}
-    : column(state.exTarget);
+  const name = usable.find(t => t[0] === state.exTarget)[1];
+  if (heatmap) { countsHeatmap(section, col, yCol, v.features[state.exFeature], name); return; }
   const err = v.task !== "regression" ? errorColumn() : null;
   const groups = err ? [[], []] : [[]], every = stride(v.n);
   for (let r = 0; r < v.n; r += every) {
@@ -109,181 +116,39 @@ function explorerTab(section) {
     if (Number.isNaN(x) || Number.isNaN(y)) continue;
     groups[err ? err.codes[r] : 0].push([x, y, r]);
   }
-  const node = el("div", {class: "chart", id: "explorer-chart"});
+  const node = el("div", {class: "chart", id: "explorer-chart", "data-mode": "points"});
   section.append(node);
-  const name = usable.find(t => t[0] === state.exTarget)[1];
-  chart(node, {grid: {left: 10, right: 30, top: 30, bottom: 50, containLabel: true}, animation: false,
+  chart(node, {grid: grid({top: err ? 36 : 24}), animation: false,
     legend: err ? {top: 0} : undefined,
-    xAxis: axisFor(col, v.features[state.exFeature]), yAxis: Object.assign(axisFor(yCol, name), {nameLocation: "end", nameGap: 10, nameTextStyle: {align: "left"}}),
-    tooltip: tooltip(p => `row ${v.rows[p.value[2]]}<br>${esc(v.features[state.exFeature])} = ${esc(fmt(cellValue(col, p.value[2])))}` +
-      `<br>${esc(name)} = ${esc(fmt(cellValue(yCol, p.value[2])))}`),
+    xAxis: axisFor(col, v.features[state.exFeature]), yAxis: axisFor(yCol, name),
+    tooltip: tooltip(p => `${esc(rowName())} ${esc(rowLabel(p.value[2]))}<br>${esc(v.features[state.exFeature])} = ${esc(exactText(col, p.value[2]))}` +
+      `<br>${esc(name)} = ${esc(exactText(yCol, p.value[2]))}`),
     series: groups.map((data, i) => ({type: "scatter", name: err ? ["correct", "wrong"][i] : name, data, symbolSize: 5,
       large: true, largeThreshold: 400, itemStyle: {opacity: 0.7, color: err ? ["#2b8a3e", "#e03131"][i] : "#1f6fb2"}}))});
 }
-
-// ------------------------------------------------------------------------------------- 6. cohorts
-const ORDERED = {"greater": ">", "greater and equal": ">=", "less": "<", "less and equal": "<="};
-function allCohorts() {
-  return [{name: "All rows", description: "every row in this page", mask: null}, ...V().cohorts, ...state.cohorts];
-}
-function passes(f, r) {
-  const col = column(f.key);
-  if (col.kind === "categorical") {
-    const inside = col.codes[r] >= 0 && f.arg.includes(col.categories[col.codes[r]]);
-    return f.method === "includes" ? inside : !inside;
-  }
-  const x = col.values[r];
-  if (Number.isNaN(x)) return false;
-  switch (f.method) {
-    case "greater": return x > f.arg[0];
-    case "greater and equal": return x >= f.arg[0];
-    case "less": return x < f.arg[0];
-    case "less and equal": return x <= f.arg[0];
-    case "equal": return x === Math.fround(f.arg[0]) || x === f.arg[0];
-    default: return x >= f.arg[0] && x <= f.arg[1];  // in the range of
-  }
-}
-function describe(f) {
-  const name = columnName(f.key);
-  if (ORDERED[f.method]) return `${name} ${ORDERED[f.method]} ${f.arg[0]}`;
-  if (f.method === "equal") return `${name} = ${f.arg[0]}`;
-  if (f.method === "in the range of") return `${name} in [${f.arg[0]}, ${f.arg[1]}]`;
-  return `${name} ${f.method === "includes" ? "in" : "not in"} {${f.arg.join(", ")}}`;
-}
-function cohortMask(filters) {
-  const mask = new Uint8Array(V().n);
-  for (let r = 0; r < mask.length; r++) mask[r] = filters.every(f => passes(f, r)) ? 1 : 0;
-  return mask;
-}
-function count(mask) { if (!mask) return V().n; let c = 0; for (const x of mask) c += x; return c; }
-function metrics(mask) {
-  const v = V(), out = {rows: count(mask)};
-  const pred = v.predicted, truth = v["true"];
-  let n = 0, right = 0, abs = 0, sq = 0, sum = 0;
+// Category x category: a heatmap of row counts (rows with a missing value on either side are left out and counted).
+function countsHeatmap(section, xCol, yCol, xName, yName) {
+  const v = V(), counts = new Map();
+  let missing = 0, most = 0;
   for (let r = 0; r < v.n; r++) {
-    if (mask && !mask[r]) continue;
-    if (pred && pred.kind === "numeric") {
-      sum += pred.values[r];
-      if (truth) { const e = pred.values[r] - truth.values[r]; abs += Math.abs(e); sq += e * e; }
-    } else if (pred && truth) {
-      right += cellValue(pred, r) === cellValue(truth, r) ? 1 : 0;
-    }
-    n++;
+    const x = xCol.codes[r], y = yCol.codes[r];
+    if (x < 0 || y < 0) { missing++; continue; }
+    const key = x * 65536 + y, count = (counts.get(key) || 0) + 1;
+    counts.set(key, count); most = Math.max(most, count);
   }
-  if (pred && pred.kind === "numeric") {
-    out["mean prediction"] = n ? sum / n : NaN;
-    if (truth) { out["mean absolute error"] = n ? abs / n : NaN; out["root mean squared error"] = n ? Math.sqrt(sq / n) : NaN; }
-  } else if (pred && truth) {
-    out.accuracy = n ? right / n : NaN; out["error rate"] = n ? 1 - right / n : NaN;
-  }
-  if (pred && pred.kind === "categorical" && v.classes.length === 2) {  // the positive class's share
-    const positive = v.classes[v.classes.length - 1];
-    let hits = 0;
-    for (let r = 0; r < v.n; r++) if ((!mask || mask[r]) && cellValue(pred, r) === positive) hits++;
-    out[`predicted ${positive}`] = n ? hits / n : NaN;
-  }
-  return out;
+  const data = [...counts.entries()].map(([key, count]) => [Math.floor(key / 65536), key % 65536, count]);
+  const node = el("div", {class: "chart", id: "explorer-chart", "data-mode": "heatmap",
+    "data-counts": JSON.stringify(data.map(([x, y, c]) => [xCol.categories[x], yCol.categories[y], c])),
+    style: `height:${Math.max(300, 34 * yCol.categories.length + 140)}px`});
+  section.append(node);
+  if (missing) section.append(el("p", {class: "note", text: `${missing.toLocaleString()} rows with a missing value are not counted.`}));
+  chart(node, {grid: grid({right: 90}), animation: false,
+    xAxis: {type: "category", data: xCol.categories, name: xName, nameLocation: "middle",
+      axisLabel: {rotate: xCol.categories.length > 6 ? 30 : 0, width: 120, overflow: "truncate", interval: 0}},
+    yAxis: {type: "category", data: yCol.categories, name: yName, nameLocation: "middle", axisLabel: {width: 160, overflow: "truncate"}},
+    visualMap: {min: 0, max: Math.max(1, most), calculable: false, orient: "vertical", right: 0, top: "middle",
+      inRange: {color: ["#f1f3f5", "#1f6fb2"]}, text: ["more rows", "fewer"], itemHeight: 120},
+    tooltip: tooltip(p => `${esc(xName)} = ${esc(xCol.categories[p.value[0]])}<br>${esc(yName)} = ${esc(yCol.categories[p.value[1]])}` +
+      `<br>${p.value[2].toLocaleString()} rows`),
+    series: [{type: "heatmap", data, label: {show: true, formatter: p => p.value[2].toLocaleString(), fontSize: 11}}]});
 }
-function cohortsTab(section) {
-  const v = V();
-  state.pending = state.pending || [];
-  section.append(el("h2", {text: "Cohorts"}),
-    el("p", {class: "help", text: "Build a cohort from filters on features, the predicted and true label or the error, " +
-      "then compare cohorts' importance (mean |local value| over their rows) and metrics side by side. " +
-      "Cohorts from the pipeline's scorecard config are listed as predefined."}));
-  const keys = [...v.features.map((f, i) => [i, f])];
-  if (v.predicted) keys.push(["predicted", "Predicted Y"]);
-  if (v["true"]) keys.push(["true", "True Y"]);
-  if (errorColumn()) keys.push(["error", "Error"]);
-  const usable = keys.filter(([key]) => column(key));
-  const builder = el("div", {class: "cohort", id: "cohort-builder"});
-  section.append(builder);
-  if (!usable.length) builder.append(el("p", {class: "note", text: "No feature values or labels were saved, so cohorts cannot be built."}));
-  else drawBuilder(builder, usable);
-  const list = el("div", {id: "cohort-list"});
-  section.append(el("h2", {text: "Compare"}), list);
-  const compare = el("div", {id: "cohort-compare"});
-  section.append(compare);
-  state.compare = state.compare || {};
-  for (const c of allCohorts()) if (state.compare[c.name] === undefined) state.compare[c.name] = true;
-  list.append(...allCohorts().map(c => el("div", {class: "cohort", "data-cohort": c.name},
-    el("label", {}, el("input", {type: "checkbox", checked: state.compare[c.name],
-      onchange: e => { state.compare[c.name] = e.target.checked; drawCompare(compare); }}),
-      el("span", {class: "name", text: c.name}), c.predefined ? el("span", {class: "tag", text: "from the scorecard config"}) : null),
-    el("div", {class: "note", text: `${c.description} — ${count(c.mask).toLocaleString()} rows`}),
-    c.predefined || !c.mask ? null : el("button", {class: "act secondary", text: "delete", onclick: () => {
-      state.cohorts = state.cohorts.filter(x => x !== c); renderTab(); }}))));
-  drawCompare(compare);
-}
-function drawBuilder(builder, usable) {
-  if (state.newKey === undefined || !usable.some(u => String(u[0]) === String(state.newKey))) state.newKey = usable[0][0];
-  const key = isNaN(Number(state.newKey)) ? state.newKey : Number(state.newKey), col = column(key);
-  const methods = col.kind === "categorical" ? ["includes", "excludes"]
-    : ["greater", "greater and equal", "less", "less and equal", "equal", "in the range of"];
-  if (!methods.includes(state.newMethod)) state.newMethod = methods[0];
-  const values = el("span", {class: "inline"});
-  if (col.kind === "categorical") {
-    values.append(el("div", {class: "checklist", id: "cohort-values"}, col.categories.map(c =>
-      el("label", {}, el("input", {type: "checkbox", value: c}), " ", c))));
-  } else {
-    values.append(el("input", {type: "number", id: "cohort-value", step: "any"}));
-    if (state.newMethod === "in the range of") values.append("and", el("input", {type: "number", id: "cohort-value2", step: "any"}));
-  }
-  const message = el("span", {class: "warn", id: "cohort-message"});
-  function addFilter() {
-    let arg;
-    if (col.kind === "categorical") arg = [...builder.querySelectorAll("#cohort-values input:checked")].map(i => i.value);
-    else arg = [...builder.querySelectorAll("input[type=number]")].map(i => Number(i.value === "" ? NaN : i.value));
-    if (!arg.length || arg.some(x => typeof x === "number" && Number.isNaN(x))) { message.textContent = "Give the filter a value."; return; }
-    if (state.newMethod === "in the range of" && arg[0] > arg[1]) { message.textContent = "The range is empty: give low, then high."; return; }
-    state.pending.push({key, method: state.newMethod, arg});
-    renderTab();
-  }
-  function saveCohort() {
-    const name = builder.querySelector("#cohort-name").value.trim();
-    if (!name) { message.textContent = "Name the cohort."; return; }
-    if (allCohorts().some(c => c.name === name)) { message.textContent = "That name is taken."; return; }
-    if (!state.pending.length) { message.textContent = "Add at least one filter."; return; }
-    const mask = cohortMask(state.pending);
-    state.cohorts.push({name, description: state.pending.map(describe).join(" and "), mask, filters: state.pending});
-    state.pending = [];
-    renderTab();
-  }
-  builder.append(el("div", {class: "inline"},
-    featureSelect("cohort-column", usable, state.newKey, x => { state.newKey = x; renderTab(); }, "Column:"),
-    featureSelect("cohort-method", methods.map(m => [m, m]), state.newMethod, x => { state.newMethod = x; renderTab(); }, "Condition:"),
-    values, el("button", {class: "act secondary", id: "cohort-add-filter", text: "add filter", onclick: addFilter})),
-  el("div", {class: "chips"}, state.pending.map((f, i) => el("span", {class: "chip"}, describe(f),
-    el("button", {"aria-label": "remove filter", text: "×", onclick: () => { state.pending.splice(i, 1); renderTab(); }})))),
-  el("div", {class: "inline"}, el("label", {}, "Name:", el("input", {type: "text", id: "cohort-name", placeholder: "cohort name"})),
-    el("button", {class: "act", id: "cohort-save", text: "save cohort", onclick: saveCohort}),
-    el("span", {class: "note", text: state.pending.length ? `${count(cohortMask(state.pending)).toLocaleString()} rows pass these filters` : ""}),
-    message));
-}
-function drawCompare(holder) {
-  const v = V(), chosen = allCohorts().filter(c => state.compare[c.name]).slice(0, 6), top = topFeatures();
-  holder.replaceChildren();
-  if (!chosen.length) { holder.append(el("p", {class: "note", text: "Tick cohorts to compare."})); return; }
-  const imps = chosen.map(c => cohortImportance(c.mask));
-  const node = el("div", {class: "chart", id: "cohort-chart", style: `height:${Math.max(260, 16 * top.length * Math.min(4, chosen.length) + 90)}px`});
-  const ms = chosen.map(c => metrics(c.mask)), names = Object.keys(ms[0]);
-  holder.append(el("h2", {text: "Metrics"}), el("div", {class: "scroll"}, el("table", {id: "cohort-metrics"},
-    el("thead", {}, el("tr", {}, el("th", {text: "cohort"}), names.map(n => el("th", {class: "num", text: n})))),
-    el("tbody", {}, chosen.map((c, i) => el("tr", {"data-cohort": c.name}, el("td", {text: c.name}),
-      names.map(n => el("td", {class: "num", "data-metric": n, "data-value": ms[i][n],
-        text: n === "rows" ? ms[i][n].toLocaleString() : fmt(ms[i][n])}))))))));
-  holder.append(el("h2", {text: `Importance of the top ${top.length} features, by cohort`}), node);
-  chart(node, {grid: {left: 10, right: 30, top: 30, bottom: 30, containLabel: true}, legend: {top: 0, type: "scroll"},
-    xAxis: {type: "value", name: "mean |local value|", nameLocation: "middle", nameGap: 22},
-    yAxis: {type: "category", inverse: true, data: top.map(j => v.features[j]), axisLabel: {width: 240, overflow: "truncate"}},
-    tooltip: tooltip(p => `${esc(p.seriesName)}, ${esc(p.name)}: ${fmt(p.value)}`),
-    series: chosen.map((c, i) => ({type: "bar", name: c.name, data: top.map(j => imps[i][j])}))});
-  holder.append(el("details", {}, el("summary", {text: "Cohort importances as a table"}), el("div", {class: "scroll"},
-    el("table", {id: "cohort-importance"}, el("thead", {}, el("tr", {}, el("th", {text: "feature"}),
-      chosen.map(c => el("th", {class: "num", text: c.name})))),
-      el("tbody", {}, top.map(j => el("tr", {"data-feature": v.features[j]}, el("td", {text: v.features[j]}),
-        chosen.map((c, i) => el("td", {class: "num", "data-cohort": c.name, "data-value": imps[i][j], text: fmt(imps[i][j])})))))))));
-}
-
-// ------------------------------------------------------------------------------------------ start
-switchView(0);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Mapping
@@ -10,13 +11,16 @@ from typing import Any
 
 from ..._keys import MetricKeys
 from ._result import Scorecard, TargetResult
+from ._wording import verdict_facts
 
-__all__ = ["PASSED_TAG", "SCORECARD_ARTIFACT_DIR", "log_scorecard", "scorecard_metrics", "write_scorecard"]
+__all__ = ["PASSED_TAG", "SCORECARD_ARTIFACT_DIR", "VERDICT_FILE", "log_scorecard", "scorecard_metrics",
+           "write_scorecard"]
 
 SCORECARD_ARTIFACT_DIR = "scorecard"
 PASSED_TAG = "scorecard.passed"
 _PREFIX = "scorecard"
 _CONFIG_FILE = "config.yaml"
+VERDICT_FILE = "verdict.json"  # the verdict's facts, for summaries (a pipeline's description)
 
 
 def scorecard_metrics(scorecard: Scorecard) -> dict[str, float]:
@@ -69,8 +73,9 @@ def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Ma
                   tracking_uri: str | None = None, output: str | Path | None = None) -> str:
     """Log a scorecard to an MLflow run (default: the active one); returns the artifact folder's URI.
 
-    Files first (``scorecard/scorecard.pdf``, ``scorecard/scorecard.html`` and, when given, the config
-    as ``scorecard/config.yaml``, all written completely before the upload), then the metrics of
+    Files first (``scorecard/scorecard.pdf``, ``scorecard/scorecard.html``, ``scorecard/verdict.json`` (see
+    :func:`~explain_lib.report.scorecard._wording.verdict_facts`) and, when given, the config as
+    ``scorecard/config.yaml``, all written completely before the upload), then the metrics of
     :func:`scorecard_metrics`, then the ``scorecard.passed`` tag (``true`` / ``false``) last, so a run
     with the tag has the whole scorecard. With ``output`` the PDF and HTML are written there (and kept)
     rather than to a temporary folder.
@@ -87,6 +92,8 @@ def log_scorecard(scorecard: Scorecard, *, run_id: str | None = None, config: Ma
     metrics = [Metric(key, value, now, 0) for key, value in scorecard_metrics(scorecard).items()]
     with tempfile.TemporaryDirectory(prefix="explain-lib-scorecard-") as tmp:
         files = list(write_scorecard(scorecard, tmp if output is None else output))
+        files.append(Path(tmp) / VERDICT_FILE)
+        files[-1].write_text(json.dumps(verdict_facts(scorecard), indent=1), encoding="utf-8")
         if config is not None:
             files.append(Path(tmp) / _CONFIG_FILE)
             files[-1].write_text(yaml.safe_dump(dict(config), sort_keys=False), encoding="utf-8")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._result import Scorecard, Summary
 
-__all__ = ["COHORT_NOTE", "EMPTY", "SECTIONS", "summary_facts", "verdict_line"]
+__all__ = ["COHORT_NOTE", "EMPTY", "SECTIONS", "summary_facts", "verdict_facts", "verdict_line", "verdict_markdown"]
 
 SECTIONS = ("1. Summary", "2. Performance", "3. Data explorer", "4. Cohorts", "5. Feature importance", "6. Fairness")
 """The section headings of both documents, in order."""
@@ -58,3 +60,51 @@ def summary_facts(summary: Summary) -> list[tuple[str, str]]:
     if summary.classes:
         facts.append(("Classes", ", ".join(summary.classes)))
     return facts
+
+
+def verdict_facts(scorecard: Scorecard) -> dict:
+    """The verdict as JSON-ready facts (logged as ``scorecard/verdict.json``): what a summary of the scorecard
+    must say, cohort values below target included."""
+    def target(result: Any, cohort: str | None = None) -> dict:
+        return {"cohort": cohort, "label": result.label, "value": result.value, "threshold": result.threshold.text}
+
+    return {
+        "passed": scorecard.passed,
+        "targets": len(scorecard.targets),
+        "missed": [target(t) for t in scorecard.missed],
+        "cohorts_below_target": [target(metric.target, cohort.name) for cohort in scorecard.cohorts
+                                 for metric in cohort.metrics if metric.target is not None and not metric.target.met],
+    }
+
+
+def verdict_markdown(facts: dict, *, brief: bool = False) -> str:
+    """The verdict of :func:`verdict_facts` as one markdown sentence, never softer than the scorecard: the
+    targets met or missed, then every cohort value below its target (which informs, it does not gate).
+    ``brief`` counts them without listing each.
+
+    Examples
+    --------
+    >>> text = verdict_markdown({"passed": True, "targets": 2, "missed": [], "cohorts_below_target": [
+    ...     {"cohort": "Over 40", "label": "Accuracy", "value": 0.8259, "threshold": ">=0.85"}]})
+    >>> print(*text.split("; "), sep="\\n")
+    **passed**: all 2 targets met
+    **1 cohort value below target** (informational): Over 40 Accuracy 0.8259 (target &gt;=0\\.85)
+    """
+    from ...tracking._ui import markdown_text
+
+    def listed(items: list) -> str:
+        return "; ".join(f"{markdown_text(((item['cohort'] + ' ') if item.get('cohort') else '') + item['label'])} "
+                         f"{item['value']:.4g} (target {markdown_text(item['threshold'])})" for item in items)
+
+    total, missed, below = facts["targets"], facts["missed"], facts["cohorts_below_target"]
+    if total == 0:
+        text = "no targets set"
+    elif facts["passed"]:
+        text = f"**passed**: all {_plural(total, 'target')} met"
+    else:
+        text = f"**not passed**: {len(missed)} of {_plural(total, 'target')} missed" + ("" if brief else
+                                                                                          f": {listed(missed)}")
+    if below:
+        text += f"; **{_plural(len(below), 'cohort value')} below target**" + ("" if brief else
+                                                                                f" (informational): {listed(below)}")
+    return text
