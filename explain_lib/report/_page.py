@@ -14,7 +14,7 @@ U+2028 / U+2029 in it is written as a ``\\uXXXX`` escape, so no user string can 
 open a tag. User strings reach the page only through the payload, and the page's script must put them
 in the DOM as text (``textContent``), never as markup.
 
-Arrays travel as base64 of little-endian float32 / int32 / uint8 bytes (:func:`encode_array`), about
+Arrays travel as base64 of little-endian float32 / float64 / int32 / uint8 bytes (:func:`encode_array`), about
 5.3 characters per float32 instead of ~18 for a JSON number; the page decodes them with
 ``new Float32Array(Uint8Array.from(atob(b64), c => c.charCodeAt(0)).buffer)``.
 """
@@ -32,7 +32,7 @@ import numpy as np
 
 __all__ = ["encode_array", "json_for_script", "read_asset", "render_page", "vendored_js"]
 
-_DTYPES = {"float32": "<f4", "int32": "<i4", "uint8": "u1"}
+_DTYPES = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
