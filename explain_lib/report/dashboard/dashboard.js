@@ -4,8 +4,9 @@
  * draws six views with ECharts. Every user string (feature, class and category names, comments) goes
  * into the DOM through textContent, or into charts drawn on canvas; tooltips escape it.
  *
- * Three files are inlined in this order: dashboard.js (helpers, data, page frame), views.js (views
- * 1-3) and analysis.js (views 4-6, then the page starts).
+ * Files are inlined in this order: dashboard.js (helpers, data, page frame), views.js (views 1-3),
+ * model.js and treeshap.js (the carried model and its explanation), whatif.js (what-if in the
+ * Individual view), ice.js (ICE and partial dependence) and analysis.js (views 4-6, then the page starts).
  */
 "use strict";
 
@@ -38,7 +39,7 @@ function decode(array) {
   if (!array) return null;
   const text = atob(array.b64), bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  const Type = {float32: Float32Array, int32: Int32Array, uint8: Uint8Array}[array.dtype];
+  const Type = {float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array}[array.dtype];
   return new Type(bytes.buffer);
 }
 function fmt(value, digits = 4) {
@@ -248,9 +249,11 @@ function controls() {
   return bar;
 }
 const TABS = [["importance", "Aggregate importance"], ["summary", "Summary"], ["individual", "Individual importance"],
-              ["dependence", "Dependence"], ["explorer", "Data explorer"], ["cohorts", "Cohorts"]];
+              ["dependence", "Dependence"], ["explorer", "Data explorer"], ["cohorts", "Cohorts"],
+              ["ice", "ICE / partial dependence"]];
 function tabs() {
-  return el("nav", {role: "tablist"}, TABS.map(([id, name]) => el("button", {role: "tab", "data-tab": id,
+  const shown = TABS.filter(([id]) => id !== "ice" || (V().whatif && V().whatif.ice));  // ICE needs the model
+  return el("nav", {role: "tablist"}, shown.map(([id, name]) => el("button", {role: "tab", "data-tab": id,
     "aria-selected": state.tab === id ? "true" : "false", text: name,
     onclick: () => { state.tab = id; render(); }})));
 }
@@ -279,6 +282,6 @@ function renderTab() {
     return;
   }
   ({importance: importanceTab, summary: summaryTab, individual: individualTab, dependence: dependenceTab,
-    explorer: explorerTab, cohorts: cohortsTab})[state.tab](section);
+    explorer: explorerTab, cohorts: cohortsTab, ice: iceTab})[state.tab](section);
   document.body.dataset.rendered = state.tab;
 }

@@ -239,6 +239,7 @@ function rowDetail(detail) {
       el("td", {class: "num " + (x >= 0 ? "pos" : "neg"), text: fmt(x, 6)})))));
   detail.append(el("details", {}, el("summary", {text: `All ${v.nf} local values of row ${v.rows[r]}`}), el("div", {class: "scroll"}, table)));
   if (state.selected.length > 1) compareRows(detail);
+  whatIfPanel(detail, r);
 }
 function compareRows(detail) {
   const v = V(), rows = state.selected;
