@@ -223,9 +223,6 @@ class _Compiler:
                 fill.append(float(spec.categories.index(str(statistic))))
             else:
                 fill.append(float(statistic))
-        for column in columns:
-            if first:
-                self.fields[column].missing = True
         return {"op": "impute", "fill": fill}
 
     def _encoder(self, encoder: Any, columns: list[int]) -> dict[str, Any]:
@@ -254,13 +251,11 @@ class _Compiler:
                 missing_slot = slots[order.index(None)] if None in order else -1
                 missing.append(-1 if missing_slot is None else missing_slot)
                 widths.append(len(order) - (drop is not None))
-                spec.missing = spec.missing or None in order or tolerant
             else:
                 unknown_value = encoder.unknown_value if unknown == "use_encoded_value" else None
                 maps.append([float(order.index(name)) if name in order else _code(unknown_value)
                              for name in spec.categories])
                 missing.append(_code(encoder.encoded_missing_value) if None in order else _code(unknown_value))
-                spec.missing = spec.missing or None in order or unknown == "use_encoded_value"
         if onehot:
             return {"op": "onehot", "maps": maps, "missing": missing, "widths": widths}
         return {"op": "ordinal", "maps": maps, "missing": missing}
@@ -333,7 +328,8 @@ def _ranges(fields: list[Field], frame: pd.DataFrame) -> None:
 
 def carry_inputs(model: Any, features: list[str], frame: pd.DataFrame, *, allow_nan: bool) -> CarriedInputs:
     """The form's fields for the explained ``features`` (the columns of ``frame``) and the preprocessing of
-    ``model`` before its final estimator; ``allow_nan``: the final estimator takes missing values."""
+    ``model`` before its final estimator. ``missing`` marks the fields a missing value may be tried for
+    (``allow_nan``: a plain model takes them); the caller tries them on the model."""
     prefix, estimator = split_pipeline(model)
     frame = frame[features]
     if prefix is None:
@@ -350,7 +346,6 @@ def carry_inputs(model: Any, features: list[str], frame: pd.DataFrame, *, allow_
             spec.categories = sorted(set(names))
     layers = _layers(prefix, _Compiler(fields), len(features))
     _ranges(fields, frame)
-    if not allow_nan:  # missing values reach the estimator unless an imputer or encoder takes them first
-        for spec in fields:
-            spec.missing = spec.missing and spec.kind == "categorical"
+    for spec in fields:  # a candidate: whether the Pipeline takes a missing value is tried on a row before writing
+        spec.missing = True
     return CarriedInputs(fields, layers)

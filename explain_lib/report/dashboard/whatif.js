@@ -8,8 +8,12 @@
 const whatIf = {view: null, row: null, inputs: null, result: null, original: null, pins: [], ms: null};
 function exact(x) { return x === null || x === undefined || Number.isNaN(x) ? "missing" : String(x); }
 function signed(x) { return (x > 0 ? "+" : "") + String(x); }
-// The last edit's numbers, for tests and the benchmark: outputs, probabilities, local values, inputs.
-function whatIfState() { return whatIf.result && Object.assign({inputs: Array.from(whatIf.inputs), ms: whatIf.ms}, whatIf.result); }
+// The numbers of the last edit and of the row before it, for tests and the benchmark.
+function whatIfState() {
+  if (!whatIf.result) return null;
+  const plain = a => a && {outputs: a.outputs, probability: a.probability, local: a.local, margin: Array.from(a.margin)};
+  return Object.assign({inputs: Array.from(whatIf.inputs), ms: whatIf.ms, original: plain(whatIf.original)}, plain(whatIf.result));
+}
 
 function whatIfPanel(detail, r) {
   const v = V(), w = v.whatif;

@@ -1,0 +1,194 @@
+"""What-if and ICE in the dashboard, in real Chromium: for every model kind the page carries, three edits of a
+row give the model's own prediction and the explainer's own values on the edited row (to 1e-9), and the
+page's ICE curves are the model's predictions along the grid (sklearn's partial_dependence where it applies).
+
+One page per model kind; each test drives its page through every check.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.inspection import partial_dependence
+from whatif_cases import BUILDERS, PAGE_ROWS, case, edited_frame
+
+from explain_lib.report.dashboard import dashboard_html
+
+ROW = 3  # the page row edited
+
+
+class Page:
+    """A dashboard open in Chromium, recording requests, dialogs and script errors."""
+
+    def __init__(self, browser, path):
+        self.url = path.as_uri()
+        self.page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        self.requests, self.problems = [], []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("dialog", lambda dialog: (self.problems.append(dialog.message), dialog.dismiss()))
+        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
+        self.page.goto(self.url)
+        self.page.wait_for_selector("body[data-rendered]")
+
+    def tab(self, name: str) -> None:
+        self.page.click(f"nav button[data-tab={name}]")
+        self.page.wait_for_selector(f"body[data-rendered={name}] #tab-{name}")
+
+    def assert_clean(self) -> None:
+        assert self.problems == []
+        assert self.requests == [self.url], "the page asked for more than itself"
+
+
+def _open(browser, tmp_path, explanation, **options) -> Page:
+    path = tmp_path / "dashboard.html"
+    path.write_text(dashboard_html(explanation, **options), encoding="utf-8")
+    return Page(browser, path)
+
+
+def _close(actual, expected, rtol=1e-9):
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    assert_allclose(actual, expected, rtol=rtol, atol=rtol * max(1.0, float(np.abs(expected).max(initial=0))))
+
+
+def _edit(page, explanation, edits) -> None:
+    """Make the case's edits in the form, as a reviewer would."""
+    for name, value in edits:
+        j = list(explanation.features).index(name)
+        field = page.locator(f"#whatif-form [data-field='{j}']")
+        if value is None:
+            page.check(f"#whatif-form input[data-missing='{j}']")
+        elif isinstance(value, str):
+            labels = field.locator("option").all_inner_texts()
+            field.select_option(str(labels.index(value)))
+        else:
+            field.fill(repr(float(value)))
+
+
+def _interventional_reference(kind, edited) -> np.ndarray:
+    """shap's interventional TreeSHAP of a probability, by definition: per background row r, the Shapley values of
+    the margin game v(S) = f(x_S, r_notS) (every coalition evaluated), rescaled by (p(x) - p(r)) / (f(x) - f(r)),
+    then their mean over the background."""
+    x = edited.to_numpy(dtype=np.float64)[0]
+    background = kind.explainer.background.to_numpy().astype(np.float64)
+    m = len(x)
+    masks = np.array(list(itertools.product([False, True], repeat=m)))
+    rows = np.where(masks[:, None, :], x, background[None])  # (coalitions, background rows, features)
+    margin = kind.model.predict(pd.DataFrame(rows.reshape(-1, m), columns=edited.columns), raw_score=True)
+    v = margin.reshape(len(masks), len(background))
+    position = {tuple(mask): i for i, mask in enumerate(masks)}
+    phi = np.zeros((len(background), m))
+    for mask in masks:
+        size = int(mask.sum())
+        for j in np.flatnonzero(~mask):
+            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
+            grown = mask.copy()
+            grown[j] = True
+            phi[:, j] += weight * (v[position[tuple(grown)]] - v[position[tuple(mask)]])
+    fx, fr = v[-1], v[0]  # all features from x; none
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    scale = np.where(fx != fr, (sigmoid(fx) - sigmoid(fr)) / np.where(fx != fr, fx - fr, 1.0), 1.0)
+    return (phi * scale[:, None]).mean(axis=0)
+
+
+def _class_shown(explanation) -> int:
+    return 0 if explanation.task == "regression" else (1 if len(explanation.classes) == 2 else 0)
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_edits_predict_and_explain_as_the_model_and_its_explainer(name, browser, tmp_path):
+    kind = case(name)
+    explanation = kind.explanation()
+    opened = _open(browser, tmp_path, explanation, model=kind.model, **kind.page_options)
+    page = opened.page
+    opened.tab("individual")
+    page.click(f"#rows-table tbody tr[data-row='{ROW}']")
+    page.wait_for_selector("#whatif-result")
+    assert "carries the model" in page.text_content("#whatif .help")
+    state = page.evaluate("whatIfState()")
+    # the row as it is: the page's prediction is the model's, its values the explanation's
+    _close(state["original"]["outputs"], kind.margin(explanation.data.iloc[[ROW]])[0])
+    _close(state["original"]["local"], explanation.local[:, ROW], rtol=kind.tolerance)
+
+    single = 3e-7 if name == "xgboost" else 1e-9  # XGBoost rounds its sums and probabilities to float32
+    _edit(page, explanation, kind.edits)
+    state = page.evaluate("whatIfState()")
+    edited = edited_frame(kind, ROW, explanation)
+    _close(state["outputs"], kind.margin(edited)[0])
+    if kind.probability is not None:
+        _close(state["probability"], kind.probability(edited)[0], rtol=single)
+    reference = kind.explainer.explain(edited, **kind.explain_options)
+    _close(state["local"], reference.local[:, 0], rtol=kind.tolerance)
+    if name == "lightgbm-interventional":  # shap's own is single precision: against the textbook formula, exactly
+        _close(state["local"][1], _interventional_reference(kind, edited))
+    _close(np.sum(state["local"], axis=1) + explanation.expected, state["outputs"], rtol=single)  # additivity
+    k = _class_shown(explanation)
+    assert float(page.get_attribute("[data-role=whatif-prediction]", "data-value")) == state["outputs"][k]
+    shown = {f: float(v) for f, v in page.eval_on_selector_all(
+        "#whatif-table tbody tr", "rows => rows.map(r => [r.dataset.feature, "
+        "r.querySelector('[data-col=new-local]').dataset.value])")}
+    assert shown == {f: state["local"][k][j] for j, f in enumerate(explanation.features)}
+    page.click("#whatif-pin")
+    assert page.locator("#pinned-table th").all_inner_texts()[1:] == [f"row {ROW}, edit 1"]
+
+    # ICE along the case's feature: the model's own predictions on every page row, and their mean
+    opened.tab("ice")
+    j = list(explanation.features).index(kind.ice_feature)
+    page.select_option("#ice-feature", str(j))
+    curves = page.evaluate(f"iceState({j})")
+    grid, n = np.asarray(curves["grid"], dtype=np.float64), curves["nRows"]
+    assert n == PAGE_ROWS and 2 <= len(grid) <= 20
+    rows = explanation.data.iloc[:PAGE_ROWS]
+    values = np.asarray(curves["values"]).reshape(-1, n, len(grid))
+    for g, value in enumerate(grid):
+        moved = rows.copy()
+        moved[kind.ice_feature] = value
+        _close(values[:, :, g], kind.margin(moved).T)
+    pdp = [float(cell) for cell in page.eval_on_selector_all(
+        f"#ice-table td[data-series=pdp-{k}]", "cells => cells.map(c => c.dataset.value)")]
+    _close(pdp, values[k].mean(axis=0))
+    if kind.probability is not None:
+        probability = np.asarray(curves["probability"]).reshape(-1, n, len(grid))
+        sklearn_pd = partial_dependence(kind.model, rows, [kind.ice_feature], kind="both", method="brute",
+                                        response_method="predict_proba", custom_values={kind.ice_feature: grid})
+        individual = sklearn_pd["individual"]
+        _close(probability[-individual.shape[0]:], individual, rtol=single)
+        _close(probability[-individual.shape[0]:].mean(axis=1), sklearn_pd["average"], rtol=single)
+    opened.assert_clean()
+    page.close()
+
+
+def test_a_model_the_page_cannot_carry_moves_one_feature_along_its_ice_grid(browser, tmp_path):
+    from sklearn.neural_network import MLPClassifier
+
+    from explain_lib import KernelShap
+
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    y = (X.a + X.b * X.c > 0).astype(int)
+    model = MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=1000, random_state=0).fit(X, y)
+    explanation = KernelShap(model, X.iloc[:20], random_state=0).explain(X.iloc[:30])
+    opened = _open(browser, tmp_path, explanation, model=model, ice_features=2, grid_size=7)
+    page = opened.page
+    opened.tab("individual")
+    page.click("#rows-table tbody tr[data-row='4']")
+    page.wait_for_selector("#whatif-result")
+    assert "does not carry this model (shap.kernel explanations are recomputed only by their own explainer)" in \
+        page.text_content("#whatif .help")
+    feature = page.eval_on_selector("#whatif-grid-feature", "s => s.value")
+    name = explanation.features[int(feature)]
+    page.select_option("#whatif-grid-value", "5")
+    grid = page.evaluate(f"iceState({feature})")["grid"]
+    moved = X.iloc[[4]].copy()
+    moved[name] = grid[5]
+    assert float(page.get_attribute("[data-role=whatif-prediction]", "data-value")) == \
+        pytest.approx(model.predict_proba(moved)[0, 1], rel=1e-12)
+    opened.tab("ice")
+    assert page.eval_on_selector_all("#ice-feature option", "o => o.map(x => x.textContent)") == \
+        explanation.get_ranked_global_names(2)
+    opened.assert_clean()
+    page.close()
