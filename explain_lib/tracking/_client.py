@@ -10,7 +10,7 @@ import json
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +93,11 @@ def _dataset_input(dataset: Any, name: str, context: str) -> DatasetInput | None
             f"got {type(dataset).__name__}. For data known by a URI, pass mlflow.data.from_pandas(df, source=uri)."
         )
     return DatasetInput(dataset=entity, tags=[InputTag(key=MLFLOW_DATASET_CONTEXT, value=context)])
+
+
+def _table(dataset: Any) -> Any:
+    """The rows of ``init_dataset`` when they are a table (the dashboard's background), else None."""
+    return dataset if isinstance(dataset, (pd.DataFrame, np.ndarray)) else None
 
 
 def _matches(entry: dict[str, Any], comment: str | None, raw: bool | None, engineered: bool | None) -> bool:
@@ -247,6 +252,10 @@ class ExplanationClient:
         plots: bool = True,
         dashboard: bool = True,
         cohorts: Any = None,
+        model: Any = None,
+        what_if: bool = True,
+        ice_features: int | Sequence[str] = 10,
+        grid_size: int = 20,
     ) -> str:
         """Upload ``explanation`` to the run under ``explanations/<explanation.id>/``.
 
@@ -281,6 +290,13 @@ class ExplanationClient:
         cohorts
             Predefined cohorts for the dashboard: a scorecard config (file, mapping or
             ``ScorecardConfig``) whose ``Cohorts`` use the Responsible AI dashboard's filter format.
+        model
+            The explained model (or Pipeline): the dashboard gets a what-if form and ICE / partial
+            dependence curves (see :func:`explain_lib.report.dashboard.dashboard_html`). ``init_dataset``,
+            when it is a table, is the background an interventional TreeSHAP explanation is re-run against.
+        what_if, ice_features, grid_size
+            Carry the model into the page for exact what-if; ICE curves for this many top features (or
+            these names); grid points per numeric feature.
 
         Returns
         -------
@@ -323,7 +339,8 @@ class ExplanationClient:
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
                              upload_time=upload_time, run_id=self._run_id, dashboard=dashboard, others=others,
-                             cohorts=cohorts)
+                             cohorts=cohorts, model=model, what_if=what_if, ice_features=ice_features,
+                             grid_size=grid_size, background=_table(init_dataset))
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
@@ -422,6 +439,10 @@ def log_explanation(
     plots: bool = True,
     dashboard: bool = True,
     cohorts: Any = None,
+    model: Any = None,
+    what_if: bool = True,
+    ice_features: int | Sequence[str] = 10,
+    grid_size: int = 20,
 ) -> str:
     """Upload ``explanation`` to the active MLflow run (started if there is none), like ``mlflow.shap``.
 
@@ -437,6 +458,6 @@ def log_explanation(
     explanation_id = client.upload_model_explanation(
         explanation, comment=comment, top_k=top_k, true_ys=true_ys, model_uri=model_uri, init_dataset=init_dataset,
         eval_dataset=eval_dataset, visualization_points=visualization_points, plots=plots, dashboard=dashboard,
-        cohorts=cohorts,
+        cohorts=cohorts, model=model, what_if=what_if, ice_features=ice_features, grid_size=grid_size,
     )
     return f"{run.info.artifact_uri.rstrip('/')}/{art.ARTIFACT_ROOT}/{explanation_id}"

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from ..._sample import sample_rows
 from ...errors import InvalidParameterError
 from ...features import feature_map
-from ...models import model_input, split_pipeline, tree_family
+from ...models import is_linear_model, model_input, split_pipeline, tree_family
 from .._page import encode_array
 from ._carry_inputs import CarriedInputs, carry_inputs
 from ._carry_linear import CarriedLinear, carry_linear, linear_offsets, probabilities
@@ -88,6 +88,8 @@ def output_function(model: Any, task: str, output_space: str, n_outputs: int) ->
     prefix, estimator = split_pipeline(model)
 
     def outputs(frame: pd.DataFrame) -> np.ndarray:
+        if not hasattr(model, "predict") and not hasattr(model, "predict_proba"):  # a plain function of rows
+            return _columns(model(frame), n_outputs)
         if output_space == "probability":
             return _columns(model.predict_proba(_model_rows(model if prefix is None else prefix, frame)), n_outputs)
         X = _model_rows(estimator, frame) if prefix is None else prefix.transform(_model_rows(prefix, frame))
@@ -150,10 +152,15 @@ def _probe(frame: pd.DataFrame, inputs: CarriedInputs) -> tuple[pd.DataFrame, li
 
 
 def _with_missing(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Row 0 of ``frame`` with a missing value in ``column`` (NaN; None in a column of objects)."""
     row = frame.iloc[[0]].copy()
     source = frame[column]
-    row[column] = pd.Series([np.nan if pd.api.types.is_numeric_dtype(source) or isinstance(
-        source.dtype, pd.CategoricalDtype) else None], index=row.index, dtype=source.dtype)
+    if isinstance(source.dtype, pd.CategoricalDtype):
+        row[column] = pd.Series([np.nan], index=row.index, dtype=source.dtype)
+    elif pd.api.types.is_numeric_dtype(source) or pd.api.types.is_bool_dtype(source):
+        row[column] = np.nan  # an integer column becomes float, as it would with a missing value
+    else:
+        row[column] = pd.Series([None], index=row.index, dtype=source.dtype)
     return row
 
 
@@ -260,6 +267,8 @@ def _carry(explanation: Any, model: Any, frame: pd.DataFrame, rows: np.ndarray, 
     expected_names = getattr(prefix if prefix is not None else estimator, "feature_names_in_", None)
     if expected_names is not None and [str(c) for c in expected_names] != features:
         raise NotCarried("the model's input columns are not the explained features in the same order")
+    if tree_family(estimator) is None and not is_linear_model(estimator):
+        raise NotCarried(f"the page carries tree ensembles and linear models, not {type(estimator).__name__}")
     inputs = carry_inputs(model, features, frame, allow_nan=model_input(estimator).allow_nan)
     carried = carry_trees(estimator) if tree_family(estimator) is not None else carry_linear(estimator)
     _checked_copy(model, inputs, carried, frame)
@@ -384,7 +393,7 @@ def whatif_payload(explanation: Any, model: Any, *, rows: np.ndarray | None, bac
                   f"{MAX_MODEL_BYTES / 2**20:.0f} MB)")
     probability = None
     if explanation.task == "classification" and explanation.output_space != "probability" and \
-            hasattr(model, "predict_proba"):
+            callable(getattr(model, "predict_proba", None)):
         probability = output_function(model, "classification", "probability", n_outputs)
     ice_data = _upload_ice(explanation, outputs, probability, frame, positions, grid_size) if positions else None
     if ice_data is not None:

@@ -201,11 +201,13 @@ function iceTab(section) {
   }
   const node = el("div", {class: "chart", id: "ice-chart"});
   section.append(node);
-  chart(node, {grid: {left: 40, right: 30, top: 40, bottom: 50, containLabel: true}, animation: false,
+  const slanted = curves.labels && xs.length > 6;
+  if (slanted) node.style.height = "480px";
+  chart(node, {grid: {left: 40, right: 40, top: 40, bottom: slanted ? 30 : 50, containLabel: true}, animation: false,
     color: ["#d6336c", "#f08c00", "#2b8a3e", "#7048e8", "#0c8599", "#e8590c"],
     legend: {top: 0, type: "scroll", data: series.filter(s => s.name !== "ICE").map(s => s.name)},
-    xAxis: curves.labels ? {type: "category", data: xs, name: v.features[j], nameLocation: "middle", nameGap: xs.length > 6 ? 60 : 30,
-      axisLabel: {rotate: xs.length > 6 ? 30 : 0, width: 120, overflow: "truncate"}}
+    xAxis: curves.labels ? {type: "category", data: xs, name: v.features[j], nameLocation: "middle", nameGap: slanted ? 100 : 30,
+      axisLabel: {rotate: slanted ? 30 : 0, width: 170, overflow: "truncate", interval: 0}}
       : {type: "value", min: curves.grid[0], max: curves.grid[G - 1], name: v.features[j], nameLocation: "middle", nameGap: 28},
     yAxis: {type: "value", scale: true, name: outputName, nameLocation: "middle", nameGap: 45},
     tooltip: {trigger: "axis", confine: true, formatter: items => items.filter(p => p.seriesType === "line" && p.seriesName !== "ICE")
