@@ -192,3 +192,101 @@ def test_a_model_the_page_cannot_carry_moves_one_feature_along_its_ice_grid(brow
         explanation.get_ranked_global_names(2)
     opened.assert_clean()
     page.close()
+
+
+SCRIPT, IMG = "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'
+RTL = "\u05e2\u05d1\u05e8\u05d9\u05ea \U0001f600"
+
+
+def test_hostile_feature_and_category_names_stay_text_in_the_form_and_the_ice_view(browser, tmp_path):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from explain_lib import TabularExplainer
+
+    rng = np.random.default_rng(4)
+    categories = ["<b>bold</b>", IMG, RTL]
+    X = pd.DataFrame({SCRIPT: rng.normal(size=150), IMG: rng.choice(categories, 150), RTL: rng.normal(size=150)})
+    y = (X[SCRIPT] + (X[IMG] == IMG) > 0.3).astype(int)
+    encode = ColumnTransformer([("onehot", OneHotEncoder(sparse_output=False), [IMG])], remainder="passthrough")
+    model = Pipeline([("encode", encode), ("model", LogisticRegression())]).fit(X, y)
+    explanation = TabularExplainer(model, X).explain(X.iloc[:20], raw=True)
+    opened = _open(browser, tmp_path, explanation, model=model)
+    page = opened.page
+    opened.tab("individual")
+    page.click("#rows-table tbody tr[data-row='2']")
+    page.wait_for_selector("#whatif-result")
+    assert sorted(page.locator("#whatif-form .field .name").all_inner_texts()) == sorted(X.columns)
+    j = list(explanation.features).index(IMG)
+    # the encoder's categories; no "missing", which OneHotEncoder(handle_unknown="error") refuses
+    assert page.locator(f"#whatif-form select[data-field='{j}'] option").all_text_contents() == sorted(categories)
+    page.select_option(f"#whatif-form select[data-field='{j}']", str(sorted(categories).index(IMG)))
+    moved = X.iloc[[2]].copy()
+    moved[IMG] = IMG
+    assert page.evaluate("whatIfState()")["probability"][1] == pytest.approx(model.predict_proba(moved)[0, 1],
+                                                                                rel=1e-9)
+    opened.tab("ice")
+    assert sorted(page.locator("#ice-feature option").all_text_contents()) == sorted(X.columns)
+    page.select_option("#ice-feature", str(j))
+    page.click("#tab-ice details summary")
+    assert page.locator("#ice-table tbody td:first-child").all_text_contents() == sorted(categories)
+    assert page.locator("img").count() == 0
+    opened.assert_clean()
+    page.close()
+
+
+def test_a_model_too_large_for_the_page_is_left_out_and_the_rest_works(browser, tmp_path, monkeypatch):
+    from explain_lib.report.dashboard import _whatif
+
+    kind = case("lightgbm-regression")
+    explanation = kind.explanation()
+    monkeypatch.setattr(_whatif, "MAX_MODEL_BYTES", 50_000)  # this model's copy takes ~150 kB
+    opened = _open(browser, tmp_path, explanation, model=kind.model, ice_features=["c"], grid_size=5)
+    page = opened.page
+    assert page.locator("#importance-table tbody tr").count() == explanation.n_features
+    opened.tab("individual")
+    page.click(f"#rows-table tbody tr[data-row='{ROW}']")
+    page.wait_for_selector("#whatif-result")
+    assert "the model is too large to carry into the page" in page.text_content("#whatif .help")
+    page.select_option("#whatif-grid-value", "4")
+    grid = page.evaluate("iceState(2)")["grid"]
+    moved = explanation.data.iloc[[ROW]].copy()
+    moved["c"] = grid[4]
+    assert float(page.get_attribute("[data-role=whatif-prediction]", "data-value")) == \
+        kind.model.predict(moved, raw_score=True)[0]
+    opened.tab("ice")
+    assert page.locator("#ice-chart canvas").count() == 1
+    opened.assert_clean()
+    page.close()
+
+
+def test_what_if_inside_the_mlflow_ui(browser, mlflow_server):
+    import mlflow
+    from mlflow_ui import artifact_preview
+
+    from explain_lib.tracking import ExplanationClient
+
+    kind = case("lightgbm-binary")
+    explanation = kind.explanation()
+    uri = mlflow_server.wait()
+    client = mlflow.MlflowClient(uri)
+    experiment = client.create_experiment("what-if", tags={"mlflow.experimentKind": "custom_model_development"})
+    run_id = client.create_run(experiment, run_name="what-if").info.run_id
+    ExplanationClient.from_run_id(run_id, tracking_uri=uri).upload_model_explanation(explanation, plots=False,
+                                                                                    model=kind.model)
+    client.set_terminated(run_id)
+    with artifact_preview(browser, uri, experiment, run_id, f"explanations/{explanation.id}/dashboard.html") as frame:
+        frame.click("nav button[data-tab=individual]")
+        frame.locator(f"#rows-table tbody tr[data-row='{ROW}']").click()
+        frame.wait_for_selector("#whatif-result")
+        j = list(explanation.features).index("c")
+        frame.fill(f"#whatif-form input[data-field='{j}']", "7.5")
+        moved = explanation.data.iloc[[ROW]].copy()
+        moved["c"] = 7.5
+        state = frame.evaluate("whatIfState()")
+        assert state["outputs"][1] == pytest.approx(kind.model.predict(moved, raw_score=True)[0], rel=1e-12)
+        _close(state["local"], kind.explainer.explain(moved).local[:, 0])
+        frame.click("nav button[data-tab=ice]")
+        frame.wait_for_selector("body[data-rendered=ice] #ice-chart canvas")
