@@ -164,14 +164,15 @@ def _with_missing(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return row
 
 
-def _same(carried: np.ndarray, own: np.ndarray, linear: CarriedLinear | None, X: np.ndarray) -> bool:
+def _same(carried: np.ndarray, own: np.ndarray, linear: CarriedLinear | None, X: np.ndarray) -> np.ndarray:
+    """Per row: the copy's margins equal the model's (to 1e-12; a linear model's to the size of its terms)."""
     if carried.shape != own.shape:
-        return False
+        return np.zeros(len(X), dtype=bool)
     both_nan = np.isnan(carried) & np.isnan(own)
     if linear is None:
-        return bool(np.all(both_nan | np.isclose(carried, own, rtol=1e-12, atol=0.0)))
+        return np.all(both_nan | np.isclose(carried, own, rtol=1e-12, atol=0.0), axis=1)
     size = np.abs(X) @ np.abs(linear.coef.T) + np.abs(linear.intercept)  # the terms a BLAS product may round
-    return bool(np.all(both_nan | (np.abs(carried - own) <= 1e-12 * (1.0 + size))))
+    return np.all(both_nan | (np.abs(carried - own) <= 1e-12 * (1.0 + size)), axis=1)
 
 
 def _reference(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -194,20 +195,29 @@ def _checked_copy(model: Any, inputs: CarriedInputs, carried: Any, frame: pd.Dat
     probe, missing_fields = _probe(frame, inputs)
     linear = carried if isinstance(carried, CarriedLinear) else None
 
-    def agrees(rows: pd.DataFrame) -> bool:
+    def agrees(rows: pd.DataFrame) -> np.ndarray:
         X = inputs.model_input(inputs.encode(rows))
         engineered, own = _reference(model, rows)
         if engineered is not None and not np.array_equal(engineered, X, equal_nan=True):
             raise NotCarried("the page's copy of the preprocessing does not reproduce the Pipeline's")
         return _same(carried.margins(X), own, linear, X)
 
-    if not agrees(probe):
+    if not agrees(probe).all():
         raise NotCarried("the page's copy of the model does not reproduce its predictions")
-    for j in missing_fields:
-        try:
-            inputs.fields[j].missing = agrees(_with_missing(frame, inputs.fields[j].name))
-        except (ValueError, TypeError):  # the model refuses a missing value there
-            inputs.fields[j].missing = False
+    if not missing_fields:
+        return
+    tried = [_with_missing(frame, inputs.fields[j].name) for j in missing_fields]
+    try:  # one call for every field; if the model refuses one of them, one call per field
+        taken = list(agrees(pd.concat(tried, ignore_index=True)))
+    except (ValueError, TypeError):
+        taken = []
+        for row in tried:
+            try:
+                taken.append(bool(agrees(row)[0]))
+            except (ValueError, TypeError):  # the model refuses a missing value there
+                taken.append(False)
+    for j, accepted in zip(missing_fields, taken, strict=True):
+        inputs.fields[j].missing = bool(accepted)
 
 
 def _choose_link(model: Any, carried: Any, inputs: CarriedInputs, frame: pd.DataFrame) -> None:

@@ -46,33 +46,35 @@ function manyMargins(copy, xs) {
   const m = copy.model;
   if (m.kind !== "trees") return xs.map(x => margins(copy, x));
   const K = xs.length, G = m.n_groups, f32 = m.family === "xgboost", vector = m.n_values > 1, width = xs[0].length;
-  const varies = new Uint8Array(width);
+  const feature = m.feature, left = m.left, right = m.right, value = m.value, goes = m.goes;
+  const varies = new Uint8Array(width), first = xs[0];
   for (let e = 0; e < width; e++) {
-    const a = xs[0][e];
+    const a = first[e];
     for (let i = 1; i < K; i++) if (!(xs[i][e] === a || (Number.isNaN(a) && Number.isNaN(xs[i][e])))) { varies[e] = 1; break; }
   }
-  const out = xs.map(() => Float64Array.from(m.base, b => f32 ? Math.fround(b) : b));
+  const out = new Float64Array(K * G);
+  for (let i = 0; i < K; i++) for (let g = 0; g < G; g++) out[i * G + g] = f32 ? Math.fround(m.base[g]) : m.base[g];
   const index = new Int32Array(K), scratch = new Int32Array(K);
   let group = 0;
   function walk(node, lo, hi) {
-    while (m.feature[node] >= 0) {
-      const f = m.feature[node];
-      if (!varies[f]) { node = goesLeft(m, node, xs[index[lo]][f]) ? m.left[node] : m.right[node]; continue; }
-      let left = lo, right = hi;
+    let f = feature[node];
+    while (f >= 0) {
+      if (!varies[f]) { node = goes(node, first[f]) ? left[node] : right[node]; f = feature[node]; continue; }
+      let l = lo, r = hi;
       for (let i = lo; i < hi; i++) {
-        if (goesLeft(m, node, xs[index[i]][f])) scratch[left++] = index[i]; else scratch[--right] = index[i];
+        if (goes(node, xs[index[i]][f])) scratch[l++] = index[i]; else scratch[--r] = index[i];
       }
       for (let i = lo; i < hi; i++) index[i] = scratch[i];
-      if (left === hi) { node = m.left[node]; continue; }
-      if (left === lo) { node = m.right[node]; continue; }
-      walk(m.left[node], lo, left); walk(m.right[node], left, hi);
+      if (l === hi) { node = left[node]; f = feature[node]; continue; }
+      if (l === lo) { node = right[node]; f = feature[node]; continue; }
+      walk(left[node], lo, l); walk(right[node], l, hi);
       return;
     }
     for (let i = lo; i < hi; i++) {
-      const o = out[index[i]];
-      if (vector) for (let g = 0; g < G; g++) o[g] += m.value[node * G + g];
-      else if (f32) o[group] = Math.fround(o[group] + m.value[node]);
-      else o[group] += m.value[node];
+      const at = index[i] * G;
+      if (vector) for (let g = 0; g < G; g++) out[at + g] += value[node * G + g];
+      else if (f32) out[at + group] = Math.fround(out[at + group] + value[node]);
+      else out[at + group] += value[node];
     }
   }
   for (let t = 0; t < m.root.length; t++) {
@@ -80,8 +82,8 @@ function manyMargins(copy, xs) {
     group = vector ? 0 : m.group[t];
     walk(m.root[t], 0, K);
   }
-  if (m.divisor !== 1) for (const o of out) for (let g = 0; g < G; g++) o[g] /= m.divisor;
-  return out;
+  if (m.divisor !== 1) for (let i = 0; i < out.length; i++) out[i] /= m.divisor;
+  return xs.map((_, i) => out.subarray(i * G, (i + 1) * G));
 }
 // The curves of field j over every page row, computed with the carried model.
 function computeIce(v, j) {
@@ -90,9 +92,15 @@ function computeIce(v, j) {
   const start = performance.now(), copy = carried(v), spec = v.whatif.ice.grids[j], G = spec.grid.length, n = v.n;
   const nOut = v.classes ? v.classes.length : 1, values = new Float64Array(nOut * n * G);
   const probability = v.task === "classification" && copy.model.link ? new Float64Array(nOut * n * G) : null;
+  const codes = copy.layers ? null : copy.codes[j];  // a plain model: only column j changes along the grid
   for (let r = 0; r < n; r++) {
-    const inputs = rowInputs(copy, r);
-    const xs = spec.grid.map(g => { inputs[j] = g; return modelInput(copy, inputs); });
+    const inputs = rowInputs(copy, r), x = copy.layers ? null : modelInput(copy, inputs);
+    const xs = spec.grid.map(g => {
+      if (copy.layers) { inputs[j] = g; return modelInput(copy, inputs); }
+      const moved = Float64Array.from(x);
+      moved[j] = codes ? codes[g] : g;
+      return moved;
+    });
     manyMargins(copy, xs).forEach((margin, g) => {
       const p = probability ? linkProbabilities(copy.model, margin) : null, outputs = explanationOutputs(v, copy, margin, p);
       for (let k = 0; k < nOut; k++) {

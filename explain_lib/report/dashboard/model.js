@@ -22,6 +22,7 @@ function carried(v) {
   const ex = Object.assign({}, w.explain);
   for (const key of ["offsets", "background"]) if (ex[key]) ex[key] = decode(ex[key]);
   ex.map = {indptr: decode(ex.map.indptr), indices: decode(ex.map.indices), data: decode(ex.map.data)};
+  if (m.kind === "trees") m.goes = decider(m);
   const fields = w.fields.fields, inputs = decode(w.inputs);
   const copy = {model: m, explain: ex, fields, layers: w.fields.layers, codes: w.fields.codes, inputs,
                 nFields: fields.length, width: m.kind === "trees" ? m.n_features : m.n_inputs};
@@ -93,38 +94,36 @@ function inBitset(words, start, stop, position) {
   const word = start + Math.floor(position / 32);
   return position >= 0 && word < stop && ((words[word] >>> (position % 32)) & 1) === 1;
 }
-// Whether a value goes to the left child of node n, by the library's rules.
-function goesLeft(m, n, x) {
-  const flags = m.flags[n], threshold = m.threshold[n], defaultLeft = (flags & DEFAULT_LEFT) > 0;
-  const categorical = (flags & CATEGORICAL) > 0;
+// (node, value) -> whether the value goes to the node's left child, by the library's rules; one function per
+// family, made once per model (the per-node test runs millions of times for ICE curves).
+function decider(m) {
+  const flags = m.flags, threshold = m.threshold, bits = m.bitsets, starts = m.bitset_start;
+  const inSet = (n, x) => inBitset(bits, starts[threshold[n]], starts[threshold[n] + 1], Math.trunc(x));
   switch (m.family) {
-    case "lightgbm": {
-      if (categorical) {
-        if (Number.isNaN(x) || !(x > -1) || x >= 2147483648) return false;
-        return inBitset(m.bitsets, m.bitset_start[threshold], m.bitset_start[threshold + 1], Math.trunc(x));
-      }
+    case "lightgbm": return (n, x) => {
+      const f = flags[n];
+      if (f & CATEGORICAL) return !(Number.isNaN(x) || !(x > -1) || x >= 2147483648) && inSet(n, x);
       let value = x;
-      if (Number.isNaN(value) && !(flags & MISSING_NAN)) value = 0;
-      if (((flags & MISSING_ZERO) && Math.abs(value) <= LGBM_ZERO) || ((flags & MISSING_NAN) && Number.isNaN(value))) {
-        return defaultLeft;
+      if (Number.isNaN(value) && !(f & MISSING_NAN)) value = 0;
+      if (((f & MISSING_ZERO) && Math.abs(value) <= LGBM_ZERO) || ((f & MISSING_NAN) && Number.isNaN(value))) {
+        return (f & DEFAULT_LEFT) > 0;
       }
-      return value <= threshold;
-    }
-    case "xgboost":
-      if (Number.isNaN(x)) return defaultLeft;
-      if (categorical) {
-        return !(x >= 0 && inBitset(m.bitsets, m.bitset_start[threshold], m.bitset_start[threshold + 1], Math.trunc(x)));
-      }
-      return Math.fround(x) < threshold;  // split conditions are float32 values already
-    case "sklearn":
-      return Number.isNaN(x) ? defaultLeft : Math.fround(x) <= threshold;
-    default:  // hist
-      return Number.isNaN(x) ? defaultLeft : x <= threshold;
+      return value <= threshold[n];
+    };
+    case "xgboost": return (n, x) => {  // split conditions are float32 values already
+      if (Number.isNaN(x)) return (flags[n] & DEFAULT_LEFT) > 0;
+      if (flags[n] & CATEGORICAL) return !(x >= 0 && inSet(n, x));
+      return Math.fround(x) < threshold[n];
+    };
+    case "sklearn": return (n, x) => Number.isNaN(x) ? (flags[n] & DEFAULT_LEFT) > 0 : Math.fround(x) <= threshold[n];
+    default: return (n, x) => Number.isNaN(x) ? (flags[n] & DEFAULT_LEFT) > 0 : x <= threshold[n];  // hist
   }
 }
+function goesLeft(m, n, x) { return m.goes(n, x); }
 function leafOf(m, tree, x) {
+  const feature = m.feature, goes = m.goes;
   let n = m.root[tree];
-  while (m.feature[n] >= 0) n = goesLeft(m, n, x[m.feature[n]]) ? m.left[n] : m.right[n];
+  while (feature[n] >= 0) n = goes(n, x[feature[n]]) ? m.left[n] : m.right[n];
   return n;
 }
 // (n_groups) margins: base plus leaf values in tree order (float32 sums for XGBoost), over the divisor.

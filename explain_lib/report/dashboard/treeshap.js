@@ -79,7 +79,7 @@ function treeShapPath(m, t, x, phi, width, p) {
       }
       return;
     }
-    const left = goesLeft(m, node, x[split]), hot = left ? m.left[node] : m.right[node];
+    const left = m.goes(node, x[split]), hot = left ? m.left[node] : m.right[node];
     const cold = left ? m.right[node] : m.left[node], cover = m.cover[node];
     let inZero = 1, inOne = 1, d = depth;
     for (let k = 1; k <= depth; k++) {
@@ -120,7 +120,7 @@ function treeShapTwoPoint(m, t, x, r, phi) {
       side.forEach((s, f) => { phi[f] += s > 0 ? plus : -minus; });
       return;
     }
-    const xLeft = goesLeft(m, node, x[split]), rLeft = goesLeft(m, node, r[split]);
+    const xLeft = m.goes(node, x[split]), rLeft = m.goes(node, r[split]);
     const xChild = xLeft ? m.left[node] : m.right[node], rChild = rLeft ? m.left[node] : m.right[node];
     if (side.has(split)) { recurse(side.get(split) > 0 ? xChild : rChild, inX, inR); return; }
     if (xChild === rChild) { recurse(xChild, inX, inR); return; }

@@ -48,11 +48,12 @@ function whatIfPanel(detail, r) {
   function drawForm() {
     form.replaceChildren(...order.map(j => fieldEditor(copy.fields[j], j, copy, r, update)));
   }
+  const redraw = resultView(result, v, r, k);
   function update() {
     const start = performance.now();
     whatIf.result = explainRow(v, copy, whatIf.inputs);
     whatIf.ms = performance.now() - start;
-    drawResult(result, v, r, k);
+    redraw();
   }
   function drawPins() { pinnedTable(section.querySelector("#whatif-pinned"), v, k); }
   drawForm(); update(); drawPins();
@@ -90,57 +91,87 @@ function fieldEditor(field, j, copy, r, update) {
   return label;
 }
 
-function drawResult(holder, v, r, k) {
-  const before = whatIf.original, after = whatIf.result, names = v.features;
+// The result of an edit: outcome lines, the waterfalls before and after (same axis, same features) and the
+// table of every local value. Built once per row; each edit updates it in place.
+function resultView(holder, v, r, k) {
+  const copy = carried(v), names = v.features, before = whatIf.original, base = copy.inputs.subarray(r * v.nf, (r + 1) * v.nf);
   const space = v.task === "regression" ? v.output_name : v.class_output_names[k];
-  const rows = [el("div", {class: "outcome"}, el("span", {text: `f(x), ${space}: `}),
-    el("b", {"data-role": "whatif-original", "data-value": before.outputs[k], text: exact(before.outputs[k])}), " → ",
-    el("b", {"data-role": "whatif-prediction", "data-value": after.outputs[k], text: exact(after.outputs[k])}),
-    el("span", {class: "delta", text: ` (change ${signed(after.outputs[k] - before.outputs[k])})`}))];
-  if (after.probability) {
-    const top = after.probability.indexOf(Math.max(...after.probability));
-    rows.push(el("div", {class: "outcome"}, el("span", {text: `probability of ${v.classes[k]}: `}),
-      el("b", {"data-role": "whatif-original-probability", "data-value": before.probability[k], text: exact(before.probability[k])}), " → ",
-      el("b", {"data-role": "whatif-probability", "data-value": after.probability[k], text: exact(after.probability[k])}),
-      el("span", {class: "delta", text: ` (change ${signed(after.probability[k] - before.probability[k])}); predicted class `}),
-      el("b", {"data-role": "whatif-class", text: v.classes[top]})));
-  }
-  rows.push(el("p", {class: "note", "data-ms": whatIf.ms, text: `Predicted and explained in ${whatIf.ms.toFixed(1)} ms.`}));
   const expected = v.expected ? v.expected[k] : 0;
-  const charts = el("div", {class: "grid2"},
-    el("div", {}, el("h3", {text: "Before the edit"}), el("div", {class: "chart", id: "whatif-before"})),
-    el("div", {}, el("h3", {text: "After the edit"}), el("div", {class: "chart", id: "whatif-after"})));
-  const changedInputs = j => !(whatIf.inputs[j] === carried(v).inputs[r * v.nf + j] ||
-    (Number.isNaN(whatIf.inputs[j]) && Number.isNaN(carried(v).inputs[r * v.nf + j])));
-  const order = [...Array(v.nf).keys()].sort((a, b) => Math.abs(after.local[k][b]) - Math.abs(after.local[k][a]));
-  const table = el("table", {id: "whatif-table"}, el("thead", {}, el("tr", {}, ["feature", "value", "edited value",
-    "local value", "after the edit", "change"].map((h, i) => el("th", {class: i > 2 ? "num" : null, text: h})))),
-  el("tbody", {}, order.map(j => el("tr", {"data-feature": names[j], class: changedInputs(j) ? "changed" : null},
-    el("td", {text: names[j]}), el("td", {text: inputText(v, j, carried(v).inputs[r * v.nf + j])}),
-    el("td", {text: inputText(v, j, whatIf.inputs[j])}),
-    el("td", {class: "num", "data-col": "local", "data-value": before.local[k][j], text: exact(before.local[k][j])}),
-    el("td", {class: "num", "data-col": "new-local", "data-value": after.local[k][j], text: exact(after.local[k][j])}),
-    el("td", {class: "num", text: signed(after.local[k][j] - before.local[k][j])})))));
-  holder.replaceChildren(...rows, charts, el("details", {open: true}, el("summary", {text: "Every local value, before and after"}),
-    el("div", {class: "scroll"}, table)));
-  const top = new Set([...order.slice(0, 10)]);
-  const drawn = [["whatif-before", before, carried(v).inputs.subarray(r * v.nf, (r + 1) * v.nf)],
-    ["whatif-after", after, whatIf.inputs]].map(([id, answer, inputs]) =>
-    [id, waterfallSteps(names, answer.local[k], inputs, expected, answer.outputs[k], v, top)]);
-  const ends = drawn.flatMap(([, w]) => w.data.flatMap(d => [d[0], d[1]]));
-  const range = [Math.min(...ends), Math.max(...ends)], pad = (range[1] - range[0]) * 0.05 || 1;
-  for (const [id, steps] of drawn) drawWaterfall(holder.querySelector(`#${id}`), steps, [range[0] - pad, range[1] + pad], space);
+  const value = (role, x) => el("b", {"data-role": role, "data-value": x, text: exact(x)});
+  const afterOutput = value("whatif-prediction", before.outputs[k]), outputDelta = el("span", {class: "delta"});
+  const lines = [el("div", {class: "outcome"}, el("span", {text: `f(x), ${space}: `}), value("whatif-original", before.outputs[k]),
+    " → ", afterOutput, outputDelta)];
+  const afterProbability = before.probability && value("whatif-probability", before.probability[k]);
+  const probabilityDelta = el("span", {class: "delta"}), predicted = el("b", {"data-role": "whatif-class"});
+  if (before.probability) {
+    lines.push(el("div", {class: "outcome"}, el("span", {text: `probability of ${v.classes[k]}: `}),
+      value("whatif-original-probability", before.probability[k]), " → ", afterProbability, probabilityDelta,
+      el("span", {class: "delta", text: "; predicted class "}), predicted));
+  }
+  const timing = el("p", {class: "note"});
+  const beforeNode = el("div", {class: "chart", id: "whatif-before"}), afterNode = el("div", {class: "chart", id: "whatif-after"});
+  const rows = names.map((name, j) => {
+    const cells = [el("td", {text: name}), el("td", {text: inputText(v, j, base[j])}), el("td"),
+      el("td", {class: "num", "data-col": "local", "data-value": before.local[k][j], text: exact(before.local[k][j])}),
+      el("td", {class: "num", "data-col": "new-local"}), el("td", {class: "num"})];
+    return {row: el("tr", {"data-feature": name}, cells), cells};
+  });
+  const body = el("tbody", {}, rows.map(x => x.row));
+  holder.replaceChildren(...lines, timing, el("div", {class: "grid2"},
+    el("div", {}, el("h3", {text: "Before the edit"}), beforeNode), el("div", {}, el("h3", {text: "After the edit"}), afterNode)),
+  el("details", {open: true}, el("summary", {text: "Every local value, before and after"}), el("div", {class: "scroll"},
+    el("table", {id: "whatif-table"}, el("thead", {}, el("tr", {}, ["feature", "value", "edited value", "local value",
+      "after the edit", "change"].map((h, i) => el("th", {class: i > 2 ? "num" : null, text: h})))), body))));
+  const changed = j => !(whatIf.inputs[j] === base[j] || (Number.isNaN(whatIf.inputs[j]) && Number.isNaN(base[j])));
+  const set = (node, x) => { node.dataset.value = x; node.textContent = exact(x); };
+  const original = [...Array(v.nf).keys()].sort((a, b) => Math.abs(before.local[k][b]) - Math.abs(before.local[k][a]));
+  let drawn = null;  // the axis range and features both waterfalls are drawn with
+  return function redraw() {
+    const after = whatIf.result;
+    set(afterOutput, after.outputs[k]);
+    outputDelta.textContent = ` (change ${signed(after.outputs[k] - before.outputs[k])})`;
+    if (after.probability) {
+      set(afterProbability, after.probability[k]);
+      probabilityDelta.textContent = ` (change ${signed(after.probability[k] - before.probability[k])})`;
+      predicted.textContent = v.classes[after.probability.indexOf(Math.max(...after.probability))];
+    }
+    timing.dataset.ms = whatIf.ms;
+    timing.textContent = `Predicted and explained in ${whatIf.ms.toFixed(1)} ms.`;
+    const order = [...Array(v.nf).keys()].sort((a, b) => Math.abs(after.local[k][b]) - Math.abs(after.local[k][a]));
+    order.forEach(j => {
+      const {row, cells} = rows[j];
+      row.classList.toggle("changed", changed(j));
+      cells[2].textContent = inputText(v, j, whatIf.inputs[j]);
+      set(cells[4], after.local[k][j]);
+      cells[5].textContent = signed(after.local[k][j] - before.local[k][j]);
+      body.append(row);  // in the new order
+    });
+    // Both waterfalls show the same features in the same order (the edited ones first, then the row's largest
+    // values) on the same axis; the one before the edit is redrawn only when those change.
+    const shown = [...new Set([...original.filter(changed), ...original])].slice(0, 10);
+    const stepsBefore = waterfallSteps(names, before.local[k], expected, before.outputs[k], shown);
+    const stepsAfter = waterfallSteps(names, after.local[k], expected, after.outputs[k], shown, changed);
+    const ends = [stepsBefore, stepsAfter].flatMap(w => w.data.flatMap(d => [d[0], d[1]]));
+    const low = Math.min(...ends), high = Math.max(...ends), key = shown.join(",");
+    if (!drawn || low < drawn.range[0] || high > drawn.range[1] || key !== drawn.key) {
+      const pad = (high - low) * 0.15 || 1;
+      drawn = {range: [low - pad, high + pad], key};
+      drawWaterfall(beforeNode, stepsBefore, drawn.range, space);
+    }
+    drawWaterfall(afterNode, stepsAfter, drawn.range, space);
+  };
 }
 function inputText(v, j, x) {
   const field = carried(v).fields[j];
   if (Number.isNaN(x)) return "missing";
   return field.kind === "categorical" ? field.categories[x] : String(x);
 }
-// The steps of a waterfall of local values (the features in `top`, the rest summed) from E[f(x)] to f(x).
-function waterfallSteps(names, local, inputs, expected, output, v, top) {
-  const items = [...top].map(j => [`${names[j]} = ${inputText(v, j, inputs[j])}`, local[j]]);
-  const rest = local.reduce((s, x, j) => top.has(j) ? s : s + x, 0);
-  if (local.length > top.size) items.push([`${local.length - top.size} other features`, rest]);
+// The steps of a waterfall of local values (the features `shown`, the rest summed) from E[f(x)] to f(x); the
+// features' values are in the form and the table beside it, so the labels hold names only.
+function waterfallSteps(names, local, expected, output, shown, edited) {
+  const items = shown.map(j => [edited && edited(j) ? `${names[j]} (edited)` : names[j], local[j]]);
+  const drawn = new Set(shown), rest = local.reduce((s, x, j) => drawn.has(j) ? s : s + x, 0);
+  if (local.length > shown.length) items.push([`${local.length - shown.length} other features`, rest]);
   const labels = ["E[f(x)]", ...items.map(p => p[0]), "f(x)"], data = [];
   let at = expected;
   data.push([expected, expected, 0, 0]);
@@ -150,11 +181,12 @@ function waterfallSteps(names, local, inputs, expected, output, v, top) {
 }
 // Both waterfalls share `range`, so a longer bar is a larger value in either.
 function drawWaterfall(node, {labels, data}, range, space) {
-  node.style.height = `${Math.max(260, 26 * labels.length + 70)}px`;
+  const height = `${Math.max(260, 26 * labels.length + 70)}px`;
+  if (node.style.height !== height) { node.style.height = height; if (charts.has(node)) charts.get(node).resize(); }
   chart(node, {grid: {left: 10, right: 30, top: 10, bottom: 40, containLabel: true}, animation: false,
     xAxis: {type: "value", min: range[0], max: range[1], name: space, nameLocation: "middle", nameGap: 26,
       axisLabel: {showMinLabel: false, showMaxLabel: false}},
-    yAxis: {type: "category", data: labels, inverse: true, axisLabel: {width: 220, overflow: "truncate"}},
+    yAxis: {type: "category", data: labels, inverse: true, axisLabel: {width: 240, overflow: "truncate"}},
     tooltip: tooltip(p => `${esc(labels[p.value[3]])}: ${esc(signed(p.value[2]))}`),
     series: [{type: "custom", data, encode: {x: [0, 1], y: 3}, renderItem: (params, api) => {
       const a = api.coord([api.value(0), api.value(3)]), b = api.coord([api.value(1), api.value(3)]);
