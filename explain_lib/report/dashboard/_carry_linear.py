@@ -31,7 +31,15 @@ __all__ = ["CarriedLinear", "carry_linear", "linear_offsets", "probabilities"]
 
 
 def probabilities(link: str, margins: np.ndarray, scale: float = 1.0) -> np.ndarray | None:
-    """(n_rows, n_classes) probabilities from (n_rows, n_groups) margins, as the library computes them."""
+    """(n_rows, n_classes) probabilities from (n_rows, n_groups) margins, as the library computes them.
+
+    Examples
+    --------
+    >>> probabilities("sigmoid", np.array([[0.0], [np.log(3.0)]])).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    >>> probabilities("softmax", np.array([[0.0, 0.0]])).tolist()
+    [[0.5, 0.5]]
+    """
     m = np.asarray(margins, dtype=np.float64)
     if link == "identity":
         return m
@@ -89,6 +97,16 @@ class CarriedLinear:
 
 
 def carry_linear(model: Any) -> CarriedLinear:
+    """A scikit-learn linear model's coefficients for the page.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 3.0]])
+    >>> model = LinearRegression().fit(X, X @ [2.0, -1.0] + 0.5)
+    >>> np.allclose(carry_linear(model).margins(X)[:, 0], model.predict(X))
+    True
+    """
     if not is_linear_model(model):
         raise NotCarried(f"{type(model).__name__} is not a linear model the page carries")
     coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))

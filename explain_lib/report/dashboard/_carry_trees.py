@@ -440,7 +440,21 @@ def _hist(model: Any, n_features: int) -> CarriedTrees:
 
 
 def carry_trees(model: Any) -> CarriedTrees:
-    """The model's trees as :class:`CarriedTrees`; :class:`NotCarried` says why a model cannot be carried."""
+    """The model's trees as :class:`CarriedTrees`; :class:`NotCarried` says why a model cannot be carried.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lightgbm import LGBMClassifier
+    >>> X = np.random.default_rng(0).normal(size=(300, 3))
+    >>> X[::7, 0] = np.nan
+    >>> model = LGBMClassifier(n_estimators=20, verbose=-1).fit(X, X[:, 1] > 0)
+    >>> trees = carry_trees(model)
+    >>> trees.description, trees.link
+    ('LightGBM, 20 trees', 'sigmoid')
+    >>> bool((trees.margins(X)[:, 0] == model.predict(X, raw_score=True)).all())  # to the last bit
+    True
+    """
     family = tree_family(model)
     if family == "lightgbm":
         return _lightgbm(model)

@@ -29,7 +29,13 @@ ICE_BUDGET_VALUES = 750_000
 
 
 def check_ice_features(value: Any) -> int | list[str]:
-    """``ice_features`` as a count of top features (0: no ICE view) or a list of feature names."""
+    """``ice_features`` as a count of top features (0: no ICE view) or a list of feature names.
+
+    Examples
+    --------
+    >>> check_ice_features(10), check_ice_features(("age", "hours"))
+    (10, ['age', 'hours'])
+    """
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
         if value < 0:
             raise InvalidParameterError(f"ice_features must be a count >= 0 or a list of feature names, got {value}.")
@@ -56,12 +62,13 @@ def ice_features(chosen: int | list[str], features: Sequence[str], importance: n
 
 
 def numeric_grid(values: np.ndarray, grid_size: int) -> np.ndarray:
-    """Up to ``grid_size`` quantiles (0 to 1) of the finite values, without duplicates, ascending.
+    """Up to ``grid_size`` quantiles (0 to 1) of the finite values, without duplicates, ascending; the distinct
+    values themselves when there are at most ``grid_size`` of them.
 
     Examples
     --------
-    >>> numeric_grid(np.array([1.0, 2.0, 2.0, 3.0, np.nan]), 5).tolist()
-    [1.0, 1.75, 2.0, 2.25, 3.0]
+    >>> numeric_grid(np.append(np.arange(10.0), np.nan), 5).tolist()  # quantiles 0, 0.25, ..., 1
+    [0.0, 2.25, 4.5, 6.75, 9.0]
     >>> numeric_grid(np.array([0.0, 1.0, 1.0, 1.0]), 20).tolist()  # a binary feature: its two values
     [0.0, 1.0]
     """
@@ -81,6 +88,12 @@ def ice_values(predict: Callable[[pd.DataFrame], np.ndarray], frame: pd.DataFram
     """(n_outputs, n_rows, n_grid): ``predict`` on every row of ``frame`` with ``column`` set to each grid value.
 
     ``predict`` maps a frame to (n_rows, n_outputs); the modified rows go to it in one call.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": [1.0, 2.0], "b": [10.0, 20.0]})
+    >>> ice_values(lambda f: (f.a * f.b).to_numpy()[:, None], frame, "a", [0.0, 1.0, 3.0]).tolist()
+    [[[0.0, 10.0, 30.0], [0.0, 20.0, 60.0]]]
     """
     n_rows, n_grid = len(frame), len(grid)
     stacked = pd.concat([frame] * n_grid, ignore_index=True)

@@ -369,7 +369,22 @@ def _upload_ice(explanation: Any, outputs: Callable, probability: Callable | Non
 
 def whatif_payload(explanation: Any, model: Any, *, rows: np.ndarray | None, background: Any = None,
                    what_if: bool = True, ice: Any = 10, grid_size: int = 20) -> dict[str, Any] | None:
-    """The page's what-if and ICE data for the explanation's main view (None without a model)."""
+    """The page's what-if and ICE data for the explanation's main view (None without a model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from explain_lib import TreeShap
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(200, 3)), columns=["a", "b", "c"])
+    >>> model = RandomForestRegressor(n_estimators=5, max_depth=4, random_state=0).fit(X, X.a - X.b)
+    >>> explanation = TreeShap(model).explain(X.iloc[:20])
+    >>> page = whatif_payload(explanation, model, rows=np.arange(20), ice=2)
+    >>> page["mode"], page["explain"]["algorithm"], page["description"]
+    ('exact', 'path', 'RandomForestRegressor, 5 trees')
+    >>> [explanation.features[j] for j in page["ice"]["default"]]  # the two most important
+    ['a', 'b']
+    """
     if model is None:
         return None
     chosen = check_ice_features(ice)
