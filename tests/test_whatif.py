@@ -148,6 +148,7 @@ def test_edits_predict_and_explain_as_the_model_and_its_explainer(name, browser,
         moved = rows.copy()
         moved[kind.ice_feature] = value
         _close(values[:, :, g], kind.margin(moved).T)
+    page.wait_for_selector("#ice-table", state="attached")
     pdp = [float(cell) for cell in page.eval_on_selector_all(
         f"#ice-table td[data-series=pdp-{k}]", "cells => cells.map(c => c.dataset.value)")]
     _close(pdp, values[k].mean(axis=0))

@@ -85,15 +85,17 @@ function manyMargins(copy, xs) {
   if (m.divisor !== 1) for (let i = 0; i < out.length; i++) out[i] /= m.divisor;
   return xs.map((_, i) => out.subarray(i * G, (i + 1) * G));
 }
-// The curves of field j over every page row, computed with the carried model.
-function computeIce(v, j) {
-  const key = `${v.id}/${j}`;
-  if (iceCache.has(key)) return iceCache.get(key);
-  const start = performance.now(), copy = carried(v), spec = v.whatif.ice.grids[j], G = spec.grid.length, n = v.n;
+// The curves of field j over every page row, computed with the carried model, a block of rows per step(),
+// so the view can show its progress between blocks; curves.ms is the computing time alone.
+function iceJob(v, j) {
+  const copy = carried(v), spec = v.whatif.ice.grids[j], G = spec.grid.length, n = v.n;
   const nOut = v.classes ? v.classes.length : 1, values = new Float64Array(nOut * n * G);
   const probability = v.task === "classification" && copy.model.link ? new Float64Array(nOut * n * G) : null;
   const codes = copy.layers ? null : copy.codes[j];  // a plain model: only column j changes along the grid
-  for (let r = 0; r < n; r++) {
+  const curves = {feature: j, grid: spec.grid, labels: spec.labels, kind: spec.kind, values, probability, nRows: n,
+                  own: null, ms: 0};
+  let r = 0;
+  function row() {
     const inputs = rowInputs(copy, r), x = copy.layers ? null : modelInput(copy, inputs);
     const xs = spec.grid.map(g => {
       if (copy.layers) { inputs[j] = g; return modelInput(copy, inputs); }
@@ -109,10 +111,37 @@ function computeIce(v, j) {
       }
     });
   }
-  const curves = {feature: j, grid: spec.grid, labels: spec.labels, kind: spec.kind, values, probability, nRows: n,
-                  own: null, ms: performance.now() - start};
-  iceCache.set(key, curves);
-  return curves;
+  return {curves, done: () => r >= n, progress: () => r / n, step(rows) {
+    const start = performance.now();
+    for (const end = Math.min(n, r + rows); r < end; r++) row();
+    curves.ms += performance.now() - start;
+    if (r >= n) iceCache.set(`${v.id}/${j}`, curves);
+    return r >= n;
+  }};
+}
+function computeIce(v, j) {
+  const key = `${v.id}/${j}`;
+  if (!iceCache.has(key)) { const job = iceJob(v, j); while (!job.step(v.n)); }
+  return iceCache.get(key);
+}
+const ICE_BLOCK = 250;  // rows computed between two repaints of the progress note
+let iceRunning = null;
+function runIce(v, j, note) {
+  if (iceRunning && iceRunning.key === `${v.id}/${j}`) return;
+  const job = iceJob(v, j), key = `${v.id}/${j}`;
+  iceRunning = {key};
+  const tick = () => {
+    if (!iceRunning || iceRunning.key !== key) return;  // another feature was chosen
+    if (iceCache.has(key) || job.step(ICE_BLOCK)) {
+      iceRunning = null;
+      if (state.tab === "ice" && state.iceFeature === j && V() === v) renderTab();
+      return;
+    }
+    note.textContent = `Computing the curves of ${v.n.toLocaleString()} rows with the carried model: ` +
+      `${Math.round(job.progress() * 100)}%`;
+    setTimeout(tick, 0);
+  };
+  setTimeout(tick, 0);
 }
 function curvesOf(v, j) {
   const ice = v.whatif.ice;
@@ -139,7 +168,15 @@ function iceTab(section) {
   if (!hasProbability) state.iceOutput = "output";
   state.iceOutput = state.iceOutput || "output";
   state.iceCohorts = state.iceCohorts || {};
-  const j = state.iceFeature, curves = curvesOf(v, j);
+  const j = state.iceFeature;
+  if (ice.computed === "page" && !iceCache.has(`${v.id}/${j}`)) {  // computed in blocks; the view comes back when done
+    const note = el("p", {class: "note", id: "ice-progress", text: "Computing the curves with the carried model…"});
+    section.append(el("div", {class: "inline"}, featureSelect("ice-feature", features.map(f => [f, v.features[f]]), j,
+      x => { state.iceFeature = Number(x); renderTab(); }, "Feature:")), note);
+    runIce(v, j, note);
+    return;
+  }
+  const curves = curvesOf(v, j);
   const outputName = state.iceOutput === "probability" ? "probability" : (v.task === "regression" ? v.output_name : `f(x), ${v.output_space}`);
   const how = ice.computed === "page"
     ? `computed in this page with the carried model: ${curves.nRows.toLocaleString()} rows × ${curves.grid.length} grid points in ${curves.ms.toFixed(0)} ms`
