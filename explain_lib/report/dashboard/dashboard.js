@@ -250,7 +250,7 @@ function controls() {
 }
 const TABS = [["importance", "Aggregate importance"], ["summary", "Summary"], ["individual", "Individual importance"],
               ["dependence", "Dependence"], ["explorer", "Data explorer"], ["cohorts", "Cohorts"],
-              ["ice", "ICE / partial dependence"]];
+              ["ice", "ICE / PDP"]];
 function tabs() {
   const shown = TABS.filter(([id]) => id !== "ice" || (V().whatif && V().whatif.ice));  // ICE needs the model
   return el("nav", {role: "tablist"}, shown.map(([id, name]) => el("button", {role: "tab", "data-tab": id,

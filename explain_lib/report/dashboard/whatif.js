@@ -5,6 +5,7 @@
  */
 "use strict";
 
+const WATERFALL_LABELS = 190;  // pixels of feature names beside a what-if waterfall
 const whatIf = {view: null, row: null, inputs: null, result: null, original: null, pins: [], ms: null};
 function exact(x) { return x === null || x === undefined || Number.isNaN(x) ? "missing" : String(x); }
 function signed(x) { return (x > 0 ? "+" : "") + String(x); }
@@ -183,10 +184,11 @@ function waterfallSteps(names, local, expected, output, shown, edited) {
 function drawWaterfall(node, {labels, data}, range, space) {
   const height = `${Math.max(260, 26 * labels.length + 70)}px`;
   if (node.style.height !== height) { node.style.height = height; if (charts.has(node)) charts.get(node).resize(); }
-  chart(node, {grid: {left: 10, right: 30, top: 10, bottom: 40, containLabel: true}, animation: false,
+  // a fixed label column, so both charts put a value at the same place
+  chart(node, {grid: {left: WATERFALL_LABELS + 16, right: 30, top: 10, bottom: 40}, animation: false,
     xAxis: {type: "value", min: range[0], max: range[1], name: space, nameLocation: "middle", nameGap: 26,
       axisLabel: {showMinLabel: false, showMaxLabel: false}},
-    yAxis: {type: "category", data: labels, inverse: true, axisLabel: {width: 240, overflow: "truncate"}},
+    yAxis: {type: "category", data: labels, inverse: true, axisLabel: {width: WATERFALL_LABELS, overflow: "truncate"}},
     tooltip: tooltip(p => `${esc(labels[p.value[3]])}: ${esc(signed(p.value[2]))}`),
     series: [{type: "custom", data, encode: {x: [0, 1], y: 3}, renderItem: (params, api) => {
       const a = api.coord([api.value(0), api.value(3)]), b = api.coord([api.value(1), api.value(3)]);
