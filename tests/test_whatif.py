@@ -291,3 +291,35 @@ def test_what_if_inside_the_mlflow_ui(browser, mlflow_server):
         _close(state["local"], kind.explainer.explain(moved).local[:, 0])
         frame.click("nav button[data-tab=ice]")
         frame.wait_for_selector("body[data-rendered=ice] #ice-chart canvas")
+
+
+def _decoded(array: dict) -> np.ndarray:
+    import base64
+
+    return np.frombuffer(base64.b64decode(array["b64"]), dtype="<f8").reshape(array["shape"])
+
+
+def test_ice_of_a_torch_network_and_of_a_plain_function_is_their_own_output():
+    torch = pytest.importorskip("torch")
+    from explain_lib import DeepShap, KernelShap
+    from explain_lib.report.dashboard._whatif import whatif_payload
+
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=["a", "b", "c"])
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.ReLU(), torch.nn.Linear(6, 1),
+                              torch.nn.Sigmoid()).double()
+    weights = np.array([1.5, -2.0, 0.25])
+    function = lambda rows: np.asarray(rows, dtype=np.float64) @ weights  # noqa: E731
+    for model, explanation, call in (
+            (net, DeepShap(net, X.iloc[:20]).explain(X.iloc[:12]),
+             lambda rows: net(torch.as_tensor(rows.to_numpy())).detach().numpy()[:, 0]),
+            (function, KernelShap(function, X.iloc[:20]).explain(X.iloc[:12]), function)):
+        page = whatif_payload(explanation, model, rows=np.arange(12), ice=1, grid_size=4)
+        assert page["mode"] == "grid" and "recomputed only by their own explainer" in page["reason"]
+        (entry,) = page["ice"]["features"]
+        values = _decoded(entry["values"])
+        for g, value in enumerate(entry["grid"]):
+            moved = X.iloc[:12].copy()
+            moved[explanation.features[entry["feature"]]] = value
+            assert_allclose(values[-1, :, g], call(moved), rtol=1e-12)

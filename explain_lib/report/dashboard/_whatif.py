@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from ..._sample import sample_rows
 from ...errors import InvalidParameterError
 from ...features import feature_map
-from ...models import is_linear_model, model_input, split_pipeline, tree_family
+from ...models import is_linear_model, model_input, split_pipeline, torch_network, tree_family
 from .._page import encode_array
 from ._carry_inputs import CarriedInputs, carry_inputs
 from ._carry_linear import CarriedLinear, carry_linear, linear_offsets, probabilities
@@ -56,12 +56,13 @@ def _model_rows(step: Any, frame: pd.DataFrame) -> Any:
     return frame.to_numpy(dtype=np.float64)
 
 
-def _columns(values: Any, n_outputs: int) -> np.ndarray:
+def _columns(values: Any, n_outputs: int, probability: bool = False) -> np.ndarray:
+    """(n_rows, n_outputs); one column of a binary model: class 1's, class 0's being 1 - p or the negated margin."""
     out = np.asarray(values, dtype=np.float64)
     if out.ndim == 1:
         out = out[:, None]
-    if out.shape[1] == 1 and n_outputs == 2:  # a binary margin: class 0's is the negation
-        out = np.concatenate([-out, out], axis=1)
+    if out.shape[1] == 1 and n_outputs == 2:
+        out = np.concatenate([1.0 - out if probability else -out, out], axis=1)
     return out
 
 
@@ -88,8 +89,6 @@ def output_function(model: Any, task: str, output_space: str, n_outputs: int) ->
     prefix, estimator = split_pipeline(model)
 
     def outputs(frame: pd.DataFrame) -> np.ndarray:
-        if not hasattr(model, "predict") and not hasattr(model, "predict_proba"):  # a plain function of rows
-            return _columns(model(frame), n_outputs)
         if output_space == "probability":
             return _columns(model.predict_proba(_model_rows(model if prefix is None else prefix, frame)), n_outputs)
         X = _model_rows(estimator, frame) if prefix is None else prefix.transform(_model_rows(prefix, frame))
@@ -98,6 +97,45 @@ def output_function(model: Any, task: str, output_space: str, n_outputs: int) ->
         return _columns(_margin(estimator, X), n_outputs)
 
     return outputs
+
+
+def _softmax(values: np.ndarray) -> np.ndarray:
+    e = np.exp(values - values.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _function_of_rows(model: Any, explanation: Any, frame: pd.DataFrame, rows: np.ndarray) -> Callable | None:
+    """For a model with neither ``predict`` nor ``predict_proba`` (a function of rows, a torch network): the function
+    of rows — its outputs as they are, through a sigmoid or a softmax — that gives the explanation's outputs on the
+    check rows; None when none does."""
+    network = torch_network(model)
+    if network is not None:
+        import torch
+
+        dtype = next(network.parameters()).dtype
+
+        def call(part: pd.DataFrame) -> np.ndarray:
+            with torch.no_grad():
+                return network(torch.as_tensor(part.to_numpy(dtype=np.float64, copy=True), dtype=dtype)).numpy()
+    elif callable(model):
+        call = model
+    else:
+        return None
+    n_outputs = explanation.local.shape[0]
+    probability = explanation.output_space == "probability"
+    check = np.arange(min(CHECK_ROWS, len(rows)))
+    explained = (explanation.local[:, rows[check]].sum(-1) + explanation.expected[:, None]).T
+    for transform in (lambda z: z, lambda z: 1 / (1 + np.exp(-z)), _softmax):
+        def outputs(part: pd.DataFrame, transform: Callable = transform) -> np.ndarray:
+            return _columns(transform(np.asarray(call(part), dtype=np.float64).reshape(len(part), -1)), n_outputs,
+                            probability)
+        try:
+            own = outputs(frame.iloc[check])
+        except (ValueError, TypeError, RuntimeError):
+            return None
+        if own.shape == explained.shape and np.allclose(own, explained, rtol=1e-5, atol=1e-6):
+            return outputs
+    return None
 
 
 def _check_model(explanation: Any, outputs: Callable, frame: pd.DataFrame, rows: np.ndarray) -> None:
@@ -393,8 +431,14 @@ def whatif_payload(explanation: Any, model: Any, *, rows: np.ndarray | None, bac
     features = list(explanation.features)
     frame = explanation.data.iloc[np.asarray(rows)][features].reset_index(drop=True)
     n_outputs = explanation.local.shape[0]
-    outputs = output_function(model, explanation.task, explanation.output_space, n_outputs)
-    _check_model(explanation, outputs, frame, np.asarray(rows))
+    if hasattr(model, "predict") or hasattr(model, "predict_proba"):
+        outputs = output_function(model, explanation.task, explanation.output_space, n_outputs)
+        _check_model(explanation, outputs, frame, np.asarray(rows))
+    else:
+        outputs = _function_of_rows(model, explanation, frame, np.asarray(rows))
+        if outputs is None:
+            return {"mode": "off", "ice": None, "reason": f"the page cannot call {type(model).__name__} on the "
+                    "explained rows and get the explained outputs; pass a model with predict / predict_proba"}
     positions = ice_features(chosen, features, explanation.global_) if chosen else []
     reason, carried = None, None
     if what_if:
