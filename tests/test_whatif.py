@@ -323,3 +323,12 @@ def test_ice_of_a_torch_network_and_of_a_plain_function_is_their_own_output():
             moved = X.iloc[:12].copy()
             moved[explanation.features[entry["feature"]]] = value
             assert_allclose(values[-1, :, g], call(moved), rtol=1e-12)
+
+
+def test_an_engineered_explanation_of_a_pipeline_says_what_if_comes_with_the_raw_one():
+    from explain_lib.report.dashboard._whatif import whatif_payload
+
+    kind = case("pipeline")
+    engineered = kind.explainer.explain(kind.X.iloc[:10], raw=False)
+    page = whatif_payload(engineered, kind.model, rows=np.arange(10))
+    assert page["mode"] == "off" and "come with its raw-feature explanation" in page["reason"]

@@ -317,7 +317,8 @@ def _carry(explanation: Any, model: Any, frame: pd.DataFrame, rows: np.ndarray, 
         raise NotCarried("the model's input columns are not the explained features in the same order")
     if tree_family(estimator) is None and not is_linear_model(estimator):
         raise NotCarried(f"the page carries tree ensembles and linear models, not {type(estimator).__name__}")
-    inputs = carry_inputs(model, features, frame, allow_nan=model_input(estimator).allow_nan)
+    # fields (categories, ranges) from every explained row; the page's rows are what it edits
+    inputs = carry_inputs(model, features, explanation.data, allow_nan=model_input(estimator).allow_nan)
     carried = carry_trees(estimator) if tree_family(estimator) is not None else carry_linear(estimator)
     _checked_copy(model, inputs, carried, frame)
     if explanation.task == "classification":
@@ -428,6 +429,9 @@ def whatif_payload(explanation: Any, model: Any, *, rows: np.ndarray | None, bac
     chosen = check_ice_features(ice)
     if explanation.local is None or rows is None or explanation.data is None:
         return {"mode": "off", "reason": "the explanation has no rows with their feature values to edit", "ice": None}
+    if explanation.is_engineered and split_pipeline(model)[0] is not None:
+        return {"mode": "off", "ice": None, "reason": "this explanation is over the Pipeline's engineered features, "
+                "which the Pipeline does not take; what-if and ICE curves come with its raw-feature explanation"}
     features = list(explanation.features)
     frame = explanation.data.iloc[np.asarray(rows)][features].reset_index(drop=True)
     n_outputs = explanation.local.shape[0]
