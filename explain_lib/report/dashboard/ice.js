@@ -262,5 +262,5 @@ function iceTab(section) {
     el("table", {id: "ice-table"}, el("thead", {}, el("tr", {}, el("th", {text: v.features[j]}),
       table.columns.map(([, name]) => el("th", {class: "num", text: name})))),
     el("tbody", {}, xs.map((x, g) => el("tr", {"data-grid": g}, el("td", {text: String(x)}),
-      table.rows[g].map((y, c) => el("td", {class: "num", "data-series": table.columns[c][0], "data-value": y, text: exact(y)})))))))));
+      table.rows[g].map((y, c) => el("td", {class: "num", "data-series": table.columns[c][0], "data-value": y, text: roundTrip(y)})))))))));
 }

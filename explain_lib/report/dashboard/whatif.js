@@ -7,8 +7,8 @@
 
 const WATERFALL_LABELS = 190;  // pixels of feature names beside a what-if waterfall
 const whatIf = {view: null, row: null, inputs: null, result: null, original: null, pins: [], ms: null};
-function exact(x) { return x === null || x === undefined || Number.isNaN(x) ? "missing" : String(x); }
-function signed(x) { return (x > 0 ? "+" : "") + String(x); }
+function roundTrip(x) { return x === null || x === undefined || Number.isNaN(x) ? "missing" : String(x); }
+function signedRoundTrip(x) { return (x > 0 ? "+" : "") + String(x); }
 // The numbers of the last edit and of the row before it, for tests and the benchmark.
 function whatIfState() {
   if (!whatIf.result) return null;
@@ -98,7 +98,7 @@ function resultView(holder, v, r, k) {
   const copy = carried(v), names = v.features, before = whatIf.original, base = copy.inputs.subarray(r * v.nf, (r + 1) * v.nf);
   const space = v.task === "regression" ? v.output_name : v.class_output_names[k];
   const expected = v.expected ? v.expected[k] : 0;
-  const value = (role, x) => el("b", {"data-role": role, "data-value": x, text: exact(x)});
+  const value = (role, x) => el("b", {"data-role": role, "data-value": x, text: roundTrip(x)});
   const afterOutput = value("whatif-prediction", before.outputs[k]), outputDelta = el("span", {class: "delta"});
   const lines = [el("div", {class: "outcome"}, el("span", {text: `f(x), ${space}: `}), value("whatif-original", before.outputs[k]),
     " → ", afterOutput, outputDelta)];
@@ -113,7 +113,7 @@ function resultView(holder, v, r, k) {
   const beforeNode = el("div", {class: "chart", id: "whatif-before"}), afterNode = el("div", {class: "chart", id: "whatif-after"});
   const rows = names.map((name, j) => {
     const cells = [el("td", {text: name}), el("td", {text: inputText(v, j, base[j])}), el("td"),
-      el("td", {class: "num", "data-col": "local", "data-value": before.local[k][j], text: exact(before.local[k][j])}),
+      el("td", {class: "num", "data-col": "local", "data-value": before.local[k][j], text: roundTrip(before.local[k][j])}),
       el("td", {class: "num", "data-col": "new-local"}), el("td", {class: "num"})];
     return {row: el("tr", {"data-feature": name}, cells), cells};
   });
@@ -124,16 +124,16 @@ function resultView(holder, v, r, k) {
     el("table", {id: "whatif-table"}, el("thead", {}, el("tr", {}, ["feature", "value", "edited value", "local value",
       "after the edit", "change"].map((h, i) => el("th", {class: i > 2 ? "num" : null, text: h})))), body))));
   const changed = j => !(whatIf.inputs[j] === base[j] || (Number.isNaN(whatIf.inputs[j]) && Number.isNaN(base[j])));
-  const set = (node, x) => { node.dataset.value = x; node.textContent = exact(x); };
+  const set = (node, x) => { node.dataset.value = x; node.textContent = roundTrip(x); };
   const original = [...Array(v.nf).keys()].sort((a, b) => Math.abs(before.local[k][b]) - Math.abs(before.local[k][a]));
   let drawn = null;  // the axis range and features both waterfalls are drawn with
   return function redraw() {
     const after = whatIf.result;
     set(afterOutput, after.outputs[k]);
-    outputDelta.textContent = ` (change ${signed(after.outputs[k] - before.outputs[k])})`;
+    outputDelta.textContent = ` (change ${signedRoundTrip(after.outputs[k] - before.outputs[k])})`;
     if (after.probability) {
       set(afterProbability, after.probability[k]);
-      probabilityDelta.textContent = ` (change ${signed(after.probability[k] - before.probability[k])})`;
+      probabilityDelta.textContent = ` (change ${signedRoundTrip(after.probability[k] - before.probability[k])})`;
       predicted.textContent = v.classes[after.probability.indexOf(Math.max(...after.probability))];
     }
     timing.dataset.ms = whatIf.ms;
@@ -144,7 +144,7 @@ function resultView(holder, v, r, k) {
       row.classList.toggle("changed", changed(j));
       cells[2].textContent = inputText(v, j, whatIf.inputs[j]);
       set(cells[4], after.local[k][j]);
-      cells[5].textContent = signed(after.local[k][j] - before.local[k][j]);
+      cells[5].textContent = signedRoundTrip(after.local[k][j] - before.local[k][j]);
       body.append(row);  // in the new order
     });
     // Both waterfalls show the same features in the same order (the edited ones first, then the row's largest
@@ -189,7 +189,7 @@ function drawWaterfall(node, {labels, data}, range, space) {
     xAxis: {type: "value", min: range[0], max: range[1], name: space, nameLocation: "middle", nameGap: 26,
       axisLabel: {showMinLabel: false, showMaxLabel: false}},
     yAxis: {type: "category", data: labels, inverse: true, axisLabel: {width: WATERFALL_LABELS, overflow: "truncate"}},
-    tooltip: tooltip(p => `${esc(labels[p.value[3]])}: ${esc(signed(p.value[2]))}`),
+    tooltip: tooltip(p => `${esc(labels[p.value[3]])}: ${esc(signedRoundTrip(p.value[2]))}`),
     series: [{type: "custom", data, encode: {x: [0, 1], y: 3}, renderItem: (params, api) => {
       const a = api.coord([api.value(0), api.value(3)]), b = api.coord([api.value(1), api.value(3)]);
       const h = api.size([0, 1])[1] * 0.6, step = api.value(2), ends = params.dataIndex === 0 || params.dataIndex === data.length - 1;
@@ -212,10 +212,10 @@ function pinnedTable(holder, v, k) {
   if (!pins.length) return;
   const copy = carried(v), head = el("tr", {}, el("th", {text: "pinned"}), pins.map(p => el("th", {class: "num", text: p.name})));
   const line = (name, cells, attrs) => el("tr", attrs || {}, el("td", {text: name}), cells);
-  const body = [line("f(x)", pins.map(p => el("td", {class: "num", "data-value": p.result.outputs[k], text: exact(p.result.outputs[k])})),
+  const body = [line("f(x)", pins.map(p => el("td", {class: "num", "data-value": p.result.outputs[k], text: roundTrip(p.result.outputs[k])})),
     {"data-role": "pinned-output"})];
   if (pins[0].result.probability) {
-    body.push(line(`probability of ${v.classes[k]}`, pins.map(p => el("td", {class: "num", text: exact(p.result.probability[k])}))));
+    body.push(line(`probability of ${v.classes[k]}`, pins.map(p => el("td", {class: "num", text: roundTrip(p.result.probability[k])}))));
   }
   for (let j = 0; j < v.nf; j++) {
     if (pins.every(p => p.inputs[j] === copy.inputs[p.row * v.nf + j] || (Number.isNaN(p.inputs[j]) && Number.isNaN(copy.inputs[p.row * v.nf + j])))) continue;
@@ -246,12 +246,12 @@ function gridWhatIf(section, r) {
     const e = iceEntry(v, entry()), g = Number(valueSelect.value), G = e.grid.length, n = e.nRows;
     const value = e.values[(k * n + position) * G + g], original = e.own[k * n + position];
     const parts = [el("div", {class: "outcome"}, el("span", {text: `f(x) with ${v.features[e.feature]} = ${valueSelect.selectedOptions[0].text}: `}),
-      el("b", {"data-role": "whatif-prediction", "data-value": value, text: exact(value)}),
-      el("span", {class: "delta", text: ` (row as explained: ${exact(original)})`}))];
+      el("b", {"data-role": "whatif-prediction", "data-value": value, text: roundTrip(value)}),
+      el("span", {class: "delta", text: ` (row as explained: ${roundTrip(original)})`}))];
     if (e.probability) {
       const p = e.probability[(k * n + position) * G + g];
       parts.push(el("div", {class: "outcome"}, el("span", {text: `probability of ${v.classes[k]}: `}),
-        el("b", {"data-role": "whatif-probability", "data-value": p, text: exact(p)})));
+        el("b", {"data-role": "whatif-probability", "data-value": p, text: roundTrip(p)})));
     }
     holder.replaceChildren(...parts);
   }
