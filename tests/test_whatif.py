@@ -332,3 +332,19 @@ def test_an_engineered_explanation_of_a_pipeline_says_what_if_comes_with_the_raw
     engineered = kind.explainer.explain(kind.X.iloc[:10], raw=False)
     page = whatif_payload(engineered, kind.model, rows=np.arange(10))
     assert page["mode"] == "off" and "come with its raw-feature explanation" in page["reason"]
+
+
+def test_ice_computed_at_upload_is_the_models_margin_and_predict_proba():
+    from explain_lib.report.dashboard._whatif import whatif_payload
+
+    kind = case("lightgbm-binary")
+    explanation = kind.explanation()
+    page = whatif_payload(explanation, kind.model, rows=np.arange(PAGE_ROWS), what_if=False, ice=["c"], grid_size=6)
+    assert page["mode"] == "grid" and page["reason"] == "what-if was turned off for this page"
+    (entry,) = page["ice"]["features"]
+    values, probability = _decoded(entry["values"]), _decoded(entry["probability"])
+    for g, value in enumerate(entry["grid"]):
+        moved = explanation.data.iloc[:PAGE_ROWS].copy()
+        moved["c"] = value
+        assert_allclose(values[:, :, g], kind.margin(moved).T, rtol=1e-12)
+        assert_allclose(probability[:, :, g], kind.model.predict_proba(moved).T, rtol=1e-12)

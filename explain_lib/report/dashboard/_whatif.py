@@ -373,6 +373,20 @@ def _grids(inputs: CarriedInputs, data: pd.DataFrame, grid_size: int) -> list[di
     return grids
 
 
+def _margin_link(outputs: Callable, probability: Callable, frame: pd.DataFrame) -> str | None:
+    """The link that turns the model's margins into its ``predict_proba`` on the check rows (to the last bits of
+    ``exp``), if one does."""
+    check = frame.iloc[:CHECK_ROWS]
+    margins, own = outputs(check), probability(check)
+    groups = margins[:, 1:] if margins.shape[1] == 2 else margins  # a binary margin: class 1's
+    for link in ("sigmoid", "softmax", "ovr"):
+        with np.errstate(over="ignore"):
+            mine = probabilities(link, groups)
+        if mine.shape == own.shape and np.allclose(mine, own, rtol=1e-13, atol=1e-16):  # a libm's last bit apart
+            return link
+    return None
+
+
 def _upload_ice(explanation: Any, outputs: Callable, probability: Callable | None, frame: pd.DataFrame,
                 positions: list[int], grid_size: int) -> dict[str, Any]:
     """ICE computed here with the model, for ``positions``; rows sampled if the values would exceed the budget."""
@@ -393,13 +407,21 @@ def _upload_ice(explanation: Any, outputs: Callable, probability: Callable | Non
     if per_row and len(frame) * per_row > ICE_BUDGET_VALUES:
         rows = sample_rows(len(frame), max(1, ICE_BUDGET_VALUES // per_row))
     part = frame.iloc[rows].reset_index(drop=True)
+    link = None if probability is None else _margin_link(outputs, probability, part)
     features = []
     for j, grid, labels in grids:
         entry = {"feature": j, "kind": "numeric" if labels is None else "categorical",
                  "grid": grid if labels is None else list(range(len(grid))), "labels": labels}
-        entry["values"] = encode_ice(ice_values(outputs, part, explanation.features[j], grid))
-        entry["probability"] = None if probability is None else encode_ice(
-            ice_values(probability, part, explanation.features[j], grid))
+        values = ice_values(outputs, part, explanation.features[j], grid)
+        entry["values"] = encode_ice(values)
+        if probability is None:
+            entry["probability"] = None
+        elif link is not None:  # the same numbers predict_proba gives, without a second pass over the rows
+            groups = values[1:] if values.shape[0] == 2 else values
+            flat = groups.reshape(len(groups), -1).T
+            entry["probability"] = encode_ice(probabilities(link, flat).T.reshape(-1, *values.shape[1:]))
+        else:
+            entry["probability"] = encode_ice(ice_values(probability, part, explanation.features[j], grid))
         features.append(entry)
     own = outputs(part).T  # (n_outputs, n_rows): each row's own output, beside its curves
     return {"computed": "upload", "features": features, "own": encode_array(own, "float64"),
