@@ -159,8 +159,10 @@ function iceTab(section) {
   const v = V(), features = iceFeatureList(v), ice = v.whatif && v.whatif.ice;
   section.append(el("h2", {text: "ICE and partial dependence"}));
   if (!features.length) {
-    section.append(el("div", {class: "empty", text: v.whatif ? "No ICE curves were computed for this page." :
-      "ICE curves need the model: write the page with model= (the explain step passes it)."}));
+    const home = VIEWS.find(w => w.whatif && w.whatif.ice);
+    section.append(el("div", {class: "empty", text: home ? `ICE curves are in the ${home.kind} features view.` :
+      v.whatif ? "No ICE curves were computed for this page." :
+        "ICE curves need the model: write the page with model= (the explain step passes it)."}));
     return;
   }
   if (state.iceFeature === undefined || !features.includes(state.iceFeature)) state.iceFeature = features[0];
