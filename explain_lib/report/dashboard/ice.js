@@ -255,7 +255,8 @@ function iceTab(section) {
     legend: {top: 0, type: "scroll", data: series.filter(s => s.name !== "ICE").map(s => s.name)},
     xAxis: curves.labels ? {type: "category", data: xs, name: v.features[j], nameLocation: "middle", nameGap: slanted ? 100 : 30,
       axisLabel: {rotate: slanted ? 30 : 0, width: 170, overflow: "truncate", interval: 0}}
-      : {type: "value", min: curves.grid[0], max: curves.grid[G - 1], name: v.features[j], nameLocation: "middle", nameGap: 28},
+      : {type: "value", min: curves.grid[0], max: curves.grid[G - 1], name: v.features[j], nameLocation: "middle", nameGap: 28,
+        axisLabel: {showMinLabel: false, showMaxLabel: false}},  // the grid's ends in full would run off the chart
     yAxis: {type: "value", scale: true, name: outputName, nameLocation: "middle", nameGap: 45},
     tooltip: {trigger: "axis", confine: true, formatter: items => items.filter(p => p.seriesType === "line" && p.seriesName !== "ICE")
       .map(p => `${esc(p.seriesName)}: ${esc(String(p.value[1]))}`).join("<br>")},
