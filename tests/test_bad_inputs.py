@@ -276,6 +276,27 @@ EXPLAINER_CASES = {
 }
 
 
+# ------------------------------------------------------------------------- the dashboard's model options
+DASHBOARD_CASES = {
+    "ice_features_negative": ({"ice_features": -1}, InvalidParameterError, "ice_features must be a count"),
+    "ice_features_one_name": ({"ice_features": "f0"}, InvalidParameterError, "wrap one name in a list"),
+    "ice_features_unknown": ({"ice_features": ["f9"]}, InvalidParameterError, "does not have"),
+    "grid_size_zero": ({"grid_size": 0}, InvalidParameterError, "grid_size"),
+    "not_the_explained_model": ({"model": "logistic"}, InvalidParameterError,
+                                "not the model this explanation explains"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DASHBOARD_CASES))
+def test_dashboard_refuses_bad_model_options_before_writing(ctx, case):
+    options, error, message = dict(DASHBOARD_CASES[case][0]), *DASHBOARD_CASES[case][1:]
+    model = ctx["models"][options.pop("model", "linear")]
+    path = ctx["tmp"] / f"{case}.html"
+    with pytest.raises(error, match=message):
+        ctx["explanation"].to_html(path, model=model, **options)
+    assert not path.exists()
+
+
 @pytest.fixture(scope="module")
 def ctx(models, data, tmp_path_factory):
     X, y_reg, y_cls = data

@@ -76,6 +76,23 @@ def _with_reserved_name(client):
     client.upload_model_explanation(explanation, plots=False, true_ys=[1, 2, 3, 4])
 
 
+def _explained_linear_model(seed: int = 0):
+    from sklearn.linear_model import LinearRegression
+
+    from explain_lib import LinearShap
+
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["f0", "f1", "f2"])
+    model = LinearRegression().fit(X, X.f0 - 2 * X.f1 + seed)
+    return LinearShap(model, X).explain(X.iloc[:8]), model
+
+
+def _upload_with_another_model(client):
+    explanation, _ = _explained_linear_model()
+    _, other = _explained_linear_model(seed=1)
+    client.upload_model_explanation(explanation, plots=False, model=other)
+
+
 def _with_interactions(client, kind):
     """A tree model's explanation with the interactions of other rows, or of a feature it does not have."""
     import lightgbm
@@ -103,6 +120,11 @@ UPLOAD_CASES = {
                                        "features the explanation does not have"),
     "interactions_not_typed": (lambda c: _with_interactions(c, "array"), InvalidParameterError,
                                "must be an explain_lib Interactions"),
+    "model_not_the_explained_one": (_upload_with_another_model, InvalidParameterError,
+                                    "not the model this explanation explains"),
+    "ice_feature_unknown": (lambda c: c.upload_model_explanation(
+        _explained_linear_model()[0], plots=False, model=_explained_linear_model()[1], ice_features=["f7"]),
+        InvalidParameterError, "ice_features names 'f7'"),
     "not_an_explanation": (lambda c: c.upload_model_explanation({"a": 1}), InvalidParameterError,
                            "Expected an explain_lib Explanation"),
     "id_path_traversal": (lambda c: c.upload_model_explanation(dataclasses.replace(_explanation(), id="../../x")),

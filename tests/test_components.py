@@ -28,6 +28,7 @@ EXCLUDED_OPTIONS = {
     "--experiment": "the run is the job's own, given by MLFLOW_RUN_ID",
     "--raw": "a boolean switch cannot be spelled in a command component; the default (raw features) is kept",
     "--no-raw": "as --raw",
+    "--no-what-if": "--what-if false says the same",
 }
 _REF = re.compile(r"\$\{\{\s*(inputs|outputs)\.(\w+)\s*\}\}")
 _PYTHON_TYPES = {"integer": int, "number": float}

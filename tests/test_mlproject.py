@@ -22,7 +22,7 @@ SAMPLE_VALUES = {"data": "data.csv", "target": "income", "model": "lightgbm", "p
                  "n_background": "100", "sample": "", "pipeline": "pipelines/adult_income.yaml",
                  "config": "pipelines/scorecards/adult_income.yaml", "explanation": "",
                  "fail_on_missed_target": "false", "baseline": "runs:/abc", "candidate": "runs:/def", "gate": "",
-                 "cohorts": ""}
+                 "cohorts": "", "what_if": "true", "ice_features": "age,hours-per-week", "grid_size": "20"}
 
 
 def _mlproject() -> dict:

@@ -1,5 +1,8 @@
 """Pipeline steps: train and explain log into MLflow runs, read files and artifact URIs, refuse bad input early."""
 
+import json
+import re
+
 import mlflow
 import numpy as np
 import pandas as pd
@@ -126,6 +129,14 @@ def test_explain_uploads_a_raw_explanation_with_labels_to_the_active_run(trained
     assert list(saved.global_importance(top_k=5).index) == list(top.index)
     contexts = {i.tags[0].value for i in mlflow.get_run(run.info.run_id).inputs.dataset_inputs}
     assert {"explanation_init", "explanation_eval"} <= contexts
+    # the step passed its model: the dashboard carries it for what-if, with ICE curves of the top 10 features
+    page = mlflow.MlflowClient().download_artifacts(run.info.run_id, f"explanations/{explanation_id}/dashboard.html",
+                                                   str(tmp_path))
+    text = open(page, encoding="utf-8").read()
+    view = json.loads(re.search(r'id="payload">(.*?)</script>', text, re.S).group(1))["views"][0]
+    assert view["whatif"]["mode"] == "exact" and view["whatif"]["explain"]["algorithm"] == "path"
+    ranked = sorted(range(len(view["global"])), key=lambda j: -view["global"][j])
+    assert view["whatif"]["ice"]["default"] == ranked[:10]
 
 
 @pytest.mark.parametrize(("method", "name"), [("tree", "tree"), ("kernel", "kernel"), ("mimic", "mimic"),
@@ -160,6 +171,9 @@ def test_linear_method_explains_a_logistic_regression(store, adult_frame, traine
     ({"model": "runs:/0123456789abcdef0123456789abcdef/model"}, InvalidInputError, "Could not load"),
     ({"sample": 0}, InvalidParameterError, "sample"),
     ({"cohorts": "missing.yaml"}, InvalidParameterError, "not a file"),
+    ({"grid_size": 0}, InvalidParameterError, "grid_size"),
+    ({"ice_features": ["agee"]}, InvalidParameterError, "Did you mean 'age'"),
+    ({"ice_features": -2}, InvalidParameterError, "ice_features must be a count"),
 ])
 def test_explain_refuses_bad_input_before_logging(trained, kwargs, error, message):
     _, out = trained

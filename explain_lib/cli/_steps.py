@@ -82,6 +82,17 @@ def _switch(text: str) -> bool:
     return value
 
 
+def _ice_features(text: str) -> int | list[str]:
+    """A count of top features (``10``, ``0`` for none) or comma-separated feature names."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected a count or comma-separated feature names, got {text!r}")
+    return names
+
+
 def _optional(convert: Any) -> Any:
     """``convert``, except that an empty string means "not given" (how MLproject passes an unset option)."""
     def parse(text: str) -> Any:
@@ -112,7 +123,8 @@ def _explain(args: argparse.Namespace) -> int:
                                  n_background=args.n_background, sample=args.sample,
                                  explanation_output=args.explanation_output, cohorts=args.cohorts,
                                  chunk_rows=args.chunk_rows, workers=args.workers, resume=args.resume,
-                                 engine=args.engine, local_values_uri=args.local_values_uri)
+                                 engine=args.engine, local_values_uri=args.local_values_uri,
+                                 what_if=args.what_if, ice_features=args.ice_features, grid_size=args.grid_size)
     print(explanation_id)
     return 0
 
@@ -353,6 +365,16 @@ def _add_explain(commands: Any) -> None:
     parser.add_argument("--local-values-uri", type=_optional(str), default=None, metavar="URI",
                         help="with --engine spark: where the local values go, a location the cluster reaches "
                         "(s3a://, abfss://, dbfs:/, /Volumes/...; default <explanation-output>/local_values)")
+    parser.add_argument("--what-if", dest="what_if", type=_switch, nargs="?", const=True, default=True,
+                        metavar="true|false", help="carry the model into the dashboard for exact what-if (tree "
+                        "ensembles and linear models, also behind a ColumnTransformer); default true")
+    parser.add_argument("--no-what-if", dest="what_if", action="store_false",
+                        help="leave the model out of the dashboard (its ICE curves are computed at upload)")
+    parser.add_argument("--ice-features", type=_ice_features, default=10, metavar="N|NAMES",
+                        help="ICE / partial dependence curves for the N most important features (0: none) or for "
+                        "comma-separated feature names; default 10")
+    parser.add_argument("--grid-size", type=_positive_int, default=20, metavar="N",
+                        help="grid points of a numeric feature's ICE curves (its quantiles); default 20")
     parser.set_defaults(handler=_explain)
 
 

@@ -200,6 +200,9 @@ def explain(
     resume: bool = False,
     engine: str = "local",
     local_values_uri: str | None = None,
+    what_if: bool = True,
+    ice_features: int | list[str] = 10,
+    grid_size: int = 20,
 ) -> str:
     """Explain an MLflow model on a table and upload the explanation to the active MLflow run.
 
@@ -253,6 +256,14 @@ def explain(
         Where ``engine="spark"`` writes the local values: a location the cluster's executors and driver
         reach (``s3a://``, ``abfss://``, ``dbfs:/``, ``/Volumes/...`` on Databricks). Needed when the cluster
         does not share this machine's file system (a remote Spark Connect server).
+    what_if
+        Carry the model into the dashboard for exact what-if (tree ensembles and linear models, also
+        behind a ColumnTransformer); False leaves the page with ICE curves computed at upload.
+    ice_features
+        ICE and partial dependence curves for this many of the most important features (0: none), or
+        for the features named.
+    grid_size
+        Grid points of a numeric feature's ICE curves.
 
     Returns
     -------
@@ -293,6 +304,10 @@ def explain(
                                     "explain rows. Drop --chunk-rows / --engine spark, or choose another method.")
     if not raw and method not in ("auto", "tree", "linear"):
         raise InvalidParameterError("raw=False (engineered features) applies to method 'auto', 'tree' or 'linear'.")
+    from ..report.dashboard._ice import check_ice_features
+
+    check_positive_int(grid_size, "grid_size", allow_none=False)
+    ice_features = check_ice_features(ice_features)
     if cohorts is not None and not Path(cohorts).is_file():
         raise InvalidParameterError(f"cohorts names {str(cohorts)!r}, which is not a file; give the scorecard config "
                                     "(YAML or JSON) whose Cohorts the dashboard should offer.")
@@ -303,6 +318,11 @@ def explain(
     if len(features) == 0:
         raise InvalidInputError(f"{source} has no rows to explain.")
     model_source = source_uri(model_uri)
+    if isinstance(ice_features, list) and raw:  # the explanation's features are the table's columns
+        unknown = [name for name in ice_features if name not in features.columns]
+        if unknown:
+            raise InvalidParameterError(f"ice_features names {unknown[:10]}, which {source} does not have."
+                                        + did_you_mean(unknown[0], [str(c) for c in features.columns]))
     explainer = _explainer(model, features, method, n_background, 0)
 
     with step_run() as run:
@@ -328,6 +348,7 @@ def explain(
             explanation_id = client.upload_model_explanation(
                 explanation, comment=comment, top_k=top_k, true_ys=None if explanation.local is None else row_labels,
                 model_uri=model_source, init_dataset=features, eval_dataset=rows, cohorts=cohorts,
+                model=model, what_if=what_if, ice_features=ice_features, grid_size=grid_size,
             )
         if explanation_output is not None:
             folder = Path(explanation_output)

@@ -268,13 +268,19 @@ def write_upload(
     cohorts: Any = None,
     interactions: Interactions | None = None,
     run_name: str | None = None,
+    model: Any = None,
+    what_if: bool = True,
+    ice_features: Any = 10,
+    grid_size: int = 20,
+    background: Any = None,
 ) -> None:
     """Write every file of one upload into ``directory``; explanation.json goes last.
 
     ``dashboard`` adds dashboard.html, drawn from the same eval sample (rows, predictions, labels),
     with ``others`` (e.g. the run's explanation of the other feature kind) and predefined ``cohorts``.
     ``interactions`` (checked by :func:`check_interactions`) adds interactions.json and, with ``plots``,
-    plots/interactions.png.
+    plots/interactions.png. ``model`` (with ``what_if``, ``ice_features``, ``grid_size`` and ``background``)
+    adds its what-if form and ICE curves.
     """
     stored = reduce_to_top_k(explanation, top_k)
     rows_total = n_rows(explanation)
@@ -291,7 +297,9 @@ def write_upload(
         write_dashboard = _renderers.renderer("dashboard")
         write_dashboard(directory / DASHBOARD_FILE, explanation, true_ys=true_ys, sample=sample, others=others,
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
-                        title=f"Explanation of run {run_name or run_id}" + (f" ({run_id})" if run_name else ""))
+                        title=f"Explanation of run {run_name or run_id}" + (f" ({run_id})" if run_name else ""),
+                        model=model, what_if=what_if, ice_features=ice_features, grid_size=grid_size,
+                        background=background)
     interaction_block = None
     if interactions is not None:
         plot = None

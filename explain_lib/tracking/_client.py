@@ -10,7 +10,7 @@ import hashlib
 import json
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,11 @@ def _dataset_input(dataset: Any, name: str, context: str) -> DatasetInput | None
             f"got {type(dataset).__name__}. For data known by a URI, pass mlflow.data.from_pandas(df, source=uri)."
         )
     return DatasetInput(dataset=entity, tags=[InputTag(key=MLFLOW_DATASET_CONTEXT, value=context)])
+
+
+def _table(dataset: Any) -> Any:
+    """The rows of ``init_dataset`` when they are a table (the dashboard's background), else None."""
+    return dataset if isinstance(dataset, (pd.DataFrame, np.ndarray)) else None
 
 
 def _matches(entry: dict[str, Any], comment: str | None, raw: bool | None, engineered: bool | None) -> bool:
@@ -250,6 +255,10 @@ class ExplanationClient:
         dashboard: bool = True,
         cohorts: Any = None,
         interactions: Interactions | None = None,
+        model: Any = None,
+        what_if: bool = True,
+        ice_features: int | Sequence[str] = 10,
+        grid_size: int = 20,
     ) -> str:
         """Upload ``explanation`` to the run under ``explanations/<explanation.id>/``.
 
@@ -289,6 +298,13 @@ class ExplanationClient:
             ``interactions.json`` (mean |interaction| matrices, strongest partners, and per eval-sample row
             each feature's strongest partner), the heatmap ``plots/interactions.png`` and the table
             ``explanations/<group>_interactions.json`` (one row per pair, strongest first).
+        model
+            The explained model (or Pipeline): the dashboard gets a what-if form and ICE / partial
+            dependence curves (see :func:`explain_lib.report.dashboard.dashboard_html`). ``init_dataset``,
+            when it is a table, is the background an interventional TreeSHAP explanation is re-run against.
+        what_if, ice_features, grid_size
+            Carry the model into the page for exact what-if; ICE curves for this many top features (or
+            these names); grid points per numeric feature.
 
         Returns
         -------
@@ -336,8 +352,9 @@ class ExplanationClient:
             art.write_upload(files, explanation, comment=comment, top_k=top_k, true_ys=labels,
                              datasets=lineage, visualization_points=points, plots=plots,
                              upload_time=upload_time, run_id=self._run_id, dashboard=dashboard, others=others,
-                             cohorts=cohorts, interactions=interactions,
-                             run_name=self._get_run().info.run_name)
+                             cohorts=cohorts, interactions=interactions, run_name=self._get_run().info.run_name,
+                             model=model, what_if=what_if, ice_features=ice_features, grid_size=grid_size,
+                             background=_table(init_dataset))
             # mlflow.log_table's format (JSON, orient="split"); the tag that lists it is set by register_tables,
             # which survives concurrent uploads.
             art.importance_table(explanation, comment).to_json(table, orient="split", index=False)
@@ -458,6 +475,10 @@ def log_explanation(
     dashboard: bool = True,
     cohorts: Any = None,
     interactions: Interactions | None = None,
+    model: Any = None,
+    what_if: bool = True,
+    ice_features: int | Sequence[str] = 10,
+    grid_size: int = 20,
 ) -> str:
     """Upload ``explanation`` to the active MLflow run (started if there is none), like ``mlflow.shap``.
 
@@ -473,6 +494,7 @@ def log_explanation(
     explanation_id = client.upload_model_explanation(
         explanation, comment=comment, top_k=top_k, true_ys=true_ys, model_uri=model_uri, init_dataset=init_dataset,
         eval_dataset=eval_dataset, visualization_points=visualization_points, plots=plots, dashboard=dashboard,
-        cohorts=cohorts, interactions=interactions,
+        cohorts=cohorts, interactions=interactions, model=model, what_if=what_if, ice_features=ice_features,
+        grid_size=grid_size,
     )
     return f"{run.info.artifact_uri.rstrip('/')}/{art.ARTIFACT_ROOT}/{explanation_id}"

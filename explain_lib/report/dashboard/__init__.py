@@ -10,7 +10,9 @@ box plots of local values), summary (beeswarm, binned into a density for many ro
 importance (sortable, searchable table; waterfall of one row; up to five rows side by side),
 dependence (coloured by the strongest interacting feature), a data explorer (feature against
 prediction, true label or error) and cohorts (built in the page from filters, or predefined in a
-scorecard config's ``Cohorts`` section, compared side by side). Charts are drawn by the vendored
+scorecard config's ``Cohorts`` section, compared side by side). Given the explained ``model=``, the
+Individual view gets a what-if form and a seventh view shows ICE curves and partial dependence
+(:mod:`._whatif`). Charts are drawn by the vendored
 Apache ECharts; data, scripts and styles are inline, and the page loads nothing (it runs in the
 MLflow UI's sandboxed artifact preview).
 
@@ -42,14 +44,18 @@ from ..._validation import check_positive_int
 from ...errors import InvalidParameterError
 from ...explanation import Explanation
 from .._page import read_asset, render_page, vendored_js
+from ._ice import check_ice_features
 from ._payload import cohort_masks, output_name, row_frame, targets_payload, view_payload
+from ._whatif import whatif_payload
 
 __all__ = ["DASHBOARD_FILE", "dashboard_html", "output_name", "write_dashboard"]
 
 DASHBOARD_FILE = "dashboard.html"
 PAYLOAD_VERSION = 2
-# the page's own code, in load order: helpers and frame, views 1-3, views 4-5, cohorts, the URL fragment and start
-_SCRIPTS = ("dashboard.js", "views.js", "analysis.js", "cohorts.js", "state.js")
+# the page's own code, in load order: helpers and frame, views 1-3, the carried model and its explanation, what-if,
+# ICE, views 4-5, cohorts, the URL fragment and start
+_SCRIPTS = ("dashboard.js", "views.js", "model.js", "treeshap.js", "whatif.js", "ice.js", "analysis.js", "cohorts.js",
+            "state.js")
 
 
 def _check_points(value: Any) -> int:
@@ -98,6 +104,11 @@ def dashboard_html(
     title: str | None = None,
     comment: str | None = None,
     sample: pd.DataFrame | None = None,
+    model: Any = None,
+    background: Any = None,
+    what_if: bool = True,
+    ice_features: int | Sequence[str] = 10,
+    grid_size: int = 20,
 ) -> str:
     """The dashboard page of ``explanation`` as one HTML string.
 
@@ -119,11 +130,27 @@ def dashboard_html(
     sample
         An eval sample already drawn for this explanation (columns ``__row__``, ``__prediction__``,
         ``__true_y__`` as uploads write it): its rows, predictions and labels are used as they are.
+    model
+        The explained model (or Pipeline). It adds the what-if form to the Individual view and the ICE /
+        partial dependence view: tree ensembles and linear models are carried into the page and
+        re-explained there exactly, anything else is answered from ICE curves computed here. It must be
+        the explained model (its outputs must equal what the explanation's values add up to).
+    background
+        The background rows an interventional ``TreeShap(output="probability")`` explanation used (the
+        same rows, before its seeded sampling), so the page can re-explain against them.
+    what_if
+        Carry the model into the page for exact what-if (False: ICE curves only, computed here).
+    ice_features
+        ICE curves for this many of the most important features (0: none), or for the features named.
+    grid_size
+        Grid points of a numeric feature's ICE curve (its quantiles over the explained rows).
     """
     if not isinstance(explanation, Explanation):
         raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
     points = _check_points(visualization_points)
     labels = None
+    check_positive_int(grid_size, "grid_size", allow_none=False)
+    check_ice_features(ice_features)
     if sample is not None and explanation.local is not None:
         rows = sample[ROW_COLUMN].to_numpy(dtype=np.int64)
         predicted = sample[PREDICTION_COLUMN].to_numpy() if PREDICTION_COLUMN in sample else None
@@ -135,6 +162,8 @@ def dashboard_html(
     masks = [] if rows is None else cohort_masks(specs, row_frame(explanation, rows, predicted, true_y))
     targets, positive = targets_payload(config)
     views = [view_payload(explanation, rows=rows, predicted=predicted, true_y=true_y, cohorts=masks, labels=labels)]
+    views[0]["whatif"] = whatif_payload(explanation, model, rows=rows, background=background, what_if=what_if,
+                                        ice=ice_features, grid_size=grid_size)
     for other in others:
         if other.id == explanation.id:
             continue

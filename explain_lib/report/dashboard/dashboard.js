@@ -4,8 +4,10 @@
  * draws six views with ECharts. Every user string (feature, class and category names, comments, row
  * labels) goes into the DOM through textContent, or into charts drawn on canvas; tooltips escape it.
  *
- * Five files are inlined in this order: dashboard.js (helpers, data, page frame), views.js (views 1-3),
- * analysis.js (views 4-5), cohorts.js (view 6) and state.js (the URL fragment; then the page starts).
+ * Files are inlined in this order: dashboard.js (helpers, data, page frame), views.js (views 1-3),
+ * model.js and treeshap.js (the carried model and its explanation), whatif.js (what-if in the
+ * Individual view), ice.js (ICE and partial dependence), analysis.js (views 4-5), cohorts.js (view 6)
+ * and state.js (the URL fragment; then the page starts).
  */
 "use strict";
 
@@ -329,9 +331,11 @@ function controls() {
   return bar;
 }
 const TABS = [["importance", "Aggregate importance"], ["summary", "Summary"], ["individual", "Individual importance"],
-              ["dependence", "Dependence"], ["explorer", "Data explorer"], ["cohorts", "Cohorts"]];
+              ["dependence", "Dependence"], ["explorer", "Data explorer"], ["cohorts", "Cohorts"],
+              ["ice", "ICE / PDP"]];
 function tabs() {
-  return el("nav", {role: "tablist"}, TABS.map(([id, name]) => el("button", {role: "tab", "data-tab": id,
+  const shown = TABS.filter(([id]) => id !== "ice" || (V().whatif && V().whatif.ice));  // ICE needs the model
+  return el("nav", {role: "tablist"}, shown.map(([id, name]) => el("button", {role: "tab", "data-tab": id,
     "aria-selected": state.tab === id ? "true" : "false", text: name,
     onclick: () => { state.tab = id; render(); }})));
 }
@@ -358,7 +362,7 @@ function renderTab() {
       "explain rows with a SHAP or surrogate method to see this view."}));
   } else {
     ({importance: importanceTab, summary: summaryTab, individual: individualTab, dependence: dependenceTab,
-      explorer: explorerTab, cohorts: cohortsTab})[state.tab](section);
+      explorer: explorerTab, cohorts: cohortsTab, ice: iceTab})[state.tab](section);
   }
   saveState();
   document.body.dataset.rendered = state.tab;

@@ -288,6 +288,7 @@ function rowDetail(detail) {
       el("td", {class: "num " + (x >= 0 ? "pos" : "neg"), text: fmt(x, 6)})))));
   detail.append(el("details", {}, el("summary", {text: `All ${v.nf} local values of ${rowName()} ${rowLabel(r)}`}), el("div", {class: "scroll"}, table)));
   if (state.selected.length > 1) compareRows(detail);
+  whatIfPanel(detail, r);
 }
 function compareRows(detail) {
   const v = V(), rows = state.selected;
