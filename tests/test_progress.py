@@ -205,8 +205,12 @@ def test_pipeline_prints_each_job_start_echoed_lines_and_end_in_order(store, tmp
     path = _python_pipeline(tmp_path, {"prepare": say, "explain": say})
     parent_id = run_pipeline(path, experiment_name="progress")
     err = capsys.readouterr().err
-    runs = {run.info.run_name: run.info.run_id for run in MlflowClient(store).search_runs(
-        [mlflow.get_experiment_by_name("progress").experiment_id], f"tags.mlflow.parentRunId = '{parent_id}'")}
+    client = MlflowClient(store)
+    parent_name = client.get_run(parent_id).info.run_name
+    steps = client.search_runs([mlflow.get_experiment_by_name("progress").experiment_id],
+                               f"tags.mlflow.parentRunId = '{parent_id}'")
+    runs = {run.info.run_name.removeprefix(f"{parent_name}/"): run.info.run_id for run in steps}
+    assert set(runs) == {"prepare", "explain"}  # step runs are named after their pipeline run and job
     expected = [
         rf"explain-lib: \[1/2\] prepare \(run {runs['prepare']}\) \.\.\.",
         r"  prepare \| explain-lib: working \.\.\.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -65,7 +66,10 @@ def test_the_step_logs_pdf_html_metrics_and_the_verdict_tag_last(trained, tmp_pa
     assert uri == f"runs:/{run.info.run_id}/scorecard"
     logged = client.get_run(run.info.run_id)
     names = {Path(item.path).name for item in client.list_artifacts(run.info.run_id, "scorecard")}
-    assert names == {"scorecard.pdf", "scorecard.html", "config.yaml"}
+    assert names == {"scorecard.pdf", "scorecard.html", "config.yaml", "verdict.json"}
+    facts = json.loads(Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id,
+                                                                artifact_path="scorecard/verdict.json")).read_text())
+    assert facts["passed"] is False and [t["label"] for t in facts["missed"]] == ["F1 score"]
     metrics, tags = logged.data.metrics, logged.data.tags
     assert 0.5 < metrics["scorecard.accuracy_score"] < 0.99 and metrics["scorecard.accuracy_score.met"] == 1
     assert metrics["scorecard.f1_score"] < 0.99 and metrics["scorecard.f1_score.met"] == 0
