@@ -43,7 +43,7 @@ def dashboard(path: Path) -> Path:
     X_train, X_test, y_train, y_test = train_test_split(X, income, test_size=0.25, random_state=0)
     model = LGBMClassifier(n_estimators=100, verbose=-1, random_state=0).fit(X_train, y_train)
     explanation = TabularExplainer(model, X_train).explain(X_test[:3000])
-    return Path(explanation.to_html(path, true_ys=y_test[:3000], visualization_points=3000,
+    return Path(explanation.to_html(path, true_ys=y_test[:3000], visualization_points=3000, model=model,
                                     title="Adult income, LightGBM",
                                     cohorts=ROOT / "pipelines" / "scorecards" / "adult_income.yaml"))
 
@@ -61,6 +61,14 @@ def _prepare_individual(page) -> None:
     page.wait_for_selector("#waterfall-chart canvas")
 
 
+def _edit_what_if(page) -> None:
+    """Edit the selected row in the what-if form, as a reviewer asking "what would it take?" would."""
+    for name, value in (("hours_per_week", "60"), ("education_num", "14")):
+        page.fill(f"#whatif-form .field:has(.name:text-is('{name}')) input[type=number]", value)
+    page.wait_for_selector("#whatif-form .field.changed")
+    page.wait_for_timeout(300)
+
+
 def _prepare_cohorts(page) -> None:
     """Build a cohort in the page, as a reviewer would."""
     page.select_option("#cohort-column", label="hours_per_week")
@@ -74,7 +82,8 @@ def _prepare_cohorts(page) -> None:
 
 # tab -> (what to do in it first, whether to photograph the whole page rather than the first screen)
 TABS = {"importance": (None, False), "summary": (None, False), "individual": (_prepare_individual, True),
-        "dependence": (None, False), "explorer": (None, False), "cohorts": (_prepare_cohorts, True)}
+        "dependence": (None, False), "explorer": (None, False), "cohorts": (_prepare_cohorts, True),
+        "ice": (None, False)}
 
 
 def take(out: Path, browser) -> list[Path]:
@@ -98,6 +107,11 @@ def take(out: Path, browser) -> list[Path]:
             target = out / f"dashboard-{name}.png"
             page.screenshot(path=str(target), full_page=whole)
             written.append(target)
+            if name == "individual":  # the same row, edited in the what-if form
+                _edit_what_if(page)
+                target = out / "dashboard-whatif.png"
+                page.locator("#whatif").screenshot(path=str(target))
+                written.append(target)
         page.close()
     if errors:
         raise RuntimeError(f"the dashboard raised errors in Chromium: {errors}")
