@@ -7,6 +7,7 @@ The model learns y = x0 * x1 + x2 (x3 is ignored), so x0's strongest partner is 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from explain_lib import TreeShap
 from explain_lib._sample import sample_rows
 from explain_lib.errors import InvalidParameterError
+from explain_lib.report.dashboard import dashboard_html
 from explain_lib.tracking import ExplanationClient
 
 SCRIPT, IMG = "<script>alert(1)</script>", '"><img src=x onerror=alert(1)>'
@@ -183,6 +185,19 @@ def test_a_page_without_interactions_has_no_tab_and_its_dependence_view_still_wo
         assert int(opened.page.get_attribute("#dependence-chart", "data-points")) == SHOWN
         assert opened.page.eval_on_selector("#dep-colour", "s => s.options[0].textContent") \
             .endswith("  (strongest interaction)")
+
+
+def test_the_page_carries_exact_matrices_and_the_shown_rows_upper_triangles_in_float32(fitted):
+    _, explanation, interactions, _ = fitted
+    html = dashboard_html(explanation, interactions=interactions, visualization_points=SHOWN)
+    block = json.loads(re.search(r'id="payload">(.*?)</script>', html, re.S).group(1))["views"][0]["interactions"]
+    assert block["features"] == [explanation.features.index(f) for f in interactions.features]
+    assert_array_equal(block["matrix"], interactions.global_)
+    assert block["values"]["dtype"] == "float32" and block["values"]["shape"] == [1, SHOWN, 6]  # 3 x 3, symmetric
+    upper = np.triu_indices(3)
+    shown = interactions.values[:, sample_rows(ROWS, SHOWN)][..., upper[0], upper[1]]
+    assert_array_equal(np.frombuffer(base64.b64decode(block["values"]["b64"]), "<f4").reshape(shown.shape),
+                       shown.astype(np.float32))
 
 
 def test_interactions_of_other_rows_or_features_or_not_interactions_are_refused_before_writing(tmp_path, fitted):
