@@ -36,9 +36,10 @@ function interactionsTab(section) {
   const m = x.features.length, names = x.features.map(f => v.features[f]), matrix = ixMatrix(), partner = ixPartner();
   const what = v.classes && state.cls >= 0 ? `class ${v.classes[state.cls]}` : v.classes ? "mean over classes" : v.output_name;
   section.append(el("p", {class: "help", text: `Exact SHAP interaction values (${x.method}) of ${m === v.nf ? "all " : "the top "}${m} ` +
-    `features: each cell is the mean |value| over all ${x.n_rows_total.toLocaleString()} explained rows (${what}). Off the diagonal, ` +
-    "what a pair adds together beyond each feature alone (half of it sits in each feature's local value); on the diagonal " +
-    "(grey, outlined), each feature's main effect: its local value without its interactions. Click a cell to plot that pair below."}));
+    `features: each cell is a mean |value| over all ${x.n_rows_total.toLocaleString()} explained rows (${what}). Off the diagonal, ` +
+    "cell (row i, column j) is the part of feature i's local value that comes from its interaction with feature j (a pair's " +
+    "joint effect is split evenly between its two features); on the diagonal (grey, outlined), each feature's main effect: its " +
+    "local value without its interactions. Click a cell to plot that pair below."}));
   let most = 0;
   for (let a = 0; a < m; a++) for (let b = 0; b < m; b++) if (a !== b) most = Math.max(most, matrix[a][b]);
   const pairs = [], mains = [];
