@@ -432,7 +432,7 @@ class Explanation(CommunityAccessors):
     def to_html(self, path: str | os.PathLike, *, visualization_points: int = 5000, true_ys: Any = None,
                 cohorts: Any = None, others: Sequence[Explanation] = (), title: str | None = None,
                 comment: str | None = None, model: Any = None, background: Any = None, what_if: bool = True,
-                ice_features: int | Sequence[str] = 10, grid_size: int = 20) -> str:
+                ice_features: int | Sequence[str] = 10, grid_size: int = 20, interactions: Any = None) -> str:
         """Write the interactive dashboard (one self-contained HTML file, no network) to ``path``.
 
         At most ``visualization_points`` rows (a seeded sample) go into the page; ``true_ys`` (one
@@ -442,14 +442,15 @@ class Explanation(CommunityAccessors):
         ICE / partial dependence curves: tree ensembles and linear models are carried into the page
         and re-explained there exactly (``what_if=False``: ICE only); ``background`` is the
         background an interventional TreeSHAP explanation used; ``ice_features`` (a count of top
-        features, or names) and ``grid_size`` shape the curves. Returns the path written. See
+        features, or names) and ``grid_size`` shape the curves. ``interactions`` (exact interaction values of
+        these rows, ``TreeShap(model).interactions(X)``) adds the Interactions view. Returns the path written. See
         :mod:`explain_lib.report.dashboard` (found through :mod:`explain_lib._renderers`).
         """
         write_dashboard = _renderers.renderer("dashboard")
         return str(write_dashboard(path, self, visualization_points=visualization_points, true_ys=true_ys,
                                    cohorts=cohorts, others=others, title=title, comment=comment, model=model,
                                    background=background, what_if=what_if, ice_features=ice_features,
-                                   grid_size=grid_size))
+                                   grid_size=grid_size, interactions=interactions))
 
     def _repr_html_(self) -> str:
         """The dashboard, inline in Jupyter, VS Code or Databricks notebooks (at most 1,000 rows; see

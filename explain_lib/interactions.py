@@ -6,16 +6,20 @@ import types
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from . import _importance
+from ._sample import n_rows
 from ._validation import output_index
 from .errors import InvalidInputError, InvalidParameterError
 
-__all__ = ["Interactions"]
+if TYPE_CHECKING:
+    from .explanation import Explanation
+
+__all__ = ["Interactions", "check_interactions"]
 
 
 def _read_only(values: Any, ndim: int, name: str) -> np.ndarray:
@@ -211,3 +215,29 @@ class Interactions:
     def __repr__(self) -> str:
         return (f"Interactions({self.method}, {self.n_rows} rows, {len(self.features)} of "
                 f"{len(self.all_features)} features, {self.n_outputs} output(s))")
+
+
+def check_interactions(explanation: Explanation, interactions: Any) -> Interactions | None:
+    """``interactions`` when it describes the explanation's model and rows: an :class:`Interactions` of the
+    same task, classes and row count (when the explanation has local values), over features it has."""
+    if interactions is None:
+        return None
+    if not isinstance(interactions, Interactions):
+        raise InvalidParameterError(
+            f"interactions must be an explain_lib Interactions (TreeShap(model).interactions(X)), got "
+            f"{type(interactions).__name__}.")
+    unknown = [f for f in interactions.features if f not in explanation.features]
+    if unknown:
+        raise InvalidParameterError(
+            f"The interactions are over features the explanation does not have: {unknown[:10]}. Compute them "
+            "from the rows and feature kind (raw / engineered) of this explanation.")
+    if interactions.task != explanation.task or interactions.classes != explanation.classes:
+        raise InvalidParameterError(
+            f"The interactions are of a {interactions.task} model with classes {interactions.classes}, the "
+            f"explanation of a {explanation.task} model with classes {explanation.classes}: not the same model.")
+    rows = n_rows(explanation)
+    if rows is not None and interactions.n_rows != rows:
+        raise InvalidParameterError(
+            f"The interactions explain {interactions.n_rows} rows, the explanation {rows}: compute both from the "
+            "same rows (interactions(X) with the X of explain(X)).")
+    return interactions

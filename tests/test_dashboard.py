@@ -98,7 +98,7 @@ def test_hostile_strings_render_as_text_and_nothing_is_requested(binary, adult_l
     assert page.text_content("[data-role=comment]") == IMG + " comment " + RTL
     assert page.locator("img").count() == 0  # the hostile <img> stayed text
     scripts = page.eval_on_selector_all("script", "nodes => nodes.map(n => [n.type, n.src])")
-    assert scripts == [["application/json", ""]] + [["", ""]] * 10  # the payload, ECharts, our nine files
+    assert scripts == [["application/json", ""]] + [["", ""]] * 11  # the payload, ECharts, our ten files
     assert set(binary.table("#importance-table")) == set(raw.features)
     assert page.eval_on_selector("#class-select", "s => [...s.options].map(o => o.textContent)") == \
         [f"class {c}" for c in raw.classes]

@@ -67,32 +67,6 @@ def check_comment(comment: str | None) -> str | None:
     return comment
 
 
-def check_interactions(explanation: Explanation, interactions: Any) -> Interactions | None:
-    """``interactions`` when it describes the explanation's model and rows: an :class:`Interactions` of the
-    same task, classes and row count (when the explanation has local values), over features it has."""
-    if interactions is None:
-        return None
-    if not isinstance(interactions, Interactions):
-        raise InvalidParameterError(
-            f"interactions must be an explain_lib Interactions (TreeShap(model).interactions(X)), got "
-            f"{type(interactions).__name__}.")
-    unknown = [f for f in interactions.features if f not in explanation.features]
-    if unknown:
-        raise InvalidParameterError(
-            f"The interactions are over features the explanation does not have: {unknown[:10]}. Compute them "
-            "from the rows and feature kind (raw / engineered) of this explanation.")
-    if interactions.task != explanation.task or interactions.classes != explanation.classes:
-        raise InvalidParameterError(
-            f"The interactions are of a {interactions.task} model with classes {interactions.classes}, the "
-            f"explanation of a {explanation.task} model with classes {explanation.classes}: not the same model.")
-    rows = n_rows(explanation)
-    if rows is not None and interactions.n_rows != rows:
-        raise InvalidParameterError(
-            f"The interactions explain {interactions.n_rows} rows, the explanation {rows}: compute both from the "
-            "same rows (interactions(X) with the X of explain(X)).")
-    return interactions
-
-
 # -------------------------------------------------------------------------------------- derived values
 def ranked_importances(explanation: Explanation) -> dict[str, Any]:
     """The full global and per-class rankings, highest first (what top-k uploads keep beyond the top k)."""
@@ -278,9 +252,9 @@ def write_upload(
 
     ``dashboard`` adds dashboard.html, drawn from the same eval sample (rows, predictions, labels),
     with ``others`` (e.g. the run's explanation of the other feature kind) and predefined ``cohorts``.
-    ``interactions`` (checked by :func:`check_interactions`) adds interactions.json and, with ``plots``,
-    plots/interactions.png. ``model`` (with ``what_if``, ``ice_features``, ``grid_size`` and ``background``)
-    adds its what-if form and ICE curves.
+    ``interactions`` (checked by :func:`~explain_lib.interactions.check_interactions`) adds interactions.json,
+    with ``plots`` plots/interactions.png, and with ``dashboard`` the page's Interactions view. ``model`` (with
+    ``what_if``, ``ice_features``, ``grid_size`` and ``background``) adds its what-if form and ICE curves.
     """
     stored = reduce_to_top_k(explanation, top_k)
     rows_total = n_rows(explanation)
@@ -299,7 +273,7 @@ def write_upload(
                         cohorts=cohorts, visualization_points=visualization_points, comment=comment,
                         title=f"Explanation of run {run_name or run_id}" + (f" ({run_id})" if run_name else ""),
                         model=model, what_if=what_if, ice_features=ice_features, grid_size=grid_size,
-                        background=background)
+                        background=background, interactions=interactions)
     interaction_block = None
     if interactions is not None:
         plot = None

@@ -28,7 +28,7 @@ from .._sample import check_true_ys
 from .._validation import check_positive_int
 from ..errors import CorruptExplanationError, InvalidParameterError, did_you_mean
 from ..explanation import Explanation
-from ..interactions import Interactions
+from ..interactions import Interactions, check_interactions
 from . import _artifacts as art
 from ._concurrency import Claim, register_tables, retry_conflicts
 from ._errors import ExplanationNotFoundError, RunNotFoundError, TrackingError, TrackingServerUnreachableError
@@ -323,7 +323,7 @@ class ExplanationClient:
         top_k = check_positive_int(top_k, "top_k")
         points = check_positive_int(visualization_points, "visualization_points", allow_none=False)
         labels = check_true_ys(explanation, true_ys)
-        interactions = art.check_interactions(explanation, interactions)
+        interactions = check_interactions(explanation, interactions)
         if model_uri is not None:
             explanation = dataclasses.replace(explanation, model_uri=str(model_uri))
         inputs = [entry for entry in (_dataset_input(init_dataset, "init_dataset", INIT_DATASET_CONTEXT),

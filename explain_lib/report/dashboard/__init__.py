@@ -12,9 +12,11 @@ dependence (coloured by the strongest interacting feature), a data explorer (fea
 prediction, true label or error) and cohorts (built in the page from filters, or predefined in a
 scorecard config's ``Cohorts`` section, compared side by side). Given the explained ``model=``, the
 Individual view gets a what-if form and a seventh view shows ICE curves and partial dependence
-(:mod:`._whatif`). Charts are drawn by the vendored
-Apache ECharts; data, scripts and styles are inline, and the page loads nothing (it runs in the
-MLflow UI's sandboxed artifact preview).
+(:mod:`._whatif`). Given exact interaction values (``interactions=``, an :class:`~explain_lib.Interactions` of
+the same rows), an Interactions view shows their mean |value| heatmap and, for a clicked pair, its values per row
+(:mod:`._interactions`); the dependence view then colours by each feature's exact strongest partner. Charts
+are drawn by the vendored Apache ECharts; data, scripts and styles are inline, and the page loads nothing (it runs in
+the MLflow UI's sandboxed artifact preview).
 
 Up to ``visualization_points`` rows (a seeded sample, :func:`~explain_lib.report.sample_rows`) are
 shown; global and per-class importances are the explanation's own, over all of its rows.
@@ -43,8 +45,10 @@ from ..._sample import (
 from ..._validation import check_positive_int
 from ...errors import InvalidParameterError
 from ...explanation import Explanation
+from ...interactions import check_interactions
 from .._page import read_asset, render_page, vendored_js
 from ._ice import check_ice_features
+from ._interactions import interactions_payload
 from ._payload import cohort_masks, output_name, row_frame, targets_payload, view_payload
 from ._whatif import whatif_payload
 
@@ -53,9 +57,9 @@ __all__ = ["DASHBOARD_FILE", "dashboard_html", "output_name", "write_dashboard"]
 DASHBOARD_FILE = "dashboard.html"
 PAYLOAD_VERSION = 2
 # the page's own code, in load order: helpers and frame, views 1-3, the carried model and its explanation, what-if,
-# ICE, views 4-5, cohorts, the URL fragment and start
-_SCRIPTS = ("dashboard.js", "views.js", "model.js", "treeshap.js", "whatif.js", "ice.js", "analysis.js", "cohorts.js",
-            "state.js")
+# ICE, views 4-5, interactions, cohorts, the URL fragment and start
+_SCRIPTS = ("dashboard.js", "views.js", "model.js", "treeshap.js", "whatif.js", "ice.js", "analysis.js",
+            "interactions.js", "cohorts.js", "state.js")
 
 
 def _check_points(value: Any) -> int:
@@ -109,6 +113,7 @@ def dashboard_html(
     what_if: bool = True,
     ice_features: int | Sequence[str] = 10,
     grid_size: int = 20,
+    interactions: Any = None,
 ) -> str:
     """The dashboard page of ``explanation`` as one HTML string.
 
@@ -144,6 +149,11 @@ def dashboard_html(
         ICE curves for this many of the most important features (0: none), or for the features named.
     grid_size
         Grid points of a numeric feature's ICE curve (its quantiles over the explained rows).
+    interactions
+        Exact SHAP interaction values of the explanation's rows (``TreeShap(model).interactions(X)`` with the X
+        of ``explain(X)``, all features or ``top_k``): adds the Interactions view, and the dependence view
+        colours by each feature's exact strongest partner. Checked before anything is computed: other rows,
+        features the explanation lacks or another model's classes are refused.
     """
     if not isinstance(explanation, Explanation):
         raise InvalidParameterError(f"Expected an explain_lib Explanation, got {type(explanation).__name__}.")
@@ -151,6 +161,7 @@ def dashboard_html(
     labels = None
     check_positive_int(grid_size, "grid_size", allow_none=False)
     check_ice_features(ice_features)
+    interactions = check_interactions(explanation, interactions)
     if sample is not None and explanation.local is not None:
         rows = sample[ROW_COLUMN].to_numpy(dtype=np.int64)
         predicted = sample[PREDICTION_COLUMN].to_numpy() if PREDICTION_COLUMN in sample else None
@@ -164,6 +175,7 @@ def dashboard_html(
     views = [view_payload(explanation, rows=rows, predicted=predicted, true_y=true_y, cohorts=masks, labels=labels)]
     views[0]["whatif"] = whatif_payload(explanation, model, rows=rows, background=background, what_if=what_if,
                                         ice=ice_features, grid_size=grid_size)
+    views[0]["interactions"] = interactions_payload(list(explanation.features), interactions, rows)
     for other in others:
         if other.id == explanation.id:
             continue

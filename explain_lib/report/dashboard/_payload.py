@@ -20,6 +20,7 @@ Per explanation view::
                  | {"kind": "categorical", "categories", "codes": uint8 (255 missing) or int32 (-1 missing)}],
      "predicted": column | None, "true": column | None,
      "cohorts": [{"name", "description", "mask": uint8, "filters": [{"column", "method", "arg"}]}],
+     "interactions": exact interaction values of the shown rows (:mod:`._interactions`) | None,
      "targets": [{"name", "label", "metric", "operator", "value", "text"}], "positive_class": str | None}
 
 Feature values travel exactly as stored (integers as int32, floats as float64 or float32): the page
@@ -266,7 +267,7 @@ def view_payload(explanation: Explanation, *, rows: np.ndarray | None, predicted
         "per_class": _finite_list(explanation.per_class),
         "n_rows_total": explanation.n_rows, "rows": None, "row_labels": None, "index_name": None, "rows_text": None,
         "probability": "sigmoid" if binary_margin else None, "local": None, "binary_mirrored": False,
-        "columns": None, "predicted": None, "true": None, "cohorts": [],
+        "columns": None, "predicted": None, "true": None, "cohorts": [], "interactions": None,
     }
     if explanation.local is None or rows is None:
         return view

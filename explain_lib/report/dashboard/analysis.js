@@ -54,14 +54,18 @@ function dependenceTab(section) {
   section.append(el("h2", {text: "Dependence"}));
   if (!v.columns.length) { section.append(el("div", {class: "empty", text: "This explanation was saved without its feature values."})); return; }
   if (state.depFeature === undefined || state.depFeature >= v.nf) state.depFeature = rankOf(Array.from(importance()))[0];
-  const j = state.depFeature, order = v.nf > 1 ? interactionOrder(j) : [];
+  // the exact strongest partners when the page has interaction values for this feature, else a heuristic's guess
+  const j = state.depFeature, exact = exactPartners(j);
+  const order = v.nf <= 1 ? [] : exact ? [...exact, ...interactionOrder(j).filter(c => !exact.includes(c))] : interactionOrder(j);
   if (state.depColour === undefined || !order.includes(state.depColour)) state.depColour = order.length ? order[0] : null;
   const ranked = rankOf(Array.from(importance()));
   section.append(el("p", {class: "help", text: `The local value of one feature (toward ${clsLabel()}) against its value, ` +
-      "coloured by a second feature; the colour list starts with the feature that interacts most strongly."}),
+      "coloured by a second feature; the colour list starts with the feature that interacts most strongly" +
+      (exact ? " (by the exact interaction values)." : " (a heuristic estimate: give the page interaction values for the exact one).")}),
     el("div", {class: "inline"},
       featureSelect("dep-feature", ranked.map(f => [f, v.features[f]]), j, x => { state.depFeature = Number(x); state.depColour = undefined; renderTab(); }, "Feature:"),
-      order.length ? featureSelect("dep-colour", order.map((c, i) => [c, v.features[c] + (i === 0 ? "  (strongest interaction)" : "")]),
+      order.length ? featureSelect("dep-colour", order.map((c, i) => [c, v.features[c] +
+        (i === 0 ? (exact ? "  (strongest interaction, exact)" : "  (strongest interaction)") : "")]),
         state.depColour, x => { state.depColour = Number(x); renderTab(); }, "Colour by:") : null));
   const col = v.columns[j], colour = state.depColour === null ? null : v.columns[state.depColour];
   const scale = colourScale(colour), every = stride(v.n), points = [];

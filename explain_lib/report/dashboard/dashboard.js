@@ -6,8 +6,8 @@
  *
  * Files are inlined in this order: dashboard.js (helpers, data, page frame), views.js (views 1-3),
  * model.js and treeshap.js (the carried model and its explanation), whatif.js (what-if in the
- * Individual view), ice.js (ICE and partial dependence), analysis.js (views 4-5), cohorts.js (view 6)
- * and state.js (the URL fragment; then the page starts).
+ * Individual view), ice.js (ICE and partial dependence), analysis.js (views 4-5), interactions.js (exact
+ * interaction values), cohorts.js (view 6) and state.js (the URL fragment; then the page starts).
  */
 "use strict";
 
@@ -164,6 +164,7 @@ function prepare(view) {
   v.columns = (view.columns || []).map(decodeColumn);
   v.predicted = decodeColumn(view.predicted);
   v["true"] = decodeColumn(view["true"]);
+  v.interactions = view.interactions ? Object.assign({}, view.interactions, {values: decode(view.interactions.values)}) : null;
   v.cohorts = view.cohorts.map(c => ({name: c.name, description: c.description, mask: decode(c.mask), predefined: true,
     filters: c.filters}));
   return v;
@@ -331,10 +332,12 @@ function controls() {
   return bar;
 }
 const TABS = [["importance", "Aggregate importance"], ["summary", "Summary"], ["individual", "Individual importance"],
-              ["dependence", "Dependence"], ["explorer", "Data explorer"], ["cohorts", "Cohorts"],
-              ["ice", "ICE / PDP"]];
+              ["dependence", "Dependence"], ["interactions", "Interactions"], ["explorer", "Data explorer"],
+              ["cohorts", "Cohorts"], ["ice", "ICE / PDP"]];
+// ICE needs the model, Interactions the interaction values
+function tabShown(id) { return id === "ice" ? Boolean(V().whatif && V().whatif.ice) : id === "interactions" ? Boolean(V().interactions) : true; }
 function tabs() {
-  const shown = TABS.filter(([id]) => id !== "ice" || (V().whatif && V().whatif.ice));  // ICE needs the model
+  const shown = TABS.filter(([id]) => tabShown(id));
   return el("nav", {role: "tablist"}, shown.map(([id, name]) => el("button", {role: "tab", "data-tab": id,
     "aria-selected": state.tab === id ? "true" : "false", text: name,
     onclick: () => { state.tab = id; render(); }})));
@@ -343,7 +346,8 @@ function switchView(index) {
   state.view = index;
   state.cls = VIEWS[index].classes ? (VIEWS[index].classes.length === 2 ? 1 : -1) : null;
   state.topK = Math.min(state.topK, VIEWS[index].nf);
-  state.selected = []; state.page = 0; state.cohorts = []; errorCache = null;
+  state.selected = []; state.page = 0; state.cohorts = []; errorCache = null; state.ixPair = null;
+  if (!tabShown(state.tab)) state.tab = "importance";
   render();
 }
 function render() {
@@ -362,7 +366,7 @@ function renderTab() {
       "explain rows with a SHAP or surrogate method to see this view."}));
   } else {
     ({importance: importanceTab, summary: summaryTab, individual: individualTab, dependence: dependenceTab,
-      explorer: explorerTab, cohorts: cohortsTab, ice: iceTab})[state.tab](section);
+      interactions: interactionsTab, explorer: explorerTab, cohorts: cohortsTab, ice: iceTab})[state.tab](section);
   }
   saveState();
   document.body.dataset.rendered = state.tab;

@@ -2,6 +2,7 @@
  * kept in the URL's fragment (#...) so a reload or a link opens the same view; then the page starts.
  *
  * The fragment is JSON, URI-encoded: {"view", "tab", "cls", "topK", "search", "filter", "rows": [row labels],
+ * "pair": [feature, feature] (the Interactions view's chosen cell) | null,
  * "cohorts": [{"name", "filters": [{"column", "method", "arg"}]}], "hidden": [cohort names not compared]}.
  * Cohorts refer to columns by name; one naming a column this page lacks is left out (and said so). Inside the
  * MLflow UI the page lives in a sandboxed frame whose address is not shown: its fragment holds only while
@@ -13,6 +14,7 @@ let restoring = false;  // no writes to the address while the view is being rebu
 function snapshot() {
   return {view: state.view, tab: state.tab, cls: state.cls, topK: state.topK, search: state.search || "",
     filter: state.filterCohort || "", rows: state.selected.map(rowLabel),
+    pair: state.ixPair && ix() ? state.ixPair.map(a => V().features[ix().features[a]]) : null,
     cohorts: state.cohorts.map(c => ({name: c.name, filters: c.filters})),
     hidden: Object.entries(state.compare || {}).filter(([, shown]) => !shown).map(([name]) => name)};
 }
@@ -50,7 +52,11 @@ function restoreState(saved) {
   if (v.classes && Number.isInteger(saved.cls) && saved.cls >= (v.classes.length > 2 ? -1 : 0) && saved.cls < v.classes.length) state.cls = saved.cls;
   if (Number.isInteger(saved.topK) && saved.topK >= 1) state.topK = Math.min(saved.topK, v.nf);
   else state.topK = Math.min(state.topK, v.nf);
-  if (TABS.some(([id]) => id === saved.tab)) state.tab = saved.tab;
+  if (TABS.some(([id]) => id === saved.tab) && tabShown(saved.tab)) state.tab = saved.tab;
+  const computed = ix() ? ix().features.map(f => v.features[f]) : [];
+  if (Array.isArray(saved.pair) && saved.pair.length === 2 && saved.pair.every(name => computed.includes(name))) {
+    state.ixPair = saved.pair.map(name => computed.indexOf(name));
+  }
   if (typeof saved.search === "string") state.search = saved.search;
   for (const c of Array.isArray(saved.cohorts) ? saved.cohorts : []) {
     if (!c || typeof c.name !== "string" || !Array.isArray(c.filters) || !c.filters.length) continue;
