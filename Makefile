@@ -31,8 +31,10 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: pyproject.toml
 	$(call install_venv,[test])
 
+# a bare comma would split make's call arguments: "[test" and "docs]"
+comma := ,
 $(VENV)/.installed-docs: pyproject.toml
-	$(call install_venv,[test,docs])
+	$(call install_venv,[test$(comma)docs])
 
 prerequisites-test:
 	@$(PREREQUISITES) test --command '`make test`'
