@@ -73,3 +73,11 @@ def test_a_run_needing_a_missing_browser_stops_before_its_first_test():
     without_browser = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", selected[0]],
                                      cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert without_browser.returncode == 0 and "1 passed" in without_browser.stdout
+
+
+@pytest.mark.parametrize(("goal", "extras"), [("demo", "."), ("test", ".[test]"), ("docs", ".[test,docs]")])
+def test_each_make_goal_installs_its_extras_into_the_venv(goal, extras):
+    """What `make <goal>` would run on a machine without the venv (-B: as if nothing were built yet)."""
+    planned = subprocess.run(["make", "-n", "-B", goal], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    installs = [line for line in planned.splitlines() if "pip install --quiet -e" in line]
+    assert installs == [f".venv/bin/python -m pip install --quiet -e '{extras}'"], planned
