@@ -10,7 +10,7 @@
 # 2. root runs `make test`, then `make docs`: the set-up installs Chromium and Java with apt-get, the suite
 #    and the strict docs build must pass. The logs and a summary go to DIR/logs.
 #
-# The root filesystem is built once under DIR/base (default /work/fresh-root, outside any repository)
+# The root filesystem is built once under DIR/base (default /var/tmp/explain-lib-fresh-root, outside any repository)
 # and copied fresh for every check, so installs never leak from one check into the next. To look like
 # a CI machine it sees this machine's pip configuration and local wheel folders (read-only bind mounts:
 # /etc/xdg/pip, /opt/wheels, /opt/pypi, /opt/pypi-more; /etc/pip.conf and root's pip.conf copied;
@@ -21,7 +21,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 branch=$(git -C "$here" rev-parse --abbrev-ref HEAD)
-root=/work/fresh-root
+root=/var/tmp/explain-lib-fresh-root
 rebuild=0
 root_run=1
 while [ $# -gt 0 ]; do
