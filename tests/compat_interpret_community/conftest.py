@@ -231,7 +231,8 @@ _UNNAMED = _xfail("Unnamed columns are named `x0`, `x1`, ... (scikit-learn's con
 _INIT_DATA = _xfail("**What is not kept:** `init_data` is None (log the background with `init_dataset=` on upload)")
 _TEXT_NAMES = _xfail("Feature names are text: `features=list(range(n))` names the columns `\"0\"`, `\"1\"`, ...")
 _LINEAR_MEAN = _xfail("Linear SHAP's baseline is the mean of all initialization rows ... where interpret-community's "
-                      "(shap's `LinearExplainer`, whose masker keeps a 100-row sample) takes the mean of 100 sampled rows")
+                      "(shap's `LinearExplainer`, whose masker keeps a 100-row sample) takes the mean of 100 sampled "
+                      "rows")
 # deliberate differences, by test name (or "TestClass::test_name" where other classes share the name and pass);
 # each reason quotes the MIGRATION.md line that documents it
 _DIFFERENCES = {
