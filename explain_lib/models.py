@@ -32,6 +32,7 @@ __all__ = [
     "predict_scores",
     "prediction_function",
     "torch_network",
+    "NetworkModel",
 ]
 
 _TASKS = ("classification", "regression")
@@ -450,3 +451,39 @@ def prediction_function(model: Any, task: str | None) -> tuple[Callable[[Any], n
         )
     return model.predict, "raw"
 
+
+class NetworkModel:
+    """A PyTorch network with scikit-learn's prediction methods, as interpret-community hands a network to its
+    explainers (wrapped by ml-wrappers): ``predict`` gives class labels for a classifier (a single sigmoid
+    output above 0.5 is class 1) and values for a regressor; ``predict_proba`` one probability per class
+    (classifiers only). The network itself is ``module_``, as skorch names it.
+
+    Examples
+    --------
+    >>> import torch
+    >>> network = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid())
+    >>> with torch.no_grad():
+    ...     _ = network[0].weight.fill_(1.0), network[0].bias.fill_(0.0)
+    >>> wrapped = NetworkModel(network, "classification", classes=["no", "yes"])
+    >>> wrapped.predict(np.array([[-2.0], [3.0]])).tolist()
+    ['no', 'yes']
+    """
+
+    def __init__(self, network: Any, task: str, classes: Any = None):
+        self.module_ = network
+        self.task = task
+        self.classes_ = None if classes is None else np.asarray(list(classes))
+        self._outputs, _ = prediction_function(network, task)
+
+    @property
+    def predict_proba(self) -> Callable[[Any], np.ndarray]:
+        if self.task != "classification":
+            raise AttributeError("a regression network has no predict_proba; use predict")
+        return self._outputs
+
+    def predict(self, X: Any) -> np.ndarray:
+        outputs = np.asarray(self._outputs(X))
+        if self.task != "classification":
+            return outputs
+        positions = outputs.argmax(axis=1)
+        return positions if self.classes_ is None else self.classes_[positions]

@@ -174,3 +174,46 @@ def test_one_hot_with_drop_maps_even_if_the_rows_hold_categories_it_never_saw(dr
     engineered = TabularExplainer(model, rows, transformations=columns).explain(train[:5], raw=False)
     assert explanation.features == ["a", "s", "t"]
     assert_allclose(explanation.local.sum(-1), engineered.local.sum(-1), atol=1e-12)
+
+
+def test_an_explainers_classes_and_features_equal_the_lists_interpret_community_gives():
+    iris = load_iris()
+    teacher = LogisticRegression(max_iter=500).fit(iris.data, iris.target)
+    explainer = MimicExplainer(teacher, iris.data, "linear", augment_data=False, features=["a", "b", "c", "d"],
+                               classes=["x", "y", "z"])
+    assert explainer.classes == ["x", "y", "z"] and explainer.classes == ("x", "y", "z")
+    assert explainer.classes != ["y", "x", "z"] and explainer.features == ["a", "b", "c", "d"]
+    assert TabularExplainer(teacher, iris.data).classes == [0, 1, 2]
+
+
+def test_a_binary_surrogate_predicts_the_teachers_log_odds():
+    labels = (X[:, 0] - X[:, 1] > 0).astype(int)
+    teacher = LogisticRegression(C=0.1).fit(X, labels)  # log-odds linear in X: a linear surrogate is exact
+    explainer = MimicExplainer(teacher, X, "linear", augment_data=False)
+    predicted = explainer.surrogate_model.predict(X[:10])
+    assert_allclose(predicted, teacher.decision_function(X[:10]), atol=1e-6)
+    explanation = explainer.explain(X[:10])
+    assert_allclose(explanation.local[1].sum(-1) + explanation.expected[1], predicted, atol=1e-9)
+
+
+def test_the_replication_of_a_regression_surrogate_needs_two_rows():
+    explainer = MimicExplainer(LINEAR, X, "linear", augment_data=False)
+    assert explainer.get_surrogate_model_replication_measure(X[:2]) == pytest.approx(1.0)
+    with pytest.raises(UnsupportedModelError, match="single instance") as info:
+        explainer.get_surrogate_model_replication_measure(X[:1])
+    assert "at least 2 rows" in str(info.value)
+
+
+def test_a_network_handed_to_mimic_gets_predict_as_interpret_community_wraps_it():
+    torch = pytest.importorskip("torch")
+    network = torch.nn.Sequential(torch.nn.Linear(4, 1), torch.nn.Sigmoid())
+    with torch.no_grad():
+        network[0].weight.copy_(torch.tensor([[1.0, -1.0, 0.0, 0.0]]))
+        network[0].bias.fill_(0.25)
+    explainer = MimicExplainer(network, X, "linear", model_task="classification", augment_data=False)
+    assert explainer.model.module_ is network
+    assert_array_equal(explainer.model.predict(X), (X[:, 0] - X[:, 1] + 0.25 > 0).astype(int))
+    positive = 1 / (1 + np.exp(-(X[:5, 0] - X[:5, 1] + 0.25)))
+    assert_allclose(explainer.model.predict_proba(X[:5]), np.column_stack([1 - positive, positive]), atol=1e-6)
+    regressor = MimicExplainer(torch.nn.Linear(4, 1), X, "linear", model_task="regression", augment_data=False)
+    assert not hasattr(regressor.model, "predict_proba") and regressor.model.predict(X[:3]).shape == (3,)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._community import Names
 from .._validation import check_positive_int
 from ..data import Tabular, as_tabular, refuse_non_finite_output
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
@@ -17,8 +18,15 @@ from ..models import ModelInput, check_fitted, infer_task, model_classes, model_
 __all__ = ["Explainer"]
 
 
-def resolve_classes(task: str | None, model: Any, classes: Any, n_outputs: int | None = None) -> tuple | None:
-    """User-given class labels (checked against the model's count) or the model's own."""
+def resolve_classes(task: str | None, model: Any, classes: Any, n_outputs: int | None = None) -> Names | None:
+    """User-given class labels (checked against the model's count) or the model's own, as :class:`Names`
+    (a tuple that also equals the list of the same labels, as interpret-community's ``classes`` list does).
+
+    Examples
+    --------
+    >>> resolve_classes("classification", None, ["no", "yes"]) == ["no", "yes"]
+    True
+    """
     if task != "classification":
         return None
     known = model_classes(model)
@@ -29,11 +37,11 @@ def resolve_classes(task: str | None, model: Any, classes: Any, n_outputs: int |
             raise InvalidParameterError(
                 f"classes has {len(labels)} labels but the model has {expected} classes; give one label per class."
             )
-        return labels
+        return Names(labels)
     if known is not None:
-        return known
+        return Names(known)
     if n_outputs is not None:
-        return tuple(range(max(n_outputs, 2)))
+        return Names(range(max(n_outputs, 2)))
     return None
 
 
@@ -172,7 +180,7 @@ class Explainer(abc.ABC):
     def __init__(self, model: Any, *, features: Any = None, classes: Any = None, model_task: str = "auto"):
         check_fitted(model)
         self.model = model
-        self.features = None if features is None else tuple(str(f) for f in features)
+        self.features = None if features is None else Names(str(f) for f in features)
         self.model_task = model_task
         self.task = infer_task(model, model_task)
         self._input: ModelInput = model_input(model)

@@ -79,6 +79,12 @@ class ExplainableModel(abc.ABC):
         """Regression: predictions (n,). Classification: predicted class labels (n,)."""
         return np.asarray(self.model.predict(self.transform(X)))
 
+    def predict(self, X: Any) -> np.ndarray:
+        """interpret-community's name of :meth:`predict_output`, on rows as the surrogate takes them (after the
+        explainer's transformations): a binary teacher's surrogate predicts its log-odds of the positive class,
+        a multiclass one the position of the predicted class in ``classes``."""
+        return self.predict_output(X)
+
     @abc.abstractmethod
     def native_importance(self) -> np.ndarray:
         """The surrogate's own global importance per input feature (no evaluation data needed)."""

@@ -12,7 +12,7 @@ from ..data import Tabular
 from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
-from ..models import ModelInput, prediction_function
+from ..models import ModelInput, NetworkModel, prediction_function, torch_network
 from ._base import Explainer, binary_pair, keep_subset, resolve_classes
 from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
@@ -208,6 +208,8 @@ class MimicExplainer(Explainer):
             n_outputs = np.atleast_2d(np.asarray(self._teacher(self._engineered(self._examples.take(np.arange(2))))))
             self.classes = resolve_classes(self.task, model, classes, n_outputs.shape[1] if n_outputs.shape[0] == 2
                                            else 2)
+        if torch_network(model) is model:  # interpret-community hands a network over wrapped, with predict()
+            self.model = NetworkModel(model, self.task, self.classes)
         surrogate_task = "classification" if self.task == "classification" and len(self.classes) > 2 else "regression"
         self.explainable_model_args, self.ignored_model_args = self.surrogate_class.split_args(
             dict(explainable_model_args or {}), surrogate_task)
@@ -459,6 +461,11 @@ class MimicExplainer(Explainer):
 
         surrogate = self.surrogate
         tab = self._check_rows(training_data, name="training_data")
+        if self.task == "regression" and tab.n_rows < 2:
+            raise UnsupportedModelError(
+                "Replication measure for regression surrogate not supported because of single instance in training "
+                f"data: R^2 needs at least 2 rows, training_data has {tab.n_rows}. Pass more rows."
+            )
         targets, scores = self._teacher_targets(tab)
         predicted = surrogate.predict_output(self._surrogate_input(tab))
         if self.task == "regression":

@@ -204,7 +204,9 @@ def pytest_collection_modifyitems(config, items):
     here = os.path.dirname(__file__)
     for item in items:
         if str(item.fspath).startswith(here):
-            marker = _DIFFERENCES.get(item.originalname) or _DIFFERENCES.get(item.name)
+            owner = f"{item.cls.__name__}::" if item.cls is not None else ""
+            marker = _DIFFERENCES.get(owner + item.originalname) or _DIFFERENCES.get(item.originalname) \
+                or _DIFFERENCES.get(item.name)
             if marker is not None:
                 item.add_marker(marker)
             if not RUN_SUITE:
@@ -226,8 +228,25 @@ _MESSAGES = _xfail("Errors are explain-lib's own (`explain_lib.errors`), in its 
                    "interpret-community's message text does not match ours")
 _UNNAMED = _xfail("Unnamed columns are named `x0`, `x1`, ... (scikit-learn's convention), where interpret-community "
                   "names them by their positions, the integers 0, 1, ...")
-# deliberate differences, by test name; each reason quotes the MIGRATION.md line that documents it
+_INIT_DATA = _xfail("**What is not kept:** `init_data` is None (log the background with `init_dataset=` on upload)")
+_TEXT_NAMES = _xfail("Feature names are text: `features=list(range(n))` names the columns `\"0\"`, `\"1\"`, ...")
+_LINEAR_MEAN = _xfail("Linear SHAP's baseline is the mean of all initialization rows ... where interpret-community's "
+                      "(shap's `LinearExplainer`, whose masker keeps a 100-row sample) takes the mean of 100 sampled "
+                      "rows")
+_SURROGATE = _xfail("`augment_data` adds copies of the rows, each column shuffled on its own, up to about 10,000 "
+                    "rows ... With our default surrogate, a row the teacher labels unlike every similar row is not "
+                    "memorised")
+# deliberate differences, by test name (or "TestClass::test_name" where other classes share the name and pass);
+# each reason quotes the MIGRATION.md line that documents it
 _DIFFERENCES = {
+    "test_explain_model_with_special_args": _DATA,
+    "TestMimicExplainer::test_explain_model_shap_values_multiclass": _INIT_DATA,
+    "TestMimicExplainer::test_explain_model_shap_values_multiclass_proba": _INIT_DATA,
+    "TestMimicExplainer::test_explain_model_shap_values_multiclass_teacher_proba": _INIT_DATA,
+    "TestTabularExplainer::test_explain_model_local_kernel_regression": _LINEAR_MEAN,
+    "TestMimicExplainer::test_explain_model_imbalanced_classes": _SURROGATE,
+    "TestTabularExplainer::test_explain_model_subset_regression_sparse": _TEXT_NAMES,
+    "TestTabularExplainer::test_explain_model_subset_classification_sparse": _TEXT_NAMES,
     "test_pandas_with_feature_names": _DATA,
     "test_explain_model_local": _DATA,
     "test_explain_model_local_without_include_local": _DATA,

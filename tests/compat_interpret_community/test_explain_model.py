@@ -571,8 +571,8 @@ class TestTabularExplainer(object):
     def test_explain_raw_feats_titanic(self, tabular_explainer):
         data = titanic()
         # fill missing values
-        data = data.fillna(method="ffill")
-        data = data.fillna(method="bfill")
+        data = data.ffill()
+        data = data.bfill()
         numeric_features = ['age', 'fare']
         categorical_features = ['embarked', 'sex', 'pclass']
         y = data['survived'].values
