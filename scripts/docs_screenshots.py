@@ -2,10 +2,11 @@
 
     python scripts/docs_screenshots.py docs/assets/screenshots
 
-The Adult model of the docs (a LightGBM pipeline over the raw columns, with true labels and the
-scorecard's cohorts) is explained and its dashboard written, exactly as an upload writes it; then each
-tab is opened in the browser the tests use (scripts/prerequisites.py: $EXPLAIN_LIB_CHROMIUM, else the
-usual install paths; the tests' launch arguments) and saved as ``dashboard-<tab>.png``. A tab whose
+The Adult model of the docs (a LightGBM model over the raw columns, with true labels, the scorecard's
+cohorts and the model carried for what-if) is explained and its dashboard written, exactly as an upload
+writes it; then each tab is opened in the browser the tests use (scripts/prerequisites.py:
+$EXPLAIN_LIB_CHROMIUM, else the usual install paths; the tests' launch arguments) and saved as
+``dashboard-<tab>.png``, and the selected row, edited in the what-if form, as ``dashboard-whatif.png``. A tab whose
 charts draw nothing, or a page error, stops the script, so a broken dashboard fails the docs build
 instead of being photographed. The PNGs are build output (ignored by git): the dashboard changes, and
 ``make docs`` takes them again every time.
