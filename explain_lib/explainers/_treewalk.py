@@ -212,6 +212,18 @@ def transpose_block(X, low, high, xt):  # pragma: no cover - numba
 
 
 @numba.njit(cache=True, inline="always")
+def goes_left(x, rule, limit, go_default, zero):  # pragma: no cover - numba
+    """LightGBM's decision at a numeric split: NaN counts as 0 unless the node's missing type is NaN; a
+    "missing" value (|x| <= ``zero`` under MISSING_ZERO, NaN under MISSING_NAN) goes the default way."""
+    nan = np.isnan(x)
+    if nan and rule != MISSING_NAN:
+        x = 0.0
+    if (rule == MISSING_ZERO and -zero <= x <= zero) or (rule == MISSING_NAN and nan):
+        return go_default
+    return x <= limit
+
+
+@numba.njit(cache=True, inline="always")
 def walk_block(xt, m, q_start, q_stop, feature, threshold, missing, default_left, bit, first, node, left, right,
                zero, pattern):  # pragma: no cover - numba
     """Every node's pattern for the block's ``m`` rows (``pattern[node, row]``), one tree: split nodes
@@ -227,24 +239,14 @@ def walk_block(xt, m, q_start, q_stop, feature, threshold, missing, default_left
         here, lo, hi = node[q], left[q], right[q]
         if first[q]:
             for r in range(m):
-                x = xt[f, r]
-                nan = np.isnan(x)
-                if nan and rule != MISSING_NAN:
-                    x = 0.0
-                default = (rule == MISSING_ZERO and -zero <= x <= zero) or (rule == MISSING_NAN and nan)
-                go_left = go_default if default else x <= limit
+                go_left = goes_left(xt[f, r], rule, limit, go_default, zero)
                 p = pattern[here, r]
                 on_left = b if go_left else 0
                 pattern[lo, r] = p | on_left
                 pattern[hi, r] = p | (b ^ on_left)
         else:
             for r in range(m):
-                x = xt[f, r]
-                nan = np.isnan(x)
-                if nan and rule != MISSING_NAN:
-                    x = 0.0
-                default = (rule == MISSING_ZERO and -zero <= x <= zero) or (rule == MISSING_NAN and nan)
-                go_left = go_default if default else x <= limit
+                go_left = goes_left(xt[f, r], rule, limit, go_default, zero)
                 p = pattern[here, r]
                 on_left = b if go_left else 0
                 pattern[lo, r] = p & ~(b ^ on_left)
