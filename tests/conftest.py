@@ -208,6 +208,23 @@ def sqlite_store(tmp_path_factory) -> tuple[str, str]:
     return uri, _experiment(uri, "explanations", root)
 
 
+@pytest.fixture(scope="module")
+def server_store(mlflow_server, request) -> tuple[str, str]:
+    """The session's `mlflow server` and a new experiment on it for the module (named by ``STORE_EXPERIMENT``,
+    else after the module), ``(uri, experiment id)``."""
+    import mlflow
+
+    uri = mlflow_server.wait()
+    name = getattr(request.module, "STORE_EXPERIMENT", request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_"))
+    return uri, mlflow.MlflowClient(uri).create_experiment(name)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "server"])
+def tracking_store(request) -> tuple[str, str]:
+    """Each test once on :func:`sqlite_store` and once on :func:`server_store`."""
+    return request.getfixturevalue(f"{request.param}_store")
+
+
 # -------------------------------------------------------------------------------------------- data sets
 @pytest.fixture(scope="session")
 def adult() -> tuple[pd.DataFrame, pd.Series]:

@@ -113,17 +113,6 @@ def server(mlflow_server, killable_mlflow_server):
     return mlflow_server
 
 
-@pytest.fixture(scope="module")
-def server_store(server) -> tuple[str, str]:
-    uri = server.wait()
-    return uri, mlflow.MlflowClient(uri).create_experiment("tracking")
-
-
-@pytest.fixture(scope="module", params=["sqlite", "server"])
-def tracking_store(request) -> tuple[str, str]:
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def new_run(store: tuple[str, str]) -> ExplanationClient:
     uri, experiment = store
     run = mlflow.MlflowClient(uri).create_run(experiment)

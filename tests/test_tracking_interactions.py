@@ -25,17 +25,6 @@ def fitted(numeric):
     return explainer, X, explainer.explain(X), explainer.interactions(X, top_k=3)
 
 
-@pytest.fixture(scope="module")
-def server_store(mlflow_server) -> tuple[str, str]:
-    uri = mlflow_server.wait()
-    return uri, mlflow.MlflowClient(uri).create_experiment("interactions")
-
-
-@pytest.fixture(scope="module", params=["sqlite", "server"])
-def tracking_store(request) -> tuple[str, str]:
-    return request.getfixturevalue(f"{request.param}_store")
-
-
 def _new_run(store: tuple[str, str]) -> ExplanationClient:
     uri, experiment = store
     return ExplanationClient.from_run_id(mlflow.MlflowClient(uri).create_run(experiment).info.run_id, tracking_uri=uri)
