@@ -23,8 +23,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ForestPermuter", "forest_permuter"]
+from .._progress import progress_bar
 
+__all__ = ["ForestPermuter", "checked_forest_permuter", "forest_permuter", "forest_scores"]
+
+_FOREST_BYTES = 512 * 2**20  # a forest's rows' own leaves and paths are kept if they fit (else the model is called)
 _MAX_REPEATS = 64  # repeats per compiled call (a 64-bit mask marks those that left a row's path)
 
 
@@ -133,3 +136,28 @@ def forest_permuter(model: Any, predict: Callable | None, values: Any, *, n_thre
     if response is None or X is None or X.shape[1] != getattr(model, "n_features_in_", -1):
         return None
     return ForestPermuter(model, X, response, n_threads=n_threads)
+
+
+def checked_forest_permuter(model: Any, predict: Callable | None, values: Any, unpermuted: Any,
+                             n_jobs: int | None) -> ForestPermuter | None:
+    """A forest's permuter (see the module's docstring) if it applies, fits in memory, and gives exactly
+    the model's own ``unpermuted`` output; None otherwise (the model is then called)."""
+    from joblib import effective_n_jobs
+
+    n_trees = len(getattr(model, "estimators_", ()))
+    if np.shape(values)[0] * n_trees * 16 > _FOREST_BYTES:  # each row's leaf and path mask in every tree
+        return None
+    permuter = forest_permuter(model, predict, values, n_threads=effective_n_jobs(n_jobs))
+    return permuter if permuter is not None and permuter.matches(unpermuted) else None
+
+
+def forest_scores(permuter: ForestPermuter, score: Callable, y: np.ndarray, columns: list[int], orders: np.ndarray,
+                   *, show: bool | None) -> np.ndarray:
+    """(len(columns), n_repeats) permuted scores from a forest's permuter, a column at a time."""
+    scores = np.empty((len(columns), len(orders)))
+    with progress_bar(len(columns), "PFIExplainer", unit="feature", show=show) as bar:
+        for i, j in enumerate(columns):
+            outputs = permuter.permuted(j, orders)
+            scores[i] = [score(y, output) for output in outputs]
+            bar.update(1)
+    return scores

@@ -19,14 +19,13 @@ from ..features import transformer_of
 from ..metrics import ALIASES, METRICS, lookup, metric_function
 from ..models import ModelInput, call_model, model_classes
 from ._base import Explainer, subset_positions
-from ._forest_permutation import ForestPermuter, forest_permuter
+from ._forest_permutation import checked_forest_permuter, forest_scores
 
 __all__ = ["PFIExplainer"]
 
 _C, _R = "classification", "regression"
 _NOT_GIVEN: Any = object()
 _STACK_BYTES = 64 * 2**20  # a worker predicts all repeats of a feature in one call if its stacked copy fits
-_FOREST_BYTES = 512 * 2**20  # a forest's rows' own leaves and paths are kept if they fit (else the model is called)
 
 
 def _metric_name(metric: str, task: str) -> str:
@@ -199,31 +198,6 @@ def _scores_by_column(predict: Callable | None, score: Callable, values: Any, y:
     return np.concatenate(scores)
 
 
-def _checked_forest_permuter(model: Any, predict: Callable | None, values: Any, unpermuted: Any,
-                             n_jobs: int | None) -> ForestPermuter | None:
-    """A forest's permuter (see ``_forest_permutation``) if it applies, fits in memory, and gives exactly
-    the model's own ``unpermuted`` output; None otherwise (the model is then called)."""
-    from joblib import effective_n_jobs
-
-    n_trees = len(getattr(model, "estimators_", ()))
-    if np.shape(values)[0] * n_trees * 16 > _FOREST_BYTES:  # each row's leaf and path mask in every tree
-        return None
-    permuter = forest_permuter(model, predict, values, n_threads=effective_n_jobs(n_jobs))
-    return permuter if permuter is not None and permuter.matches(unpermuted) else None
-
-
-def _forest_scores(permuter: ForestPermuter, score: Callable, y: np.ndarray, columns: list[int], orders: np.ndarray,
-                   *, show: bool | None) -> np.ndarray:
-    """(len(columns), n_repeats) permuted scores from a forest's permuter, a column at a time."""
-    scores = np.empty((len(columns), len(orders)))
-    with progress_bar(len(columns), "PFIExplainer", unit="feature", show=show) as bar:
-        for i, j in enumerate(columns):
-            outputs = permuter.permuted(j, orders)
-            scores[i] = [score(y, output) for output in outputs]
-            bar.update(1)
-    return scores
-
-
 def _constant_columns(values: Any) -> np.ndarray:
     """Which columns hold one value in every row: permuting one changes nothing, so its drop is exactly 0."""
     if sp.issparse(values):
@@ -379,6 +353,13 @@ class PFIExplainer(Explainer):
         super().__init__(model, features=features, classes=classes,
                          model_task="auto" if model_task == "unknown" else model_task)
         if self.task is None:
+            if classes is not None and getattr(model, "__name__", None) == "predict" \
+                    and hasattr(getattr(model, "__self__", None), "predict"):  # a model's bound predict
+                raise InvalidParameterError(
+                    "Classes is specified but function was predict, not predict_proba: classes= names the columns "
+                    f"of predict_proba, and this is {type(model.__self__).__name__}.predict, whose output is labels; "
+                    "pass the model's predict_proba (with is_function=True), or the model itself, or drop classes=."
+                )
             raise InvalidParameterError(
                 "PFIExplainer cannot tell whether this function classifies or regresses; pass "
                 "model_task='classification' or model_task='regression'."
@@ -412,7 +393,8 @@ class PFIExplainer(Explainer):
         if classes is not None and self.task == _C and not is_function \
                 and not callable(getattr(model, "predict_proba", None)):
             raise InvalidParameterError(
-                f"classes= names the columns of predict_proba, but {type(model).__name__} has only predict(), whose "
+                "Classes is specified but model does not define predict_proba, only predict: classes= names the "
+                f"columns of predict_proba, but {type(model).__name__} has only predict(), whose "
                 f"output is its own labels {list(model_classes(model) or [])[:10]}; drop classes= (the labels name "
                 "themselves) or fit the model with probabilities (e.g. SVC(probability=True))."
             )
@@ -465,13 +447,13 @@ class PFIExplainer(Explainer):
         unpermuted = call_model(functools.partial(_predictions, predict), tab.values)
         baseline = score(y, unpermuted)
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
-        permuter = None if self.is_function else _checked_forest_permuter(self._scored_model, predict, tab.values,
+        permuter = None if self.is_function else checked_forest_permuter(self._scored_model, predict, tab.values,
                                                                           unpermuted, self.n_jobs)
         constant = _constant_columns(tab.values)
         varying = [j for j in columns if not constant[j]]  # a constant column permutes to itself
         scores = np.full((len(columns), self.n_repeats), baseline, dtype=np.float64)
         if varying and permuter is not None:
-            permuted = _forest_scores(permuter, score, y, varying, orders, show=self.progress)
+            permuted = forest_scores(permuter, score, y, varying, orders, show=self.progress)
         elif varying:
             per_call = self.n_repeats if self.n_repeats * _nbytes(tab.values) <= _STACK_BYTES else 1
             permuted = _scores_by_column(predict, score, tab.values, y, varying, orders, per_call, n_jobs=self.n_jobs,
