@@ -19,6 +19,7 @@ import pandas as pd
 from . import _format, _importance, _renderers
 from ._community import CommunityAccessors, Names, _rank
 from ._community import check_top_k as _check_top_k
+from ._interpret_data import RowsField
 from ._validation import output_index
 from .errors import (
     CorruptExplanationError,
@@ -127,6 +128,9 @@ class Explanation(CommunityAccessors):
 
     ``global_std`` (n_features,) and ``global_repeats`` (n_features, n_repeats): the spread of
     ``global_`` over repeated estimates and the estimates themselves (permutation importance).
+    ``data``: the explained rows (a DataFrame with one column per feature), or None when the explanation kept
+    none; calling it, ``explanation.data(key)``, gives interpret-community's ``data(key)`` dictionaries
+    (:mod:`explain_lib._interpret_data`).
     ``single_row``: the explanation of one 1-D row; interpret-community's accessors drop the row
     axis for it. interpret-community's accessor names come from :class:`CommunityAccessors`.
     ``community_properties``: what an explanation read from interpret-community's saved folder held and
@@ -163,7 +167,7 @@ class Explanation(CommunityAccessors):
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     is_raw: bool = False
     is_engineered: bool = False
-    data: pd.DataFrame | None = None
+    data: pd.DataFrame | None = RowsField()  # type: ignore[assignment]  # the rows; callable as interpret's data()
     fidelity: Mapping[str, float] | None = None
     model_uri: str | None = None
     global_std: np.ndarray | None = None

@@ -4,6 +4,7 @@ on small data with known answers, in the default run."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_iris
@@ -217,3 +218,53 @@ def test_a_network_handed_to_mimic_gets_predict_as_interpret_community_wraps_it(
     assert_allclose(explainer.model.predict_proba(X[:5]), np.column_stack([1 - positive, positive]), atol=1e-6)
     regressor = MimicExplainer(torch.nn.Linear(4, 1), X, "linear", model_task="regression", augment_data=False)
     assert not hasattr(regressor.model, "predict_proba") and regressor.model.predict(X[:3]).shape == (3,)
+
+
+def test_pfi_refuses_classes_without_probabilities_in_interpret_communitys_words():
+    iris = load_iris()
+    from sklearn.svm import SVC
+
+    labels_only = SVC().fit(iris.data, iris.target)
+    with pytest.raises(ValueError, match="^Classes is specified but model does not define predict_proba, only predict"):
+        PFIExplainer(labels_only, classes=["x", "y", "z"])
+    with pytest.raises(ValueError, match="^Classes is specified but function was predict, not predict_proba.*SVC"):
+        PFIExplainer(labels_only.predict, is_function=True, classes=["x", "y", "z"])
+    # a function that is not a model's predict: we cannot tell, and say what to pass
+    with pytest.raises(ValueError, match="cannot tell whether this function classifies"):
+        PFIExplainer(lambda rows: labels_only.predict(rows), is_function=True, classes=["x", "y", "z"])
+
+
+def test_calling_data_gives_interpret_communitys_dictionaries():
+    iris = load_iris()
+    model = LogisticRegression(max_iter=500).fit(iris.data, iris.target)
+    explainer = TabularExplainer(model, iris.data, features=["a", "b", "c", "d"], classes=["x", "y", "z"])
+    rows = iris.data[[0, 60, 120]]
+    explanation = explainer.explain_global(rows)
+    assert list(explanation.data.columns) == ["a", "b", "c", "d"] and len(explanation.data) == 3  # still the rows
+    assert type(explanation.data.iloc[:2]) is pd.DataFrame
+    assert explanation.data() == {"mli": [], "names": ["a", "b", "c", "d"],
+                                  "scores": explanation.global_importance_values}
+    everything = explanation.data(key=-1)
+    assert everything["overall"] == {"names": ["a", "b", "c", "d"], "scores": explanation.global_importance_values}
+    local_entry, global_entry = everything["mli"]
+    assert local_entry["explanation_type"] == "local_feature_importance"
+    assert local_entry["value"]["scores"] == explanation.local_importance_values
+    assert local_entry["value"]["intercept"] == explanation.expected_values
+    assert global_entry == {"explanation_type": "global_feature_importance",
+                            "value": {"scores": explanation.global_importance_values,
+                                      "feature_list": ["a", "b", "c", "d"]}}
+    predicted = model.predict(rows)
+    for i, row in enumerate(everything["specific"]):
+        assert_array_equal(row["values"], rows[i])
+        assert row["perf"]["predicted"] == predicted[i] == row["perf"]["actual"]
+        alone = explanation.data(key=i)
+        assert_array_equal(alone.pop("values"), rows[i])
+        assert alone == {key: value for key, value in row.items() if key != "values"}
+        assert alone["type"] == "univariate" and alone["scores"] == explanation.local_importance_values
+    # a local explanation has no global data, as in interpret-community; a global-only one keeps its rows
+    assert explainer.explain_local(rows).data() == {"mli": []}
+    global_only = explainer.explain_global(rows, include_local=False)
+    assert_array_equal(global_only.data.to_numpy(), rows)
+    assert global_only.data(key=-1)["specific"] is None
+    with pytest.raises(ValueError, match="a row position from 0 to 2"):
+        explanation.data(key=3)

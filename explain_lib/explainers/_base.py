@@ -273,7 +273,8 @@ class Explainer(abc.ABC):
         ``max_rows``: explain at most this many rows, a seeded sample stratified by the model's
         prediction (its predicted class, or the decile of its predicted value), so global
         importances of large data cost a bounded amount; the sampling is recorded in
-        ``params["sampling"]``. With ``include_local=False`` the local values are dropped.
+        ``params["sampling"]``. With ``include_local=False`` the local values are dropped; the explained rows
+        are kept (``data``), as interpret-community keeps them (``eval_data``).
         ``batch_size`` (interpret-community's) changes nothing: rows are batched internally.
         ``sampling_policy`` (interpret-community's ``SamplingPolicy``): ``allow_eval_sampling=True`` is
         ``max_rows=max_dim_clustering`` (this stratified sample, not its clustering); False samples nothing.
@@ -295,7 +296,7 @@ class Explainer(abc.ABC):
             explanation = dataclasses.replace(explanation, params={**explanation.params, "sampling": sampling})
         if include_local:
             return explanation
-        return dataclasses.replace(explanation, local=None, data=None)
+        return dataclasses.replace(explanation, local=None)
 
     def _prediction_scores(self, X: Any) -> np.ndarray:
         """The model's predictions on rows as the caller passes them (for stratified sampling)."""

@@ -467,7 +467,8 @@ class PFIExplainer(Explainer):
         return Explanation(local=None, expected=None, features=[tab.features[j] for j in columns], task=self.task,
                            output_space="metric", method=self.method, classes=self.classes or labels,
                            global_=drops.mean(axis=1), global_std=drops.std(axis=1), global_repeats=drops,
-                           params=params, is_raw=self.transformations is not None)
+                           params=params, is_raw=self.transformations is not None,
+                           data=None if tab.is_sparse else tab.to_frame().iloc[:, columns])  # the scored rows
 
     def explain_local(self, evaluation_examples: Any) -> Explanation:
         """Not available: permutation importance is a property of a metric over many rows."""
