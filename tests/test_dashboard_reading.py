@@ -273,6 +273,27 @@ def test_a_search_that_hides_the_chosen_row_clears_its_waterfall(page, explanati
     assert p.locator("#row-detail").inner_text() == "" and p.locator("#waterfall-chart").count() == 0
 
 
+def test_a_permutation_importance_page_says_what_its_values_are_and_nothing_stray(browser, tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    from explain_lib import PFIExplainer
+
+    rows = np.random.default_rng(0).normal(size=(80, 3))
+    target = rows @ np.array([2.0, -1.0, 0.0])
+    explanation = PFIExplainer(LinearRegression().fit(rows, target)).explain_global(rows, target)
+    path = tmp_path / "pfi.html"
+    explanation.to_html(path)
+    opened = Opened(browser, path)
+    opened.tab("importance")
+    text = opened.page.inner_text("#tab-importance")
+    assert "the mean drop in the model's score when the feature's values are shuffled" in text
+    assert "local value" not in text  # permutation importance has no local values
+    for stray in ("null", "undefined", "NaN"):  # the DOM writes a missing element as its name
+        assert stray not in text.split()
+    assert opened.errors == []
+    opened.page.close()
+
+
 # ---------------------------------------------------------------------------------------------- 12. cohorts
 def test_cohorts_are_kept_in_the_address_and_reproduced_by_a_link(page, browser):
     page.reset()

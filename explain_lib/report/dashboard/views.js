@@ -13,13 +13,15 @@ function binaryNote() {
 }
 function importanceTab(section) {
   const v = V(), values = importance(), top = topFeatures();
-  const what = state.cls === -1 || !v.per_class
-    ? (v.classes ? "mean over classes of mean |local value|" : "mean |local value|")
-    : `mean |local value| for class ${v.classes[state.cls]}`;
+  const what = v.method === "pfi" ? "the mean drop in the model's score when the feature's values are shuffled"
+    : state.cls === -1 || !v.per_class
+      ? (v.classes ? "mean over classes of mean |local value|" : "mean |local value|")
+      : `mean |local value| for class ${v.classes[state.cls]}`;
   section.append(el("h2", {text: `Top ${top.length} of ${v.nf} features`}),
-    el("p", {class: "help", text: `Global importance over all ${v.n_rows_total === null ? "" : v.n_rows_total.toLocaleString() + " "}explained rows (${what}` +
-      `${v.method === "pfi" ? ", here the drop in the model's score" : ""}). Move the slider to show more or fewer.`}),
-    binaryNote());
+    el("p", {class: "help", text: `Global importance over all ${v.n_rows_total === null ? "" : v.n_rows_total.toLocaleString() + " "}explained rows (${what}). ` +
+      "Move the slider to show more or fewer."}));
+  const note = binaryNote();
+  if (note) section.append(note);  // the DOM's append writes a null as the text "null"
   const bars = el("div", {class: "chart", id: "importance-chart", style: `height:${Math.max(220, 28 * top.length + 60)}px`});
   section.append(bars);
   const names = top.map(j => v.features[j]).reverse(), shown = top.map(j => values[j]).reverse();
