@@ -93,7 +93,8 @@ def test_ignore_gives_the_model_rows_without_their_index():
     assert explainer.explain_global(X).features == ("a", "b")
 
 
-def test_multiindex_levels_with_text_are_categories_of_the_surrogate():
+@pytest.mark.parametrize("surrogate", ["lightgbm", "linear"])  # native categories; one-hot beside the days
+def test_multiindex_levels_with_text_are_categories_of_the_surrogate(surrogate):
     X = pd.concat([_rows(60, seed) for seed in range(3)], keys=["north", "south", "west"], names=["shop"])
     X = X.reorder_levels(["day", "shop"])
 
@@ -102,8 +103,9 @@ def test_multiindex_levels_with_text_are_categories_of_the_surrogate():
             assert list(rows.index.names) == ["day", "shop"]
             return np.where(rows.index.get_level_values("shop") == "south", 5.0, 0.0)
 
-    explainer = MimicExplainer(ShopTeacher(), X, "lightgbm", explainable_model_args=LIGHT, reset_index=True,
-                               categorical_features=["shop"])
+    explainer = MimicExplainer(ShopTeacher(), X, surrogate, explainable_model_args=LIGHT if surrogate == "lightgbm"
+                               else None, reset_index=True, categorical_features=["shop"])
+    assert explainer.fidelity["r2"] > 0.95
     importance = _importance(explainer.explain_global(X))
     assert list(importance) == ["a", "b", "day", "shop"]
     assert importance["shop"] > 1

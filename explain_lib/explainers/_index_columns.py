@@ -25,7 +25,7 @@ import pandas as pd
 from ..data import Tabular
 from ..errors import InvalidInputError, InvalidParameterError, did_you_mean
 
-__all__ = ["RESET_INDEX_MODES", "DatetimeSeconds", "IndexColumns", "reset_index_mode"]
+__all__ = ["RESET_INDEX_MODES", "DatetimeDays", "IndexColumns", "reset_index_mode"]
 
 RESET_INDEX_MODES = ("ignore", "reset", "reset_teacher")
 
@@ -138,14 +138,16 @@ class IndexColumns:
 
 
 @dataclass(frozen=True)
-class DatetimeSeconds:
-    """Datetime columns as seconds since their earliest training value: one number per feature, which
-    a surrogate splits on (and a linear one weighs) like any other; missing times stay missing (NaN)."""
+class DatetimeDays:
+    """Datetime columns as days (fractional) since their earliest training value: one number per feature,
+    which a surrogate splits on (and a linear one weighs) like any other; missing times stay missing (NaN).
+    Days rather than interpret-community's seconds keep a linear surrogate's least squares well conditioned
+    beside 0/1 columns (seconds reach 1e8 in a few years); the explanation's values do not depend on the unit."""
 
     origins: dict[Any, pd.Timestamp]
 
     @classmethod
-    def fit(cls, frame: Any, skip: Any = ()) -> DatetimeSeconds:
+    def fit(cls, frame: Any, skip: Any = ()) -> DatetimeDays:
         if not isinstance(frame, pd.DataFrame):
             return cls({})
         return cls({column: frame[column].min() for column, dtype in frame.dtypes.items()
@@ -156,5 +158,5 @@ class DatetimeSeconds:
             return frame
         frame = frame.copy(deep=False)
         for column, origin in self.origins.items():
-            frame[column] = ((frame[column] - origin) / pd.Timedelta(seconds=1)).astype(np.float64)
+            frame[column] = ((frame[column] - origin) / pd.Timedelta(days=1)).astype(np.float64)
         return frame

@@ -14,7 +14,7 @@ from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, NetworkModel, prediction_function, torch_network
 from ._base import Explainer, binary_pair, keep_subset, resolve_classes
-from ._index_columns import DatetimeSeconds, IndexColumns
+from ._index_columns import DatetimeDays, IndexColumns
 from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
 __all__ = ["SMALL_DATA_THRESHOLD", "MimicExplainer"]
@@ -256,22 +256,22 @@ class MimicExplainer(Explainer):
         given = [] if self.categorical_features is None else list(self.categorical_features)
         columns = list(tab.values.columns) if tab.is_frame else list(range(tab.n_features))
         chosen = [columns[c] if isinstance(c, (int, np.integer)) and tab.is_frame else c for c in given]
-        if tab.is_frame:  # datetimes are numbers to the surrogate (DatetimeSeconds)
+        if tab.is_frame:  # datetimes are numbers to the surrogate (DatetimeDays)
             chosen += [c for c, t in tab.values.dtypes.items() if c not in chosen
                        and (not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype))
                        and not pd.api.types.is_datetime64_any_dtype(t)]
         return chosen
 
     def _setup_inputs(self, tab: Tabular) -> None:
-        """Decide how raw rows become surrogate inputs (datetimes as seconds; native categories, one-hot, or
+        """Decide how raw rows become surrogate inputs (datetimes as days; native categories, one-hot, or
         as they are)."""
         self._categories: dict[Any, Any] = {}
         self._encoder = None
-        self._datetimes = DatetimeSeconds({})
+        self._datetimes = DatetimeDays({})
         if self.transformations is not None:
             return
         categorical = self._categorical_columns(self._index.surrogate_rows(tab))
-        self._datetimes = DatetimeSeconds.fit(self._index.surrogate_rows(tab).values, skip=categorical)
+        self._datetimes = DatetimeDays.fit(self._index.surrogate_rows(tab).values, skip=categorical)
         tab = self._surrogate_rows(tab)
         if not categorical:
             return
@@ -290,7 +290,7 @@ class MimicExplainer(Explainer):
         self.feature_map = feature_map(self._encoder, list(tab.features))
 
     def _surrogate_rows(self, tab: Tabular) -> Tabular:
-        """The raw features the surrogate sees (``reset_index``), datetimes as seconds."""
+        """The raw features the surrogate sees (``reset_index``), datetimes as days."""
         tab = self._index.surrogate_rows(tab)
         return tab.with_values(self._datetimes.transform(tab.values)) if self._datetimes.origins else tab
 
