@@ -125,6 +125,9 @@ class MimicExplainer(Explainer):
         regressors: "teacher_probability" rescales them to sum to the teacher's own predictions.
     explain_subset : list, optional
         Keep only these columns' values, by position or name (they then no longer add up to the model output).
+    reset_index : "ignore", "reset" (or True) or "reset_teacher"
+        A DataFrame's index: dropped ("ignore"), a feature after the columns that the model also gets as its
+        index ("reset"), or the model's only ("reset_teacher"). Datetimes reach the surrogate as days.
 
     Notes
     -----
