@@ -273,8 +273,9 @@ class MimicExplainer(Explainer):
         self._datetimes = DatetimeDays({})
         if self.transformations is not None:
             return
-        categorical = self._categorical_columns(self._index.surrogate_rows(tab))
-        self._datetimes = DatetimeDays.fit(self._index.surrogate_rows(tab).values, skip=categorical)
+        seen = self._index.surrogate_rows(tab)
+        categorical = self._categorical_columns(seen)
+        self._datetimes = DatetimeDays.fit(seen.values, skip=categorical)
         tab = self._surrogate_rows(tab)
         if not categorical:
             return
