@@ -14,6 +14,7 @@ from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, NetworkModel, prediction_function, torch_network
 from ._base import Explainer, binary_pair, keep_subset, resolve_classes
+from ._index_columns import DatetimeDays, IndexColumns
 from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
 __all__ = ["SMALL_DATA_THRESHOLD", "MimicExplainer"]
@@ -124,6 +125,9 @@ class MimicExplainer(Explainer):
         regressors: "teacher_probability" rescales them to sum to the teacher's own predictions.
     explain_subset : list, optional
         Keep only these columns' values, by position or name (they then no longer add up to the model output).
+    reset_index : "ignore", "reset" (or True) or "reset_teacher"
+        A DataFrame's index: dropped ("ignore"), a feature after the columns that the model also gets as its
+        index ("reset"), or the model's only ("reset_teacher"). Datetimes reach the surrogate as days.
 
     Notes
     -----
@@ -154,8 +158,15 @@ class MimicExplainer(Explainer):
                  transformations: Any = None, allow_all_transformations: bool = False,
                  categorical_features: Any = None, model_task: str = "auto", random_state: int | None = 0,
                  holdout_fraction: float = 0.2, shap_values_output: str = "default", explain_subset: Any = None,
-                 is_function: bool = False, reset_index: str = "ignore"):
+                 is_function: bool = False, reset_index: Any = "ignore"):
         self.surrogate_class = explainable_model_class(explainable_model)
+        self._index, features = IndexColumns.of(reset_index, initialization_examples, features)
+        self.reset_index = self._index.mode
+        if self._index.mode != "ignore" and transformations is not None:
+            raise InvalidParameterError(
+                f"reset_index={self._index.mode!r} cannot be combined with transformations (the index would have "
+                "to pass through them): make the index a column the transformations handle (frame.reset_index()), "
+                "or leave reset_index='ignore'.")
         super().__init__(model, features=None if transformations is not None else features, classes=classes,
                          model_task=model_task)
         if self.task is None:
@@ -172,11 +183,6 @@ class MimicExplainer(Explainer):
         if not 0 < holdout_fraction < 1:
             raise InvalidParameterError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction}.")
         self.shap_values_output = _check_values_output(shap_values_output, self.task)
-        if getattr(reset_index, "value", reset_index) != "ignore":
-            raise InvalidParameterError(
-                f"reset_index={reset_index!r} is not supported: the DataFrame index is never a feature here. "
-                "Make it a column (frame.reset_index()) if the model uses it."
-            )
         if explain_subset is not None and transformations is not None:
             raise InvalidParameterError(
                 "explain_subset picks engineered columns, which transformations map away; pass one or the other "
@@ -225,8 +231,13 @@ class MimicExplainer(Explainer):
         self.surrogate, self.fidelity = self._fit(surrogate_task)
 
     # ------------------------------------------------------------- teacher
+    def _check_rows(self, X: Any, *, name: str = "X", **options: Any) -> Tabular:
+        """The rows checked, with their index levels as columns when ``reset_index`` keeps the index."""
+        return self._index.with_index(super()._check_rows(X, name=name, **options), name)
+
     def _engineered(self, tab: Tabular) -> Any:
-        return tab.values if self._transform is None else self._transform.transform(tab.values)
+        rows = self._index.teacher_rows(tab.values)
+        return rows if self._transform is None else self._transform.transform(rows)
 
     def _teacher_targets(self, tab: Tabular) -> tuple[np.ndarray, np.ndarray | None]:
         """(surrogate targets, teacher scores per class or None) for the rows."""
@@ -248,18 +259,24 @@ class MimicExplainer(Explainer):
         given = [] if self.categorical_features is None else list(self.categorical_features)
         columns = list(tab.values.columns) if tab.is_frame else list(range(tab.n_features))
         chosen = [columns[c] if isinstance(c, (int, np.integer)) and tab.is_frame else c for c in given]
-        if tab.is_frame:
+        if tab.is_frame:  # datetimes are numbers to the surrogate (DatetimeDays)
             chosen += [c for c, t in tab.values.dtypes.items() if c not in chosen
-                       and (not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype))]
+                       and (not pd.api.types.is_numeric_dtype(t) or isinstance(t, pd.CategoricalDtype))
+                       and not pd.api.types.is_datetime64_any_dtype(t)]
         return chosen
 
     def _setup_inputs(self, tab: Tabular) -> None:
-        """Decide how raw rows become surrogate inputs (native categories, one-hot, or as they are)."""
+        """Decide how raw rows become surrogate inputs (datetimes as days; native categories, one-hot, or
+        as they are)."""
         self._categories: dict[Any, Any] = {}
         self._encoder = None
+        self._datetimes = DatetimeDays({})
         if self.transformations is not None:
             return
-        categorical = self._categorical_columns(tab)
+        seen = self._index.surrogate_rows(tab)
+        categorical = self._categorical_columns(seen)
+        self._datetimes = DatetimeDays.fit(seen.values, skip=categorical)
+        tab = self._surrogate_rows(tab)
         if not categorical:
             return
         frame = tab.values if tab.is_frame else pd.DataFrame(tab.to_numpy(), columns=list(tab.features))
@@ -276,10 +293,16 @@ class MimicExplainer(Explainer):
         ).fit(frame)
         self.feature_map = feature_map(self._encoder, list(tab.features))
 
+    def _surrogate_rows(self, tab: Tabular) -> Tabular:
+        """The raw features the surrogate sees (``reset_index``), datetimes as days."""
+        tab = self._index.surrogate_rows(tab)
+        return tab.with_values(self._datetimes.transform(tab.values)) if self._datetimes.origins else tab
+
     def _surrogate_input(self, tab: Tabular) -> Any:
         if self.transformations is not None:
             engineered = self._engineered(tab)
             return engineered.toarray() if hasattr(engineered, "toarray") else np.asarray(engineered, dtype=np.float64)
+        tab = self._surrogate_rows(tab)
         if not self._categories and self._encoder is None:
             return tab.to_numpy() if not tab.is_frame else tab.values
         frame = tab.values if tab.is_frame else pd.DataFrame(tab.to_numpy(), columns=list(tab.features))
@@ -405,15 +428,16 @@ class MimicExplainer(Explainer):
         if self.shap_values_output != "default":
             local, expected = self._in_probability(tab, inputs, local, expected, output_space)
             output_space = "probability" if self.task == "classification" else "raw"
-        features = self.feature_map.engineered_features if self.feature_map is not None else tab.features
+        shown = self._index.surrogate_rows(tab)  # the explained features: without an index only the model sees
+        features = self.feature_map.engineered_features if self.feature_map is not None else shown.features
         explanation = Explanation(
             local=local, expected=expected, features=features, task=self.task, output_space=output_space,
             method=f"{self.method}.{surrogate.name}", classes=self.classes,
             params={**self._params(), **{k: inner.params[k] for k in _INNER_PARAMS if k in inner.params}},
-            fidelity=self.fidelity, data=None if self.feature_map is not None else tab.to_frame(),
+            fidelity=self.fidelity, data=None if self.feature_map is not None else shown.to_frame(),
             is_engineered=self.feature_map is not None,
         )
-        return self._subset(self._finish(explanation, tab))
+        return self._subset(self._finish(explanation, shown))
 
     def _subset(self, explanation: Explanation) -> Explanation:
         return keep_subset(explanation, self.explain_subset)
@@ -425,7 +449,8 @@ class MimicExplainer(Explainer):
         if evaluation_examples is not None:
             return super().explain_global(evaluation_examples, true_labels, include_local=include_local, **options)
         surrogate = self.surrogate
-        features = self.feature_map.engineered_features if self.feature_map is not None else self._examples.features
+        features = self.feature_map.engineered_features if self.feature_map is not None \
+            else self._index.surrogate_rows(self._examples).features
         explanation = Explanation(
             local=None, expected=None, features=features, task=self.task,
             output_space="margin" if self.task == "classification" else "raw",

@@ -258,8 +258,6 @@ _DIFFERENCES = {
     "test_old_load_explanation_backcompat": _FROZEN,
     "test_tabular_explainer_get_explainers": _CHOOSES,
     "test_explain_model_local_no_feature_names": _UNNAMED,
-    "test_datetime_features": _RESET_INDEX,
-    "test_datetime_features_already_featurized": _RESET_INDEX,
     "test_dataframe_model": _RESET_INDEX,
 }
 
