@@ -223,7 +223,6 @@ _NO_ROWS = _xfail("An explanation that kept no rows has `data` None, so `data()`
                   "surrogate's `explain_global()` without rows")
 _FROZEN = _xfail("Explanations are frozen: setting an attribute (`explanation._id = ...`) raises")
 _CHOOSES = _xfail("**TabularExplainer chooses by the model's type** and never tries explainers one after another")
-_RESET_INDEX = _xfail("`reset_index` other than `\"ignore\"` is refused.")
 _UNNAMED = _xfail("Unnamed columns are named `x0`, `x1`, ... (scikit-learn's convention), where interpret-community "
                   "names them by their positions, the integers 0, 1, ...")
 _INIT_DATA = _xfail("**What is not kept:** `init_data` is None (log the background with `init_dataset=` on upload)")
@@ -258,7 +257,6 @@ _DIFFERENCES = {
     "test_old_load_explanation_backcompat": _FROZEN,
     "test_tabular_explainer_get_explainers": _CHOOSES,
     "test_explain_model_local_no_feature_names": _UNNAMED,
-    "test_dataframe_model": _RESET_INDEX,
 }
 
 

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 
 def retrieve_model(model, **kwargs):
@@ -30,10 +31,14 @@ def retrieve_model(model, **kwargs):
         raise Exception('Unrecognized file extension: ' + extension)
 
 
-class DataFrameTestModel(object):
+class DataFrameTestModel(BaseEstimator):
     def __init__(self, sample_df, assert_index_present=True):
         self._sample_df = sample_df
         self._assert_index_present = assert_index_present
+
+    def __sklearn_is_fitted__(self):
+        # scikit-learn >= 1.9 refuses to call a Pipeline whose last step is no estimator or has no fitted state
+        return True
 
     def fit(self, X):
         self._assert_df_index_and_columns(X)
