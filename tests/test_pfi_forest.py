@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import explain_lib.explainers._forest_permutation as forest_permutation
 import explain_lib.explainers.pfi as pfi
 from explain_lib.explainers._forest_permutation import ForestPermuter, forest_permuter
 from explain_lib.explainers.pfi import PFIExplainer
@@ -57,7 +58,7 @@ def test_probability_metrics_on_a_forest_equal_calling_the_model(model, X, y, me
     """(Our metric table and scikit-learn's scorers can differ in the last bit: the test above uses
     metrics computed the same way.)"""
     ours = PFIExplainer(model, metric=metric, n_repeats=4, random_state=3).explain(X, y)
-    monkeypatch.setattr(pfi, "_FOREST_BYTES", 0)  # each row's leaves too large to keep: the model is called
+    monkeypatch.setattr(forest_permutation, "_FOREST_BYTES", 0)  # rows' leaves too large to keep: call the model
     assert_array_equal(ours.global_repeats,
                        PFIExplainer(model, metric=metric, n_repeats=4, random_state=3).explain(X, y).global_repeats)
 
@@ -105,15 +106,15 @@ def test_models_called_directly_still_equal_sklearn_in_every_repeat(model, X):
 
 def test_forests_use_the_permuter_unless_it_disagrees_with_the_model_or_does_not_fit(monkeypatch):
     calls = []
-    original = pfi._forest_scores
-    monkeypatch.setattr(pfi, "_forest_scores", lambda *a, **k: calls.append(1) or original(*a, **k))
+    original = pfi.forest_scores
+    monkeypatch.setattr(pfi, "forest_scores", lambda *a, **k: calls.append(1) or original(*a, **k))
     expected = permutation_importance(FOREST, X_BIN, Y_BIN, n_repeats=2, random_state=0).importances
     assert_array_equal(PFIExplainer(FOREST, n_repeats=2).explain(X_BIN, Y_BIN).global_repeats, expected)
     assert calls == [1]
     with monkeypatch.context() as patch:  # one output off by a class: the model is called instead
         patch.setattr(ForestPermuter, "unpermuted", lambda self: FOREST.predict(X_BIN)[::-1])
         assert_array_equal(PFIExplainer(FOREST, n_repeats=2).explain(X_BIN, Y_BIN).global_repeats, expected)
-    monkeypatch.setattr(pfi, "_FOREST_BYTES", 0)  # each row's leaves too large to keep: the model is called
+    monkeypatch.setattr(forest_permutation, "_FOREST_BYTES", 0)  # rows' leaves too large to keep: call the model
     assert_array_equal(PFIExplainer(FOREST, n_repeats=2).explain(X_BIN, Y_BIN).global_repeats, expected)
     assert calls == [1]
 
