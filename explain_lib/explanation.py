@@ -251,6 +251,21 @@ class Explanation(CommunityAccessors):
         if self.community_properties is not None:
             set_(self, "community_properties", types.MappingProxyType(_plain(dict(self.community_properties))))
 
+    # ------------------------------------------------------ pickling, copies
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain dicts for the read-only mappings (a ``mappingproxy`` cannot be pickled), so explanations
+        travel to worker processes, into joblib caches and through ``copy.deepcopy``."""
+        return {name: dict(value) if isinstance(value, types.MappingProxyType) else value
+                for name, value in self.__dict__.items()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            if isinstance(value, dict):
+                value = types.MappingProxyType(value)
+            elif isinstance(value, np.ndarray):
+                value.flags.writeable = False  # unpickled arrays are fresh copies, writeable: frozen again
+            self.__dict__[name] = value  # frozen: set as __init__ does, past __setattr__
+
     # ----------------------------------------------------------------- sizes
     @property
     def n_outputs(self) -> int:

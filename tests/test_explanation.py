@@ -398,3 +398,26 @@ def test_versions_name_each_loaded_package_and_are_looked_up_once_per_process():
     lookups = _installed_version.cache_info().misses
     assert _library_versions() == dict(exp.versions)
     assert _installed_version.cache_info().misses == lookups  # no second read of the package metadata
+
+
+def test_an_explanation_pickles_and_deep_copies_to_an_equal_frozen_one():
+    import copy
+    import pickle
+
+    original = multiclass(n_rows=5, data=frame_with_categories(5), fidelity={"r2": 0.9},
+                          params={"sampling": {"n": 5}})
+    for twin in (pickle.loads(pickle.dumps(original)), copy.deepcopy(original)):
+        for field in dataclasses.fields(Explanation):
+            mine, theirs = getattr(original, field.name), getattr(twin, field.name)
+            if isinstance(mine, np.ndarray):
+                assert_array_equal(theirs, mine)
+                assert not theirs.flags.writeable  # frozen again
+            elif isinstance(mine, pd.DataFrame):
+                pd.testing.assert_frame_equal(theirs, mine)
+            else:
+                assert theirs == mine, field.name
+        with pytest.raises(TypeError):
+            twin.params["sampling"] = None  # the mappings stay read-only
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            twin.method = "other"
+        assert twin.data(key=-1)["overall"] == original.data(key=-1)["overall"]
