@@ -227,3 +227,20 @@ def test_a_model_without_predict_is_named_as_such():
 
     with pytest.raises(UnsupportedModelError, match="neither predict\\(\\) nor predict_proba\\(\\)"):
         MimicExplainer(NoPredict(), np.zeros((20, 2)), "linear")
+
+
+@pytest.mark.parametrize("surrogate", ["linear", "sgd", "lightgbm", "tree"])
+def test_a_surrogate_explains_a_dataframe_without_scikit_learns_feature_name_warning(surrogate):
+    import warnings
+
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"], index=rng.permutation(200) + 1000)
+    teacher = MLPRegressor(hidden_layer_sizes=(8,), max_iter=300, random_state=0).fit(rows.to_numpy(),
+                                                                                        2 * rows["a"] - rows["b"])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*feature names.*")
+        explainer = MimicExplainer(lambda frame: teacher.predict(np.asarray(frame)), rows, surrogate,
+                                   is_function=True, model_task="regression")
+        explanation = explainer.explain(rows.iloc[:20])
+        surrogate_output = explainer.surrogate_model.predict(rows.iloc[:20])
+    assert_allclose(explanation.local.sum(-1)[0] + explanation.expected[0], surrogate_output, atol=1e-6)

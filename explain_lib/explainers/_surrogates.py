@@ -12,6 +12,7 @@ import abc
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import InvalidParameterError, did_you_mean
 from ._base import Explainer
@@ -198,6 +199,11 @@ class LinearExplainableModel(ExplainableModel):
         if self.task == "regression":
             return LinearRegression(**self.model_args)
         return LogisticRegression(**{"max_iter": 1000, **self.model_args})
+
+    def transform(self, X: Any) -> Any:
+        """The rows as the array the estimator was fitted on (a DataFrame's column names would make
+        scikit-learn warn that it was fitted without them)."""
+        return X if sp.issparse(X) else np.asarray(X, dtype=np.float64)
 
     def fit(self, X: Any, y: np.ndarray) -> ExplainableModel:
         values = np.asarray(self.transform_fit(X), dtype=np.float64)
