@@ -1,0 +1,102 @@
+"""Kernel SHAP for few features, second pass: kriging under a prior that weights each feature by its
+first-pass importance (automatic relevance determination), per background row.
+
+The first pass (``_kernel_prior``) treats all features alike: its prior gives every interaction of a
+degree the same variance. A one-reference game v_b(S) = f(x_S, b_notS) is far from that: a feature
+on which x and b nearly agree, or which the model hardly uses, takes part in few interactions, and
+the interactions of the features that move the output are the ones that make a sampled design's
+estimate wrong. Here the prior on the Walsh coefficient of chi_T, for odd |T| >= 3, is the product
+prior Var(a_T) = prod_{j in T} lambda_j, with lambda_j growing with |phi_b,j| of the first pass
+(their mean SCALE / m), and the degree-1 coefficients flat as before. The estimate is again the posterior
+mean of the Shapley values given the observed pairs and o(all) (universal kriging), now per
+background row, as lambda depends on the row's own first-pass values: nothing is observed twice and
+no model call is added.
+
+Measured (RMS error against exact values, same model calls): 0.78x on the 40-feature LightGBM and
+0.72x on the 12-feature MLP of ``benchmarks/kernel_shapiq.py`` (12 rows, 2 seeds, default budgets),
+0.37x on the smooth game of the tests; but 1.15x on the tests' ``nonlinear`` game, whose features
+8-11 act mostly through a product of all four: a feature that interacts without a main effect gets a
+small weight, hence an opt-in. The floor and SCALE trade the two (a floor of 0.01 and SCALE 6: 0.75x
+and 0.7x on the benchmark, 1.5x on ``nonlinear``). The cost is a Cholesky factorization per
+background row and explained row (about 1 ms at 224 pairs, 2 ms at 192 pairs of 40 features,
+14 ms at 512), many times the first pass's own work.
+
+The product prior has closed forms: sum_T prod_{j in T} lambda_j chi_T(S) chi_T(S') =
+prod_j (1 + lambda_j u_j), u_j = t_S,j t_S',j, so the covariance of the odd part (odd |T| >= 3) is
+(prod_j (1 + lambda_j u_j) - prod_j (1 - lambda_j u_j)) / 2 - sum_j lambda_j u_j, an exponential of
+a matrix product. The Shapley value of chi_T is 2 / |T| for each j in T; with 1 / d = int_0^1 r^(d-1)
+dr, Cov(phi_j, o(S)) = 2 lambda_j t_S,j int_0^1 (E_j(r, S) - 1) dr, E_j the even part of
+prod_{k != j} (1 + r lambda_k t_S,k), a polynomial of degree < m in r: Gauss-Legendre with
+ceil(m / 2) nodes is exact.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import scipy.linalg
+
+__all__ = ["PASSES", "SCALE", "ard_values", "weights_from"]
+
+SCALE = 3.0  # mean prior weight lambda of a feature: SCALE / m (lambda_j < 1 keeps every product positive)
+PASSES = 1  # second-pass estimates, each weighting the features by the previous one's values
+_FLOOR = 0.3  # relative importance added to every feature (a feature with phi_j = 0 may still interact)
+_CAP = 0.95  # largest lambda_j
+_NUGGET = 1e-9  # relative jitter on the sampled observations
+
+
+@functools.lru_cache(maxsize=64)
+def _nodes(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [0, 1], exact for polynomials of degree < m."""
+    x, w = np.polynomial.legendre.leggauss(max(1, (m + 1) // 2))
+    return 0.5 * (x + 1.0), 0.5 * w
+
+
+def weights_from(phi: np.ndarray) -> np.ndarray:
+    """lambda (..., m) from first-pass values phi (..., K, m): relative importance |phi_j| / mean
+    (averaged over outputs, each output's values scaled by their mean magnitude) plus a floor, scaled
+    to mean SCALE / m and capped. All-zero values give equal weights."""
+    size = np.abs(phi)
+    size = size / np.maximum(size.mean(axis=-1, keepdims=True), np.finfo(float).tiny)
+    lam = size.mean(axis=-2) + _FLOOR
+    lam *= SCALE / lam.shape[-1] / lam.mean(axis=-1, keepdims=True)
+    return np.minimum(lam, _CAP)
+
+
+def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
+    """Posterior mean (K, m) of the Shapley values of one one-reference game, given its odd part
+    ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full coalition, under the
+    product prior ``lam`` (m,)."""
+    P, m = reps.shape
+    t = np.vstack([2.0 * reps - 1.0, np.ones((1, m))])
+    gain = np.arctanh(lam)
+    offset = 0.5 * np.log1p(-lam * lam).sum()  # log(1 + lam u) = (log(1 + lam) + log(1 - lam)) / 2 + u atanh(lam)
+    inner = (t * gain) @ t.T
+    cov = 0.5 * (np.exp(offset + inner) - np.exp(offset - inner)) - (t * lam) @ t.T
+    cov[np.arange(P), np.arange(P)] += _NUGGET * cov[P, P]
+    nodes, quad = _nodes(m)
+    cross = np.zeros((P + 1, m))
+    for r, q in zip(nodes, quad, strict=True):
+        up, down = np.log1p(r * lam * t), np.log1p(-r * lam * t)  # (P + 1, m)
+        even = 0.5 * (np.exp(up.sum(axis=1, keepdims=True) - up) + np.exp(down.sum(axis=1, keepdims=True) - down))
+        cross += q * (even - 1.0)
+    cross *= 2.0 * lam * t
+    factor = scipy.linalg.cho_factor(cov, lower=True, check_finite=False)
+    solved = scipy.linalg.cho_solve(factor, np.hstack([t, odd.T]), check_finite=False)
+    inv_t, inv_o = solved[:, :m], solved[:, m:]
+    coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ odd.T)  # (m, K): the degree-1 coefficients (GLS)
+    resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
+    return (2.0 * coef + cross.T @ resid).T
+
+
+def ard_values(odd: np.ndarray, reps: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The values (n_bg, K, m) of the one-reference games after PASSES second passes: ``odd``
+    (n_bg, K, P + 1) their odd parts (``_kernel_prior.odd_part``), ``reps`` (n_bg, P, m) each
+    design's pair representatives (features in the design's order), ``first`` (n_bg, K, m) the
+    first-pass values."""
+    for _ in range(PASSES):
+        lam = weights_from(first)
+        first = np.stack([_estimate(reps[b], lam[b], odd[b]) for b in range(len(odd))])
+    return first
+
