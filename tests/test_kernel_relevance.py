@@ -6,10 +6,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from test_kernel_estimator import data, nonlinear, pairwise
 from test_kernel_kriging import smooth
 
-from explain_lib import KernelShap
+from explain_lib import InvalidParameterError, KernelShap
 from explain_lib.explainers._kernel_ard import SCALE, _estimate, weights_from
 from explain_lib.explainers._kernel_estimator import _enumeration, _exact, shapley_values
 
@@ -95,3 +96,5 @@ def test_the_explainer_records_the_option_and_keeps_its_state():
     assert vars(explainer).keys() == before.keys() and all(vars(explainer)[k] is before[k] for k in before)
     plain = KernelShap(smooth, bg, exact_max_features=0, progress=False).explain(X)
     assert plain.params["relevance"] is False and not np.array_equal(plain.local, first.local)
+    with pytest.raises(InvalidParameterError, match="relevance must be True or False"):
+        KernelShap(smooth, bg, relevance="yes")

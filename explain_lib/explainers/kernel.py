@@ -159,7 +159,9 @@ class KernelShap(Explainer):
         self.max_batch_rows = max_batch_rows
         self.random_state = random_state
         self.progress = progress
-        self.relevance = relevance
+        if not isinstance(relevance, (bool, np.bool_)):
+            raise InvalidParameterError(f"relevance must be True or False, got {relevance!r}.")
+        self.relevance = bool(relevance)
         if self.task is None or (self.task == "classification" and self.classes is None):
             # a plain function (or a network): the width of its output on one background row decides, now
             n_outputs = self._model_output(self.background)(self.background.to_numpy()[:1]).shape[1]
