@@ -208,7 +208,7 @@ def _kernel_values(
     root mean square over features of sqrt(var_j) (0 when every coalition was enumerated).
     With ``relevance`` (kriging path only) each phi_b is re-estimated under the relevance prior of
     ``_kernel_ard``; the error is still the first pass's jackknife (its replicates shifted by the
-    same amount), so it overstates the error of the refined values.
+    same amount): above the refined values' error where the second pass helps, below it where it does not.
     """
     n_bg, c, m = designs.masks.shape
     replicates = designs.n_groups + 1
