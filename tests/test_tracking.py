@@ -3,21 +3,17 @@
 The server is one subprocess for the whole session (sqlite backend, proxied artifacts, a free port on
 127.0.0.1), started in the background when this module begins and waited for on first use. Tests
 that take a ``store`` run once per store; pytest groups them so the sqlite ones run while the
-server starts.
+server starts. Uploads that die, collide or race are in test_tracking_concurrency.py; the explanations
+and checks both use are in tracking_cases.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import os
-import subprocess
-import sys
-import textwrap
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import mlflow
@@ -28,100 +24,20 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_array_equal
 from pandas.testing import assert_frame_equal
+from tracking_cases import FEATURES, KINDS, assert_same_explanation, make_explanation, new_run
 
 from explain_lib import Explanation, InvalidInputError, InvalidParameterError
 from explain_lib.errors import ExplainLibError
 from explain_lib.tracking import (
     ExplanationClient,
-    ExplanationExistsError,
     ExplanationNotFoundError,
     RunNotFoundError,
     TrackingServerUnreachableError,
     log_explanation,
 )
 
-FEATURES = ("age", "income", "colour", "height", "weight", "score", "city/zone", "tenure")
-
-
-# ------------------------------------------------------------------------------------------ explanations
-def _frame(n_rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    return pd.DataFrame({
-        "age": rng.integers(18, 90, n_rows),
-        "income": rng.normal(50, 10, n_rows),
-        "colour": pd.Categorical(rng.choice(["red", "green", "blue"], n_rows), categories=["blue", "green", "red"]),
-        "height": rng.normal(170, 10, n_rows),
-        "weight": rng.normal(70, 5, n_rows),
-        "score": rng.random(n_rows),
-        "city/zone": rng.choice(["north", "south"], n_rows),
-        "tenure": rng.integers(0, 30, n_rows).astype(float),
-    })
-
-
-def make_explanation(kind: str, n_rows: int = 40, seed: int = 0) -> Explanation:
-    """Hand-made explanations with continuous random values (no ranking ties) of every supported kind."""
-    rng = np.random.default_rng(seed)
-    scale = np.linspace(2.0, 0.2, len(FEATURES))
-    common = {"features": FEATURES, "method": "test.method", "params": {"seed": seed, "kind": kind},
-              "model_uri": f"runs:/{'a' * 32}/model"}
-    if kind == "regression":
-        return Explanation(local=rng.normal(size=(1, n_rows, 8)) * scale, expected=[12.5], task="regression",
-                           output_space="raw", data=_frame(n_rows, rng), **common)
-    if kind in ("binary", "raw", "engineered"):
-        positive = rng.normal(size=(n_rows, 8)) * scale
-        return Explanation(local=np.stack([-positive, positive]), expected=[0.4, -0.4], task="classification",
-                           output_space="margin", classes=("no", "yes"), data=_frame(n_rows, rng),
-                           is_raw=kind == "raw", is_engineered=kind == "engineered", **common)
-    if kind == "multiclass":
-        return Explanation(local=rng.normal(size=(3, n_rows, 8)) * scale, expected=[0.2, 0.3, 0.5],
-                           task="classification", output_space="probability", classes=(3, 5, 7),
-                           data=_frame(n_rows, rng), fidelity={"r2": 0.93}, **common)
-    if kind == "sparse":  # CSR input: mostly zero local values, no data kept
-        local = rng.normal(size=(1, n_rows, 8)) * scale * (rng.random((1, n_rows, 8)) < 0.15)
-        return Explanation(local=local, expected=[0.0], task="regression", output_space="raw", data=None, **common)
-    raise ValueError(kind)
-
-
-KINDS = ["regression", "binary", "multiclass", "sparse", "raw", "engineered"]
-
-
-def assert_same_explanation(downloaded: Explanation, original: Explanation) -> None:
-    """Metadata and global values exact; local values exactly the float32 rounding of the original's."""
-    for name in ("id", "method", "task", "output_space", "features", "classes", "is_raw", "is_engineered",
-                 "model_uri"):
-        assert getattr(downloaded, name) == getattr(original, name), name
-    assert dict(downloaded.params) == dict(original.params)
-    assert dict(downloaded.versions) == dict(original.versions)
-    assert (None if downloaded.fidelity is None else dict(downloaded.fidelity)) == (
-        None if original.fidelity is None else dict(original.fidelity))
-    for name in ("expected", "global_", "per_class"):
-        got, want = getattr(downloaded, name), getattr(original, name)
-        assert (got is None) == (want is None), name
-        if want is not None:
-            assert_array_equal(got, want, err_msg=name)
-    assert_array_equal(downloaded.local, original.local.astype(np.float32).astype(np.float64))
-    if original.data is None:
-        assert downloaded.data is None
-    else:
-        assert_frame_equal(downloaded.data, original.data)
-
-
-# --------------------------------------------------------------------------------------------- stores
-@pytest.fixture(scope="module", autouse=True)
-def server(mlflow_server, killable_mlflow_server):
-    """Start the shared server (and the one a test kills) as soon as this module starts; tests wait for them only
-    when they need them."""
-    return mlflow_server
-
-
-def new_run(store: tuple[str, str]) -> ExplanationClient:
-    uri, experiment = store
-    run = mlflow.MlflowClient(uri).create_run(experiment)
-    return ExplanationClient.from_run_id(run.info.run_id, tracking_uri=uri)
-
-
-def run_script(script: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(script), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+# the shared server (and the one a test kills) start as this module starts; tests wait for them on first use
+pytestmark = pytest.mark.usefixtures("mlflow_server", "killable_mlflow_server")
 
 
 # ------------------------------------------------------------------------------------------ round trips
@@ -286,88 +202,6 @@ def test_metric_keys_are_sanitized_and_unique(sqlite_store):
 
 
 # ----------------------------------------------------------------------------------- commit and conflicts
-DYING_UPLOAD = """
-    import os, sys
-    import mlflow
-    from explain_lib import Explanation
-    from explain_lib.tracking import ExplanationClient
-
-    uri, run_id, saved = sys.argv[1:4]
-    real_log_batch = mlflow.MlflowClient.log_batch
-
-    def log_batch_then_die_at_the_commit_marker(self, run_id, metrics=(), params=(), tags=(), **kwargs):
-        if any(tag.key.startswith("explain_lib.explanation.") for tag in tags):
-            os._exit(17)  # the process dies: every file is written, the marker is not
-        return real_log_batch(self, run_id, metrics, params, tags, **kwargs)
-
-    mlflow.MlflowClient.log_batch = log_batch_then_die_at_the_commit_marker
-    ExplanationClient.from_run_id(run_id, tracking_uri=uri).upload_model_explanation(Explanation.load(saved))
-"""
-
-
-def test_upload_that_dies_before_its_commit_marker_is_not_listed_and_can_be_redone(tracking_store, tmp_path):
-    client = new_run(tracking_store)
-    original = make_explanation("binary")
-    original.save(tmp_path / "saved", dtype="float64")
-    child = run_script(DYING_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / "saved"))
-    output, _ = child.communicate(timeout=120)
-    assert child.returncode == 17, output
-
-    folder = f"explanations/{original.id}"
-    written = {a.path for a in mlflow.MlflowClient(client.tracking_uri).list_artifacts(client.run_id, folder)}
-    assert f"{folder}/explanation.json" in written and f"{folder}/local.parquet" in written
-    assert client.list_model_explanations() == []
-    with pytest.raises(ExplanationNotFoundError):
-        client.download_model_explanation(original.id)
-    with pytest.raises(ExplanationNotFoundError, match="no uploaded explanation"):
-        client.download_model_explanation()
-
-    assert client.upload_model_explanation(original) == original.id
-    assert [e["id"] for e in client.list_model_explanations()] == [original.id]
-    assert_same_explanation(client.download_model_explanation(), original)
-
-
-def test_uploading_the_same_id_twice_is_refused(sqlite_store):
-    client = new_run(sqlite_store)
-    original = make_explanation("regression")
-    client.upload_model_explanation(original)
-    with pytest.raises(ExplanationExistsError, match="new id"):
-        client.upload_model_explanation(original, comment="again")
-    renamed = dataclasses.replace(original, id=uuid.uuid4().hex)
-    client.upload_model_explanation(renamed, comment="again")
-    assert [e["comment"] for e in client.list_model_explanations()] == ["again", None]
-
-
-def test_the_lock_is_a_deleted_experiment_and_nothing_the_ui_shows_names_the_host(sqlite_store):
-    import socket
-
-    client = new_run(sqlite_store)
-    original = make_explanation("regression")
-    client.upload_model_explanation(original, plots=False)
-    store = mlflow.MlflowClient(client.tracking_uri)
-    run = store.get_run(client.run_id)
-    assert run.data.params == {}
-    shown = json.dumps([run.data.tags, [d.dataset.source for d in run.inputs.dataset_inputs]])
-    assert socket.gethostname() not in shown and str(os.getpid()) not in shown
-    lock = f"explain-lib upload lock {client.run_id} {original.id} 1"
-    assert lock not in [e.name for e in store.search_experiments()]  # hidden from the experiments list
-    assert store.get_experiment_by_name(lock).lifecycle_stage == "deleted"  # but its name stays taken
-
-
-def test_the_param_lock_a_store_without_experiment_locks_can_choose(sqlite_store, monkeypatch):
-    monkeypatch.setenv("EXPLAIN_LIB_UPLOAD_LOCK", "param")
-    client = new_run(sqlite_store)
-    original = make_explanation("regression")
-    client.upload_model_explanation(original, plots=False)
-    params = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id).data.params
-    assert list(params) == [f"explain_lib.claim.{original.id}.1"]
-    with pytest.raises(ExplanationExistsError, match="new id"):
-        client.upload_model_explanation(original, plots=False)
-    monkeypatch.setenv("EXPLAIN_LIB_UPLOAD_LOCK", "table")
-    with pytest.raises(ExplainLibError, match="EXPLAIN_LIB_UPLOAD_LOCK='table'"):
-        client.upload_model_explanation(dataclasses.replace(original, id=uuid.uuid4().hex), plots=False)
-
-
 def test_root_copies_of_the_newest_dashboard_and_plots_line_runs_up_for_compare(sqlite_store, tmp_path):
     client = new_run(sqlite_store)
     store = mlflow.MlflowClient(client.tracking_uri)
@@ -393,123 +227,6 @@ def test_root_copies_of_the_newest_dashboard_and_plots_line_runs_up_for_compare(
     client.upload_model_explanation(third, dashboard=False)  # the newest without a page: the last page stays
     assert same("explanation_dashboard.html", "dashboard.html", second.id)
     assert same("explanation_importance.png", "plots/global_importance.png", third.id)
-
-
-CONCURRENT_UPLOAD = """
-    import sys, time
-    from pathlib import Path
-    import pandas as pd
-    from explain_lib import Explanation
-    from explain_lib.tracking import ExplanationClient
-
-    uri, run_id, saved, comment, barrier, n_processes = sys.argv[1:7]
-    explanation = Explanation.load(saved)
-    client = ExplanationClient.from_run_id(run_id, tracking_uri=uri)
-    (Path(barrier) / comment).touch()  # ready; wait for the others, then all upload at once
-    while len(list(Path(barrier).iterdir())) < int(n_processes):
-        time.sleep(0.01)
-    started = time.time()
-    background = pd.DataFrame({"x": range(100)})  # the same dataset in both: one row in the store, two writers
-    client.upload_model_explanation(explanation, comment=comment, init_dataset=background, plots=False)
-    print(started, time.time())
-"""
-
-
-def test_two_processes_uploading_to_one_run_at_once(tracking_store, tmp_path):
-    client = new_run(tracking_store)
-    originals = [make_explanation("multiclass", n_rows=300, seed=11), make_explanation("binary", n_rows=300, seed=12)]
-    barrier = tmp_path / "barrier"
-    barrier.mkdir()
-    children = []
-    for n, original in enumerate(originals):
-        original.save(tmp_path / f"saved{n}", dtype="float64")
-        children.append(run_script(CONCURRENT_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / f"saved{n}"),
-                                   f"process {n}", str(barrier), str(len(originals))))
-    intervals = []
-    for child in children:
-        output, _ = child.communicate(timeout=180)
-        assert child.returncode == 0, output
-        intervals.append([float(t) for t in output.strip().splitlines()[-1].split()])
-    assert max(start for start, _ in intervals) < min(end for _, end in intervals), "the uploads did not overlap"
-
-    listed = client.list_model_explanations()
-    assert sorted(e["id"] for e in listed) == sorted(o.id for o in originals)
-    for original in originals:
-        assert_same_explanation(client.download_model_explanation(original.id), original)
-    run = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id)
-    # The run's metrics are its newest upload's, stamped with the upload's time in milliseconds. Uploads that
-    # start in the same millisecond (likely here: both leave the barrier together) tie, and MLflow keeps the
-    # larger value of each metric.
-    importances = {o.id: {f"importance/{name.replace('/', '_')}": value
-                          for name, value in o.global_importance(top_k=20).items()} for o in originals}
-    stamps = {e["id"]: datetime.datetime.fromisoformat(e["upload_time"]).timestamp() * 1000 for e in listed}
-    newest, older = listed[0]["id"], listed[1]["id"]
-    if int(stamps[newest]) > int(stamps[older]):
-        assert run.data.metrics == pytest.approx(importances[newest])
-    else:
-        assert run.data.metrics == pytest.approx({key: max(value, importances[older].get(key, value))
-                                                  for key, value in importances[newest].items()} |
-                                                 {key: value for key, value in importances[older].items()
-                                                  if key not in importances[newest]})
-    tables = {entry["path"] for entry in json.loads(run.data.tags["mlflow.loggedArtifacts"])}
-    assert tables == {"explanations/process_0_global_importance.json", "explanations/process_1_global_importance.json"}
-    assert [d.dataset.name for d in run.inputs.dataset_inputs] == ["init_dataset"]
-
-
-SAME_ID_UPLOAD = """
-    import sys, time
-    from pathlib import Path
-    from explain_lib import Explanation
-    from explain_lib.tracking import ExplanationClient, ExplanationExistsError
-
-    uri, run_id, saved, comment, barrier, n_processes = sys.argv[1:7]
-    explanation = Explanation.load(saved)
-    client = ExplanationClient.from_run_id(run_id, tracking_uri=uri)
-    (Path(barrier) / comment).touch()
-    while len(list(Path(barrier).iterdir())) < int(n_processes):
-        time.sleep(0.01)
-    try:
-        client.upload_model_explanation(explanation, comment=comment, plots=False)
-        print("won")
-    except ExplanationExistsError as error:
-        print("exists", error)
-"""
-
-
-def test_uploads_of_one_id_from_four_processes_at_once_one_wins_and_list_matches_store(tracking_store, tmp_path):
-    client = new_run(tracking_store)
-    shared_id = uuid.uuid4().hex
-    originals = [dataclasses.replace(make_explanation("binary", n_rows=200, seed=20 + n), id=shared_id)
-                 for n in range(4)]
-    barrier = tmp_path / "barrier"
-    barrier.mkdir()
-    children = []
-    for n, original in enumerate(originals):
-        original.save(tmp_path / f"saved{n}", dtype="float64")
-        children.append(run_script(SAME_ID_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / f"saved{n}"),
-                                   f"upload {n}", str(barrier), str(len(originals))))
-    outcomes = []
-    for child in children:
-        output, _ = child.communicate(timeout=180)
-        assert child.returncode == 0, output
-        outcomes.append(output.strip().splitlines()[-1])
-    winners = [n for n, outcome in enumerate(outcomes) if outcome == "won"]
-    assert len(winners) == 1, outcomes
-    assert all(outcome.startswith("exists") and "new id" in outcome
-               for n, outcome in enumerate(outcomes) if n != winners[0]), outcomes
-
-    listed = client.list_model_explanations()
-    assert [(e["id"], e["comment"]) for e in listed] == [(shared_id, f"upload {winners[0]}")]
-    downloaded = client.download_model_explanation(shared_id)
-    assert_same_explanation(downloaded, originals[winners[0]])  # the listed upload's values, not another's
-    run = mlflow.MlflowClient(client.tracking_uri).get_run(client.run_id)
-    assert run.data.metrics == pytest.approx({f"importance/{name.replace('/', '_')}": value for name, value
-                                              in originals[winners[0]].global_importance(top_k=20).items()})
-    assert run.data.params == {}
-    tables = [entry["path"] for entry in json.loads(run.data.tags["mlflow.loggedArtifacts"])]
-    assert tables == [f"explanations/upload_{winners[0]}_global_importance.json"]
-    with pytest.raises(ExplanationExistsError, match="already uploaded"):
-        client.upload_model_explanation(originals[winners[0]], plots=False)
 
 
 # -------------------------------------------------------------------------------------------------- errors
