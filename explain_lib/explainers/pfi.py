@@ -448,7 +448,7 @@ class PFIExplainer(Explainer):
         baseline = score(y, unpermuted)
         orders = _permutation_orders(self.random_state, tab.n_rows, self.n_repeats)
         permuter = None if self.is_function else checked_forest_permuter(self._scored_model, predict, tab.values,
-                                                                          unpermuted, self.n_jobs)
+                                                                         unpermuted, self.n_jobs)
         constant = _constant_columns(tab.values)
         varying = [j for j in columns if not constant[j]]  # a constant column permutes to itself
         scores = np.full((len(columns), self.n_repeats), baseline, dtype=np.float64)
