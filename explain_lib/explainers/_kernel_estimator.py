@@ -134,7 +134,6 @@ class _Designs:
     comp: np.ndarray | None = None
     base: np.ndarray | None = None
     perm: np.ndarray | None = None
-    reps: np.ndarray | None = None
 
     @classmethod
     def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
@@ -146,15 +145,18 @@ class _Designs:
             return cls(masks, weights, inverse=np.stack([d.inverse for d in designs]), contrast=contrast)
         bases = {id(d.post): d for d in designs}  # the designs of a base share its maps
         index = {key: q for q, key in enumerate(bases)}
-        reps = np.stack([d.masks[d.rep] for d in designs])  # each design's pair representatives, its own features
         return cls(masks, weights, post=np.stack([d.post for d in bases.values()]),
                    rep=np.stack([d.rep for d in bases.values()]), comp=np.stack([d.comp for d in bases.values()]),
-                   base=np.array([index[id(d.post)] for d in designs]), perm=np.stack([d.perm for d in designs]),
-                   reps=reps)
+                   base=np.array([index[id(d.post)] for d in designs]), perm=np.stack([d.perm for d in designs]))
 
     @property
     def n_groups(self) -> int:
         return self.weights.shape[1] - 1
+
+    def representatives(self) -> np.ndarray:
+        """Each design's pair representatives (n_bg, P, m), in its own feature order: its masks at its base's
+        ``rep`` (kriging designs only; the relevance pass reads them)."""
+        return self.masks[np.arange(len(self.masks))[:, None], self.rep[self.base]]
 
 
 class _SyntheticRows:
@@ -234,7 +236,7 @@ def _kernel_values(
             head = np.take_along_axis(phi_base, designs.perm[:, None, None, :-1], axis=-1)
             if relevance:  # the second pass (``_kernel_ard``); the replicates keep the first pass's spread
                 first = np.take_along_axis(phi_base[:, :, 0], designs.perm[:, None, :], axis=-1)  # (n_bg, K, m)
-                shift = ard_values(odd, designs.reps, first)[..., :-1] - head[:, :, 0]
+                shift = ard_values(odd, designs.representatives(), first)[..., :-1] - head[:, :, 0]
                 head = head + shift[:, :, None]
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
     phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
