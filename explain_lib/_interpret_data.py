@@ -81,14 +81,9 @@ def _perf(predicted: list | None, i: int) -> dict[str, Any] | None:
             "actual_score": value, "predicted_score": value}
 
 
-def _row(explanation: Explanation, i: int, scores: list, predicted: list | None,
-         rows: pd.DataFrame | None) -> dict[str, Any]:
-    row: dict[str, Any] = {"type": "univariate", "names": list(explanation.features), "perf": _perf(predicted, i),
-                           "scores": scores}
-    if explanation.expected is not None:
-        row["intercept"] = explanation.expected_values
-    row["values"] = None if rows is None else rows.iloc[i].to_numpy()
-    return row
+def _row(common: dict[str, Any], i: int, predicted: list | None, rows: pd.DataFrame | None) -> dict[str, Any]:
+    """Row ``i``'s dictionary: what every row shares (``common``), its ``perf`` and its ``values``."""
+    return {**common, "perf": _perf(predicted, i), "values": None if rows is None else rows.iloc[i].to_numpy()}
 
 
 def interpret_data(explanation: Explanation, key: int | None = None) -> dict[str, Any]:
@@ -107,21 +102,22 @@ def interpret_data(explanation: Explanation, key: int | None = None) -> dict[str
         return {"mli": [], **(overall if is_global else {})}
     scores = None if n_rows is None else explanation.local_importance_values
     predicted = None if n_rows is None else explanation.eval_y_predicted
+    intercept = None if explanation.expected is None else explanation.expected_values
+    common = {"type": "univariate", "names": overall["names"], "scores": scores,
+              **({} if intercept is None else {"intercept": intercept})}
     rows = explanation.data
     if key >= 0:
-        return _row(explanation, int(key), scores, predicted, rows)
+        return _row(common, int(key), predicted, rows)
     mli: list[dict[str, Any]] = []
     specific = None
     if n_rows is not None:
-        specific = [_row(explanation, i, scores, predicted, rows) for i in range(n_rows)]
+        specific = [_row(common, i, predicted, rows) for i in range(n_rows)]
         mli.append({"explanation_type": "local_feature_importance",
                     "value": {"scores": scores, "perf": [row["perf"] for row in specific],
-                              "intercept": explanation.expected_values if explanation.expected is not None
-                              else (None if is_global else [])}})
+                              "intercept": intercept if intercept is not None else (None if is_global else [])}})
     if is_global:
         entry: dict[str, Any] = {"explanation_type": "global_feature_importance",
-                                 "value": {"scores": explanation.global_importance_values,
-                                           "feature_list": list(explanation.features)}}
+                                 "value": {"scores": overall["scores"], "feature_list": overall["names"]}}
         if explanation.per_class is None:
             entry["explanation_class_dimension"] = "single"
         mli.append(entry)
