@@ -9,13 +9,15 @@ import datetime
 import json
 import os
 import uuid
+from pathlib import Path
 
 import mlflow
 import pytest
 from tracking_cases import assert_same_explanation, make_explanation, new_run, run_script
 
+from explain_lib import Explanation
 from explain_lib.errors import ExplainLibError
-from explain_lib.tracking import ExplanationExistsError, ExplanationNotFoundError
+from explain_lib.tracking import ExplanationClient, ExplanationExistsError, ExplanationNotFoundError
 
 pytestmark = pytest.mark.usefixtures("mlflow_server")  # the shared server starts as this module starts
 
@@ -102,6 +104,25 @@ def test_the_param_lock_a_store_without_experiment_locks_can_choose(sqlite_store
         client.upload_model_explanation(dataclasses.replace(original, id=uuid.uuid4().hex), plots=False)
 
 
+def _upload_at_once(script: str, client: ExplanationClient, originals: list[Explanation], tmp_path: Path,
+                    label: str) -> list[str]:
+    """Save each explanation, start one process per explanation running ``script`` (comment "<label> <n>"), all
+    waiting at one barrier before they upload, and return the last line each printed, in order."""
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    children = []
+    for n, original in enumerate(originals):
+        original.save(tmp_path / f"saved{n}", dtype="float64")
+        children.append(run_script(script, client.tracking_uri, client.run_id, str(tmp_path / f"saved{n}"),
+                                   f"{label} {n}", str(barrier), str(len(originals))))
+    lines = []
+    for child in children:
+        output, _ = child.communicate(timeout=180)
+        assert child.returncode == 0, output
+        lines.append(output.strip().splitlines()[-1])
+    return lines
+
+
 CONCURRENT_UPLOAD = """
     import sys, time
     from pathlib import Path
@@ -125,18 +146,8 @@ CONCURRENT_UPLOAD = """
 def test_two_processes_uploading_to_one_run_at_once(tracking_store, tmp_path):
     client = new_run(tracking_store)
     originals = [make_explanation("multiclass", n_rows=300, seed=11), make_explanation("binary", n_rows=300, seed=12)]
-    barrier = tmp_path / "barrier"
-    barrier.mkdir()
-    children = []
-    for n, original in enumerate(originals):
-        original.save(tmp_path / f"saved{n}", dtype="float64")
-        children.append(run_script(CONCURRENT_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / f"saved{n}"),
-                                   f"process {n}", str(barrier), str(len(originals))))
-    intervals = []
-    for child in children:
-        output, _ = child.communicate(timeout=180)
-        assert child.returncode == 0, output
-        intervals.append([float(t) for t in output.strip().splitlines()[-1].split()])
+    intervals = [[float(t) for t in line.split()]
+                 for line in _upload_at_once(CONCURRENT_UPLOAD, client, originals, tmp_path, "process")]
     assert max(start for start, _ in intervals) < min(end for _, end in intervals), "the uploads did not overlap"
 
     listed = client.list_model_explanations()
@@ -188,18 +199,7 @@ def test_uploads_of_one_id_from_four_processes_at_once_one_wins_and_list_matches
     shared_id = uuid.uuid4().hex
     originals = [dataclasses.replace(make_explanation("binary", n_rows=200, seed=20 + n), id=shared_id)
                  for n in range(4)]
-    barrier = tmp_path / "barrier"
-    barrier.mkdir()
-    children = []
-    for n, original in enumerate(originals):
-        original.save(tmp_path / f"saved{n}", dtype="float64")
-        children.append(run_script(SAME_ID_UPLOAD, client.tracking_uri, client.run_id, str(tmp_path / f"saved{n}"),
-                                   f"upload {n}", str(barrier), str(len(originals))))
-    outcomes = []
-    for child in children:
-        output, _ = child.communicate(timeout=180)
-        assert child.returncode == 0, output
-        outcomes.append(output.strip().splitlines()[-1])
+    outcomes = _upload_at_once(SAME_ID_UPLOAD, client, originals, tmp_path, "upload")
     winners = [n for n, outcome in enumerate(outcomes) if outcome == "won"]
     assert len(winners) == 1, outcomes
     assert all(outcome.startswith("exists") and "new id" in outcome
