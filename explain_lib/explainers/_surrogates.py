@@ -37,9 +37,11 @@ class ExplainableModel(abc.ABC):
     handles_categories: ClassVar[bool] = False
     accepts_any_args: ClassVar[bool] = False  # the estimator takes arbitrary keyword arguments (LightGBM)
 
-    def __init__(self, *, task: str, random_state: int | None = 0, model_args: dict[str, Any] | None = None):
+    def __init__(self, *, task: str, random_state: int | None = 0, model_args: dict[str, Any] | None = None,
+                 community: bool = False):
         self.task = task
         self.random_state = random_state
+        self.community = community  # interpret-community's estimator defaults instead of ours
         self.model_args = dict(model_args or {})  # our own copy: the caller's dict is never changed
         self.model: Any = None
 
@@ -138,7 +140,7 @@ class LGBMExplainableModel(ExplainableModel):
 
     def estimator_args(self) -> dict[str, Any]:
         """The keyword arguments the LightGBM estimator is built with."""
-        shaped = any(name in _LGBM_SHAPE_ARGS for name in self.model_args)
+        shaped = self.community or any(name in _LGBM_SHAPE_ARGS for name in self.model_args)
         return {"random_state": self.random_state, "verbose": -1, **({} if shaped else LGBM_DEFAULT_SHAPE),
                 **self.model_args}
 
@@ -245,6 +247,8 @@ class SGDExplainableModel(LinearExplainableModel):
 
     SGDRegressor (squared error) / SGDClassifier (log loss). SHAP values are computed on the
     standardized features, which are one-to-one with the inputs, so they are the inputs' values.
+    With interpret-community's defaults (``community``) the features are not scaled and the classifier
+    takes scikit-learn's default loss (hinge), as there.
     """
 
     name = "sgd"
@@ -255,13 +259,15 @@ class SGDExplainableModel(LinearExplainableModel):
         args = {"random_state": self.random_state, **self.model_args}
         if self.task == "regression":
             return SGDRegressor(**args)
-        return SGDClassifier(**{"loss": "log_loss", **args})
+        return SGDClassifier(**args) if self.community else SGDClassifier(**{"loss": "log_loss", **args})
 
     def transform_fit(self, X: Any) -> Any:
         values = np.asarray(X, dtype=np.float64)
         self._mean = values.mean(axis=0)
         self._scale = values.std(axis=0)
         self._scale[self._scale == 0] = 1.0
+        if self.community:
+            self._mean, self._scale = np.zeros_like(self._mean), np.ones_like(self._scale)
         return self.transform(values)
 
     def transform(self, X: Any) -> Any:

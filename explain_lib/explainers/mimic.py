@@ -9,81 +9,29 @@ import numpy as np
 import pandas as pd
 
 from ..data import Tabular
-from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError, did_you_mean
+from ..errors import InvalidInputError, InvalidParameterError, UnsupportedModelError
 from ..explanation import Explanation
 from ..features import FeatureMap, feature_map, raw_feature_names, transformer_of
 from ..models import ModelInput, NetworkModel, prediction_function, torch_network
 from ._base import Explainer, binary_pair, keep_subset, resolve_classes
+from ._distillation import (
+    augmentation_copies,
+    check_training,
+    check_values_output,
+    logit,
+    r2,
+    rescaled,
+    shuffled_columns,
+    sigmoid,
+    softmax,
+)
 from ._index_columns import DatetimeDays, IndexColumns
 from ._surrogates import SMALL_DATA_THRESHOLD, ExplainableModel, explainable_model_class
 
 __all__ = ["SMALL_DATA_THRESHOLD", "MimicExplainer"]
 
-_LOGIT_CLIP = 1e-6
-_AUGMENT_TARGET_ROWS = 10_000
 _MIN_ROWS_FOR_HOLDOUT = 10
-_VALUES_OUTPUTS = ("default", "probability", "teacher_probability")
 _INNER_PARAMS = ("algorithm", "fast_unavailable")  # which TreeSHAP explained a tree surrogate, and why
-
-
-def _check_values_output(value: Any, task: str) -> str:
-    value = getattr(value, "value", value)  # interpret-community's ShapValuesOutput enum
-    if value not in _VALUES_OUTPUTS:
-        raise InvalidParameterError(
-            f"shap_values_output must be one of {_VALUES_OUTPUTS}, got {value!r}." + did_you_mean(str(value),
-                                                                                               _VALUES_OUTPUTS))
-    if value == "probability" and task != "classification":
-        raise InvalidParameterError(
-            f"shap_values_output={value!r} applies to classifiers (values in probability units); this model "
-            "does regression: leave it 'default', or 'teacher_probability' to sum to the model's own predictions."
-        )
-    return value
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max())
-    return e / e.sum()
-
-
-def _rescaled(local: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``local`` (outputs, rows, features) changed so each row sums to ``wanted`` (outputs, rows).
-
-    Each row's values are multiplied by wanted / sum when that ratio is positive (ranks and signs
-    kept); otherwise (a zero sum, or a target of the other sign) the difference is added in
-    proportion to each value's magnitude (equally when all are zero). Additivity holds exactly.
-    """
-    total = local.sum(axis=-1)
-    ratio = np.divide(wanted, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12)
-    magnitude = np.abs(local)
-    weight = magnitude.sum(axis=-1, keepdims=True)
-    share = np.where(weight > 0, magnitude / np.where(weight > 0, weight, 1.0), 1.0 / local.shape[-1])
-    corrected = local + (wanted - total)[..., None] * share
-    return np.where((ratio > 0)[..., None], local * ratio[..., None], corrected)
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, _LOGIT_CLIP, 1 - _LOGIT_CLIP)
-    return np.log(p / (1 - p))
-
-
-def _r2(target: np.ndarray, predicted: np.ndarray) -> float:
-    from sklearn.metrics import r2_score
-
-    return float(r2_score(target, predicted))
-
-
-def _shuffled_columns(tab: Tabular, rng: np.random.Generator) -> Any:
-    """The rows with every column permuted independently (keeps each column's distribution)."""
-    n = tab.n_rows
-    if tab.is_frame:
-        frame = tab.values
-        return pd.DataFrame({c: frame[c].iloc[rng.permutation(n)].reset_index(drop=True) for c in frame.columns})
-    values = tab.to_numpy()
-    return np.column_stack([values[rng.permutation(n), j] for j in range(values.shape[1])])
 
 
 class MimicExplainer(Explainer):
@@ -96,8 +44,8 @@ class MimicExplainer(Explainer):
         multiclass   surrogate classifier on  argmax P(class), every class present
 
     A seeded ``holdout_fraction`` of the initialization rows is kept out of training; fidelity is
-    measured there (``explanation.fidelity``): R^2 for regression, R^2 on the logit (and class
-    agreement) for binary, accuracy and macro-F1 against the teacher's class for multiclass.
+    measured there (``explanation.fidelity``; with 0 on the training rows): R^2 for regression, R^2 on the logit
+    (and class agreement) for binary, accuracy and macro-F1 against the teacher's class for multiclass.
     Local values are the surrogate's exact SHAP values (TreeShap for tree surrogates, LinearShap
     for linear ones); ``explain_global()`` without data gives the surrogate's own importances.
 
@@ -128,6 +76,12 @@ class MimicExplainer(Explainer):
     reset_index : "ignore", "reset" (or True) or "reset_teacher"
         A DataFrame's index: dropped ("ignore"), a feature after the columns that the model also gets as its
         index ("reset"), or the model's only ("reset_teacher"). Datetimes reach the surrogate as days.
+    training : "explain-lib" or "interpret-community"
+        The surrogate's estimator defaults and augmentation: ours, or interpret-community 0.32's (LightGBM's own
+        100 trees of 31 leaves; SGD on unscaled features with scikit-learn's default loss; ``columns // rows - 1``
+        shuffled copies, so none unless there are twice as many columns as rows). With ``holdout_fraction=0``
+        and ``random_state=123`` it trains the surrogate interpret-community trained (``explain_lib.compat``'s
+        MimicExplainer does), except that a binary teacher is still distilled by regression on its log-odds.
 
     Notes
     -----
@@ -158,8 +112,9 @@ class MimicExplainer(Explainer):
                  transformations: Any = None, allow_all_transformations: bool = False,
                  categorical_features: Any = None, model_task: str = "auto", random_state: int | None = 0,
                  holdout_fraction: float = 0.2, shap_values_output: str = "default", explain_subset: Any = None,
-                 is_function: bool = False, reset_index: Any = "ignore"):
+                 is_function: bool = False, reset_index: Any = "ignore", training: str = "explain-lib"):
         self.surrogate_class = explainable_model_class(explainable_model)
+        self.training = check_training(training)
         self._index, features = IndexColumns.of(reset_index, initialization_examples, features)
         self.reset_index = self._index.mode
         if self._index.mode != "ignore" and transformations is not None:
@@ -180,9 +135,9 @@ class MimicExplainer(Explainer):
                 "MimicExplainer cannot tell whether this function classifies or regresses; pass "
                 "model_task='classification' (it returns one probability per class) or model_task='regression'."
             )
-        if not 0 < holdout_fraction < 1:
-            raise InvalidParameterError(f"holdout_fraction must lie in (0, 1), got {holdout_fraction}.")
-        self.shap_values_output = _check_values_output(shap_values_output, self.task)
+        if not 0 <= holdout_fraction < 1:
+            raise InvalidParameterError(f"holdout_fraction must lie in [0, 1), got {holdout_fraction}.")
+        self.shap_values_output = check_values_output(shap_values_output, self.task)
         if explain_subset is not None and transformations is not None:
             raise InvalidParameterError(
                 "explain_subset picks engineered columns, which transformations map away; pass one or the other "
@@ -226,6 +181,16 @@ class MimicExplainer(Explainer):
                 + (": binary classifiers are distilled by regression on the teacher's log-odds" if
                    self.task == "classification" and surrogate_task == "regression" else "")
                 + "); they are ignored.", UserWarning, stacklevel=2)
+        if self.shap_values_output == "probability" and surrogate_task == "classification" and not hasattr(
+                self.surrogate_class(task=surrogate_task, model_args=self.explainable_model_args,
+                                     community=self.training == "interpret-community")._estimator(), "predict_proba"):
+            raise InvalidParameterError(
+                f"shap_values_output='probability' needs a surrogate with class probabilities; this "
+                f"{self.surrogate_class.name} surrogate has none (an SGD classifier's hinge loss, "
+                "interpret-community's default, gives none): pass explainable_model_args={'loss': 'log_loss'}, or "
+                "use the LightGBM surrogate.")
+        # the rows its explanations hold as interpret-community's init_data (explain_lib.compat's MimicExplainer)
+        self._held_examples: pd.DataFrame | None = None
         # training happens here, once: explaining never changes the explainer
         self._setup_inputs(self._examples)
         self.surrogate, self.fidelity = self._fit(surrogate_task)
@@ -247,7 +212,7 @@ class MimicExplainer(Explainer):
         if output.ndim == 1:  # a binary decision_function
             output = np.stack([-output, output], axis=1)
         if len(self.classes) == 2:
-            target = _logit(output[:, 1]) if self._teacher_space == "probability" else output[:, 1]
+            target = logit(output[:, 1]) if self._teacher_space == "probability" else output[:, 1]
             return target, output
         return output.argmax(axis=1), output
 
@@ -317,19 +282,20 @@ class MimicExplainer(Explainer):
     def _fit(self, surrogate_task: str) -> tuple[ExplainableModel, dict[str, float]]:
         """Train the surrogate on the (augmented) training rows; fidelity on the held-out rows.
 
-        With fewer than 10 rows nothing is held out: the surrogate trains on every row and fidelity
-        is measured on them (``n_holdout`` 0), as interpret-community trains on all rows.
+        With fewer than 10 rows, or ``holdout_fraction`` 0, nothing is held out: the surrogate trains on every row
+        and fidelity is measured on them (``n_holdout`` 0), as interpret-community trains on all rows.
         """
         tab = self._examples
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(tab.n_rows)
-        n_holdout = 0 if tab.n_rows < _MIN_ROWS_FOR_HOLDOUT else max(2, round(self.holdout_fraction * tab.n_rows))
+        n_holdout = 0 if tab.n_rows < _MIN_ROWS_FOR_HOLDOUT or not self.holdout_fraction \
+            else max(2, round(self.holdout_fraction * tab.n_rows))
         train = tab.take(np.sort(order[n_holdout:]))
         holdout = tab.take(np.sort(order[:n_holdout])) if n_holdout else train
         parts = [train]
         if self.augment_data:
-            copies = int(min(self.max_num_of_augmentations, _AUGMENT_TARGET_ROWS // max(train.n_rows, 1)))
-            parts += [train.with_values(_shuffled_columns(train, rng)) for _ in range(copies)]
+            copies = augmentation_copies(self.training, train.n_rows, train.n_features, self.max_num_of_augmentations)
+            parts += [train.with_values(shuffled_columns(train, rng)) for _ in range(copies)]
         rows = parts[0] if len(parts) == 1 else Tabular(
             pd.concat([p.values for p in parts], ignore_index=True) if train.is_frame
             else np.concatenate([p.to_numpy() for p in parts]), train.features)
@@ -343,7 +309,8 @@ class MimicExplainer(Explainer):
                     else np.concatenate([inputs, inputs[extra]])
                 targets = np.concatenate([targets, missing])
         surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
-                                         model_args=self.explainable_model_args).fit(inputs, targets)
+                                         model_args=self.explainable_model_args,
+                                         community=self.training == "interpret-community").fit(inputs, targets)
         self._surrogate_explainer = surrogate.shap_explainer(inputs)  # built once: tables are cached across calls
         teacher = targets[: rows.n_rows, None] if scores is None else scores[: rows.n_rows]  # regression: predict()
         self._teacher_mean = teacher.mean(axis=0)
@@ -359,9 +326,9 @@ class MimicExplainer(Explainer):
         predicted = surrogate.predict_output(self._surrogate_input(tab))
         result: dict[str, float] = {"n_holdout": float(tab.n_rows)}
         if self.task == "regression":
-            result["r2"] = _r2(targets, predicted)
+            result["r2"] = r2(targets, predicted)
         elif len(self.classes) == 2:
-            result["r2_logit"] = _r2(targets, predicted)
+            result["r2_logit"] = r2(targets, predicted)
             result["accuracy"] = float(accuracy_score(scores.argmax(axis=1), (predicted > 0).astype(int)))
         else:
             result["accuracy"] = float(accuracy_score(targets, predicted))
@@ -379,7 +346,8 @@ class MimicExplainer(Explainer):
         params = {"explainable_model": self.surrogate_class.name, "explainable_model_args": self.explainable_model_args,
                   "augment_data": self.augment_data, "n_train_rows": self._train_rows,
                   "n_augmented_rows": self._augmented_rows, "teacher_output": self._teacher_space,
-                  "random_state": self.random_state, "shap_values_output": self.shap_values_output}
+                  "random_state": self.random_state, "shap_values_output": self.shap_values_output,
+                  "training": self.training}
         if self.ignored_model_args:
             params["ignored_explainable_model_args"] = list(self.ignored_model_args)
         return params
@@ -392,23 +360,23 @@ class MimicExplainer(Explainer):
         ``"teacher_probability"``: the teacher's ``predict_proba``, the expected value being its mean
         on the surrogate's training rows. The logistic map is not linear, so this is an approximation
         (interpret-community's too): each row's values are scaled by one factor, or, where that would
-        flip their sign, the remainder is spread in proportion to their magnitude (see ``_rescaled``).
+        flip their sign, the remainder is spread in proportion to their magnitude (see ``rescaled``).
         """
         if self.shap_values_output == "teacher_probability":
             targets, scores = self._teacher_targets(tab)
             outputs = targets[None] if scores is None else scores.T  # a regressor's: its own predictions
-            return _rescaled(local, outputs - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
+            return rescaled(local, outputs - self._teacher_mean[:, None]), np.asarray(self._teacher_mean)
         if output_space == "probability":  # a tree classifier's values are probabilities already
             return local, expected
         margins = local.sum(axis=-1) + expected[:, None]  # (n_outputs, n_rows)
         if len(self.classes) == 2:
-            positive = _sigmoid(margins[1])
-            probabilities, base = np.stack([1 - positive, positive]), _sigmoid(expected[1])
+            positive = sigmoid(margins[1])
+            probabilities, base = np.stack([1 - positive, positive]), sigmoid(expected[1])
             base = np.array([1 - base, base])
         else:
             probabilities = self.surrogate.predict_proba(inputs).T
-            base = _softmax(expected)
-        return _rescaled(local, probabilities - base[:, None]), base
+            base = softmax(expected)
+        return rescaled(local, probabilities - base[:, None]), base
 
     def settled_for_rows(self, n_rows: int | None) -> MimicExplainer:
         """This explainer with its surrogate's explainer settled for a job of ``n_rows`` rows
@@ -435,7 +403,7 @@ class MimicExplainer(Explainer):
             method=f"{self.method}.{surrogate.name}", classes=self.classes,
             params={**self._params(), **{k: inner.params[k] for k in _INNER_PARAMS if k in inner.params}},
             fidelity=self.fidelity, data=None if self.feature_map is not None else shown.to_frame(),
-            is_engineered=self.feature_map is not None,
+            is_engineered=self.feature_map is not None, initialization_examples=self._held_examples,
         )
         return self._subset(self._finish(explanation, shown))
 
@@ -456,7 +424,7 @@ class MimicExplainer(Explainer):
             output_space="margin" if self.task == "classification" else "raw",
             method=f"{self.method}.{surrogate.name}", classes=self.classes, global_=surrogate.native_importance(),
             params={**self._params(), "importance": "surrogate_native"}, fidelity=self.fidelity,
-            is_engineered=self.feature_map is not None,
+            is_engineered=self.feature_map is not None, initialization_examples=self._held_examples,
         )
         return self._subset(self._finish(explanation, None))
 
@@ -494,7 +462,7 @@ class MimicExplainer(Explainer):
         targets, scores = self._teacher_targets(tab)
         predicted = surrogate.predict_output(self._surrogate_input(tab))
         if self.task == "regression":
-            return _r2(targets, predicted)
+            return r2(targets, predicted)
         if len(self.classes) == 2:
             return float(accuracy_score(scores.argmax(axis=1), (predicted > 0).astype(int)))
         return float(accuracy_score(targets, predicted))
