@@ -38,11 +38,11 @@ class TabularExplainer(Explainer):
     """Explain any tabular model with the best-suited SHAP method, chosen by the model's type.
 
     * tree ensembles (LightGBM, XGBoost, scikit-learn trees, forests, boosting) -> :class:`TreeShap`
-    * scikit-learn linear models -> :class:`LinearShap`
     * PyTorch networks (``torch.nn.Module``, or a wrapper holding one as ``module_``, like skorch's)
       -> :class:`DeepShap` (needs ``explain-lib[torch]``) when it propagates through every layer
       (``DeepShap.supports``), else KernelShap; a function wrapping a network is a plain function,
       explained by KernelShap
+    * scikit-learn linear models -> :class:`LinearShap`
     * anything else with predict / predict_proba -> :class:`KernelShap`
 
     For a scikit-learn ``Pipeline`` the final estimator decides and the earlier steps transform
@@ -135,16 +135,16 @@ class TabularExplainer(Explainer):
             self.explainer: Explainer = TreeShap(
                 estimator, features=engineered, classes=classes, model_task=model_task, random_state=random_state,
             )
-        elif is_linear_model(estimator):
-            self.explainer = LinearShap(
-                estimator, self._transformed(initialization_examples), background_weights=background_weights,
-                features=engineered, classes=classes, model_task=model_task, random_state=random_state,
-            )
         elif network is not None:
             self.explainer = DeepShap(
                 estimator, self._transformed(initialization_examples), background_weights=background_weights,
                 features=engineered, classes=classes, model_task=model_task, random_state=random_state,
                 n_background=100 if n_background is None else n_background,
+            )
+        elif is_linear_model(estimator):
+            self.explainer = LinearShap(
+                estimator, self._transformed(initialization_examples), background_weights=background_weights,
+                features=engineered, classes=classes, model_task=model_task, random_state=random_state,
             )
         else:
             target, output_space = model, None
