@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from ._sample import model_outputs
 from ._validation import check_positive_int
@@ -50,6 +51,17 @@ def community_rank(values: np.ndarray) -> np.ndarray:
     [2, 0, 3, 1]
     """
     return np.argsort(np.asarray(values), axis=-1)[..., ::-1]
+
+
+def plain_rows(frame: pd.DataFrame) -> list[list[Any]]:
+    """A frame's rows as nested lists of plain Python values, missing values as None (JSON-ready).
+
+    Examples
+    --------
+    >>> plain_rows(pd.DataFrame({"a": [1.5, np.nan], "b": ["x", "y"]}))
+    [[1.5, 'x'], [None, 'y']]
+    """
+    return frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
 
 
 # interpret-community's method names in its saved format, and ours
@@ -192,9 +204,13 @@ class CommunityAccessors:
 
     @property
     def init_data(self: Explanation) -> list | None:
-        """The background rows as interpret-community's folder held them; None otherwise (the background stays
+        """The background rows as interpret-community's folder held them, or the initialization rows the
+        explanation holds (``initialization_examples``) as nested lists; None otherwise (the background stays
         with the explainer here: log it with ``init_dataset=`` on upload)."""
-        return self._saved("init_data")
+        saved = self._saved("init_data")
+        if saved is None and self.initialization_examples is not None:
+            return self.initialization_examples.to_numpy().tolist()
+        return saved
 
     @property
     def eval_data(self: Explanation) -> list | None:

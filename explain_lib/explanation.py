@@ -136,7 +136,9 @@ class Explanation(CommunityAccessors):
     ``community_properties``: what an explanation read from interpret-community's saved folder held and
     has no field for here (``eval_y_predicted``, ``eval_y_predicted_proba``, ``init_data``, its metadata),
     as ``{name: [tag, value]}``; written back as they were. Explanations derived from it (``cohort``,
-    ``to_raw``) drop them.
+    ``to_raw``) drop them. ``initialization_examples``: the rows the explainer was built from, held (not
+    copied, not compared) by the explanations of ``explain_lib.compat``'s MimicExplainer as interpret-community's
+    ``init_data``; written to interpret-community's folder, left out of our saved format.
 
     Examples
     --------
@@ -174,6 +176,7 @@ class Explanation(CommunityAccessors):
     global_repeats: np.ndarray | None = None
     single_row: bool = False
     community_properties: Mapping[str, Any] | None = None
+    initialization_examples: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

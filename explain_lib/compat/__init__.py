@@ -6,24 +6,31 @@ One ``sed`` moves a notebook over (see docs/migration.md)::
     interpret_community                          ->  explain_lib.compat
     azureml.interpret                            ->  explain_lib.compat
 
-The explainers are explain-lib's own (``TabularExplainer``, ``MimicExplainer``, ``PFIExplainer``,
-the surrogates), which take interpret-community's arguments; ``KernelExplainer``, ``TreeExplainer``,
-``LinearExplainer`` translate its keyword names; ``save_explanation`` / ``load_explanation`` read and
-write its saved folder format; ``ExplanationClient`` keeps run history in MLflow, and ``MimicWrapper``
-(azureml-interpret's) explains and uploads in one call. ``compat.scoring.scoring_explainer`` holds the
-scoring explainers of :mod:`explain_lib.scoring`.
+The explainers are explain-lib's own (``TabularExplainer``, ``PFIExplainer``, the surrogates), which take
+interpret-community's arguments; ``KernelExplainer``, ``TreeExplainer``, ``LinearExplainer`` translate its
+keyword names; ``MimicExplainer`` trains its surrogate as interpret-community does; ``save_explanation`` /
+``load_explanation`` read and write its saved folder format; ``ExplanationClient`` keeps run history in
+MLflow, and ``MimicWrapper`` (azureml-interpret's) explains and uploads in one call.
+``compat.scoring.scoring_explainer`` holds the scoring explainers of :mod:`explain_lib.scoring`.
 """
 
 from ..explainers import (
     DecisionTreeExplainableModel,
     LGBMExplainableModel,
     LinearExplainableModel,
-    MimicExplainer,
     PFIExplainer,
     SGDExplainableModel,
     TabularExplainer,
 )
-from ._explainers import DeepExplainer, KernelExplainer, LinearExplainer, ModelTask, ShapValuesOutput, TreeExplainer
+from ._explainers import (
+    DeepExplainer,
+    KernelExplainer,
+    LinearExplainer,
+    MimicExplainer,
+    ModelTask,
+    ShapValuesOutput,
+    TreeExplainer,
+)
 from ._saved import load_explanation, save_explanation
 
 # Run history pulls in MLflow (about a second to import): loaded on first use.

@@ -15,10 +15,13 @@ from typing import Any
 
 from ..errors import InvalidParameterError, UnsupportedModelError
 from ..explainers import DeepShap, KernelShap, LinearShap, TreeShap
+from ..explainers import MimicExplainer as _MimicExplainer
 
-__all__ = ["DeepExplainer", "GPUKernelExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer", "ModelTask",
-           "ShapValuesOutput",
-           "TreeExplainer"]
+__all__ = ["DeepExplainer", "GPUKernelExplainer", "KernelExplainer", "LIMEExplainer", "LinearExplainer",
+           "MimicExplainer", "ModelTask", "ShapValuesOutput", "TreeExplainer"]
+
+#: interpret-community's seed for its surrogates (its DEFAULT_RANDOM_STATE)
+COMMUNITY_RANDOM_STATE = 123
 
 
 class ModelTask(str, enum.Enum):
@@ -118,6 +121,27 @@ class DeepExplainer(DeepShap):
             task = "classification" if is_classifier else "regression"
         super().__init__(model, initialization_examples, n_background=nclusters, features=features,
                          classes=classes, model_task=task, **kwargs)
+
+
+class MimicExplainer(_MimicExplainer):
+    """interpret-community's ``MimicExplainer``: :class:`~explain_lib.MimicExplainer` training its surrogate as
+    interpret-community 0.32 trains it, so migrated code gets the surrogate it got there.
+
+    The defaults differ from ``explain_lib.MimicExplainer``'s: every initialization row trains the surrogate
+    (``holdout_fraction=0``; ``fidelity`` is then measured on the training rows), seeded with
+    interpret-community's 123, with its estimator defaults and augmentation (``training="interpret-community"``:
+    LightGBM's own 100 trees of 31 leaves, SGD on unscaled features, no augmentation unless there are twice as
+    many columns as rows). Pass any of them to choose otherwise. A binary teacher is still distilled by
+    regression on its log-odds. As there, the explanations hold the initialization rows (``init_data``; not
+    copied, and left out of our saved format); sparse rows are not held.
+    """
+
+    def __init__(self, model: Any, initialization_examples: Any, explainable_model: Any, *,
+                 random_state: int | None = COMMUNITY_RANDOM_STATE, holdout_fraction: float = 0.0,
+                 training: str = "interpret-community", **kwargs: Any):
+        super().__init__(model, initialization_examples, explainable_model, random_state=random_state,
+                         holdout_fraction=holdout_fraction, training=training, **kwargs)
+        self._held_examples = self._examples.to_frame()
 
 
 class LIMEExplainer:

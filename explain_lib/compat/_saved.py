@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._community import COMMUNITY_METHODS, community_method, community_rank
+from .._community import COMMUNITY_METHODS, community_method, community_rank, plain_rows
 from ..errors import CorruptExplanationError, InvalidInputError, SchemaVersionError
 from ..explanation import Explanation
 
@@ -81,9 +81,10 @@ def _property(explanation: Explanation, name: str) -> tuple[str, Any] | None:
             and explanation.classes == tuple(range(len(explanation.classes)))):
         return None  # the folder named no classes: we numbered them
     if name == "eval_data":
-        if explanation.data is None:
-            return None
-        return "DataFrame", explanation.data.astype(object).where(explanation.data.notna(), None).to_numpy().tolist()
+        return None if explanation.data is None else ("DataFrame", plain_rows(explanation.data))
+    if name == "init_data":
+        rows = explanation.initialization_examples
+        return None if rows is None else ("DataFrame", plain_rows(rows))
     if name == "local_importance_values":
         if explanation.local is None:
             return None

@@ -1,6 +1,6 @@
 """``interpret.ext.blackbox``'s names."""
 
-from ..explainers import MimicExplainer, PFIExplainer, TabularExplainer
-from ._explainers import KernelExplainer, LIMEExplainer
+from ..explainers import PFIExplainer, TabularExplainer
+from ._explainers import KernelExplainer, LIMEExplainer, MimicExplainer
 
 __all__ = ["KernelExplainer", "LIMEExplainer", "MimicExplainer", "PFIExplainer", "TabularExplainer"]

@@ -25,8 +25,8 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from ..errors import InvalidParameterError
-from ..explainers import MimicExplainer
 from ..explanation import Explanation
+from ._explainers import MimicExplainer
 from ._history import ExplanationClient, model_uri_of
 
 __all__ = ["MimicWrapper"]

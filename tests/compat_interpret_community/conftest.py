@@ -222,40 +222,23 @@ def _xfail(migration_line):
 _NO_ROWS = _xfail("An explanation that kept no rows has `data` None, so `data()` cannot be called on it: a "
                   "surrogate's `explain_global()` without rows")
 _FROZEN = _xfail("Explanations are frozen: setting an attribute (`explanation._id = ...`) raises")
-_CHOOSES = _xfail("**TabularExplainer chooses by the model's type** and never tries explainers one after another")
 _UNNAMED = _xfail("Unnamed columns are named `x0`, `x1`, ... (scikit-learn's convention), where interpret-community "
                   "names them by their positions, the integers 0, 1, ...")
-_INIT_DATA = _xfail("**What is not kept:** `init_data` is None (log the background with `init_dataset=` on upload)")
 _TEXT_NAMES = _xfail("Feature names are text: `features=list(range(n))` names the columns `\"0\"`, `\"1\"`, ...")
 _LINEAR_MEAN = _xfail("Linear SHAP's baseline is the mean of all initialization rows ... where interpret-community's "
                       "(shap's `LinearExplainer`, whose masker keeps a 100-row sample) takes the mean of 100 sampled "
                       "rows")
-_SURROGATE_RANKS = _xfail("`augment_data` adds copies of the rows, each column shuffled on its own ... "
-                          "interpret-community adds `columns // rows - 1` copies with whole columns swapped: the "
-                          "surrogates learn from other rows, so per-class rankings of near-equal iris features differ "
-                          "from the ones interpret-community's tests hard-code")
 _PFI_REPEATS = _xfail("**PFIExplainer** repeats each permutation 5 times (`n_repeats`) where interpret-community "
                       "permutes once")
-_SURROGATE = _xfail("`augment_data` adds copies of the rows, each column shuffled on its own, up to about 10,000 "
-                    "rows ... With our default surrogate, a row the teacher labels unlike every similar row is not "
-                    "memorised")
 # deliberate differences, by test name (or "TestClass::test_name" where other classes share the name and pass);
 # each reason quotes the MIGRATION.md line that documents it
 _DIFFERENCES = {
-    "test_explain_model_with_special_args": _SURROGATE_RANKS,
-    "TestMimicExplainer::test_explain_model_local": _SURROGATE_RANKS,
-    "TestMimicExplainer::test_explain_model_local_without_include_local": _SURROGATE_RANKS,
-    "TestMimicExplainer::test_explain_model_shap_values_multiclass": _INIT_DATA,
-    "TestMimicExplainer::test_explain_model_shap_values_multiclass_proba": _INIT_DATA,
-    "TestMimicExplainer::test_explain_model_shap_values_multiclass_teacher_proba": _INIT_DATA,
     "TestTabularExplainer::test_explain_model_local_kernel_regression": _LINEAR_MEAN,
-    "TestMimicExplainer::test_explain_model_imbalanced_classes": _SURROGATE,
     "TestTabularExplainer::test_explain_model_subset_regression_sparse": _TEXT_NAMES,
     "TestTabularExplainer::test_explain_model_subset_classification_sparse": _TEXT_NAMES,
     "test_explain_model_local_without_evaluation_examples": _NO_ROWS,
     "TestPFIExplainer::test_explain_model_local": _PFI_REPEATS,
     "test_old_load_explanation_backcompat": _FROZEN,
-    "test_tabular_explainer_get_explainers": _CHOOSES,
     "test_explain_model_local_no_feature_names": _UNNAMED,
 }
 

@@ -1,5 +1,5 @@
 """``interpret_community.mimic``'s names."""
 
-from ...explainers import MimicExplainer
+from .._explainers import MimicExplainer
 
 __all__ = ["MimicExplainer"]
