@@ -136,9 +136,10 @@ class Explanation(CommunityAccessors):
     ``community_properties``: what an explanation read from interpret-community's saved folder held and
     has no field for here (``eval_y_predicted``, ``eval_y_predicted_proba``, ``init_data``, its metadata),
     as ``{name: [tag, value]}``; written back as they were. Explanations derived from it (``cohort``,
-    ``to_raw``) drop them. ``initialization_examples``: the rows the explainer was built from, held (not
-    copied, not compared) by the explanations of ``explain_lib.compat``'s MimicExplainer as interpret-community's
-    ``init_data``; written to interpret-community's folder, left out of our saved format.
+    ``to_raw``) drop them.
+    ``initialization_examples``: the rows the explainer was built from (one copy the explainer made, shared by
+    its explanations, never compared), held by the explanations of ``explain_lib.compat``'s MimicExplainer as
+    interpret-community's ``init_data``; written to interpret-community's folder, left out of our saved format.
 
     Examples
     --------

@@ -100,8 +100,11 @@ def test_community_explanations_hold_the_initialization_rows_as_init_data(iris_t
     for explanation in (explainer.explain_global(frame.iloc[:5]), explainer.explain_local(frame.iloc[:5]),
                         explainer.explain_global(), explainer.explain_global(frame.iloc[:5]).cohort([True] * 5)):
         assert explanation.init_data == X.tolist()
-    frame.iloc[0, 0] = 99.0  # the caller's frame changes later: what was held does not
-    assert explainer.explain_global().init_data == X.tolist()
+    array = X.copy()
+    array_model = SVC(gamma=0.01, C=10.0, random_state=0).fit(array, model.predict(frame))
+    from_array = CommunityMimicExplainer(array_model, array, "tree")
+    frame.iloc[0, 0] = array[0, 0] = 99.0  # the caller's rows change later: what was held does not
+    assert explainer.explain_global().init_data == X.tolist() == from_array.explain_global().init_data
     # interpret-community's folder gets it, as its own save_explanation writes it; our format leaves it out
     explanation = explainer.explain_global(frame.iloc[:5])
     save_explanation(explanation, tmp_path / "ic")

@@ -132,8 +132,8 @@ class MimicExplainer(_MimicExplainer):
     interpret-community's 123, with its estimator defaults and augmentation (``training="interpret-community"``:
     LightGBM's own 100 trees of 31 leaves, SGD on unscaled features, no augmentation unless there are twice as
     many columns as rows). Pass any of them to choose otherwise. A binary teacher is still distilled by
-    regression on its log-odds. As there, the explanations hold the initialization rows (``init_data``; not
-    copied, and left out of our saved format); sparse rows are not held.
+    regression on its log-odds. As there, the explanations hold the initialization rows (``init_data``: one copy
+    the explainer makes, shared by its explanations, left out of our saved format); sparse rows are not held.
     """
 
     def __init__(self, model: Any, initialization_examples: Any, explainable_model: Any, *,
