@@ -9,7 +9,8 @@ Two directions:
   them with ``explain_lib.compat.load_explanation``.
 * ``--check``: runs ``tests/test_interpret_community_interop.py``, which writes our explanations with
   ``explain_lib.compat.save_explanation`` and has interpret-community's ``load_explanation`` (in its venv) and
-  ``raiwidgets.ExplanationDashboard`` (in raiwidgets' venv) read them back, every accessor compared.
+  ``raiwidgets.ExplanationDashboard`` (in raiwidgets' venv) read them back, every accessor compared; and
+  compares ``explain_lib.compat.MimicExplainer``'s surrogates with interpret-community's own on iris.
 
 Without arguments it does both. Not run in CI: the two environments pin old numpy, so each lives in its own
 virtual environment, created on first use (as benchmarks/mimic.py does)::
@@ -175,6 +176,47 @@ def housing_rankings() -> dict:
     }
 
 
+def iris_mimic() -> tuple:
+    """The iris split, the SVC teacher and the feature names interpret-community's mimic tests use (built the same
+    way in both environments: same scikit-learn, same seeds)."""
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+    from sklearn.svm import SVC
+
+    iris = load_iris()
+    x_train, x_test, y_train, _ = train_test_split(iris.data, iris.target, test_size=0.2, random_state=0)
+    model = SVC(gamma=0.001, C=100.0, probability=True, random_state=777).fit(x_train, y_train)
+    names = [name.replace(" (cm)", "") for name in iris.feature_names]
+    return model, x_train, x_test, names, list(iris.target_names)
+
+
+def mimic_surrogates() -> dict:
+    """interpret-community's MimicExplainer on iris, per surrogate kind: local values, expected values, per-class
+    rankings, and the linear surrogates' coefficients (compared with ``explain_lib.compat.MimicExplainer``'s)."""
+    import warnings
+
+    import numpy as np
+    from interpret_community.mimic.mimic_explainer import MimicExplainer
+    from interpret_community.mimic.models.lightgbm_model import LGBMExplainableModel
+    from interpret_community.mimic.models.linear_model import SGDExplainableModel
+    from interpret_community.mimic.models.tree_model import DecisionTreeExplainableModel
+
+    warnings.simplefilter("ignore")
+    model, x_train, x_test, names, classes = iris_mimic()
+    report = {}
+    for kind, surrogate in (("lightgbm", LGBMExplainableModel), ("sgd", SGDExplainableModel),
+                            ("tree", DecisionTreeExplainableModel)):
+        explainer = MimicExplainer(model, x_train, surrogate, features=names, classes=classes,
+                                   model_task="classification")
+        local = explainer.explain_local(x_test)
+        inner = explainer.surrogate_model.model
+        report[kind] = {"local": np.asarray(local.local_importance_values).tolist(),
+                        "expected": np.asarray(local.expected_values).tolist(),
+                        "per_class_names": explainer.explain_global(x_test).get_ranked_per_class_names(),
+                        "coef": np.asarray(inner.coef_).tolist() if hasattr(inner, "coef_") else None}
+    return report
+
+
 # --------------------------------------------------------------- worker: reads our folders in the other venvs
 def read_ours(directory: Path, dashboard: bool) -> dict:
     """Load every folder under ``directory`` with interpret-community's ``load_explanation`` and report its
@@ -226,7 +268,8 @@ def main() -> None:
     parser.add_argument("--check", action="store_true", help="only run the interop test against the venvs")
     parser.add_argument("--housing", action="store_true",
                         help="print interpret-community's rankings on the generated housing data")
-    parser.add_argument("--worker", choices=["fixtures", "read", "dashboard", "housing"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=["fixtures", "read", "dashboard", "housing", "mimic"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "fixtures":
@@ -237,6 +280,9 @@ def main() -> None:
         return
     if args.worker == "housing":
         print(json.dumps(housing_rankings()))
+        return
+    if args.worker == "mimic":
+        print(json.dumps(mimic_surrogates()))
         return
     if args.housing:
         subprocess.run([str(ensure_envs()[0]), __file__, "--worker", "housing"], check=True)

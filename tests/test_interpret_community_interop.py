@@ -19,6 +19,7 @@ from numpy.testing import assert_allclose
 
 from explain_lib import LinearShap, MimicExplainer, PFIExplainer, TabularExplainer, TreeShap
 from explain_lib.compat import KernelExplainer, save_explanation
+from explain_lib.compat import MimicExplainer as CommunityMimicExplainer
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "interpret_community_interop.py"
@@ -117,6 +118,29 @@ def test_interpret_community_reads_every_kind_we_write_with_every_accessor_equal
             _same(theirs["get_ranked_local_names"], explanation.get_ranked_local_names(), kind)
         if explanation.data is not None:
             _same(theirs["eval_data"], explanation.eval_data, f"{kind}: eval_data")
+
+
+@needs_ic
+def test_our_compat_surrogates_are_the_ones_interpret_community_trains(tmp_path):
+    """Same rows, same teacher, same scikit-learn and LightGBM: the tree surrogates' values are interpret-community's
+    to rounding, and the SGD surrogate's coefficients equal (its values differ by the baseline: ours is the training
+    rows' mean, interpret-community's the unweighted mean of 10 k-means centres)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("interop_script", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    model, x_train, x_test, names, classes = script.iris_mimic()
+    theirs = _read_in(IC_PYTHON, "mimic", tmp_path)
+    for kind, report in theirs.items():
+        explainer = CommunityMimicExplainer(model, x_train, kind, features=names, classes=classes)
+        local = explainer.explain_local(x_test)
+        assert explainer.explain_global(x_test).get_ranked_per_class_names() == report["per_class_names"], kind
+        if kind == "sgd":
+            assert_allclose(explainer.surrogate.model.coef_, report["coef"], rtol=1e-12, err_msg=kind)
+        else:
+            assert_allclose(local.local_importance_values, report["local"], rtol=0, atol=1e-9, err_msg=kind)
+            assert_allclose(local.expected_values, report["expected"], rtol=0, atol=1e-9, err_msg=kind)
 
 
 @needs_raiwidgets
