@@ -62,6 +62,7 @@ def _ours():
         "kernel_multiclass": KernelExplainer(svc, Xi[::5], classes=list(iris.target_names)).explain_global(Xi[::31]),
         "linear_binary": LinearShap(logistic, Xc[:40]).explain_global(Xc[:5]),
         "mimic_multiclass": MimicExplainer(svc, Xi, "lightgbm").explain_global(Xi[::31]),
+        "mimic_community": CommunityMimicExplainer(svc, Xi[::3], "tree").explain_global(Xi[::31]),
         "mimic_global_only": MimicExplainer(regressor, Xd, "lightgbm").explain_global(),
         "pfi": PFIExplainer(forest).explain_global(Xc[:30], yc[:30]),
         "local_only": tree.explain_local(Xc[:3]),
@@ -118,6 +119,7 @@ def test_interpret_community_reads_every_kind_we_write_with_every_accessor_equal
             _same(theirs["get_ranked_local_names"], explanation.get_ranked_local_names(), kind)
         if explanation.data is not None:
             _same(theirs["eval_data"], explanation.eval_data, f"{kind}: eval_data")
+        _same(theirs["init_data"], explanation.init_data, f"{kind}: init_data")
 
 
 @needs_ic
