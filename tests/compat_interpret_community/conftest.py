@@ -195,8 +195,8 @@ def tracking_uri(store):
     mlflow.tracking.fluent._active_experiment_id = None
 
 
-# Not yet part of the default run: set EXPLAIN_LIB_IC_SUITE=1 to run it (see README.md in this folder for its
-# pass rate, its run time and the causes still open).
+# Not part of the default run (it takes minutes): set EXPLAIN_LIB_IC_SUITE=1 to run it (see README.md in this
+# folder for its pass rate, its run time and the differences kept on purpose).
 RUN_SUITE = os.environ.get("EXPLAIN_LIB_IC_SUITE") == "1"
 
 
@@ -211,7 +211,7 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(marker)
             if not RUN_SUITE:
                 item.add_marker(pytest.mark.skip(reason=(
-                    "interpret-community's ported suite is not in the default run yet (causes still open, see "
+                    "interpret-community's ported suite is not in the default run (it takes minutes, see "
                     "tests/compat_interpret_community/README.md); EXPLAIN_LIB_IC_SUITE=1 runs it")))
 
 
