@@ -1,0 +1,134 @@
+"""How far can a better prior take Kernel SHAP's kriging? Oracle bounds on the 12-feature MLP's games.
+
+KernelShap estimates each one-reference game v_b(S) = f(x_S, b_notS) from a design of complement pairs,
+by kriging: the posterior mean of its Shapley values under a Gaussian prior on the odd Walsh coefficients
+of the game (degree 1 flat; degree 3, 5, ... shrinking by ``DECAY`` per two orders; see
+``explain_lib/explainers/_kernel_prior.py``). The error comes only from the coefficients of degree >= 3
+the design cannot tell apart, so the prior is the one lever that costs no model call. This script
+measures how much any prior could give, on the ``mlp12`` workload of ``kernel.py`` (where KernelShap is
+furthest from the 0.25x-shapiq target of ``kernel_shapiq.py``): every game is enumerated (2^12
+coalitions), its exact Walsh coefficients and Shapley values computed, and the same random stratified
+pair design per game is handed to kriging under each prior:
+
+* ``degree``: the library's prior (reference, 1.0);
+* ``oracle degree``: each game's true energy per degree, spread evenly over the degree's coefficients;
+* ``oracle pooled``: per coefficient, its true mean square over the row's background games (a prior
+  shared by the games of one explained row, as a hierarchical model would learn it at best);
+* ``estimated pooled``: the same mean square of the first (``degree``) pass's posterior means, plus a
+  tenth of the degree prior: what can be learned from the observed pairs;
+* ``oracle coefficient``: each game's own true squared coefficients: the bound of any prior.
+
+Prints the RMS error of each game's Shapley values relative to ``degree`` (the result averages the
+games, so the ratios carry over to it), the energy share per odd degree and the load. Designs are
+random (not herded as in the library) and the same for every prior.
+
+    python benchmarks/kernel_headroom.py [--rows 3] [--pairs 224]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kernel import workload_data  # noqa: E402
+
+from explain_lib.explainers._kernel_prior import DECAY  # noqa: E402
+
+_FLAT = 1e4  # prior variance of the degree-1 coefficients, relative to the degree-3 energy
+_JITTER = 1e-10
+
+
+class Walsh:
+    """The odd Walsh basis of m features: chi_T(S) = prod_{j in T} (2 z_S,j - 1) = (-1)^|T - S|, odd |T|."""
+
+    def __init__(self, m: int):
+        codes = np.arange(2**m, dtype=np.int64)
+        self.m, self.codes = m, codes
+        self.sets = codes[np.bitwise_count(codes) % 2 == 1]
+        self.degree = np.bitwise_count(self.sets).astype(np.int64)
+        members = (self.sets[None, :] >> np.arange(m)[:, None]) & 1
+        self.shapley = members * (2.0 / self.degree)  # (m, sets): phi_j(chi_T) = 2 / |T| for j in T
+
+    def chi(self, coalitions: np.ndarray) -> np.ndarray:
+        """(coalitions, sets) for coalition bitmasks."""
+        return 1.0 - 2.0 * (np.bitwise_count(self.sets[None, :] & ~coalitions[:, None]) % 2)
+
+    def design(self, pairs: int, rng: np.random.Generator) -> np.ndarray:
+        """Bitmasks of ``pairs`` pair representatives (sizes 1..m-1 uniform, feature 0 in), then the full set."""
+        full = 2**self.m - 1
+        out = []
+        for size in rng.integers(1, self.m, size=pairs):
+            code = int((1 << rng.permutation(self.m)[:size]).sum())
+            out.append(code if code & 1 else full ^ code)
+        return np.array([*out, full], dtype=np.int64)
+
+
+def krige(chi: np.ndarray, observed: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """Posterior mean of the odd coefficients given the odd part at the design (noiseless, jittered)."""
+    cov = (chi * variance) @ chi.T
+    cov[np.diag_indices(len(cov) - 1)] += _JITTER * cov.diagonal().mean()
+    return variance * (chi.T @ np.linalg.solve(cov, observed))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=224, help="pairs per design (KernelShap's default: 224)")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    before = os.getloadavg()
+    _, _, f, background, rows, _ = next(w for w in workload_data(200, args.rows) if w[0] == "mlp12")
+    m = rows.shape[1]
+    walsh = Walsh(m)
+    coalitions = (walsh.codes[:, None] >> np.arange(m)) & 1
+    chi_all = walsh.chi(walsh.codes)
+    rng = np.random.default_rng(0)
+    priors = ["degree", "oracle degree", "oracle pooled", "estimated pooled", "oracle coefficient"]
+    errors: dict[str, list[float]] = {p: [] for p in priors}
+    energy = np.zeros((m + 1) // 2)
+    for x in rows:
+        games = []
+        for b in background:
+            v = f(np.where(coalitions.astype(bool), x, b))
+            odd = 0.5 * (v - v[walsh.codes[-1] ^ walsh.codes])
+            coef = chi_all.T @ odd / 2**m
+            chi = walsh.chi(walsh.design(args.pairs, rng))
+            games.append((coef, chi, chi @ coef))
+        scale = np.mean([(c[walsh.degree == 3] ** 2).sum() for c, _, _ in games])
+        by_degree = np.where(walsh.degree == 1, _FLAT,
+                             DECAY ** ((walsh.degree - 3) // 2) / [math.comb(m, d) for d in walsh.degree]) * scale
+        first = [krige(chi, y, by_degree) for _, chi, y in games]
+        pooled = np.mean([c**2 for c, _, _ in games], axis=0)
+        learned = np.mean([a**2 for a in first], axis=0) + 0.1 * by_degree
+        for (coef, chi, y), a in zip(games, first, strict=True):
+            true_energy = np.bincount(walsh.degree, weights=coef**2, minlength=m + 1)[1::2]
+            energy += true_energy / true_energy.sum()
+            per_degree = true_energy[(walsh.degree - 1) // 2] / [math.comb(m, d) for d in walsh.degree]
+            variances = {"oracle degree": per_degree, "oracle pooled": pooled, "estimated pooled": learned,
+                         "oracle coefficient": coef**2 + 1e-30}
+            truth = walsh.shapley @ coef
+            errors["degree"].append(((walsh.shapley @ a - truth) ** 2).mean())
+            for name, variance in variances.items():
+                variance = np.where(walsh.degree == 1, _FLAT * scale, variance)
+                errors[name].append(((walsh.shapley @ krige(chi, y, variance) - truth) ** 2).mean())
+    games = len(errors["degree"])
+    print(f"mlp12: {args.rows} rows x {len(background)} background games, {args.pairs} pairs per design")
+    print("energy share of the odd part by degree " + ", ".join(
+        f"{d}: {e:.4f}" for d, e in zip(range(1, m + 1, 2), energy / games, strict=True)))
+    reference = np.mean(errors["degree"])
+    for name in priors:
+        print(f"  {name:20s} RMS error {np.sqrt(np.mean(errors[name])):.3e}  "
+              f"{np.sqrt(np.mean(errors[name]) / reference):.3f}x the library's prior")
+    after = os.getloadavg()
+    print(f"load average (1 min) before {before[0]:.2f}, after {after[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
