@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 import mlflow
 import numpy as np
@@ -381,7 +382,7 @@ def test_to_html_refuses_bad_points(tmp_path, multiclass_explanation):
     assert not (tmp_path / "x.html").exists()
 
 
-def test_global_only_explanation_shows_importance_and_says_what_is_missing(browser, tmp_path):
+def test_global_only_explanation_shows_only_its_importances_and_says_why(browser, tmp_path):
     explanation = Explanation(local=None, expected=None, features=["a", "b", SCRIPT], task="regression",
                               output_space="metric", method="pfi", global_=np.array([0.5, 0.25, 1.0]))
     path = tmp_path / "pfi.html"
@@ -390,8 +391,16 @@ def test_global_only_explanation_shows_importance_and_says_what_is_missing(brows
     try:
         assert list(opened.table("#importance-table")) == [SCRIPT, "a", "b"]
         assert "global only" in opened.page.text_content("header")
-        opened.tab("summary")
-        assert "global importances only" in opened.page.text_content("#tab-summary .empty")
+        # the views of single rows would have nothing to show: no tab for them, and the page says why
+        tabs = opened.page.eval_on_selector_all("nav button[data-tab]", "buttons => buttons.map(b => b.dataset.tab)")
+        assert tabs == ["importance"]
+        assert "pfi explanation has global importances only" in opened.page.text_content("#global-only-note")
         opened.assert_clean()
+        # an address saved on a page with row views, naming one of them, opens the importances instead
+        opened.page.goto("about:blank")
+        opened.page.goto(f"{opened.url}#{quote(json.dumps({'tab': 'summary'}))}")
+        opened.page.wait_for_selector("body[data-rendered]")
+        assert opened.page.get_attribute("body", "data-rendered") == "importance"
+        assert opened.errors == [] and opened.dialogs == []
     finally:
         opened.page.close()

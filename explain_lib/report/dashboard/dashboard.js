@@ -334,8 +334,12 @@ function controls() {
 const TABS = [["importance", "Aggregate importance"], ["summary", "Summary"], ["individual", "Individual importance"],
               ["dependence", "Dependence"], ["interactions", "Interactions"], ["explorer", "Data explorer"],
               ["cohorts", "Cohorts"], ["ice", "ICE / PDP"]];
-// ICE needs the model, Interactions the interaction values
-function tabShown(id) { return id === "ice" ? Boolean(V().whatif && V().whatif.ice) : id === "interactions" ? Boolean(V().interactions) : true; }
+// Every view but the aggregate one needs local values; ICE needs the model too, Interactions the interaction values
+function tabShown(id) {
+  if (id === "importance") return true;
+  if (!hasLocal()) return false;
+  return id === "ice" ? Boolean(V().whatif && V().whatif.ice) : id === "interactions" ? Boolean(V().interactions) : true;
+}
 function tabs() {
   const shown = TABS.filter(([id]) => tabShown(id));
   return el("nav", {role: "tablist"}, shown.map(([id, name]) => el("button", {role: "tab", "data-tab": id,
@@ -360,14 +364,8 @@ function renderTab() {
   charts.forEach(c => c.dispose()); charts.clear();
   const section = el("section", {id: `tab-${state.tab}`, "data-tab": state.tab});
   main.replaceChildren(section);
-  const needsLocal = state.tab !== "importance";
-  if (needsLocal && !hasLocal()) {
-    section.append(el("div", {class: "empty", text: `This ${V().method} explanation has global importances only; ` +
-      "explain rows with a SHAP or surrogate method to see this view."}));
-  } else {
-    ({importance: importanceTab, summary: summaryTab, individual: individualTab, dependence: dependenceTab,
-      interactions: interactionsTab, explorer: explorerTab, cohorts: cohortsTab, ice: iceTab})[state.tab](section);
-  }
+  ({importance: importanceTab, summary: summaryTab, individual: individualTab, dependence: dependenceTab,
+    interactions: interactionsTab, explorer: explorerTab, cohorts: cohortsTab, ice: iceTab})[state.tab](section);
   saveState();
   document.body.dataset.rendered = state.tab;
 }

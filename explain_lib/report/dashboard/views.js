@@ -36,8 +36,9 @@ function importanceTab(section) {
     el("tbody", {}, top.map((j, i) => el("tr", {"data-feature": v.features[j], "data-value": values[j]},
       el("td", {text: i + 1}), el("td", {text: v.features[j]}), el("td", {class: "num", text: fmt(values[j], 6)})))));
   section.append(el("details", {}, el("summary", {text: "Importance values as a table"}), el("div", {class: "scroll"}, table)));
-  if (!hasLocal()) return;
-  boxPlots(section, top, names);
+  if (hasLocal()) boxPlots(section, top, names);
+  else section.append(el("p", {class: "note", id: "global-only-note", text: `This ${v.method} explanation has global ` +
+    "importances only, so the views of single rows are left out; explain rows with a SHAP or surrogate method to see them."}));
 }
 // Box plots of local values: whiskers 5th-95th percentile, every value beyond them a dot (thinned evenly past
 // MAX_OUTLIERS, keeping the extremes), so a feature with rare large values does not look negligible.
