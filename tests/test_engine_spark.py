@@ -40,6 +40,25 @@ def test_spark_engine_equals_the_local_engine(spark, tmp_path):
         explain_spark(explainer, rows, output_uri)
 
 
+def test_a_compat_surrogates_explanation_keeps_its_initialization_rows_on_both_engines(spark, tmp_path):
+    """interpret-community writes a surrogate explanation's initialization rows as init_data; the engines keep
+    them, as the explainer's own explanations do."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    from explain_lib.compat import MimicExplainer
+    from explain_lib.compat.explanation import load_explanation, save_explanation
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    explainer = MimicExplainer(LogisticRegression(max_iter=500).fit(X, y), X, "tree")
+    chunked = explain_chunked(explainer, X, chunk_rows=60, workers=1, progress=False)
+    on_spark = explain_spark(explainer, spark.createDataFrame(X), (tmp_path / "values").as_uri())
+    for explanation, name in ((chunked, "chunked"), (on_spark, "spark")):
+        assert explanation.init_data == X.to_numpy().tolist()
+        save_explanation(explanation, tmp_path / name)
+        assert load_explanation(tmp_path / name).init_data == X.to_numpy().tolist()
+
+
 def test_spark_engine_refuses_save_modes_that_would_mix_other_rows_into_the_importances(spark, tmp_path):
     rows = pd.DataFrame(np.random.default_rng(1).normal(size=(50, 2)), columns=["a", "b"])
     explainer = LinearShap(_fitted(rows), rows)

@@ -316,4 +316,5 @@ def explain_spark(explainer: Any, frame: Any, output_uri: str, *, output_format:
                            **({"row_params_dropped": sorted(row_params(probe.params))}
                               if row_params(probe.params) else {})}},
         fidelity=probe.fidelity, is_raw=probe.is_raw, is_engineered=probe.is_engineered, model_uri=probe.model_uri,
+        initialization_examples=probe.initialization_examples,
     )
