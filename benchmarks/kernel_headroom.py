@@ -16,6 +16,7 @@ pair design per game is handed to kriging under each prior:
   shared by the games of one explained row, as a hierarchical model would learn it at best);
 * ``estimated pooled``: the same mean square of the first (``degree``) pass's posterior means, plus a
   tenth of the degree prior: what can be learned from the observed pairs;
+* ``oracle degree 3``: each game's own true squared coefficients of degree 3, the library's prior above;
 * ``oracle coefficient``: each game's own true squared coefficients: the bound of any prior;
 * ``sparse``: no prior but sparsity, learned from the game's own pairs: orthogonal matching pursuit over
   the degree-1 and degree-3 terms, keeping the 12 + 30 that fit best (the top 30 of 220 degree-3
@@ -94,7 +95,8 @@ def main() -> None:
     coalitions = (walsh.codes[:, None] >> np.arange(m)) & 1
     chi_all = walsh.chi(walsh.codes)
     rng = np.random.default_rng(0)
-    priors = ["degree", "oracle degree", "oracle pooled", "estimated pooled", "oracle coefficient", "sparse"]
+    priors = ["degree", "oracle degree", "oracle pooled", "estimated pooled", "oracle degree 3", "oracle coefficient",
+              "sparse"]
     low = walsh.degree <= 3
     errors: dict[str, list[float]] = {p: [] for p in priors}
     energy = np.zeros((m + 1) // 2)
@@ -117,6 +119,7 @@ def main() -> None:
             energy += true_energy / true_energy.sum()
             per_degree = true_energy[(walsh.degree - 1) // 2] / [math.comb(m, d) for d in walsh.degree]
             variances = {"oracle degree": per_degree, "oracle pooled": pooled, "estimated pooled": learned,
+                         "oracle degree 3": np.where(walsh.degree == 3, coef**2, by_degree),
                          "oracle coefficient": coef**2 + 1e-30}
             truth = walsh.shapley @ coef
             errors["degree"].append(((walsh.shapley @ a - truth) ** 2).mean())
