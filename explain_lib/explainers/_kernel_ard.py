@@ -37,7 +37,7 @@ import functools
 import numpy as np
 import scipy.linalg
 
-__all__ = ["PASSES", "SCALE", "ard_values", "weights_from"]
+__all__ = ["PASSES", "SCALE", "ard_values", "prior_maps", "weights_from"]
 
 SCALE = 3.0  # mean prior weight lambda of a feature: SCALE / m (lambda_j < 1 keeps every product positive)
 PASSES = 1  # second-pass estimates, each weighting the features by the previous one's values
@@ -64,10 +64,10 @@ def weights_from(phi: np.ndarray) -> np.ndarray:
     return np.minimum(lam, _CAP)
 
 
-def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
-    """Posterior mean (K, m) of the Shapley values of one one-reference game, given its odd part
-    ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full coalition, under the
-    product prior ``lam`` (m,)."""
+def _posterior(reps: np.ndarray, lam: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """(m, n): the posterior mean of the Shapley values of a one-reference game under the product prior
+    ``lam`` (m,), given its odd part at the pair representatives ``reps`` (P, m) and at the full coalition,
+    for each column of ``observed`` (P + 1, n). Linear in ``observed``: the identity gives the map."""
     P, m = reps.shape
     t = np.vstack([2.0 * reps - 1.0, np.ones((1, m))])
     gain = np.arctanh(lam)
@@ -83,11 +83,26 @@ def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
         cross += q * (even - 1.0)
     cross *= 2.0 * lam * t
     factor = scipy.linalg.cho_factor(cov, lower=True, check_finite=False)
-    solved = scipy.linalg.cho_solve(factor, np.hstack([t, odd.T]), check_finite=False)
+    solved = scipy.linalg.cho_solve(factor, np.hstack([t, observed]), check_finite=False)
     inv_t, inv_o = solved[:, :m], solved[:, m:]
-    coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ odd.T)  # (m, K): the degree-1 coefficients (GLS)
+    coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ observed)  # (m, n): the degree-1 coefficients (GLS)
     resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
-    return (2.0 * coef + cross.T @ resid).T
+    return 2.0 * coef + cross.T @ resid
+
+
+def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
+    """Posterior mean (K, m) of the Shapley values of one one-reference game, given its odd part
+    ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full coalition, under the
+    product prior ``lam`` (m,)."""
+    return _posterior(reps, lam, odd.T).T
+
+
+def prior_maps(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """(n_bg, m, P + 1): per design, the linear map from its odd part to the posterior mean of its
+    game's Shapley values under the product prior ``lam`` (m,), the same for every design; ``reps``
+    (n_bg, P, m) the designs' pair representatives. What the default estimate applies to every row."""
+    identity = np.eye(reps.shape[1] + 1)
+    return np.stack([_posterior(design, lam, identity) for design in reps])
 
 
 def ard_values(odd: np.ndarray, reps: np.ndarray, first: np.ndarray) -> np.ndarray:

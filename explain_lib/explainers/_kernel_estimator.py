@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from ._kernel_ard import ard_values
+from ._kernel_ard import ard_values, prior_maps, weights_from
 from ._kernel_design import kernel_design, one_blas_thread
 from ._kernel_prior import odd_part
 
@@ -115,6 +115,34 @@ def _exact(v: np.ndarray, m: int) -> np.ndarray:
     return ((v[:, with_j] - v[:, without]) * weight).sum(axis=-1)
 
 
+def _sensitivity(predict: Predict, background: np.ndarray, weights: np.ndarray, bg_pred: np.ndarray,
+                 max_batch_rows: int) -> np.ndarray:
+    """(K, M): sum_b w_b |f(b) - f(b with feature j taken from background row b + 1)|, how far the output
+    moves with each feature over the background, whatever row is explained. Calls of a fixed make-up
+    (whole features, at most ``max_batch_rows`` rows and about 4M values each), so the same background
+    gives the same bits."""
+    n_bg, n_feat = background.shape
+    following = np.roll(background, -1, axis=0)
+    step = max(1, min(max_batch_rows // n_bg, 2**22 // (n_bg * n_feat)))
+    out = np.empty((bg_pred.shape[1], n_feat))
+    for start in range(0, n_feat, step):
+        features = np.arange(start, min(start + step, n_feat))
+        swapped = np.repeat(background[None], len(features), axis=0)  # (features, n_bg, M)
+        swapped[np.arange(len(features)), :, features] = following[:, features].T
+        pred = _predict_2d(predict, swapped.reshape(-1, n_feat), max_batch_rows).reshape(len(features), n_bg, -1)
+        out[:, features] = _weighted_mean(np.abs(pred - bg_pred), weights).T  # (features, K) summed over b
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _weighted_maps(m: int, budget: int, seed: int, n_background: int, lam: tuple[float, ...]) -> np.ndarray:
+    """(n_bg, m, P + 1): the kriging maps of the designs of (m, budget, seed) under the product prior
+    ``lam`` (``_kernel_ard.prior_maps``); cached, as the designs are (read-only)."""
+    maps = prior_maps(_Designs.build(m, budget, seed, n_background).representatives(), np.array(lam))
+    maps.setflags(write=False)
+    return maps
+
+
 @dataclass(frozen=True)
 class _Designs:
     """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
@@ -198,6 +226,7 @@ def _kernel_values(
     weights: np.ndarray,
     max_batch_rows: int,
     relevance: bool = False,
+    weighted: tuple[np.ndarray, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kernel SHAP values (K, m) of one row and their estimated RMS error (K,).
 
@@ -208,9 +237,11 @@ def _kernel_values(
     The error is the jackknife over the designs' groups of sampled pairs: replicate g leaves group g
     out of every design, var_j = (G-1)/G sum_g (phi_j^(-g) - mean)^2, and the row's error is the
     root mean square over features of sqrt(var_j) (0 when every coalition was enumerated).
-    With ``relevance`` (kriging path only) each phi_b is re-estimated under the relevance prior of
-    ``_kernel_ard``; the error is still the first pass's jackknife (its replicates shifted by the
-    same amount): above the refined values' error where the second pass helps, below it where it does not.
+    On the kriging path each phi_b is then re-estimated by ``weighted``, per output the maps (n_bg, m,
+    P + 1) under the product prior weighted by the features' sensitivity (``_weighted_maps``), or with ``relevance``
+    under the relevance prior of ``_kernel_ard`` (weighted by the first estimate of the row); the error
+    is still the first estimate's jackknife (its replicates shifted by the same amount): above the refined
+    values' error where the refinement helps, below it where it does not.
     """
     n_bg, c, m = designs.masks.shape
     replicates = designs.n_groups + 1
@@ -237,6 +268,11 @@ def _kernel_values(
             if relevance:  # the second pass (``_kernel_ard``); the replicates keep the first pass's spread
                 first = np.take_along_axis(phi_base[:, :, 0], designs.perm[:, None, :], axis=-1)  # (n_bg, K, m)
                 shift = ard_values(odd, designs.representatives(), first)[..., :-1] - head[:, :, 0]
+                head = head + shift[:, :, None]
+            elif weighted is not None:  # the sensitivity-weighted prior: fixed maps per design and output
+                refined = np.stack([(odd[:, k, None] @ maps.transpose(0, 2, 1))[:, 0]
+                                    for k, maps in enumerate(weighted)], axis=1)  # (n_bg, K, m)
+                shift = refined[..., :-1] - head[:, :, 0]
                 head = head + shift[:, :, None]
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
     phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
@@ -452,6 +488,7 @@ def shapley_values(
     varying = _varying(X, background)
     designs: dict[tuple[int, int], _Designs] = {}
     synthetic: dict[tuple[int, int], _SyntheticRows] = {}
+    sensitivity = None  # (K, M), computed for the first row on the kriging path
     with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
         for i in range(n_rows):
             cols = np.flatnonzero(varying[i])
@@ -467,8 +504,15 @@ def shapley_values(
                     if (m, budget) not in designs:
                         designs[m, budget] = _Designs.build(m, budget, seed, len(background))
                         synthetic[m, budget] = _SyntheticRows(designs[m, budget].masks, background, dtype)
+                    weighted = None
+                    if designs[m, budget].post is not None and not relevance:
+                        if sensitivity is None:
+                            sensitivity = _sensitivity(predict, background, w, bg_pred, max_batch_rows)
+                        weighted = tuple(_weighted_maps(m, budget, seed, len(background),
+                                                        tuple(weights_from(moves[None, cols]).tolist()))
+                                         for moves in sensitivity)
                     values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
-                                                       bg_pred, w, max_batch_rows, relevance)
+                                                       bg_pred, w, max_batch_rows, relevance, weighted)
                     used[i] = designs[m, budget].masks.shape[1]
                     if not auto or designs[m, budget].n_groups == 0 or (row_error / scale).max() <= tolerance:
                         break
