@@ -1,5 +1,7 @@
-"""Kernel SHAP for few features, second pass: kriging under a prior that weights each feature by its
-first-pass importance (automatic relevance determination), per background row.
+"""Kernel SHAP for few features, second pass: kriging under a prior that weights each feature, by how
+far the model's output moves with it over the background (the default, ``prior_maps``), or by its
+first-pass importance per background row (``relevance=True``, ``ard_values``: automatic relevance
+determination).
 
 The first pass (``_kernel_prior``) treats all features alike: its prior gives every interaction of a
 degree the same variance. A one-reference game v_b(S) = f(x_S, b_notS) is far from that: a feature
@@ -20,6 +22,14 @@ small weight, hence an opt-in. The floor and SCALE trade the two (a floor of 0.0
 and 0.7x on the benchmark, 1.5x on ``nonlinear``). The cost is a Cholesky factorization per
 background row and explained row (about 1 ms at 224 pairs, 2 ms at 192 pairs of 40 features,
 14 ms at 512), many times the first pass's own work.
+
+The default takes lambda from the features' sensitivity over the background instead (the mean
+|f(b) - f(b with feature j from another background row)|, ``_kernel_estimator._sensitivity``): the
+same for every row and background row, so each design's posterior is a fixed linear map again
+(``prior_maps``, one factorization per design and call, cached), and a row pays a matrix product.
+It sees a feature that acts only through interactions, as |phi| cannot: against the exchangeable
+prior alone, 0.89x on the smooth game of the tests and 0.88x on ``nonlinear`` (where the relevance
+pass does worse), 0.82x on the LightGBM and 0.86x on the MLP.
 
 The product prior has closed forms: sum_T prod_{j in T} lambda_j chi_T(S) chi_T(S') =
 prod_j (1 + lambda_j u_j), u_j = t_S,j t_S',j, so the covariance of the odd part (odd |T| >= 3) is
@@ -64,10 +74,10 @@ def weights_from(phi: np.ndarray) -> np.ndarray:
     return np.minimum(lam, _CAP)
 
 
-def _posterior(reps: np.ndarray, lam: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    """(m, n): the posterior mean of the Shapley values of a one-reference game under the product prior
-    ``lam`` (m,), given its odd part at the pair representatives ``reps`` (P, m) and at the full coalition,
-    for each column of ``observed`` (P + 1, n). Linear in ``observed``: the identity gives the map."""
+def _prior(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, tuple, np.ndarray]:
+    """For the pair representatives ``reps`` (P, m) and the full coalition under the product prior
+    ``lam`` (m,): their signs t (P + 1, m), the Cholesky factor of the odd part's covariance, and the
+    covariance of each observation with the Shapley values, cross (P + 1, m)."""
     P, m = reps.shape
     t = np.vstack([2.0 * reps - 1.0, np.ones((1, m))])
     gain = np.arctanh(lam)
@@ -82,27 +92,36 @@ def _posterior(reps: np.ndarray, lam: np.ndarray, observed: np.ndarray) -> np.nd
         even = 0.5 * (np.exp(up.sum(axis=1, keepdims=True) - up) + np.exp(down.sum(axis=1, keepdims=True) - down))
         cross += q * (even - 1.0)
     cross *= 2.0 * lam * t
-    factor = scipy.linalg.cho_factor(cov, lower=True, check_finite=False)
-    solved = scipy.linalg.cho_solve(factor, np.hstack([t, observed]), check_finite=False)
-    inv_t, inv_o = solved[:, :m], solved[:, m:]
-    coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ observed)  # (m, n): the degree-1 coefficients (GLS)
-    resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
-    return 2.0 * coef + cross.T @ resid
+    return t, scipy.linalg.cho_factor(cov, lower=True, check_finite=False), cross
 
 
 def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
     """Posterior mean (K, m) of the Shapley values of one one-reference game, given its odd part
     ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full coalition, under the
     product prior ``lam`` (m,)."""
-    return _posterior(reps, lam, odd.T).T
+    t, factor, cross = _prior(reps, lam)
+    m = t.shape[1]
+    solved = scipy.linalg.cho_solve(factor, np.hstack([t, odd.T]), check_finite=False)
+    inv_t, inv_o = solved[:, :m], solved[:, m:]
+    coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ odd.T)  # (m, K): the degree-1 coefficients (GLS)
+    resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
+    return (2.0 * coef + cross.T @ resid).T
 
 
 def prior_maps(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """(n_bg, m, P + 1): per design, the linear map from its odd part to the posterior mean of its
-    game's Shapley values under the product prior ``lam`` (m,), the same for every design; ``reps``
-    (n_bg, P, m) the designs' pair representatives. What the default estimate applies to every row."""
-    identity = np.eye(reps.shape[1] + 1)
-    return np.stack([_posterior(design, lam, identity) for design in reps])
+    """(n_bg, m, P + 1): per design, the linear map M from its odd part o to the posterior mean M o of
+    its game's Shapley values under the product prior ``lam`` (m,), the same for every design; ``reps``
+    (n_bg, P, m) the designs' pair representatives. ``_estimate``'s formula with o left symbolic:
+    2 G + cross' cov^-1 (I - t G), G = (t' cov^-1 t)^-1 t' cov^-1, so 2 m right-hand sides, not P + 1."""
+    maps = []
+    for design in reps:
+        t, factor, cross = _prior(design, lam)
+        m = t.shape[1]
+        solved = scipy.linalg.cho_solve(factor, np.hstack([t, cross]), check_finite=False)
+        inv_t, inv_cross = solved[:, :m], solved[:, m:]
+        gls = np.linalg.solve(t.T @ inv_t, inv_t.T)  # (m, P + 1): the degree-1 coefficients
+        maps.append(2.0 * gls + inv_cross.T - (inv_cross.T @ t) @ gls)
+    return np.stack(maps)
 
 
 def ard_values(odd: np.ndarray, reps: np.ndarray, first: np.ndarray) -> np.ndarray:
