@@ -6,10 +6,11 @@ explained on P(class 1), exact values by enumeration of all 2^12 coalitions. Bac
 weights. The game of a row is the interventional value function v(S) = mean_b f(x_S, b_notS).
 
 Model evaluations are counted as rows passed to the model function. KernelShap at a budget of c coalitions
-per background row passes c x 50 + 1 rows per explained row (and the 50 background rows once for all rows);
-shapiq's approximators at budget B evaluate B coalitions of the game, each costing 50 rows. Each approximator
-gets B = c + 2 (the empty and full coalitions are in its budget), so it sees at least as many model rows as
-we do; both counts are measured and printed.
+per background row passes c x 50 + 1 rows per explained row, and once for all rows the 50 background rows and
+the features x 50 rows of its prior's sensitivity; shapiq's approximators at budget B evaluate B coalitions of
+the game, each costing 50 rows. Each approximator gets B = c + 2 (the empty and full coalitions are in its
+budget), raised until B x 50 is at least our measured rows per explained row, so it sees at least as many
+model rows as we do; both counts are measured and printed.
 
 shapiq 1.8 needs Python >= 3.12, so it runs in its own virtual environment (created on first use in
 ~/.cache/explain-lib-bench/shapiq-1.8 from a python3.12 / python3.13 on PATH or under ~/.pyenv, with
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -199,8 +201,9 @@ def main() -> None:
             else:
                 data["model"] = model.booster_.model_to_string()
             np.savez(Path(tmp) / "data.npz", **data)
+            given = {c: max(c + 2, math.ceil(used[c] / len(background))) for c in ours}  # at least our rows
             spec = {"data": str(Path(tmp) / "data.npz"), "out": str(Path(tmp) / "out.npz"), "seeds": seeds,
-                    "budgets": [c + 2 for c in ours], "approximators": args.approximators}
+                    "budgets": list(given.values()), "approximators": args.approximators}
             done = subprocess.run([python, "-c", _WORKER, json.dumps(spec)], check=True, capture_output=True,
                                   text=True)
             counted = json.loads(done.stdout.strip().splitlines()[-1])
@@ -212,16 +215,16 @@ def main() -> None:
         for coalitions, values in ours.items():
             rms = _rms(values, exact)
             print(f"  budget {coalitions} coalitions per background row ({used[coalitions]:.0f} model rows per "
-                  f"explained row); shapiq budget {coalitions + 2}")
+                  f"explained row); shapiq budget {given[coalitions]}")
             print(f"    {'explain_lib KernelShap':26s} RMS {rms:.3e}")
             scores = {}
             for approximator in args.approximators:
-                key = f"{approximator}|{coalitions + 2}"
+                key = f"{approximator}|{given[coalitions]}"
                 scores[approximator] = _rms(theirs[key], exact)
                 print(f"    {'shapiq ' + approximator:26s} RMS {scores[approximator]:.3e}  "
                       f"({counted[key]:.0f} model rows per explained row)")
             best = min(scores, key=scores.get)
-            per_seed = [_rms(values[k], exact) / _rms(theirs[f"{best}|{coalitions + 2}"][k], exact)
+            per_seed = [_rms(values[k], exact) / _rms(theirs[f"{best}|{given[coalitions]}"][k], exact)
                         for k in range(len(seeds))]
             ratio = rms / scores[best]
             met &= ratio <= TARGET
