@@ -83,15 +83,19 @@ def _prior(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, tuple, np.nda
     gain = np.arctanh(lam)
     offset = 0.5 * np.log1p(-lam * lam).sum()  # log(1 + lam u) = (log(1 + lam) + log(1 - lam)) / 2 + u atanh(lam)
     inner = (t * gain) @ t.T
-    cov = 0.5 * (np.exp(offset + inner) - np.exp(offset - inner)) - (t * lam) @ t.T
+    cov = np.exp(offset) * np.sinh(inner) - (t * lam) @ t.T
     cov[np.arange(P), np.arange(P)] += _NUGGET * cov[P, P]
+    # E_j = (prod_k (1 + r lam_k t_k) / (1 + r lam_j t_j) + the same with -r) / 2 at each node r: with t = +-1,
+    # log(1 + r lam_k t_k) = mean_k + t_k half_k, so the products are exp(t @ half + sum(mean)) and the divisors
+    # take two values per feature; summed over the nodes with their weights, two matrix products
     nodes, quad = _nodes(m)
-    cross = np.zeros((P + 1, m))
-    for r, q in zip(nodes, quad, strict=True):
-        up, down = np.log1p(r * lam * t), np.log1p(-r * lam * t)  # (P + 1, m)
-        even = 0.5 * (np.exp(up.sum(axis=1, keepdims=True) - up) + np.exp(down.sum(axis=1, keepdims=True) - down))
-        cross += q * (even - 1.0)
-    cross *= 2.0 * lam * t
+    rl = nodes[:, None] * lam  # (R, m)
+    plus, minus = np.log1p(rl), np.log1p(-rl)
+    half, total = 0.5 * (plus - minus), 0.5 * (plus + minus).sum(axis=1)
+    up, down = np.exp(t @ half.T + total), np.exp(total - t @ half.T)  # (P + 1, R)
+    over_plus, over_minus = 1.0 / (1.0 + rl), 1.0 / (1.0 - rl)  # (R, m)
+    even = ((up + down) * quad) @ (over_plus + over_minus) + t * (((up - down) * quad) @ (over_plus - over_minus))
+    cross = 2.0 * lam * t * (0.25 * even - quad.sum())
     return t, scipy.linalg.cho_factor(cov, lower=True, check_finite=False), cross
 
 
