@@ -65,3 +65,25 @@ def test_weighting_by_sensitivity_beats_equal_weights_against_exact_enumeration(
     equal, _ = _rms_errors(f, 12, 384, range(4), n_rows=8)
     # measured 0.89 (smooth) and 0.90 (nonlinear); against the exchangeable prior alone 0.89 and 0.88
     assert np.sqrt((weighted**2).mean()) < 0.95 * np.sqrt((equal**2).mean())
+
+
+def test_each_output_gets_its_maps_once_per_call_not_once_per_row(monkeypatch):
+    X, bg, w = data(12, n_rows=5)
+    built = []
+
+    def counted(reps, lam):
+        built.append(lam)
+        return prior_maps(reps, lam)
+
+    monkeypatch.setattr(_kernel_estimator, "prior_maps", counted)
+    _weighted_maps.cache_clear()
+
+    def many(Z):  # more outputs than the cache between calls holds: within a call each is built once
+        return np.stack([np.tanh(nonlinear(Z) * (1 + k / 10)) + Z[:, k % 12] for k in range(20)], axis=1)
+
+    result = shapley_values(many, X, bg, w, exact_max_features=0)
+    assert len(built) == 20 and len({tuple(lam) for lam in built}) == 20
+    for k in (0, 19):  # an output's values are those of the output alone
+        single = shapley_values(lambda Z, k=k: many(Z)[:, k], X, bg, w, exact_max_features=0)
+        np.testing.assert_allclose(single.phi[0], result.phi[k], rtol=0, atol=1e-10)
+    _weighted_maps.cache_clear()

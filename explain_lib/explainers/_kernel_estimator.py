@@ -22,6 +22,7 @@ __all__ = ["DEFAULT_TOLERANCE", "ShapleyResult", "default_budget", "shapley_valu
 
 DEFAULT_TOLERANCE = 0.005  # n_samples="auto": RMS error / output spread over the background
 FEW_FEATURES = 16  # up to this many features the default budget is 448
+_MAPS_PER_CALL = 8  # weighted maps kept for this many sets of varying features within one call
 
 def _same(values: np.ndarray, ref: object) -> np.ndarray:
     """Elementwise ``values == ref``, treating NaN as equal to NaN (works on object dtype)."""
@@ -62,7 +63,7 @@ def _exact(v: np.ndarray, m: int) -> np.ndarray:
     return ((v[:, with_j] - v[:, without]) * weight).sum(axis=-1)
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)  # an entry is n_bg x m x (P + 1) floats: 6 MB at 100 x 40 x 193
 def _weighted_maps(m: int, budget: int, seed: int, n_background: int, lam: tuple[float, ...]) -> np.ndarray:
     """(n_bg, m, P + 1): the kriging maps of the designs of (m, budget, seed) under the product prior
     ``lam`` (``_kernel_ard.prior_maps``); cached, as the designs are (read-only)."""
@@ -427,6 +428,7 @@ def shapley_values(
     designs: dict[tuple[int, int], _Designs] = {}
     synthetic: dict[tuple[int, int], _SyntheticRows] = {}
     moves = None  # (K, M): the features' sensitivity, computed for the first row on the kriging path
+    maps: dict[tuple[int, bytes], tuple[np.ndarray, ...]] = {}  # per (budget, varying features): per output
     with progress_bar(n_rows, "KernelShap", unit="row", show=progress) as bar:
         for i in range(n_rows):
             cols = np.flatnonzero(varying[i])
@@ -446,9 +448,14 @@ def shapley_values(
                     if designs[m, budget].post is not None and not relevance:
                         if moves is None:
                             moves = sensitivity(predict, background, w, bg_pred, max_batch_rows)
-                        weighted = tuple(_weighted_maps(m, budget, seed, len(background),
-                                                        tuple(weights_from(output[None, cols]).tolist()))
-                                         for output in moves)
+                        key = (budget, cols.tobytes())
+                        if key not in maps:
+                            if len(maps) >= _MAPS_PER_CALL:  # rows varying on many different features
+                                maps.clear()
+                            maps[key] = tuple(_weighted_maps(m, budget, seed, len(background),
+                                                             tuple(weights_from(output[None, cols]).tolist()))
+                                              for output in moves)
+                        weighted = maps[key]
                     values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
                                                        bg_pred, w, max_batch_rows, relevance, weighted)
                     used[i] = designs[m, budget].masks.shape[1]
