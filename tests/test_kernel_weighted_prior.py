@@ -87,3 +87,17 @@ def test_each_output_gets_its_maps_once_per_call_not_once_per_row(monkeypatch):
         single = shapley_values(lambda Z, k=k: many(Z)[:, k], X, bg, w, exact_max_features=0)
         np.testing.assert_allclose(single.phi[0], result.phi[k], rtol=0, atol=1e-10)
     _weighted_maps.cache_clear()
+
+
+def test_an_output_whose_sensitivity_is_not_finite_gets_equal_weights_not_nan_values():
+    X, bg, w = data(12, n_rows=2)
+    following = np.roll(bg, -1, axis=0)
+    odd_one = (bg[0, 0], following[0, 1])  # the pair only a swapped background row holds
+
+    def f(Z):
+        out = nonlinear(Z)
+        return np.where((Z[:, 0] == odd_one[0]) & (Z[:, 1] == odd_one[1]), np.nan, out)
+
+    result = shapley_values(f, X, bg, w, exact_max_features=0)
+    assert np.isfinite(result.phi).all()
+    np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], f(X)[None], atol=1e-10)

@@ -448,6 +448,7 @@ def shapley_values(
                     if designs[m, budget].post is not None and not relevance:
                         if moves is None:
                             moves = sensitivity(predict, background, w, bg_pred, max_batch_rows)
+                            moves[~np.isfinite(moves).all(axis=1)] = 0.0  # an output with NaN moves: equal weights
                         key = (budget, cols.tobytes())
                         if key not in maps:
                             if len(maps) >= _MAPS_PER_CALL:  # rows varying on many different features
