@@ -196,15 +196,15 @@ def _kernel_values(
                 phi_base[rows] = (odd[rows].reshape(-1, odd.shape[-1]) @ maps.reshape(-1, maps.shape[-1]).T
                                   ).reshape(len(rows), n_out, replicates, m)
             head = np.take_along_axis(phi_base, designs.perm[:, None, None, :-1], axis=-1)
-            if relevance:  # the second pass (``_kernel_ard``); the replicates keep the first pass's spread
+            refined = None  # (n_bg, K, m); the replicates keep the first estimate's spread
+            if relevance:  # the second pass (``_kernel_ard``)
                 first = np.take_along_axis(phi_base[:, :, 0], designs.perm[:, None, :], axis=-1)  # (n_bg, K, m)
-                shift = ard_values(odd, designs.representatives(), first)[..., :-1] - head[:, :, 0]
-                head = head + shift[:, :, None]
+                refined = ard_values(odd, designs.representatives(), first)
             elif weighted is not None:  # the sensitivity-weighted prior: fixed maps per design and output
                 refined = np.stack([(odd[:, k, None] @ maps.transpose(0, 2, 1))[:, 0]
-                                    for k, maps in enumerate(weighted)], axis=1)  # (n_bg, K, m)
-                shift = refined[..., :-1] - head[:, :, 0]
-                head = head + shift[:, :, None]
+                                    for k, maps in enumerate(weighted)], axis=1)
+            if refined is not None:
+                head = head + (refined[..., :-1] - head[:, :, 0])[:, :, None]
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
     phi = (weights[:, None, None, None] * phi_b).sum(axis=0)  # (K, 1 + G, m)
     groups = designs.n_groups

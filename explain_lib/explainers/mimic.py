@@ -183,7 +183,7 @@ class MimicExplainer(Explainer):
                 + "); they are ignored.", UserWarning, stacklevel=2)
         if self.shap_values_output == "probability" and surrogate_task == "classification" and not hasattr(
                 self.surrogate_class(task=surrogate_task, model_args=self.explainable_model_args,
-                                     community=self.training == "interpret-community")._estimator(), "predict_proba"):
+                                     community=self._community)._estimator(), "predict_proba"):
             raise InvalidParameterError(
                 f"shap_values_output='probability' needs a surrogate with class probabilities; this "
                 f"{self.surrogate_class.name} surrogate has none (an SGD classifier's hinge loss, "
@@ -279,6 +279,11 @@ class MimicExplainer(Explainer):
         return frame
 
     # ------------------------------------------------------------- training
+    @property
+    def _community(self) -> bool:
+        """The surrogate takes interpret-community's estimator defaults (``training="interpret-community"``)."""
+        return self.training == "interpret-community"
+
     def _fit(self, surrogate_task: str) -> tuple[ExplainableModel, dict[str, float]]:
         """Train the surrogate on the (augmented) training rows; fidelity on the held-out rows.
 
@@ -310,7 +315,7 @@ class MimicExplainer(Explainer):
                 targets = np.concatenate([targets, missing])
         surrogate = self.surrogate_class(task=surrogate_task, random_state=self.random_state,
                                          model_args=self.explainable_model_args,
-                                         community=self.training == "interpret-community").fit(inputs, targets)
+                                         community=self._community).fit(inputs, targets)
         self._surrogate_explainer = surrogate.shap_explainer(inputs)  # built once: tables are cached across calls
         teacher = targets[: rows.n_rows, None] if scores is None else scores[: rows.n_rows]  # regression: predict()
         self._teacher_mean = teacher.mean(axis=0)
