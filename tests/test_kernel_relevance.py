@@ -1,5 +1,5 @@
-"""Kernel SHAP's opt-in second pass (``relevance=True``, ``_kernel_ard``): kriging per background row
-under a prior that weights each feature by its first-pass importance."""
+"""Kernel SHAP's opt-in prior per game (``relevance=True``, ``_kernel_ard``): kriging per background row
+under a prior that weights each feature by its sensitivity times the row's step from that background row."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from test_kernel_estimator import data, nonlinear, pairwise
 from test_kernel_kriging import smooth
 
 from explain_lib import InvalidParameterError, KernelShap
-from explain_lib.explainers._kernel_ard import SCALE, _estimate, weights_from
-from explain_lib.explainers._kernel_estimator import _enumeration, _exact, shapley_values
+from explain_lib.explainers._kernel_ard import _GAME_FLOOR, SCALE, _estimate, game_weights, weights_from
+from explain_lib.explainers._kernel_estimator import _enumeration, _exact, _steps, shapley_values
 
 
 def _brute_force(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
@@ -54,7 +54,7 @@ def test_every_pair_observed_gives_the_exact_values_whatever_the_weights():
     np.testing.assert_allclose(_estimate(masks[rep], lam, odd[None])[0], _exact(v[None], m)[0], atol=1e-6)
 
 
-def test_the_weights_follow_the_first_values_and_stay_in_range():
+def test_the_weights_follow_the_sizes_and_stay_in_range():
     lam = weights_from(-np.linspace(0.0, 2.0, 12)[None, None])
     assert lam.shape == (1, 12) and np.all(np.diff(lam) > 0) and lam[0, 0] > 0
     np.testing.assert_allclose(lam.mean(), SCALE / 12)  # none capped here
@@ -62,6 +62,32 @@ def test_the_weights_follow_the_first_values_and_stay_in_range():
     assert np.all((lam > 0) & (lam < 1)) and lam[0, 2] > lam[0, 1] > lam[0, 0] == lam[0, 3]
     np.testing.assert_allclose(weights_from(np.zeros((1, 2, 8))), SCALE / 8)  # no information: equal weights
     assert np.isfinite(weights_from(np.zeros((1, 1, 40)))).all()
+
+
+def test_steps_are_distances_in_units_of_the_backgrounds_typical_step():
+    bg = np.array([[0.0, 5.0, 1.0], [2.0, 5.0, np.nan], [4.0, 5.0, 3.0], [2.0, 5.0, 1.0]])
+    x = np.array([3.0, 7.0, np.nan])
+    # column 0: typical |b - next| = (2 + 2 + 2 + 2) / 4 = 2; column 1: all agree, units of 1;
+    # column 2: NaN agrees with NaN, anything else is one typical step away
+    expected = np.array([[1.5, 2.0, 1.0], [0.5, 2.0, 0.0], [0.5, 2.0, 1.0], [0.5, 2.0, 1.0]])
+    np.testing.assert_allclose(_steps(x, bg), expected)
+    cats = np.array([["red"], ["red"], ["blue"], [None]], dtype=object)  # rate of difference: 3 of 4 pairs
+    np.testing.assert_allclose(_steps(np.array(["red"], dtype=object), cats)[:, 0], [0.0, 0.0, 4 / 3, 4 / 3])
+    np.testing.assert_allclose(_steps(np.array([None], dtype=object), cats)[:, 0], [4 / 3, 4 / 3, 4 / 3, 0.0])
+
+
+def test_a_feature_the_row_shares_with_a_background_row_gets_the_least_weight_in_its_game():
+    moves = np.array([[1.0, 2.0, 0.5, 0.0, 1.0, 1.0, 1.0, 1.5], np.zeros(8)])  # output 1 moves with nothing
+    steps = np.array([[1.0, 0.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0], np.ones(8), np.zeros(8)])
+    lam = game_weights(moves, steps)  # (n_bg, K, m)
+    assert lam.shape == (3, 2, 8)
+    for game in (0, 1):  # size s_j x step_j relative to its mean, plus the floor, scaled to mean SCALE / m
+        size = moves[0] * steps[game]
+        size = size / size.mean() + _GAME_FLOOR
+        np.testing.assert_allclose(lam[game, 0], size * (SCALE / 8) / size.mean())
+    assert lam[0, 0, 1] == lam[0, 0, 3] == lam[0, 0].min() < lam[1, 0, 1]  # no step, or no sensitivity: the floor
+    np.testing.assert_allclose(lam[2], SCALE / 8)  # a background row equal to the row: equal weights
+    np.testing.assert_allclose(lam[:, 1], SCALE / 8)  # an output that moves with nothing: equal weights
 
 
 def test_relevance_is_exact_for_a_pairwise_model_and_additive_for_any():
@@ -73,9 +99,10 @@ def test_relevance_is_exact_for_a_pairwise_model_and_additive_for_any():
     np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], nonlinear(X)[None], atol=1e-10)
 
 
-def test_relevance_lowers_the_error_against_exact_enumeration():
-    # a smooth model: measured 0.37x (on the tests' ``nonlinear`` game 1.15x: see _kernel_ard)
-    f = smooth
+@pytest.mark.parametrize(("f", "bound"), [(smooth, 0.65), (nonlinear, 0.95)])
+def test_relevance_lowers_the_error_against_exact_enumeration(f, bound):
+    # measured 0.52x (smooth) and 0.84x (``nonlinear``, whose features 8-11 act mostly through a product of all
+    # four: the sensitivity sees them, as the row's own first-pass values, the old weights, did not: 1.33x)
     X, bg, w = data(12, n_rows=6, n_bg=10, seed=2)
     exact = shapley_values(f, X, bg, w, exact_max_features=12).phi
     errors = {}
@@ -83,7 +110,32 @@ def test_relevance_lowers_the_error_against_exact_enumeration():
         phi = np.array([shapley_values(f, X, bg, w, n_samples=384, exact_max_features=0, random_state=seed,
                                        relevance=relevance).phi for seed in range(3)])
         errors[relevance] = np.sqrt(((phi - exact) ** 2).mean())
-    assert errors[True] < 0.6 * errors[False]
+    assert errors[True] < bound * errors[False]
+
+
+def test_each_output_gets_its_own_prior_and_mixed_columns_work():
+    X, bg, w = data(12, n_rows=3)
+
+    def two(Z):
+        return np.stack([smooth(Z), nonlinear(Z)], axis=1)
+
+    both = shapley_values(two, X, bg, w, exact_max_features=0, relevance=True)
+    for k, f in enumerate((smooth, nonlinear)):
+        alone = shapley_values(f, X, bg, w, exact_max_features=0, relevance=True)
+        np.testing.assert_allclose(both.phi[k], alone.phi[0], rtol=0, atol=1e-12)
+    codes = {"a": -1.0, "b": 0.5, "c": 2.0}
+    Xo, bgo = X.astype(object), bg.astype(object)
+    Xo[:, 3] = np.array(list("abc"), dtype=object)[np.arange(len(X)) % 3]
+    bgo[:, 3] = np.array(list("abc"), dtype=object)[np.arange(len(bg)) % 3]
+
+    def coded(Z):
+        Z = Z.copy()
+        Z[:, 3] = [codes[c] for c in Z[:, 3]]
+        return nonlinear(Z.astype(np.float64))
+
+    result = shapley_values(coded, Xo, bgo, w, exact_max_features=0, relevance=True)
+    np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], coded(Xo)[None], atol=1e-10)
+    assert np.isfinite(result.phi).all()
 
 
 def test_the_explainer_records_the_option_and_keeps_its_state():

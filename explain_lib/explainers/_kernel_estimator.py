@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._progress import progress_bar
-from ._kernel_ard import ard_values, prior_maps, weights_from
+from ._kernel_ard import ard_values, game_weights, prior_maps, weights_from
 from ._kernel_calls import Predict, coalition_values, predict_2d, sensitivity, weighted_mean
 from ._kernel_design import kernel_design, one_blas_thread
 from ._kernel_prior import odd_part
@@ -38,6 +38,27 @@ def _varying(X: np.ndarray, background: np.ndarray) -> np.ndarray:
         if _same(background[:, j], ref).all():  # only a constant background column can match x_ij
             varying[:, j] = ~_same(X[:, j], ref)
     return varying
+
+
+def _steps(x: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(n_bg, m): per feature, |x_j - b_j| over the background's typical |b_j - b'_j| (b' the next background
+    row); for a column that is not numeric, whether x_j and b_j differ over the background's rate of
+    difference. Missing values (NaN) agree with each other and are one typical step from anything else;
+    a feature on which the background rows all agree has steps in units of 1."""
+    out = np.empty(background.shape)
+    for j, (col, ref) in enumerate(zip(background.T, x, strict=True)):
+        nxt = np.roll(col, -1)
+        try:
+            col, ref, nxt = col.astype(np.float64), float(ref), nxt.astype(np.float64)
+            step, pairs = np.abs(col - ref), np.abs(col - nxt)
+            typical = pairs[~np.isnan(pairs)].mean() if (~np.isnan(pairs)).any() else 0.0
+        except (TypeError, ValueError):  # categories: the step is whether they differ
+            step = (~_same(col, ref)).astype(np.float64)
+            typical = np.mean(np.asarray(col != nxt, dtype=bool)
+                              & ~(np.asarray(col != col, dtype=bool) & np.asarray(nxt != nxt, dtype=bool)))
+        typical = typical if typical > 0 else 1.0
+        out[:, j] = np.where(_same(col, ref), 0.0, np.where(np.isnan(step), 1.0, step / typical))
+    return out
 
 
 @functools.lru_cache(maxsize=32)
@@ -156,8 +177,8 @@ def _kernel_values(
     bg_pred: np.ndarray,
     weights: np.ndarray,
     max_batch_rows: int,
-    relevance: bool = False,
     weighted: tuple[np.ndarray, ...] | None = None,
+    game: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kernel SHAP values (K, m) of one row and their estimated RMS error (K,).
 
@@ -169,8 +190,8 @@ def _kernel_values(
     out of every design, var_j = (G-1)/G sum_g (phi_j^(-g) - mean)^2, and the row's error is the
     root mean square over features of sqrt(var_j) (0 when every coalition was enumerated).
     On the kriging path each phi_b is then re-estimated by ``weighted``, per output the maps (n_bg, m,
-    P + 1) under the product prior weighted by the features' sensitivity (``_weighted_maps``), or with ``relevance``
-    under the relevance prior of ``_kernel_ard`` (weighted by the first estimate of the row); the error
+    P + 1) under the product prior weighted by the features' sensitivity (``_weighted_maps``), or under a prior per
+    game and output, ``game`` (n_bg, K, m) its weights (``_kernel_ard.game_weights``, ``relevance=True``); the error
     is still the first estimate's jackknife (its replicates shifted by the same amount): above the refined
     values' error where the refinement helps, below it where it does not.
     """
@@ -197,9 +218,8 @@ def _kernel_values(
                                   ).reshape(len(rows), n_out, replicates, m)
             head = np.take_along_axis(phi_base, designs.perm[:, None, None, :-1], axis=-1)
             refined = None  # (n_bg, K, m); the replicates keep the first estimate's spread
-            if relevance:  # the second pass (``_kernel_ard``)
-                first = np.take_along_axis(phi_base[:, :, 0], designs.perm[:, None, :], axis=-1)  # (n_bg, K, m)
-                refined = ard_values(odd, designs.representatives(), first)
+            if game is not None:  # a prior per game (``_kernel_ard``)
+                refined = ard_values(odd, designs.representatives(), game)
             elif weighted is not None:  # the sensitivity-weighted prior: fixed maps per design and output
                 refined = np.stack([(odd[:, k, None] @ maps.transpose(0, 2, 1))[:, 0]
                                     for k, maps in enumerate(weighted)], axis=1)
@@ -366,12 +386,13 @@ def shapley_values(
         A bar on stderr counting the explained rows: True shows it, False hides it, None shows it
         only when stderr is a terminal. It never changes the result.
     relevance : bool, default False
-        On the kriging path (up to 40 features), weight the features by the row's own first-pass
-        importance instead of their sensitivity over the background (``_kernel_ard``): per background
-        row and row, a Cholesky factorization (about 1 ms at 224 pairs, 14 ms at 512), far more of
-        our own work than the default; at the same model calls 0.93-0.96x the default's RMS error
-        on the 40-feature LightGBM of ``benchmarks/kernel_shapiq.py`` and 0.84-0.88x on its 12-feature
-        MLP (worse where features interact without main effects).
+        On the kriging path (up to 40 features), a prior per one-reference game: each feature's
+        sensitivity times the row's step from that background row on it, in units of the
+        background's typical step (``_kernel_ard``), so a feature on which the row and background row
+        agree counts for nothing in their game. Per background row, row and output a Cholesky
+        factorization (about 1 ms at 224 pairs of 12 features, 6 ms at 512 pairs of 40), far more of
+        our own work than the default; at the same model calls 0.82x the default's RMS error on the
+        40-feature LightGBM of ``benchmarks/kernel_shapiq.py`` and 0.78x on its 12-feature MLP.
 
     Returns
     -------
@@ -444,21 +465,23 @@ def shapley_values(
                     if (m, budget) not in designs:
                         designs[m, budget] = _Designs.build(m, budget, seed, len(background))
                         synthetic[m, budget] = _SyntheticRows(designs[m, budget].masks, background, dtype)
-                    weighted = None
-                    if designs[m, budget].post is not None and not relevance:
+                    weighted = game = None
+                    if designs[m, budget].post is not None:  # kriging: priors weighted by the sensitivity
                         if moves is None:
                             moves = sensitivity(predict, background, w, bg_pred, max_batch_rows)
                             moves[~np.isfinite(moves).all(axis=1)] = 0.0  # an output with NaN moves: equal weights
                         key = (budget, cols.tobytes())
-                        if key not in maps:
+                        if relevance:  # and by the row's steps from each background row, a prior per game
+                            game = game_weights(moves[:, cols], _steps(X[i, cols], background[:, cols]))
+                        elif key not in maps:
                             if len(maps) >= _MAPS_PER_CALL:  # rows varying on many different features
                                 maps.clear()
                             maps[key] = tuple(_weighted_maps(m, budget, seed, len(background),
                                                              tuple(weights_from(output[None, cols]).tolist()))
                                               for output in moves)
-                        weighted = maps[key]
+                        weighted = None if relevance else maps[key]
                     values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
-                                                       bg_pred, w, max_batch_rows, relevance, weighted)
+                                                       bg_pred, w, max_batch_rows, weighted, game)
                     used[i] = designs[m, budget].masks.shape[1]
                     if not auto or designs[m, budget].n_groups == 0 or (row_error / scale).max() <= tolerance:
                         break
