@@ -102,11 +102,12 @@ class KernelShap(Explainer):
         weighted by its sensitivity over the background times the row's step from that background
         row on it (in units of the background's typical step; for categories, whether they differ),
         so a feature on which the row and a background row agree counts for little in their game.
-        At the same model calls 0.82x the default's RMS error on the 40-feature LightGBM of
-        ``benchmarks/kernel_shapiq.py`` and 0.78x on its 12-feature MLP, for a factorization per
-        background row, explained row and output (about 1 ms at 224 pairs of 12 features, 6 ms at
-        512 pairs of 40): 1.4x (384 coalitions) and 5.4x (1024) the time of a 100-tree LightGBM
-        model, so worth it when the model is slow.
+        At the same model calls 0.86x the default's RMS error on the 40-feature LightGBM of
+        ``benchmarks/kernel_shapiq.py`` and 0.92x on its 12-feature MLP at their default budgets
+        (0.80x and 0.81x at 1024 coalitions), for a factorization per background row, explained
+        row and output (about 1 ms at 224 pairs of 12 features, 6 ms at 512 pairs of 40): 1.4x
+        (384 coalitions) and 5.4x (1024) the time of a 100-tree LightGBM model, so worth it when
+        the model is slow.
         ``params["error"]`` stays the first estimate's.
 
     Examples
