@@ -286,9 +286,9 @@ def shapley_values(
 
     Up to 40 features and 256 pairs the design is not stratified: its pairs are picked greedily
     (``_kernel_greedy``), each the one that most lowers the prior's posterior variance of the Shapley
-    values (below), from every pair of 12 features or a pool spread over the sizes; at the default
-    budgets 0.77x the RMS error of herded strata on the 12-feature MLP of ``benchmarks/kernel_shapiq.py``
-    and 0.81x on its 40-feature LightGBM, 0.35-0.5x on the games of the tests.
+    values (below), from every pair (up to 12 features) or a pool spread over the sizes; at the default
+    budgets 0.72x the RMS error of herded strata on the 12-feature MLP of ``benchmarks/kernel_shapiq.py``
+    and 0.84x on its 40-feature LightGBM, 0.35-0.5x on the games of the tests.
 
     Two estimates of a one-reference game's values. Complement pairs make both exact for games
     with interactions of order <= 2: only the game's odd part (v(S) - v(not S)) / 2 counts, and its
