@@ -48,6 +48,8 @@ import functools
 import numpy as np
 import scipy.linalg
 
+from ._kernel_prior import posterior_map
+
 __all__ = ["SCALE", "ard_values", "game_weights", "prior_maps", "weights_from"]
 
 SCALE = 3.0  # mean prior weight lambda of a feature: SCALE / m (lambda_j < 1 keeps every product positive)
@@ -126,17 +128,9 @@ def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
 def prior_maps(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """(n_bg, m, P + 1): per design, the linear map M from its odd part o to the posterior mean M o of
     its game's Shapley values under the product prior ``lam`` (m,), the same for every design; ``reps``
-    (n_bg, P, m) the designs' pair representatives. ``_estimate``'s formula with o left symbolic:
-    2 G + cross' cov^-1 (I - t G), G = (t' cov^-1 t)^-1 t' cov^-1, so 2 m right-hand sides, not P + 1."""
-    maps = []
-    for design in reps:
-        t, factor, cross = _prior(design, lam)
-        m = t.shape[1]
-        solved = scipy.linalg.cho_solve(factor, np.hstack([t, cross]), check_finite=False)
-        inv_t, inv_cross = solved[:, :m], solved[:, m:]
-        gls = np.linalg.solve(t.T @ inv_t, inv_t.T)  # (m, P + 1): the degree-1 coefficients
-        maps.append(2.0 * gls + inv_cross.T - (inv_cross.T @ t) @ gls)
-    return np.stack(maps)
+    (n_bg, P, m) the designs' pair representatives. ``_estimate``'s formula with o left symbolic
+    (``_kernel_prior.posterior_map``), so 2 m right-hand sides, not P + 1."""
+    return np.stack([posterior_map(*_prior(design, lam))[0] for design in reps])
 
 
 def ard_values(odd: np.ndarray, reps: np.ndarray, lam: np.ndarray) -> np.ndarray:

@@ -435,16 +435,17 @@ def shapley_values(
                         if moves is None:
                             moves = sensitivity(predict, background, w, bg_pred, max_batch_rows)
                             moves[~np.isfinite(moves).all(axis=1)] = 0.0  # an output with NaN moves: equal weights
-                        key = (budget, cols.tobytes())
                         if relevance:  # and by the row's steps from each background row, a prior per game
                             game = game_weights(moves[:, cols], steps(X[i, cols], background[:, cols]))
-                        elif key not in maps:
-                            if len(maps) >= _MAPS_PER_CALL:  # rows varying on many different features
-                                maps.clear()
-                            maps[key] = tuple(_weighted_maps(m, budget, seed, len(background),
-                                                             tuple(weights_from(output[None, cols]).tolist()))
-                                              for output in moves)
-                        weighted = None if relevance else maps[key]
+                        else:
+                            key = (budget, cols.tobytes())
+                            if key not in maps:
+                                if len(maps) >= _MAPS_PER_CALL:  # rows varying on many different features
+                                    maps.clear()
+                                maps[key] = tuple(_weighted_maps(m, budget, seed, len(background),
+                                                                 tuple(weights_from(output[None, cols]).tolist()))
+                                                  for output in moves)
+                            weighted = maps[key]
                     values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
                                                        bg_pred, w, max_batch_rows, weighted, game)
                     used[i] = designs[m, budget].masks.shape[1]

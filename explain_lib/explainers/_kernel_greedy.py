@@ -32,7 +32,7 @@ import math
 import numpy as np
 
 from ._kernel_herding import _pool, _pool_size, _random_pool
-from ._kernel_prior import _tables
+from ._kernel_prior import by_agreement, shapley_cross
 
 __all__ = ["MAX_GREEDY", "greedy_pairs"]
 
@@ -71,10 +71,10 @@ def greedy_pairs(m: int, n_pairs: int, seed: int, budget: int, base: int) -> np.
     rng = np.random.default_rng([int(seed), m, int(budget), int(base), 0x6EED])
     obs = np.vstack([_candidates(m, n_pairs, rng), np.ones((1, m), dtype=bool)])  # the full coalition last
     t = 2.0 * obs - 1.0
-    by_distance, by_outside = _tables(m)
-    flat = FLAT * by_distance[0]
-    var = np.full(len(obs), by_distance[0] + flat * m)  # Var(o(S) | chosen)
-    cross = (t * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs) + 2.0 * flat * t).T  # Cov(phi, o(S))
+    alone = float(by_agreement(np.array(m), m))  # the prior variance of the odd part (degree >= 3)
+    flat = FLAT * alone
+    var = np.full(len(obs), alone + flat * m)  # Var(o(S) | chosen)
+    cross = (shapley_cross(obs) + 2.0 * flat * t).T  # Cov(phi, o(S) | chosen)
     factor = np.empty((n_pairs + 1, len(obs)))  # rows: the chosen pairs' incremental Cholesky terms
     taken = np.zeros(len(obs), dtype=bool)
     jitter = 1.0 + 1e-9 * rng.random(len(obs))  # random first picks and ties
@@ -87,7 +87,7 @@ def greedy_pairs(m: int, n_pairs: int, seed: int, budget: int, base: int) -> np.
             score[taken] = -np.inf
             pick = int(np.argmax(score))
         agree = t @ t[pick]  # m - 2 x the Hamming distance to the pick
-        prior = np.take(by_distance, ((m - agree) * 0.5).astype(np.intp)) + flat * agree
+        prior = by_agreement(agree, m) + flat * agree
         scale = math.sqrt(max(var[pick], np.finfo(float).tiny))
         row = (prior - factor[:step].T @ factor[:step, pick]) / scale
         factor[step] = row

@@ -24,7 +24,8 @@ import math
 import numpy as np
 import scipy.linalg
 
-__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "kriging_posterior", "kriging_spread", "odd_part"]
+__all__ = ["DECAY", "MAX_FEATURES", "MAX_PAIRS", "by_agreement", "kriging_posterior", "kriging_spread", "odd_part",
+           "posterior_map", "shapley_cross"]
 
 DECAY = 0.2  # prior energy ratio between interaction degrees d + 2 and d
 MAX_FEATURES = 40  # the estimator is used for m <= MAX_FEATURES (its maps take (m - 1) x coalitions floats) ...
@@ -54,21 +55,32 @@ def _tables(m: int) -> tuple[np.ndarray, np.ndarray]:
     return by_distance, by_outside
 
 
+def by_agreement(agree: np.ndarray, m: int) -> np.ndarray:
+    """The prior covariance of the odd part (degree >= 3) between coalitions whose signs agree by ``agree``
+    = t_S . t_S' (m - 2 x their Hamming distance), elementwise."""
+    return np.take(_tables(m)[0], ((m - agree) * 0.5).astype(np.intp))
+
+
+def shapley_cross(obs: np.ndarray) -> np.ndarray:
+    """(C, m): the prior covariance of the odd part (degree >= 3) at the coalitions ``obs`` (C, m) bool with
+    each Shapley value."""
+    by_outside = _tables(obs.shape[1])[1]
+    return (2.0 * obs - 1.0) * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs)
+
+
 def _covariances(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For the pair representatives ``reps`` (P, m) and the full coalition: their signs t (P + 1, m), the
     prior covariance of their odd part's degree >= 3 terms (P + 1, P + 1), the sampled observations
     jittered, and its covariance with the Shapley values, cross (P + 1, m)."""
     P, m = reps.shape
-    by_distance, by_outside = _tables(m)
     obs = np.vstack([reps, np.ones((1, m), dtype=bool)])
     t = 2.0 * obs - 1.0
-    distance = ((m - t @ t.T) * 0.5).astype(np.intp)  # Hamming distance = (m - t.t') / 2
-    cov = np.take(by_distance, distance)
-    cov[np.arange(P), np.arange(P)] += _NUGGET * by_distance[0]  # the sampled observations' jitter
-    return t, cov, t * np.take(by_outside, (~obs).sum(axis=1)[:, None] - ~obs)
+    cov = by_agreement(t @ t.T, m)
+    cov[np.arange(P), np.arange(P)] += _NUGGET * _tables(m)[0][0]  # the sampled observations' jitter
+    return t, cov, shapley_cross(obs)
 
 
-def _map(t: np.ndarray, factor: tuple, cross: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def posterior_map(t: np.ndarray, factor: tuple, cross: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(map (m, P + 1), cov^-1 t, gls (m, P + 1)): the posterior mean 2 G + cross' cov^-1 (I - t G) of
     the Shapley values given the odd part, G = (t' cov^-1 t)^-1 t' cov^-1 its degree-1 coefficients."""
     m = t.shape[1]
@@ -89,7 +101,7 @@ def _posterior_maps(reps: np.ndarray, keeps: np.ndarray) -> np.ndarray:
     for r, keep in enumerate(keeps):
         idx = np.append(np.flatnonzero(keep), P)
         factor = scipy.linalg.cho_factor(cov.take(idx, axis=0).take(idx, axis=1), lower=True, check_finite=False)
-        maps[r][:, idx] = _map(t.take(idx, axis=0), factor, cross.take(idx, axis=0))[0]
+        maps[r][:, idx] = posterior_map(t.take(idx, axis=0), factor, cross.take(idx, axis=0))[0]
     return maps
 
 
@@ -103,7 +115,7 @@ def kriging_spread(reps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = reps.shape[1]
     t, cov, cross = _covariances(reps)
     factor = scipy.linalg.cho_factor(cov, lower=True, check_finite=False)
-    maps, inv_t, gls = _map(t, factor, cross)
+    maps, inv_t, gls = posterior_map(t, factor, cross)
     inv = scipy.linalg.cho_solve(factor, np.eye(len(t)), check_finite=False)
     prior = sum(DECAY ** ((d - 3) // 2) / math.comb(m, d) * (2.0 / d) ** 2 * math.comb(m - 1, d - 1)
                 for d in range(3, m + 1, 2))  # Var(phi_j) of the degree >= 3 part: its terms holding j

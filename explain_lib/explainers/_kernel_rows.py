@@ -9,9 +9,10 @@ __all__ = ["SyntheticRows", "same", "steps", "varying_features"]
 
 
 def same(values: np.ndarray, ref: object) -> np.ndarray:
-    """Elementwise ``values == ref``, treating NaN as equal to NaN (works on object dtype)."""
+    """Elementwise ``values == ref`` (``ref`` one value or an array of values' shape), treating NaN as equal
+    to NaN (works on object dtype)."""
     eq = np.asarray(values == ref, dtype=bool)
-    return eq | (np.asarray(values != values, dtype=bool) & bool(ref != ref))
+    return eq | (np.asarray(values != values, dtype=bool) & np.asarray(ref != ref, dtype=bool))
 
 
 def varying_features(X: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -37,9 +38,7 @@ def steps(x: np.ndarray, background: np.ndarray) -> np.ndarray:
             step, pairs = np.abs(col - ref), np.abs(col - nxt)
             typical = pairs[~np.isnan(pairs)].mean() if (~np.isnan(pairs)).any() else 0.0
         except (TypeError, ValueError):  # categories: the step is whether they differ
-            step = (~same(col, ref)).astype(np.float64)
-            typical = np.mean(np.asarray(col != nxt, dtype=bool)
-                              & ~(np.asarray(col != col, dtype=bool) & np.asarray(nxt != nxt, dtype=bool)))
+            step, typical = (~same(col, ref)).astype(np.float64), np.mean(~same(col, nxt))
         typical = typical if typical > 0 else 1.0
         out[:, j] = np.where(same(col, ref), 0.0, np.where(np.isnan(step), 1.0, step / typical))
     return out
