@@ -21,7 +21,7 @@ from ._kernel_herding import BLOCK as N_BASE
 from ._kernel_herding import herded_pairs
 from ._kernel_prior import MAX_FEATURES, MAX_PAIRS, kriging_posterior, kriging_spread
 
-__all__ = ["Design", "kernel_design", "min_budget", "one_blas_thread"]
+__all__ = ["Design", "Designs", "kernel_design", "min_budget", "one_blas_thread"]
 
 N_GROUPS = 4  # jackknife groups of sampled pairs
 
@@ -280,3 +280,59 @@ def _draw(m: int, budget: int, seed: int, reference: int, counts: tuple[int, ...
             blocks.append(w_g)
     weights = np.stack(blocks)
     return z, weights
+
+
+@dataclass(frozen=True)
+class Designs:
+    """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
+    weights (n_bg, 1 + G, c), and either, for the regression, inverse (n_bg, 1 + G, m - 1, m - 1) and
+    contrast (n_bg, c, m - 1), the float64 a_S = z_S,<m - z_S,m of the constrained regression (phi_m
+    eliminated: phi_<m = (A' W A)^+ A' W y), or, for kriging, the maps of the base designs
+    post (Q, 1 + G, m, P + 1), their pairs rep and comp (Q, P), each background row's base (n_bg,)
+    and feature permutation perm (n_bg, m), and for greedy designs (G = 0) the bases' resid
+    (Q, P + 1, P + 1) and spread (Q, m) (``_kernel_prior.kriging_spread``); the others None. All have the
+    same c, G and kind: they depend on (m, budget) only."""
+
+    masks: np.ndarray
+    weights: np.ndarray
+    inverse: np.ndarray | None = None
+    contrast: np.ndarray | None = None
+    post: np.ndarray | None = None
+    rep: np.ndarray | None = None
+    comp: np.ndarray | None = None
+    base: np.ndarray | None = None
+    perm: np.ndarray | None = None
+    resid: np.ndarray | None = None
+    spread: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, m: int, budget: int, seed: int, n_background: int) -> Designs:
+        designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
+        masks, weights = np.stack([d.masks for d in designs]), np.stack([d.weights for d in designs])
+        if designs[0].post is None:
+            contrast = masks[..., :-1].astype(np.float64)
+            contrast -= masks[..., -1:]
+            return cls(masks, weights, inverse=np.stack([d.inverse for d in designs]), contrast=contrast)
+        bases = {id(d.post): d for d in designs}  # the designs of a base share its maps
+        index = {key: q for q, key in enumerate(bases)}
+
+        def stacked(name: str) -> np.ndarray | None:
+            return None if getattr(designs[0], name) is None else np.stack([getattr(d, name) for d in bases.values()])
+
+        return cls(masks, weights, post=stacked("post"), rep=stacked("rep"), comp=stacked("comp"),
+                   base=np.array([index[id(d.post)] for d in designs]), perm=np.stack([d.perm for d in designs]),
+                   resid=stacked("resid"), spread=stacked("spread"))
+
+    @property
+    def n_groups(self) -> int:
+        return self.weights.shape[1] - 1
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the values are estimated (with an error estimate), not enumerated."""
+        return self.n_groups > 0 or self.resid is not None
+
+    def representatives(self) -> np.ndarray:
+        """Each design's pair representatives (n_bg, P, m), in its own feature order: its masks at its base's
+        ``rep`` (kriging designs only; the relevance pass reads them)."""
+        return self.masks[np.arange(len(self.masks))[:, None], self.rep[self.base]]

@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._progress import progress_bar
-from ._kernel_ard import ard_values, game_weights, prior_maps, weights_from
+from ._kernel_ard import (
+    LOO_GAMES,
+    ard_values,
+    best_prior,
+    candidates,
+    game_weights,
+    loo_operators,
+    prior_maps,
+    weights_from,
+)
 from ._kernel_calls import Predict, coalition_values, predict_2d, sensitivity, weighted_mean
-from ._kernel_design import kernel_design, one_blas_thread
+from ._kernel_design import Designs, one_blas_thread
 from ._kernel_prior import odd_part
 from ._kernel_rows import SyntheticRows, steps, varying_features
 
@@ -52,79 +61,73 @@ def _exact(v: np.ndarray, m: int) -> np.ndarray:
 def _weighted_maps(m: int, budget: int, seed: int, n_background: int, lam: tuple[float, ...]) -> np.ndarray:
     """(n_bg, m, P + 1): the kriging maps of the designs of (m, budget, seed) under the product prior
     ``lam`` (``_kernel_ard.prior_maps``); cached, as the designs are (read-only)."""
-    reps = _Designs.build(m, budget, seed, n_background).representatives()
+    reps = Designs.build(m, budget, seed, n_background).representatives()
     with one_blas_thread():  # the same bits whatever the BLAS thread count
         maps = prior_maps(reps, np.array(lam))
     maps.setflags(write=False)
     return maps
 
 
+def _loo_games(n_background: int) -> np.ndarray:
+    """The background rows whose games choose the default prior's scale: ``LOO_GAMES`` spread evenly."""
+    return np.unique(np.linspace(0, n_background - 1, min(n_background, LOO_GAMES)).round().astype(np.intp))
+
+
+@functools.lru_cache(maxsize=16)  # an entry is 6 x 8 x 64 x (P + 1) floats: 4.7 MB at 193
+def _weighted_loo(m: int, budget: int, seed: int, n_background: int, priors: tuple[tuple[float, ...], ...]
+                  ) -> np.ndarray:
+    """(C, LOO_GAMES, Q, P + 1): the leave-one-out operators of the ``_loo_games`` designs under each of the
+    product priors ``priors`` (``_kernel_ard.loo_operators``); cached (read-only)."""
+    reps = Designs.build(m, budget, seed, n_background).representatives()[_loo_games(n_background)]
+    with one_blas_thread():
+        ops = loo_operators(reps, np.array(priors))
+    ops.setflags(write=False)
+    return ops
+
+
 @dataclass(frozen=True)
-class _Designs:
-    """The designs of all background rows for one (m, budget), stacked: masks (n_bg, c, m),
-    weights (n_bg, 1 + G, c), and either, for the regression, inverse (n_bg, 1 + G, m - 1, m - 1) and
-    contrast (n_bg, c, m - 1), the float64 a_S = z_S,<m - z_S,m of the constrained regression (phi_m
-    eliminated: phi_<m = (A' W A)^+ A' W y), or, for kriging, the maps of the base designs
-    post (Q, 1 + G, m, P + 1), their pairs rep and comp (Q, P), each background row's base (n_bg,)
-    and feature permutation perm (n_bg, m), and for greedy designs (G = 0) the bases' resid
-    (Q, P + 1, P + 1) and spread (Q, m) (``_kernel_prior.kriging_spread``); the others None. All have the
-    same c, G and kind: they depend on (m, budget) only."""
+class _Weighted:
+    """The default prior of one output on the designs of (m, budget, seed, n_background): the features
+    weighted by ``lam`` (``_kernel_ard.weights_from`` of their sensitivity), or the candidate (a scale of
+    them, or equal weights) that each row's games choose by leave-one-out cross-validation
+    (``_kernel_ard.candidates``). One per output and
+    call, it keeps what it fetched from the caches between calls (which hold fewer entries than outputs)."""
 
-    masks: np.ndarray
-    weights: np.ndarray
-    inverse: np.ndarray | None = None
-    contrast: np.ndarray | None = None
-    post: np.ndarray | None = None
-    rep: np.ndarray | None = None
-    comp: np.ndarray | None = None
-    base: np.ndarray | None = None
-    perm: np.ndarray | None = None
-    resid: np.ndarray | None = None
-    spread: np.ndarray | None = None
+    m: int
+    budget: int
+    seed: int
+    n_background: int
+    lam: tuple[float, ...]
+    _held: dict = field(default_factory=dict, compare=False, repr=False)
 
-    @classmethod
-    def build(cls, m: int, budget: int, seed: int, n_background: int) -> _Designs:
-        designs = [kernel_design(m, budget, seed, b) for b in range(n_background)]
-        masks, weights = np.stack([d.masks for d in designs]), np.stack([d.weights for d in designs])
-        if designs[0].post is None:
-            contrast = masks[..., :-1].astype(np.float64)
-            contrast -= masks[..., -1:]
-            return cls(masks, weights, inverse=np.stack([d.inverse for d in designs]), contrast=contrast)
-        bases = {id(d.post): d for d in designs}  # the designs of a base share its maps
-        index = {key: q for q, key in enumerate(bases)}
+    def _fetch(self, cached, key: tuple) -> np.ndarray:
+        if (cached, key) not in self._held:
+            self._held[cached, key] = cached(self.m, self.budget, self.seed, self.n_background, key)
+        return self._held[cached, key]
 
-        def stacked(name: str) -> np.ndarray | None:
-            return None if getattr(designs[0], name) is None else np.stack([getattr(d, name) for d in bases.values()])
-
-        return cls(masks, weights, post=stacked("post"), rep=stacked("rep"), comp=stacked("comp"),
-                   base=np.array([index[id(d.post)] for d in designs]), perm=np.stack([d.perm for d in designs]),
-                   resid=stacked("resid"), spread=stacked("spread"))
-
-    @property
-    def n_groups(self) -> int:
-        return self.weights.shape[1] - 1
-
-    @property
-    def sampled(self) -> bool:
-        """Whether the values are estimated (with an error estimate), not enumerated."""
-        return self.n_groups > 0 or self.resid is not None
-
-    def representatives(self) -> np.ndarray:
-        """Each design's pair representatives (n_bg, P, m), in its own feature order: its masks at its base's
-        ``rep`` (kriging designs only; the relevance pass reads them)."""
-        return self.masks[np.arange(len(self.masks))[:, None], self.rep[self.base]]
+    def values(self, odd: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """(n_bg, m): the games' values from their odd parts ``odd`` (n_bg, P + 1) under the candidate prior
+        whose leave-one-out errors on the ``_loo_games`` are the least (``weights`` (n_bg,) the background's)."""
+        lam = self.lam
+        priors = tuple(tuple(prior.tolist()) for prior in candidates(np.array(lam)))
+        if len(priors) > 1:
+            games = _loo_games(self.n_background)
+            ops = self._fetch(_weighted_loo, priors)
+            lam = priors[best_prior((ops @ odd[games, :, None])[..., 0], weights[games])]
+        maps = self._fetch(_weighted_maps, lam)
+        return (odd[:, None] @ maps.transpose(0, 2, 1))[:, 0]
 
 
 def _kernel_values(
     predict: Predict,
     x: np.ndarray,
     cols: np.ndarray,
-    designs: _Designs,
+    designs: Designs,
     synthetic: SyntheticRows,
     bg_pred: np.ndarray,
     weights: np.ndarray,
     max_batch_rows: int,
-    weighted: tuple[np.ndarray, ...] | None = None,
+    weighted: tuple[_Weighted, ...] | None = None,
     game: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kernel SHAP values (K, m) of one row and their estimated RMS error (K,).
@@ -138,11 +141,12 @@ def _kernel_values(
     root mean square over features of sqrt(var_j) (0 when every coalition was enumerated). Greedy
     designs have no groups: there var_j = sum_b w_b^2 sigma_b^2 spread_j, each game's scale sigma_b^2
     from its residual (``_kernel_prior.kriging_spread``).
-    On the kriging path each phi_b is then re-estimated by ``weighted``, per output the maps (n_bg, m,
-    P + 1) under the product prior weighted by the features' sensitivity (``_weighted_maps``), or under a prior per
-    game and output, ``game`` (n_bg, K, m) its weights (``_kernel_ard.game_weights``, ``relevance=True``); the error
-    is still the first estimate's (its replicates shifted by the same amount): above the refined
-    values' error where the refinement helps, below it where it does not.
+    On the kriging path each phi_b is then re-estimated by ``weighted``, per output the product prior weighted
+    by the features' sensitivity (``_Weighted``), or under a prior per game and output, ``game`` (n_bg, K, m)
+    its weights (``_kernel_ard.game_weights``, ``relevance=True``); either at the scale, or with the equal
+    weights, that each row's games choose by cross-validation (``_kernel_ard.candidates``). The error is
+    still the first estimate's (its replicates shifted by the same amount): above the refined values' error
+    where the refinement helps, below it where it does not.
     """
     n_bg, c, m = designs.masks.shape
     replicates = designs.n_groups + 1
@@ -168,10 +172,9 @@ def _kernel_values(
             head = np.take_along_axis(phi_base, designs.perm[:, None, None, :-1], axis=-1)
             refined = None  # (n_bg, K, m); the replicates keep the first estimate's spread
             if game is not None:  # a prior per game (``_kernel_ard``)
-                refined = ard_values(odd, designs.representatives(), game)
+                refined = ard_values(odd, designs.representatives(), game, weights)
             elif weighted is not None:  # the sensitivity-weighted prior: fixed maps per design and output
-                refined = np.stack([(odd[:, k, None] @ maps.transpose(0, 2, 1))[:, 0]
-                                    for k, maps in enumerate(weighted)], axis=1)
+                refined = np.stack([prior.values(odd[:, k], weights) for k, prior in enumerate(weighted)], axis=1)
             if refined is not None:
                 head = head + (refined[..., :-1] - head[:, :, 0])[:, :, None]
     phi_b = np.concatenate([head, (delta[:, :, None] - head.sum(axis=-1))[..., None]], axis=-1)
@@ -411,7 +414,7 @@ def shapley_values(
     start = None if auto or n_samples is None else int(n_samples)
     seed = random_state if random_state is not None else int(np.random.SeedSequence().entropy % 2**63)
     varying = varying_features(X, background)
-    designs: dict[tuple[int, int], _Designs] = {}
+    designs: dict[tuple[int, int], Designs] = {}
     synthetic: dict[tuple[int, int], SyntheticRows] = {}
     moves = None  # (K, M): the features' sensitivity, computed for the first row on the kriging path
     maps: dict[tuple[int, bytes], tuple[np.ndarray, ...]] = {}  # per (budget, varying features): per output
@@ -428,7 +431,7 @@ def shapley_values(
                 budget = start or min(default_budget(m), limit)
                 while True:
                     if (m, budget) not in designs:
-                        designs[m, budget] = _Designs.build(m, budget, seed, len(background))
+                        designs[m, budget] = Designs.build(m, budget, seed, len(background))
                         synthetic[m, budget] = SyntheticRows(designs[m, budget].masks, background, dtype)
                     weighted = game = None
                     if designs[m, budget].post is not None:  # kriging: priors weighted by the sensitivity
@@ -442,8 +445,8 @@ def shapley_values(
                             if key not in maps:
                                 if len(maps) >= _MAPS_PER_CALL:  # rows varying on many different features
                                     maps.clear()
-                                maps[key] = tuple(_weighted_maps(m, budget, seed, len(background),
-                                                                 tuple(weights_from(output[None, cols]).tolist()))
+                                maps[key] = tuple(_Weighted(m, budget, seed, len(background),
+                                                            tuple(weights_from(output[None, cols]).tolist()))
                                                   for output in moves)
                             weighted = maps[key]
                     values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
