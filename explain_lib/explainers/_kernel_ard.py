@@ -118,15 +118,12 @@ def _prior(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, tuple, np.nda
     return t, scipy.linalg.cho_factor(cov, lower=True, check_finite=False), cross
 
 
-def _fit(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(map (m, P + 1), loo (Q, P + 1)) of one design ``reps`` (P, m) under the product prior ``lam`` (m,):
-    M o is the posterior mean of the game's Shapley values given its odd part o at the pairs and the full
-    coalition (``_kernel_prior.posterior_map``), and (L o)_i the error of predicting o at the i-th of Q of
-    the pairs from all the other observations, (R o)_i / R_ii with R = K^-1 - K^-1 t (t' K^-1 t)^-1 t' K^-1
-    (universal kriging's leave-one-out residual, in closed form; Dubrule 1983). The Q pairs are spread
+def _loo(t: np.ndarray, factor: tuple, gls: np.ndarray) -> np.ndarray:
+    """(Q, P + 1): L such that (L o)_i is the error of predicting the odd part o at the i-th of Q of the
+    pairs from all the other observations, (R o)_i / R_ii with R = K^-1 - K^-1 t (t' K^-1 t)^-1 t' K^-1
+    (universal kriging's leave-one-out residual, in closed form; Dubrule 1983); ``t``, ``factor`` and the
+    GLS map ``gls`` as ``_prior`` and ``_kernel_prior.posterior_map`` give them. The Q pairs are spread
     evenly over the design; a pair the others determine (R_ii ~ 0) gives a row of zeros."""
-    t, factor, cross = _prior(reps, lam)
-    maps, _, gls = posterior_map(t, factor, cross)
     n = len(t)
     idx = np.unique(np.linspace(0, n - 2, min(n - 1, LOO_PAIRS)).round().astype(np.intp))
     unit = np.zeros((n, len(idx)))
@@ -135,7 +132,33 @@ def _fit(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = inv_e.T - (inv_e.T @ t) @ gls  # R[idx]
     diag = rows[np.arange(len(idx)), idx]
     ok = diag > 1e-9 * max(diag.max(), np.finfo(float).tiny)
-    return maps, np.where(ok[:, None], rows / np.where(ok, diag, 1.0)[:, None], 0.0)
+    return np.where(ok[:, None], rows / np.where(ok, diag, 1.0)[:, None], 0.0)
+
+
+def _fit(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(map (m, P + 1), loo (Q, P + 1)) of one design ``reps`` (P, m) under the product prior ``lam`` (m,):
+    M o is the posterior mean of the game's Shapley values given its odd part o at the pairs and the full
+    coalition (``_kernel_prior.posterior_map``), L o its leave-one-out errors (``_loo``)."""
+    t, factor, cross = _prior(reps, lam)
+    maps, _, gls = posterior_map(t, factor, cross)
+    return maps, _loo(t, factor, gls)
+
+
+def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray, loo: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(values (K, m), errors (K, Q) or None): the posterior mean of the Shapley values of one one-reference
+    game given its odd part ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full
+    coalition, under the product prior ``lam`` (m,), and if ``loo`` its leave-one-out errors (``_loo``). The
+    same as ``_fit``'s map applied to ``odd``, with m + K right-hand sides where the map takes 2 m."""
+    t, factor, cross = _prior(reps, lam)
+    m = t.shape[1]
+    solved = scipy.linalg.cho_solve(factor, np.hstack([t, odd.T]), check_finite=False)
+    inv_t, inv_o = solved[:, :m], solved[:, m:]
+    coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ odd.T)  # (m, K): the degree-1 coefficients (GLS)
+    resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
+    values = (2.0 * coef + cross.T @ resid).T
+    if not loo:
+        return values, None
+    return values, odd @ _loo(t, factor, np.linalg.solve(t.T @ inv_t, inv_t.T)).T
 
 
 def candidates(lam: np.ndarray) -> np.ndarray:
@@ -177,10 +200,9 @@ def ard_values(odd: np.ndarray, reps: np.ndarray, lam: np.ndarray, weights: np.n
     n_bg, n_out, _ = odd.shape
     out = np.empty((n_bg, n_out, reps.shape[-1]))
     for k in range(n_out):
-        values, errors = [], []
-        for prior in candidates(lam[:, k]):
-            fits = [_fit(reps[b], prior[b]) for b in range(n_bg)]
-            values.append(np.stack([maps @ odd[b, k] for b, (maps, _) in enumerate(fits)]))
-            errors.append(np.stack([loo @ odd[b, k] for b, (_, loo) in enumerate(fits)]))
-        out[:, k] = values[best_prior(np.stack(errors), weights)]
+        priors = candidates(lam[:, k])
+        fits = [[_estimate(reps[b], prior[b], odd[b, k, None], len(priors) > 1) for b in range(n_bg)]
+                for prior in priors]
+        best = 0 if len(priors) == 1 else best_prior(np.array([[e[0] for _, e in fit] for fit in fits]), weights)
+        out[:, k] = [values[0] for values, _ in fits[best]]
     return out
