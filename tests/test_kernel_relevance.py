@@ -11,13 +11,21 @@ from test_kernel_estimator import data, nonlinear, pairwise
 from test_kernel_kriging import smooth
 
 from explain_lib import InvalidParameterError, KernelShap
-from explain_lib.explainers._kernel_ard import _GAME_FLOOR, SCALE, _estimate, _fit, game_weights, weights_from
+from explain_lib.explainers._kernel_ard import (
+    _GAME_FLOOR,
+    SCALE,
+    _estimate,
+    _loo_operator,
+    game_weights,
+    prior_maps,
+    weights_from,
+)
 from explain_lib.explainers._kernel_estimator import _enumeration, _exact, shapley_values
 from explain_lib.explainers._kernel_rows import steps
 
 
 def _brute_force(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
-    """``_estimate`` and ``_fit``'s map from the prior's definition: an explicit Walsh basis (chi_T, odd |T| >= 3,
+    """``_estimate`` and ``prior_maps`` from the prior's definition: an explicit Walsh basis (chi_T, odd |T| >= 3,
     variance prod_{j in T} lam_j), the Shapley value of chi_T (2 / |T| on each j in T) and the
     universal kriging formula with a flat prior on degree 1."""
     P, m = reps.shape
@@ -42,8 +50,8 @@ def test_the_closed_form_covariances_equal_the_explicit_walsh_sums():
     lam = rng.uniform(0.05, 0.9, size=m)
     odd = rng.normal(size=21)
     np.testing.assert_allclose(_estimate(reps, lam, odd[None], False)[0][0], _brute_force(reps, lam, odd), atol=1e-7)
-    np.testing.assert_allclose(_fit(reps, lam)[0] @ odd, _brute_force(reps, lam, odd), atol=1e-7)
-    np.testing.assert_allclose(_estimate(reps, lam, odd[None], True)[1][0], _fit(reps, lam)[1] @ odd, atol=1e-9)
+    np.testing.assert_allclose(prior_maps(reps[None], lam)[0] @ odd, _brute_force(reps, lam, odd), atol=1e-7)
+    np.testing.assert_allclose(_estimate(reps, lam, odd[None], True)[1][0], _loo_operator(reps, lam) @ odd, atol=1e-9)
 
 
 def test_every_pair_observed_gives_the_exact_values_whatever_the_weights():

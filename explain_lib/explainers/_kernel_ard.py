@@ -135,20 +135,19 @@ def _loo(t: np.ndarray, factor: tuple, gls: np.ndarray) -> np.ndarray:
     return np.where(ok[:, None], rows / np.where(ok, diag, 1.0)[:, None], 0.0)
 
 
-def _fit(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(map (m, P + 1), loo (Q, P + 1)) of one design ``reps`` (P, m) under the product prior ``lam`` (m,):
-    M o is the posterior mean of the game's Shapley values given its odd part o at the pairs and the full
-    coalition (``_kernel_prior.posterior_map``), L o its leave-one-out errors (``_loo``)."""
-    t, factor, cross = _prior(reps, lam)
-    maps, _, gls = posterior_map(t, factor, cross)
-    return maps, _loo(t, factor, gls)
+def _loo_operator(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """(Q, P + 1): the leave-one-out operator (``_loo``) of one design ``reps`` (P, m) under the product
+    prior ``lam`` (m,)."""
+    t, factor, _ = _prior(reps, lam)
+    inv_t = scipy.linalg.cho_solve(factor, t, check_finite=False)
+    return _loo(t, factor, np.linalg.solve(t.T @ inv_t, inv_t.T))
 
 
 def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray, loo: bool) -> tuple[np.ndarray, np.ndarray | None]:
     """(values (K, m), errors (K, Q) or None): the posterior mean of the Shapley values of one one-reference
     game given its odd part ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full
     coalition, under the product prior ``lam`` (m,), and if ``loo`` its leave-one-out errors (``_loo``). The
-    same as ``_fit``'s map applied to ``odd``, with m + K right-hand sides where the map takes 2 m."""
+    same as ``prior_maps``' map applied to ``odd``, with m + K right-hand sides where the map takes 2 m."""
     t, factor, cross = _prior(reps, lam)
     m = t.shape[1]
     solved = scipy.linalg.cho_solve(factor, np.hstack([t, odd.T]), check_finite=False)
@@ -179,9 +178,9 @@ def prior_maps(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
 
 
 def loo_operators(reps: np.ndarray, priors: np.ndarray) -> np.ndarray:
-    """(C, n, Q, P + 1): the leave-one-out operators (``_fit``) of the designs ``reps`` (n, P, m) under each
+    """(C, n, Q, P + 1): the leave-one-out operators (``_loo_operator``) of the designs ``reps`` (n, P, m) under each
     of the product priors ``priors`` (C, m)."""
-    return np.stack([np.stack([_fit(design, prior)[1] for design in reps]) for prior in priors])
+    return np.stack([np.stack([_loo_operator(design, prior) for design in reps]) for prior in priors])
 
 
 def best_prior(errors: np.ndarray, weights: np.ndarray) -> int:
