@@ -14,13 +14,13 @@ import numpy as np
 
 from .._progress import progress_bar
 from ._kernel_ard import (
-    LOO_GAMES,
     ard_values,
     best_prior,
     candidates,
     game_weights,
     loo_operators,
     prior_maps,
+    scoring_games,
     weights_from,
 )
 from ._kernel_calls import Predict, coalition_values, predict_2d, sensitivity, weighted_mean
@@ -68,17 +68,12 @@ def _weighted_maps(m: int, budget: int, seed: int, n_background: int, lam: tuple
     return maps
 
 
-def _loo_games(n_background: int) -> np.ndarray:
-    """The background rows whose games choose the default prior's scale: ``LOO_GAMES`` spread evenly."""
-    return np.unique(np.linspace(0, n_background - 1, min(n_background, LOO_GAMES)).round().astype(np.intp))
-
-
 @functools.lru_cache(maxsize=16)  # an entry is 6 x 8 x 64 x (P + 1) floats: 4.7 MB at 193
 def _weighted_loo(m: int, budget: int, seed: int, n_background: int, priors: tuple[tuple[float, ...], ...]
                   ) -> np.ndarray:
-    """(C, LOO_GAMES, Q, P + 1): the leave-one-out operators of the ``_loo_games`` designs under each of the
+    """(C, LOO_GAMES, Q, P + 1): the leave-one-out operators of the ``scoring_games`` designs under each of the
     product priors ``priors`` (``_kernel_ard.loo_operators``); cached (read-only)."""
-    reps = Designs.build(m, budget, seed, n_background).representatives()[_loo_games(n_background)]
+    reps = Designs.build(m, budget, seed, n_background).representatives()[scoring_games(n_background)]
     with one_blas_thread():
         ops = loo_operators(reps, np.array(priors))
     ops.setflags(write=False)
@@ -107,11 +102,11 @@ class _Weighted:
 
     def values(self, odd: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """(n_bg, m): the games' values from their odd parts ``odd`` (n_bg, P + 1) under the candidate prior
-        whose leave-one-out errors on the ``_loo_games`` are the least (``weights`` (n_bg,) the background's)."""
+        whose leave-one-out errors on the ``scoring_games`` are the least (``weights`` (n_bg,) the background's)."""
         lam = self.lam
         priors = tuple(tuple(prior.tolist()) for prior in candidates(np.array(lam)))
         if len(priors) > 1:
-            games = _loo_games(self.n_background)
+            games = scoring_games(self.n_background)
             ops = self._fetch(_weighted_loo, priors)
             lam = priors[best_prior((ops @ odd[games, :, None])[..., 0], weights[games])]
         maps = self._fetch(_weighted_maps, lam)
