@@ -17,8 +17,9 @@ Workloads, 50 background rows, explained rows from 1000 on:
 * ``lightgbm20`` and ``lightgbm30``: LightGBM classifiers (200 trees) on 20 and 30 features (10 informative).
 
 Exact values: enumeration of all coalitions up to 12 features, interventional TreeSHAP (shap) above.
+``--cv-features N`` lets the choice apply up to N features instead, to see where it misleads.
 
-    python benchmarks/kernel_choice.py [--rows 8] [--seeds 2] [--workloads mlp12 lightgbm12 ...]
+    python benchmarks/kernel_choice.py [--rows 8] [--seeds 2] [--workloads mlp12 lightgbm12 ...] [--cv-features 40]
 """
 
 from __future__ import annotations
@@ -78,12 +79,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--workloads", nargs="+", default=WORKLOADS, choices=WORKLOADS)
+    parser.add_argument("--cv-features", type=int, help="apply the choice up to this many features")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     from explain_lib import KernelShap
     from explain_lib.explainers import _kernel_ard
 
-    limit = _kernel_ard.CV_FEATURES
+    limit = args.cv_features or _kernel_ard.CV_FEATURES
     print(f"load before: {os.getloadavg()[0]:.2f}; {args.rows} rows x {args.seeds} seeds, default budgets; "
           f"the choice applies up to {limit} features")
     print(f"{'workload':12s} {'prior':16s} {'RMS, choice':>12s} {'RMS, as is':>12s} {'ratio':>7s}")
