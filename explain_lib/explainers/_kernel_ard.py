@@ -32,6 +32,15 @@ calls: 0.92x the default's RMS error on the MLP and 0.86x on the LightGBM of
 The cost is a Cholesky factorization per background row, explained row and output (about 1 ms at
 224 pairs of 12 features, 6 ms at 512 pairs of 40), many times the default's own work.
 
+Up to CV_FEATURES features the weights are candidates, not a given: each explained row's games
+choose among them and equal weights, each times 1, 1/2 and 2 (``candidates``), the one whose
+leave-one-out errors on ``LOO_GAMES`` of the games' own observed pairs are least (``best_prior``; the
+leave-one-out residual of universal kriging has a closed form, ``_loo``, so no model call). Tree
+ensembles want half the weights, smooth models under ``relevance=True`` twice them, a game of 3- and
+4-way products equal weights (``benchmarks/kernel_choice.py``: 0.55x the RMS error on a 12-feature
+LightGBM model, 0.74x on a random forest, 1.0x on the MLP of ``kernel_shapiq.py``, 0.93x there under
+``relevance=True``). Above, the score stops tracking the Shapley values' error, and the weights stay.
+
 The product prior has closed forms: sum_T prod_{j in T} lambda_j chi_T(S) chi_T(S') =
 prod_j (1 + lambda_j u_j), u_j = t_S,j t_S',j, so the covariance of the odd part (odd |T| >= 3) is
 (prod_j (1 + lambda_j u_j) - prod_j (1 - lambda_j u_j)) / 2 - sum_j lambda_j u_j, an exponential of
@@ -118,18 +127,19 @@ def _prior(reps: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, tuple, np.nda
     return t, scipy.linalg.cho_factor(cov, lower=True, check_finite=False), cross
 
 
-def _loo(t: np.ndarray, factor: tuple, gls: np.ndarray) -> np.ndarray:
+def _loo(t: np.ndarray, factor: tuple) -> np.ndarray:
     """(Q, P + 1): L such that (L o)_i is the error of predicting the odd part o at the i-th of Q of the
     pairs from all the other observations, (R o)_i / R_ii with R = K^-1 - K^-1 t (t' K^-1 t)^-1 t' K^-1
-    (universal kriging's leave-one-out residual, in closed form; Dubrule 1983); ``t``, ``factor`` and the
-    GLS map ``gls`` as ``_prior`` and ``_kernel_prior.posterior_map`` give them. The Q pairs are spread
-    evenly over the design; a pair the others determine (R_ii ~ 0) gives a row of zeros."""
-    n = len(t)
+    (universal kriging's leave-one-out residual, in closed form; Dubrule 1983); ``t`` and ``factor`` as
+    ``_prior`` gives them. The Q pairs are spread evenly over the design; a pair the others determine
+    (R_ii ~ 0) gives a row of zeros."""
+    n, m = t.shape
     idx = np.unique(np.linspace(0, n - 2, min(n - 1, LOO_PAIRS)).round().astype(np.intp))
     unit = np.zeros((n, len(idx)))
     unit[idx, np.arange(len(idx))] = 1.0
-    inv_e = scipy.linalg.cho_solve(factor, unit, check_finite=False)  # K^-1 e_i
-    rows = inv_e.T - (inv_e.T @ t) @ gls  # R[idx]
+    solved = scipy.linalg.cho_solve(factor, np.hstack([t, unit]), check_finite=False)
+    inv_t, inv_e = solved[:, :m], solved[:, m:]  # K^-1 t, K^-1 e_i
+    rows = inv_e.T - (inv_e.T @ t) @ np.linalg.solve(t.T @ inv_t, inv_t.T)  # R[idx]
     diag = rows[np.arange(len(idx)), idx]
     ok = diag > 1e-9 * max(diag.max(), np.finfo(float).tiny)
     return np.where(ok[:, None], rows / np.where(ok, diag, 1.0)[:, None], 0.0)
@@ -138,9 +148,7 @@ def _loo(t: np.ndarray, factor: tuple, gls: np.ndarray) -> np.ndarray:
 def _loo_operator(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """(Q, P + 1): the leave-one-out operator (``_loo``) of one design ``reps`` (P, m) under the product
     prior ``lam`` (m,)."""
-    t, factor, _ = _prior(reps, lam)
-    inv_t = scipy.linalg.cho_solve(factor, t, check_finite=False)
-    return _loo(t, factor, np.linalg.solve(t.T @ inv_t, inv_t.T))
+    return _loo(*_prior(reps, lam)[:2])
 
 
 def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray, loo: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -154,10 +162,7 @@ def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray, loo: bool) -> 
     inv_t, inv_o = solved[:, :m], solved[:, m:]
     coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ odd.T)  # (m, K): the degree-1 coefficients (GLS)
     resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
-    values = (2.0 * coef + cross.T @ resid).T
-    if not loo:
-        return values, None
-    return values, odd @ _loo(t, factor, np.linalg.solve(t.T @ inv_t, inv_t.T)).T
+    return (2.0 * coef + cross.T @ resid).T, (odd @ _loo(t, factor).T if loo else None)
 
 
 def candidates(lam: np.ndarray) -> np.ndarray:

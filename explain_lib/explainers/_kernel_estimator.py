@@ -85,8 +85,8 @@ class _Weighted:
     """The default prior of one output on the designs of (m, budget, seed, n_background): the features
     weighted by ``lam`` (``_kernel_ard.weights_from`` of their sensitivity), or the candidate (a scale of
     them, or equal weights) that each row's games choose by leave-one-out cross-validation
-    (``_kernel_ard.candidates``). One per output and
-    call, it keeps what it fetched from the caches between calls (which hold fewer entries than outputs)."""
+    (``_kernel_ard.candidates``). One per output and call, it keeps what it fetched from the caches
+    between calls (which hold fewer entries than outputs)."""
 
     m: int
     budget: int
@@ -265,7 +265,9 @@ def shapley_values(
                                                                # (herded in strata above 256 pairs)
                     phi_b = E[Shapley values | f(x_S, b) for S in Z_b]   under the interaction prior,
                             each feature's interactions weighted by s_j = sum_b' w_b' |f(b') - f(b' with
-                            feature j from background row b' + 1)|, per output (one model call, once)
+                            feature j from background row b' + 1)|, per output (one model call, once);
+                            up to 16 features these weights or equal ones, times 1, 1/2 or 2, as the
+                            row's games choose by leave-one-out cross-validation
                 else:                                          # the weighted regression
                     phi_b = argmin sum_S w_S (f(x_S, b) - f(b) - z_S . phi)^2
                 # both with sum(phi_b) = f(x) - f(b) exactly
