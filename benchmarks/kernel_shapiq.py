@@ -111,6 +111,12 @@ print(json.dumps(counted))
 '''
 
 
+def _runs(python: str) -> bool:
+    """Whether ``python`` starts and is Python >= 3.12."""
+    check = [python, "-c", "import sys; sys.exit(sys.version_info < (3, 12))"]
+    return subprocess.run(check, capture_output=True).returncode == 0
+
+
 def _shapiq_python(given: str | None) -> str:
     if given:
         return given
@@ -119,7 +125,7 @@ def _shapiq_python(given: str | None) -> str:
         return str(python)
     bases = [shutil.which(name) for name in ("python3.13", "python3.12")]
     bases += sorted(str(p) for p in (Path.home() / ".pyenv" / "versions").glob("3.1[2-9]*/bin/python3"))
-    base = next((b for b in bases if b), None)
+    base = next((b for b in bases if b and _runs(b)), None)  # a pyenv shim of an inactive version fails to run
     if base is None:
         raise SystemExit("shapiq 1.8 needs Python >= 3.12: install one, or pass --shapiq-python")
     import lightgbm
