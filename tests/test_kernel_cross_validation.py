@@ -11,7 +11,7 @@ import pytest
 from test_kernel_estimator import data, nonlinear
 
 from explain_lib.explainers import _kernel_ard
-from explain_lib.explainers._kernel_ard import CV_FEATURES, SCALES, _loo_operator, best_prior, candidates
+from explain_lib.explainers._kernel_ard import CV_FEATURES, SCALES, best_prior, candidates, loo_operator
 from explain_lib.explainers._kernel_design import Designs
 from explain_lib.explainers._kernel_estimator import _enumeration, shapley_values
 
@@ -35,7 +35,7 @@ def test_the_leave_one_out_operator_is_the_error_of_refitting_without_the_pair()
     cov = (basis * var) @ basis.T
     cov[np.arange(20), np.arange(20)] += 1e-9 * cov[20, 20]  # the sampled pairs' jitter, as the library's
     odd = rng.normal(size=21)
-    loo = _loo_operator(reps, lam)
+    loo = loo_operator(reps, lam)
     assert loo.shape == (20, 21)  # every pair of so small a design is left out once
     for i in range(20):  # universal kriging (flat degree 1) from the other 20 observations
         rest = np.delete(np.arange(21), i)
@@ -57,7 +57,7 @@ def test_the_choice_finds_the_prior_the_games_are_drawn_from():
             for b, reps in enumerate(designs):
                 t, basis, var = _walsh(reps, prior)
                 odd = basis @ (rng.normal(size=len(var)) * np.sqrt(var)) + t @ rng.normal(size=m)
-                errors[:, b] = [_loo_operator(reps, candidate) @ odd for candidate in priors]
+                errors[:, b] = [loo_operator(reps, candidate) @ odd for candidate in priors]
             assert best_prior(errors, np.full(len(designs), 1 / 8)) == truth
 
 

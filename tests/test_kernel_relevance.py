@@ -15,8 +15,8 @@ from explain_lib.explainers._kernel_ard import (
     _GAME_FLOOR,
     SCALE,
     _estimate,
-    _loo_operator,
     game_weights,
+    loo_operator,
     prior_maps,
     weights_from,
 )
@@ -51,7 +51,7 @@ def test_the_closed_form_covariances_equal_the_explicit_walsh_sums():
     odd = rng.normal(size=21)
     np.testing.assert_allclose(_estimate(reps, lam, odd[None], False)[0][0], _brute_force(reps, lam, odd), atol=1e-7)
     np.testing.assert_allclose(prior_maps(reps[None], lam)[0] @ odd, _brute_force(reps, lam, odd), atol=1e-7)
-    np.testing.assert_allclose(_estimate(reps, lam, odd[None], True)[1][0], _loo_operator(reps, lam) @ odd, atol=1e-9)
+    np.testing.assert_allclose(_estimate(reps, lam, odd[None], True)[1][0], loo_operator(reps, lam) @ odd, atol=1e-9)
 
 
 def test_every_pair_observed_gives_the_exact_values_whatever_the_weights():
@@ -133,11 +133,19 @@ def test_each_output_gets_its_own_prior_and_mixed_columns_work():
     def two(Z):
         return np.stack([smooth(Z), nonlinear(Z)], axis=1)
 
-    both = shapley_values(two, X, bg, w, exact_max_features=0, relevance=True)
+    # on equal designs (192 coalitions: too few for the allotment's first stage) each output is as if alone
+    both = shapley_values(two, X, bg, w, n_samples=192, exact_max_features=0, relevance=True)
     for k, f in enumerate((smooth, nonlinear)):
-        alone = shapley_values(f, X, bg, w, exact_max_features=0, relevance=True)
+        alone = shapley_values(f, X, bg, w, n_samples=192, exact_max_features=0, relevance=True)
         # equal up to rounding: the first estimate's products differ in shape with the outputs (4e-12 seen)
         np.testing.assert_allclose(both.phi[k], alone.phi[0], rtol=0, atol=1e-10)
+    # allotted pairs are shared by the outputs (one model call gives them all), each output's difficulty taken
+    # relative to its own scale: an output that is another times 3 changes nothing, and gets 3 times the values
+    alone = shapley_values(nonlinear, X, bg, w, exact_max_features=0, relevance=True)
+    both = shapley_values(lambda Z: np.stack([nonlinear(Z), 3.0 * nonlinear(Z)], axis=1), X, bg, w,
+                          exact_max_features=0, relevance=True)
+    np.testing.assert_allclose(both.phi[0], alone.phi[0], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(both.phi[1], 3.0 * alone.phi[0], rtol=1e-8, atol=1e-10)
     codes = {"a": -1.0, "b": 0.5, "c": 2.0}
     Xo, bgo = X.astype(object), bg.astype(object)
     Xo[:, 3] = np.array(list("abc"), dtype=object)[np.arange(len(X)) % 3]

@@ -59,8 +59,8 @@ import scipy.linalg
 
 from ._kernel_prior import posterior_map
 
-__all__ = ["CV_FEATURES", "SCALE", "ard_values", "best_prior", "candidates", "game_weights", "loo_operators",
-           "prior_maps", "scoring_games", "weights_from"]
+__all__ = ["CV_FEATURES", "SCALE", "ard_values", "best_prior", "candidates", "game_weights", "loo_operator",
+           "loo_operators", "prior_maps", "scoring_games", "weights_from"]
 
 SCALE = 3.0  # mean prior weight lambda of a feature: SCALE / m (lambda_j < 1 keeps every product positive)
 _FLOOR = 0.3  # relative size added to every feature (one that moves nothing may still interact)
@@ -145,7 +145,7 @@ def _loo(t: np.ndarray, factor: tuple) -> np.ndarray:
     return np.where(ok[:, None], rows / np.where(ok, diag, 1.0)[:, None], 0.0)
 
 
-def _loo_operator(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def loo_operator(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """(Q, P + 1): the leave-one-out operator (``_loo``) of one design ``reps`` (P, m) under the product
     prior ``lam`` (m,)."""
     return _loo(*_prior(reps, lam)[:2])
@@ -183,9 +183,9 @@ def prior_maps(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
 
 
 def loo_operators(reps: np.ndarray, priors: np.ndarray) -> np.ndarray:
-    """(C, n, Q, P + 1): the leave-one-out operators (``_loo_operator``) of the designs ``reps`` (n, P, m) under each
+    """(C, n, Q, P + 1): the leave-one-out operators (``loo_operator``) of the designs ``reps`` (n, P, m) under each
     of the product priors ``priors`` (C, m)."""
-    return np.stack([np.stack([_loo_operator(design, prior) for design in reps]) for prior in priors])
+    return np.stack([np.stack([loo_operator(design, prior) for design in reps]) for prior in priors])
 
 
 def scoring_games(n_bg: int) -> np.ndarray:
@@ -203,20 +203,21 @@ def best_prior(errors: np.ndarray, weights: np.ndarray) -> int:
 
 def ard_values(odd: np.ndarray, reps: np.ndarray, lam: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The values (n_bg, K, m) of the one-reference games under a prior each: ``odd`` (n_bg, K, P + 1)
-    their odd parts (``_kernel_prior.odd_part``), ``reps`` (n_bg, P, m) each design's pair representatives,
+    their odd parts (``_kernel_prior.odd_part``), ``reps`` (n_bg, P, m) each design's pair representatives
+    (or per game (K, P_b + 1) and (P_b, m): designs of their own sizes, ``_kernel_allotment``),
     ``lam`` (n_bg, K, m) the weights of each game and output (``game_weights``), or the one of their
     ``candidates`` that predicts the row's ``scoring_games`` best when each pair is left out (``best_prior``,
     per output; ``weights`` (n_bg,) the background's). (The default's sensitivity weights as candidates too
     were never chosen, on six workloads.)"""
-    n_bg, n_out, _ = odd.shape
-    out = np.empty((n_bg, n_out, reps.shape[-1]))
+    n_bg, n_out = len(odd), len(odd[0])
+    out = np.empty((n_bg, n_out, reps[0].shape[-1]))
     scoring = scoring_games(n_bg)
     for k in range(n_out):
         priors = candidates(lam[:, k])
         best = 0
         if len(priors) > 1:
-            errors = np.array([[_estimate(reps[b], prior[b], odd[b, k, None], True)[1][0] for b in scoring]
+            errors = np.array([[_estimate(reps[b], prior[b], odd[b][k, None], True)[1][0] for b in scoring]
                                for prior in priors])
             best = best_prior(errors, weights[scoring])
-        out[:, k] = [_estimate(reps[b], priors[best][b], odd[b, k, None], False)[0][0] for b in range(n_bg)]
+        out[:, k] = [_estimate(reps[b], priors[best][b], odd[b][k, None], False)[0][0] for b in range(n_bg)]
     return out

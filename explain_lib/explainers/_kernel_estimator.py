@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._progress import progress_bar
+from ._kernel_allotment import allotted_values, applies
 from ._kernel_ard import (
     ard_values,
     best_prior,
@@ -428,11 +429,12 @@ def shapley_values(
                 limit = max_samples or 16 * default_budget(m)  # the cap of "auto"
                 budget = start or min(default_budget(m), limit)
                 while True:
-                    if (m, budget) not in designs:
+                    allotted = relevance and applies(m, budget // 2)  # pairs spent where the games are hard
+                    if not allotted and (m, budget) not in designs:
                         designs[m, budget] = Designs.build(m, budget, seed, len(background))
                         synthetic[m, budget] = SyntheticRows(designs[m, budget].masks, background, dtype)
                     weighted = game = None
-                    if designs[m, budget].post is not None:  # kriging: priors weighted by the sensitivity
+                    if allotted or designs[m, budget].post is not None:  # kriging: priors weighted by the sensitivity
                         if moves is None:
                             moves = sensitivity(predict, background, w, bg_pred, max_batch_rows)
                             moves[~np.isfinite(moves).all(axis=1)] = 0.0  # an output with NaN moves: equal weights
@@ -447,10 +449,17 @@ def shapley_values(
                                                             tuple(weights_from(output[None, cols]).tolist()))
                                                   for output in moves)
                             weighted = maps[key]
-                    values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget], synthetic[m, budget],
-                                                       bg_pred, w, max_batch_rows, weighted, game)
-                    used[i] = designs[m, budget].masks.shape[1]
-                    if not auto or not designs[m, budget].sampled or (row_error / scale).max() <= tolerance:
+                    if allotted:
+                        values, row_error, sizes = allotted_values(predict, X[i], cols, background, bg_pred, w, game,
+                                                                   budget // 2, seed, max_batch_rows)
+                        used[i] = 2 * sizes.sum() // len(background)
+                    else:
+                        values, row_error = _kernel_values(predict, X[i], cols, designs[m, budget],
+                                                           synthetic[m, budget], bg_pred, w, max_batch_rows, weighted,
+                                                           game)
+                        used[i] = designs[m, budget].masks.shape[1]
+                    sampled = allotted or designs[m, budget].sampled
+                    if not auto or not sampled or (row_error / scale).max() <= tolerance:
                         break
                     if budget >= limit:
                         at_cap[i] = True
