@@ -19,7 +19,12 @@ Workloads, 50 background rows, explained rows from 1000 on:
 Exact values: enumeration of all coalitions up to 12 features, interventional TreeSHAP (shap) above.
 ``--cv-features N`` lets the choice apply up to N features instead, to see where it misleads.
 
+``--allotment`` prints instead what ``relevance=True``'s allotment of pairs to the games by their difficulty
+buys (``explain_lib/explainers/_kernel_allotment.py``, up to 16 features): its RMS error against equal
+designs of the same model calls (the allotment switched off in the same process).
+
     python benchmarks/kernel_choice.py [--rows 8] [--seeds 2] [--workloads mlp12 lightgbm12 ...] [--cv-features 40]
+    python benchmarks/kernel_choice.py --allotment [--rows 20] [--seeds 8] [--workloads mlp12 mlp10 ...]
 """
 
 from __future__ import annotations
@@ -80,8 +85,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--workloads", nargs="+", default=WORKLOADS, choices=WORKLOADS)
     parser.add_argument("--cv-features", type=int, help="apply the choice up to this many features")
+    parser.add_argument("--allotment", action="store_true", help="relevance=True's allotment against equal designs")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    if args.allotment:
+        _allotment(args)
+        return
     from explain_lib import KernelShap
     from explain_lib.explainers import _kernel_ard
 
@@ -101,6 +110,27 @@ def main() -> None:
             _kernel_ard.CV_FEATURES = limit
             print(f"{name:12s} {'relevance=True' if relevance else 'default':16s} {rms[limit]:12.4e} {rms[0]:12.4e} "
                   f"{rms[limit] / rms[0]:6.3f}x", flush=True)
+    print(f"load after: {os.getloadavg()[0]:.2f}")
+
+
+def _allotment(args: argparse.Namespace) -> None:
+    from explain_lib import KernelShap
+    from explain_lib.explainers import _kernel_estimator
+
+    applies = _kernel_estimator.applies
+    print(f"load before: {os.getloadavg()[0]:.2f}; {args.rows} rows x {args.seeds} seeds, relevance=True, default "
+          f"budgets")
+    print(f"{'workload':12s} {'RMS, allotted':>14s} {'RMS, equal':>12s} {'ratio':>7s}")
+    for name in args.workloads:
+        f, background, rows, exact = _workload(name, args.rows)
+        rms = {}
+        for allotted in (True, False):
+            _kernel_estimator.applies = applies if allotted else (lambda m, pairs: False)
+            phi = np.array([KernelShap(f, background, random_state=seed, progress=False, exact_max_features=0,
+                                       relevance=True).explain(rows).local[0] for seed in range(args.seeds)])
+            rms[allotted] = float(np.sqrt(((phi - exact) ** 2).mean()))
+        _kernel_estimator.applies = applies
+        print(f"{name:12s} {rms[True]:14.4e} {rms[False]:12.4e} {rms[True] / rms[False]:6.3f}x", flush=True)
     print(f"load after: {os.getloadavg()[0]:.2f}")
 
 
