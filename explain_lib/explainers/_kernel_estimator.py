@@ -359,8 +359,9 @@ def shapley_values(
         factorization (about 1 ms at 224 pairs of 12 features, 6 ms at 512 pairs of 40), far more of
         our own work than the default; at the same model calls 0.86x the default's RMS error on the
         40-feature LightGBM of ``benchmarks/kernel_shapiq.py`` and 0.92x on its 12-feature MLP at their
-        default budgets, 0.80x and 0.81x at 1024. On 10 to 16 features, up to 256 pairs per game on
-        average, the pairs are allotted to the games by their difficulty (``_kernel_allotment``).
+        default budgets, 0.80x and 0.81x at 1024. Up to 16 features and 256 pairs per game, where each game
+        has room for twice its share (10 features or more at the default budget), the pairs are
+        allotted to the games by their difficulty (``_kernel_allotment.applies``).
 
     Returns
     -------
