@@ -42,7 +42,7 @@ def test_a_design_map_is_the_estimate_it_replaces():
     maps = prior_maps(reps, lam)
     odd = np.random.default_rng(1).normal(size=(2, 3, 193))
     for b in range(2):
-        np.testing.assert_allclose(odd[b] @ maps[b].T, _estimate(reps[b], lam, odd[b], False)[0], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(odd[b] @ maps[b].T, _estimate(reps[b], lam, odd[b]), rtol=1e-9, atol=1e-12)
     cached = _weighted_maps(12, 384, 0, 3, tuple(lam.tolist()))
     assert cached.shape == (3, 12, 193) and not cached.flags.writeable
     assert _weighted_maps(12, 384, 0, 3, tuple(lam.tolist())) is cached

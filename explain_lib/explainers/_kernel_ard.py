@@ -151,18 +151,18 @@ def loo_operator(reps: np.ndarray, lam: np.ndarray) -> np.ndarray:
     return _loo(*_prior(reps, lam)[:2])
 
 
-def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray, loo: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """(values (K, m), errors (K, Q) or None): the posterior mean of the Shapley values of one one-reference
-    game given its odd part ``odd`` (K, P + 1) at the pair representatives ``reps`` (P, m) and the full
-    coalition, under the product prior ``lam`` (m,), and if ``loo`` its leave-one-out errors (``_loo``). The
-    same as ``prior_maps``' map applied to ``odd``, with m + K right-hand sides where the map takes 2 m."""
+def _estimate(reps: np.ndarray, lam: np.ndarray, odd: np.ndarray) -> np.ndarray:
+    """(K, m): the posterior mean of the Shapley values of one one-reference game given its odd part ``odd``
+    (K, P + 1) at the pair representatives ``reps`` (P, m) and the full coalition, under the product prior
+    ``lam`` (m,). The same as ``prior_maps``' map applied to ``odd``, with m + K right-hand sides where the
+    map takes 2 m."""
     t, factor, cross = _prior(reps, lam)
     m = t.shape[1]
     solved = scipy.linalg.cho_solve(factor, np.hstack([t, odd.T]), check_finite=False)
     inv_t, inv_o = solved[:, :m], solved[:, m:]
     coef = np.linalg.solve(t.T @ inv_t, inv_t.T @ odd.T)  # (m, K): the degree-1 coefficients (GLS)
     resid = inv_o - inv_t @ coef  # cov^-1 (o - t coef)
-    return (2.0 * coef + cross.T @ resid).T, (odd @ _loo(t, factor).T if loo else None)
+    return (2.0 * coef + cross.T @ resid).T
 
 
 def candidates(lam: np.ndarray) -> np.ndarray:
@@ -216,8 +216,7 @@ def ard_values(odd: np.ndarray, reps: np.ndarray, lam: np.ndarray, weights: np.n
         priors = candidates(lam[:, k])
         best = 0
         if len(priors) > 1:
-            errors = np.array([[_estimate(reps[b], prior[b], odd[b][k, None], True)[1][0] for b in scoring]
-                               for prior in priors])
+            errors = np.array([[loo_operator(reps[b], prior[b]) @ odd[b][k] for b in scoring] for prior in priors])
             best = best_prior(errors, weights[scoring])
-        out[:, k] = [_estimate(reps[b], priors[best][b], odd[b][k, None], False)[0][0] for b in range(n_bg)]
+        out[:, k] = [_estimate(reps[b], priors[best][b], odd[b][k, None])[0] for b in range(n_bg)]
     return out
