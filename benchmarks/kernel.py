@@ -18,7 +18,9 @@ per explained row, max and mean |error| against exact, max |error| relative to m
 and ratios against KernelExplainer(l1_reg=False). Target: KernelShap at equal or lower error than
 KernelExplainer(l1_reg=False) in <= 0.25x its time.
 
-    python benchmarks/kernel.py [--rows 3] [--repeats 3] [--trees 200]
+``--relevance`` adds ``KernelShap(relevance=True)`` as a contender (printed, not part of the target).
+
+    python benchmarks/kernel.py [--rows 3] [--repeats 3] [--trees 200] [--workloads mlp12 ...] [--relevance]
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ def _workloads(args: argparse.Namespace) -> list[tuple[str, Counted, np.ndarray,
             for name, _, f, background, rows, exact in workload_data(args.trees, args.rows)]
 
 
-def _contenders(f: Counted, background: np.ndarray):
+def _contenders(f: Counted, background: np.ndarray, relevance: bool = False):
     import shap
 
     from explain_lib import KernelShap
@@ -88,12 +90,13 @@ def _contenders(f: Counted, background: np.ndarray):
     kernel = shap.KernelExplainer(f, background)
     permutation = shap.PermutationExplainer(f, shap.maskers.Independent(background, max_samples=len(background)))
 
-    def ours(rows):
-        explanation = KernelShap(f, background, progress=False).explain(rows)
+    def ours(rows, relevance=False):
+        explanation = KernelShap(f, background, progress=False, relevance=relevance).explain(rows)
         return explanation.local[0], explanation.params["error"]
 
     return {
         "explain_lib KernelShap": ours,
+        **({"explain_lib relevance=True": lambda rows: ours(rows, relevance=True)} if relevance else {}),
         "shap Kernel l1_reg=False":
             lambda rows: (np.asarray(kernel.shap_values(rows, l1_reg=False, silent=True)), None),
         "shap Kernel defaults": lambda rows: (np.asarray(kernel.shap_values(rows, silent=True)), None),
@@ -106,6 +109,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3, help="rows explained per workload")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trees", type=int, default=200)
+    parser.add_argument("--workloads", nargs="+", default=["lightgbm40", "mlp12"], choices=["lightgbm40", "mlp12"])
+    parser.add_argument("--relevance", action="store_true", help="also KernelShap(relevance=True), not in the target")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     np.random.seed(0)  # shap's samplers draw from numpy's global state
@@ -113,7 +118,9 @@ def main() -> None:
           "interleaved repeats")
     met = True
     for name, f, background, rows, exact in _workloads(args):
-        contenders = _contenders(f, background)
+        if name not in args.workloads:
+            continue
+        contenders = _contenders(f, background, args.relevance)
         times = {c: [] for c in contenders}
         evaluated, results = {}, {}
         for _ in range(args.repeats):
