@@ -151,7 +151,8 @@ def main() -> None:
         met &= ok
         print(f"  target (<= 0.25x time at <= error of {peer}): {'met' if ok else 'missed'} "
               f"({ours_time:.3f}x time, {ours_error / peer_error:.2f}x max error)")
-    print(f"\nload after: {os.getloadavg()[0]:.1f}; overall target {'met' if met else 'missed'}")
+    print(f"\nload after: {os.getloadavg()[0]:.1f}; overall target ({', '.join(args.workloads)}) "
+          f"{'met' if met else 'missed'}")
 
 
 if __name__ == "__main__":

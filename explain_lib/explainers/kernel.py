@@ -107,10 +107,11 @@ class KernelShap(Explainer):
         (0.80x and 0.81x at 1024 coalitions), for a factorization per background row, explained
         row and output (about 1 ms at 224 pairs of 12 features, 6 ms at 512 pairs of 40): 1.4x
         (384 coalitions) and 5.4x (1024) the time of a 100-tree LightGBM model, so worth it when
-        the model is slow (on the cheap 12-feature MLP of ``benchmarks/kernel.py``, 3.7x the time of shap's
-        KernelExplainer, where the default takes 0.157x). On 10 to 16 features (at the default budget) the pairs are also spent
-        where the background rows' games are hard, in two stages at the same model calls (0.233x
-        the RMS error of shapiq's best approximator on that MLP, where equal designs had 0.262x).
+        the model is slow (on the cheap 12-feature MLP of ``benchmarks/kernel.py``, 3.7x the time
+        of shap's KernelExplainer, where the default takes 0.157x). On 10 to 16 features (at the
+        default budget) the pairs are also spent where the background rows' games are hard, in
+        two stages at the same model calls (0.233x the RMS error of shapiq's best approximator on
+        that MLP, where equal designs had 0.262x).
         ``params["error"]`` stays the first estimate's (with the allotment, the kriging variance of
         each game's own pairs).
 
